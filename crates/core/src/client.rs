@@ -1,0 +1,378 @@
+//! Clients (DOT's "applications"): their types, grant types and the rules a
+//! registration must satisfy before it is stored.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::redirect_uri::{self, RedirectUriError};
+
+/// RFC 6749 §2.1 client types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+impl ClientType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientType::Confidential => "confidential",
+            ClientType::Public => "public",
+        }
+    }
+}
+
+impl FromStr for ClientType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "confidential" => Ok(ClientType::Confidential),
+            "public" => Ok(ClientType::Public),
+            other => Err(format!(
+                "unknown client type `{other}` (expected `confidential` or `public`)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ClientType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The grants a client may use. Unlike DOT, a client may hold several; a refresh
+/// token grant is implied by any grant that issues refresh tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GrantType {
+    AuthorizationCode,
+    Implicit,
+    Password,
+    ClientCredentials,
+    OpenIdHybrid,
+    DeviceCode,
+}
+
+pub const DEVICE_CODE_URN: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+impl GrantType {
+    pub const ALL: [GrantType; 6] = [
+        GrantType::AuthorizationCode,
+        GrantType::Implicit,
+        GrantType::Password,
+        GrantType::ClientCredentials,
+        GrantType::OpenIdHybrid,
+        GrantType::DeviceCode,
+    ];
+
+    /// DOT's spelling, which is also how Tollgate stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization-code",
+            GrantType::Implicit => "implicit",
+            GrantType::Password => "password",
+            GrantType::ClientCredentials => "client-credentials",
+            GrantType::OpenIdHybrid => "openid-hybrid",
+            GrantType::DeviceCode => DEVICE_CODE_URN,
+        }
+    }
+
+    /// Grants whose requests carry a redirect URI, which must then be registered.
+    pub fn uses_redirect(self) -> bool {
+        matches!(
+            self,
+            GrantType::AuthorizationCode | GrantType::Implicit | GrantType::OpenIdHybrid
+        )
+    }
+
+    /// Parses a space-separated list as stored in the database.
+    pub fn parse_list(text: &str) -> Result<Vec<GrantType>, String> {
+        text.split_whitespace().map(str::parse).collect()
+    }
+
+    pub fn format_list(grants: &[GrantType]) -> String {
+        grants
+            .iter()
+            .map(|g| g.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+impl FromStr for GrantType {
+    type Err = String;
+    /// Accepts DOT's names and the RFC 6749 `grant_type` spellings of the same grants.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "authorization-code" | "authorization_code" => Ok(GrantType::AuthorizationCode),
+            "implicit" => Ok(GrantType::Implicit),
+            "password" => Ok(GrantType::Password),
+            "client-credentials" | "client_credentials" => Ok(GrantType::ClientCredentials),
+            "openid-hybrid" => Ok(GrantType::OpenIdHybrid),
+            DEVICE_CODE_URN => Ok(GrantType::DeviceCode),
+            other => Err(format!(
+                "unknown grant type `{other}` (expected one of: {})",
+                GrantType::ALL.map(GrantType::as_str).join(", ")
+            )),
+        }
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// JWS algorithm a client's ID tokens are signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningAlgorithm {
+    RS256,
+    ES256,
+    EdDSA,
+    HS256,
+}
+
+impl SigningAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlgorithm::RS256 => "RS256",
+            SigningAlgorithm::ES256 => "ES256",
+            SigningAlgorithm::EdDSA => "EdDSA",
+            SigningAlgorithm::HS256 => "HS256",
+        }
+    }
+}
+
+impl FromStr for SigningAlgorithm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "RS256" => Ok(SigningAlgorithm::RS256),
+            "ES256" => Ok(SigningAlgorithm::ES256),
+            "EdDSA" => Ok(SigningAlgorithm::EdDSA),
+            "HS256" => Ok(SigningAlgorithm::HS256),
+            other => Err(format!(
+                "unknown algorithm `{other}` (expected RS256, ES256, EdDSA or HS256)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for SigningAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a registration asks for, before it is checked and stored.
+#[derive(Debug, Clone)]
+pub struct ApplicationSpec {
+    pub client_type: ClientType,
+    pub grant_types: Vec<GrantType>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub algorithm: SigningAlgorithm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    #[error("at least one grant type is required")]
+    NoGrantType,
+    #[error("grant type `{0}` needs at least one redirect URI")]
+    RedirectUriRequired(GrantType),
+    #[error("the client_credentials grant is for confidential clients only (RFC 6749 §4.4)")]
+    PublicClientCredentials,
+    #[error("HS256 signs with the client secret, so it needs a confidential client")]
+    PublicHs256,
+    #[error("HS256 is not allowed with the implicit or hybrid grants")]
+    Hs256FrontChannel,
+    #[error("redirect URI {0}")]
+    RedirectUri(RedirectUriError),
+    #[error("post-logout redirect URI {0}")]
+    PostLogoutRedirectUri(RedirectUriError),
+    #[error(
+        "allowed origin `{0}` must be an https origin without a path, like https://app.example"
+    )]
+    Origin(String),
+}
+
+impl ApplicationSpec {
+    /// Every rule a client registration must meet; the first broken one is reported.
+    pub fn validate(&self, allowed_redirect_schemes: &[String]) -> Result<(), SpecError> {
+        if self.grant_types.is_empty() {
+            return Err(SpecError::NoGrantType);
+        }
+        if let Some(g) = self.grant_types.iter().find(|g| g.uses_redirect())
+            && self.redirect_uris.is_empty()
+        {
+            return Err(SpecError::RedirectUriRequired(*g));
+        }
+        if self.client_type == ClientType::Public {
+            if self.grant_types.contains(&GrantType::ClientCredentials) {
+                return Err(SpecError::PublicClientCredentials);
+            }
+            if self.algorithm == SigningAlgorithm::HS256 {
+                return Err(SpecError::PublicHs256);
+            }
+        }
+        if self.algorithm == SigningAlgorithm::HS256
+            && self
+                .grant_types
+                .iter()
+                .any(|g| matches!(g, GrantType::Implicit | GrantType::OpenIdHybrid))
+        {
+            return Err(SpecError::Hs256FrontChannel);
+        }
+        for uri in &self.redirect_uris {
+            redirect_uri::validate_registered(uri, allowed_redirect_schemes)
+                .map_err(SpecError::RedirectUri)?;
+        }
+        for uri in &self.post_logout_redirect_uris {
+            redirect_uri::validate_registered(uri, allowed_redirect_schemes)
+                .map_err(SpecError::PostLogoutRedirectUri)?;
+        }
+        for origin in &self.allowed_origins {
+            if !is_https_origin(origin) {
+                return Err(SpecError::Origin(origin.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An origin is scheme://host[:port] with nothing after it (RFC 6454).
+fn is_https_origin(origin: &str) -> bool {
+    match url::Url::parse(origin) {
+        Ok(u) => {
+            u.scheme() == "https"
+                && u.host_str().is_some_and(|h| !h.is_empty())
+                && u.username().is_empty()
+                && u.origin().ascii_serialization() == origin
+        }
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ApplicationSpec {
+        ApplicationSpec {
+            client_type: ClientType::Confidential,
+            grant_types: vec![GrantType::AuthorizationCode],
+            redirect_uris: vec!["https://app.example/cb".into()],
+            post_logout_redirect_uris: vec![],
+            allowed_origins: vec![],
+            algorithm: SigningAlgorithm::RS256,
+        }
+    }
+
+    fn schemes() -> Vec<String> {
+        vec!["http".into(), "https".into()]
+    }
+
+    #[test]
+    fn grant_types_parse_in_dot_and_rfc_spelling() {
+        assert_eq!(
+            "authorization-code".parse(),
+            Ok(GrantType::AuthorizationCode)
+        );
+        assert_eq!(
+            "client_credentials".parse(),
+            Ok(GrantType::ClientCredentials)
+        );
+        assert_eq!(DEVICE_CODE_URN.parse(), Ok(GrantType::DeviceCode));
+        let err = "magic".parse::<GrantType>().unwrap_err();
+        assert!(
+            err.contains("`magic`") && err.contains("openid-hybrid"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn grant_list_round_trips() {
+        let list = vec![GrantType::AuthorizationCode, GrantType::DeviceCode];
+        assert_eq!(
+            GrantType::parse_list(&GrantType::format_list(&list)),
+            Ok(list)
+        );
+    }
+
+    #[test]
+    fn valid_spec_passes() {
+        assert_eq!(spec().validate(&schemes()), Ok(()));
+    }
+
+    #[test]
+    fn code_grant_needs_a_redirect_uri() {
+        let s = ApplicationSpec {
+            redirect_uris: vec![],
+            ..spec()
+        };
+        assert_eq!(
+            s.validate(&schemes()),
+            Err(SpecError::RedirectUriRequired(GrantType::AuthorizationCode))
+        );
+    }
+
+    #[test]
+    fn public_clients_cannot_use_client_credentials_or_hs256() {
+        let s = ApplicationSpec {
+            client_type: ClientType::Public,
+            grant_types: vec![GrantType::ClientCredentials],
+            ..spec()
+        };
+        assert_eq!(
+            s.validate(&schemes()),
+            Err(SpecError::PublicClientCredentials)
+        );
+        let s = ApplicationSpec {
+            client_type: ClientType::Public,
+            algorithm: SigningAlgorithm::HS256,
+            ..spec()
+        };
+        assert_eq!(s.validate(&schemes()), Err(SpecError::PublicHs256));
+    }
+
+    #[test]
+    fn hs256_not_with_front_channel_grants() {
+        let s = ApplicationSpec {
+            grant_types: vec![GrantType::Implicit],
+            algorithm: SigningAlgorithm::HS256,
+            ..spec()
+        };
+        assert_eq!(s.validate(&schemes()), Err(SpecError::Hs256FrontChannel));
+    }
+
+    #[test]
+    fn redirect_uri_scheme_is_checked() {
+        let s = ApplicationSpec {
+            redirect_uris: vec!["http://app.example/cb".into()],
+            ..spec()
+        };
+        assert!(matches!(
+            s.validate(&["https".to_owned()]),
+            Err(SpecError::RedirectUri(RedirectUriError::Scheme { .. }))
+        ));
+    }
+
+    #[test]
+    fn origins_must_be_bare_https_origins() {
+        for (origin, ok) in [
+            ("https://app.example", true),
+            ("https://app.example:8443", true),
+            ("http://app.example", false),
+            ("https://app.example/", false),
+            ("https://app.example/path", false),
+        ] {
+            let s = ApplicationSpec {
+                allowed_origins: vec![origin.into()],
+                ..spec()
+            };
+            assert_eq!(s.validate(&schemes()).is_ok(), ok, "{origin}");
+        }
+    }
+}

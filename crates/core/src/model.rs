@@ -1,0 +1,265 @@
+//! The records Tollgate keeps. Secrets appear here only as [`SecretHash`]es:
+//! a copy of the database hands out no usable token.
+
+use crate::client::{ClientType, GrantType, SigningAlgorithm};
+use crate::env::UnixTime;
+use crate::secret::SecretHash;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    /// PHC string (argon2id); `None` for a user who cannot sign in with a password.
+    pub password_hash: Option<String>,
+    pub email: String,
+    pub email_verified: bool,
+    pub given_name: String,
+    pub family_name: String,
+    pub active: bool,
+    pub staff: bool,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub username: String,
+    pub password_hash: Option<String>,
+    pub email: String,
+    pub email_verified: bool,
+    pub given_name: String,
+    pub family_name: String,
+    pub staff: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub id: i64,
+    pub client_id: String,
+    /// `sha256:<hex>` for generated secrets, an argon2id PHC string for chosen ones,
+    /// `None` for public clients.
+    pub client_secret_hash: Option<String>,
+    pub client_type: ClientType,
+    pub grant_types: Vec<GrantType>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub algorithm: SigningAlgorithm,
+    pub skip_authorization: bool,
+    pub name: String,
+    pub owner_id: Option<i64>,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApplication {
+    pub client_id: String,
+    pub client_secret_hash: Option<String>,
+    pub client_type: ClientType,
+    pub grant_types: Vec<GrantType>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub algorithm: SigningAlgorithm,
+    pub skip_authorization: bool,
+    pub name: String,
+    pub owner_id: Option<i64>,
+}
+
+/// An authorization code (DOT's `Grant`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    pub id: i64,
+    pub application_id: i64,
+    pub user_id: i64,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub nonce: Option<String>,
+    /// The OIDC `claims` request parameter, as JSON text.
+    pub claims: Option<String>,
+    pub auth_time: UnixTime,
+    pub expires_at: UnixTime,
+    pub created_at: UnixTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAuthorizationCode {
+    pub code_hash: SecretHash,
+    pub application_id: i64,
+    pub user_id: i64,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub nonce: Option<String>,
+    pub claims: Option<String>,
+    pub auth_time: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+/// What redeeming a code found: the code once, then only the fact of a replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRedemption {
+    Redeemed(AuthorizationCode),
+    /// Already redeemed: RFC 6749 §4.1.2 says to revoke what it produced.
+    Replayed {
+        code_id: i64,
+    },
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    pub id: i64,
+    pub application_id: i64,
+    pub user_id: Option<i64>,
+    pub scope: String,
+    pub expires_at: UnixTime,
+    pub created_at: UnixTime,
+    pub authorization_code_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccessToken {
+    pub token_hash: SecretHash,
+    pub application_id: i64,
+    pub user_id: Option<i64>,
+    pub scope: String,
+    pub expires_at: UnixTime,
+    pub authorization_code_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub id: i64,
+    pub application_id: i64,
+    pub user_id: Option<i64>,
+    pub access_token_id: Option<i64>,
+    /// Every token rotated from one original shares its family; reuse revokes all.
+    pub family: String,
+    pub scope: String,
+    /// `None`: never expires (`refresh_token_expire_seconds` unset).
+    pub expires_at: Option<UnixTime>,
+    pub created_at: UnixTime,
+    pub revoked_at: Option<UnixTime>,
+    pub authorization_code_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    pub token_hash: SecretHash,
+    pub application_id: i64,
+    pub user_id: Option<i64>,
+    pub access_token_id: Option<i64>,
+    pub family: String,
+    pub scope: String,
+    pub expires_at: Option<UnixTime>,
+    pub authorization_code_id: Option<i64>,
+}
+
+/// An ID token's metadata; the signed JWT itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdToken {
+    pub id: i64,
+    pub jti: String,
+    pub application_id: i64,
+    pub user_id: Option<i64>,
+    pub scope: String,
+    pub expires_at: UnixTime,
+    pub created_at: UnixTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewIdToken {
+    pub jti: String,
+    pub application_id: i64,
+    pub user_id: Option<i64>,
+    pub scope: String,
+    pub expires_at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub id: i64,
+    /// RFC 7638 thumbprint of the public key.
+    pub kid: String,
+    pub algorithm: SigningAlgorithm,
+    /// PKCS#8 PEM.
+    pub private_key_pem: String,
+    /// The public JWK as JSON text, ready for the JWKS.
+    pub public_jwk: String,
+    /// The one key new tokens are signed with.
+    pub active: bool,
+    pub created_at: UnixTime,
+    /// When an inactive key may leave the JWKS; `None` while still needed.
+    pub retire_at: Option<UnixTime>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSigningKey {
+    pub kid: String,
+    pub algorithm: SigningAlgorithm,
+    pub private_key_pem: String,
+    pub public_jwk: String,
+    pub active: bool,
+}
+
+/// Scopes a user has agreed to give a client, so the consent page need not ask again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub user_id: i64,
+    pub application_id: i64,
+    pub scope: String,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+/// A browser's login session; the cookie holds the secret, the row its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: i64,
+    pub user_id: i64,
+    pub auth_time: UnixTime,
+    pub expires_at: UnixTime,
+    pub created_at: UnixTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub session_hash: SecretHash,
+    pub user_id: i64,
+    pub auth_time: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+/// DOT's `clear_expired` policy, taken from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpiryPolicy {
+    pub now: UnixTime,
+    pub refresh_token_grace_period_seconds: i64,
+    pub refresh_token_reuse_protection: bool,
+    pub batch_size: u32,
+}
+
+/// How many rows `cleartokens` removed, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClearedCounts {
+    pub refresh_tokens: u64,
+    pub access_tokens: u64,
+    pub id_tokens: u64,
+    pub authorization_codes: u64,
+    pub sessions: u64,
+}
+
+impl ClearedCounts {
+    pub fn total(&self) -> u64 {
+        self.refresh_tokens
+            + self.access_tokens
+            + self.id_tokens
+            + self.authorization_codes
+            + self.sessions
+    }
+}

@@ -1,0 +1,124 @@
+//! The command line, shaped after DOT's management commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tollgate::core::{ClientType, GrantType, SigningAlgorithm};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tollgate",
+    version,
+    about = "An OAuth 2.0 and OpenID Connect provider"
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Without it, ./tollgate.toml is read if present.
+    #[arg(long, global = true, env = "TOLLGATE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log format: human-readable text, or one JSON object per line.
+    #[arg(
+        long,
+        global = true,
+        env = "TOLLGATE_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database if needed, create a signing key on first start, and serve.
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Register a client application (prints a generated secret once).
+    #[command(name = "createapplication")]
+    CreateApplication(CreateApplication),
+    /// Create a user.
+    #[command(name = "createuser")]
+    CreateUser(CreateUser),
+    /// Delete expired and revoked tokens, codes and sessions, in batches.
+    #[command(name = "cleartokens")]
+    ClearTokens,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateApplication {
+    /// `confidential` or `public`.
+    pub client_type: ClientType,
+    /// One or more of: authorization-code, client-credentials, password, implicit,
+    /// openid-hybrid, urn:ietf:params:oauth:grant-type:device_code.
+    #[arg(required = true, value_name = "GRANT_TYPE")]
+    pub grant_types: Vec<GrantType>,
+    /// Client id to use instead of a generated one.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Secret to use instead of a generated one (hashed with argon2id).
+    #[arg(long)]
+    pub client_secret: Option<String>,
+    /// Space-separated redirect URIs, matched exactly.
+    #[arg(long, default_value = "")]
+    pub redirect_uris: String,
+    /// Space-separated post-logout redirect URIs.
+    #[arg(long, default_value = "")]
+    pub post_logout_redirect_uris: String,
+    /// Space-separated https origins allowed to call the token endpoint from a browser.
+    #[arg(long, default_value = "")]
+    pub allowed_origins: String,
+    /// Human-readable name shown on the consent page.
+    #[arg(long, default_value = "")]
+    pub name: String,
+    /// Username of the owner.
+    #[arg(long, value_name = "USERNAME")]
+    pub user: Option<String>,
+    /// Never ask users for consent.
+    #[arg(long)]
+    pub skip_authorization: bool,
+    /// ID token signing algorithm.
+    #[arg(long, default_value = "RS256")]
+    pub algorithm: SigningAlgorithm,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUser {
+    pub username: String,
+    /// The password (visible in the process list and shell history: prefer --password-stdin).
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[arg(long, default_value = "")]
+    pub email: String,
+    /// Mark the email address as verified.
+    #[arg(long)]
+    pub email_verified: bool,
+    #[arg(long, default_value = "")]
+    pub given_name: String,
+    #[arg(long, default_value = "")]
+    pub family_name: String,
+    /// May use the staff admin pages.
+    #[arg(long)]
+    pub staff: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,107 @@
+use tollgate::core::model::NewApplication;
+use tollgate::core::redirect_uri::split_list;
+use tollgate::core::secret::random_id;
+use tollgate::core::{ApplicationSpec, ClientType, Clock, NewSecret, SecretKind};
+use tollgate::credentials::hash_client_secret;
+use tollgate::store::StoreError;
+use tollgate::system::{OsEntropy, SystemClock};
+
+use super::{Failure, fail, open_store};
+use crate::cli::CreateApplication;
+use crate::config::Config;
+
+pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure> {
+    let spec = ApplicationSpec {
+        client_type: args.client_type,
+        grant_types: args.grant_types,
+        redirect_uris: split_list(&args.redirect_uris),
+        post_logout_redirect_uris: split_list(&args.post_logout_redirect_uris),
+        allowed_origins: split_list(&args.allowed_origins),
+        algorithm: args.algorithm,
+    };
+    spec.validate(&config.provider.allowed_redirect_uri_schemes)?;
+    let client_id = match args.client_id {
+        Some(id) if is_client_id(&id) => id,
+        Some(id) => {
+            return Err(fail(format!(
+                "invalid client id `{id}`: 1 to 255 printable ASCII characters, no spaces"
+            )));
+        }
+        None => random_id(20, &OsEntropy),
+    };
+    // A generated secret is shown once; a chosen one is hashed with argon2id.
+    let (secret_hash, shown_secret) = match (spec.client_type, args.client_secret) {
+        (ClientType::Public, Some(_)) => {
+            return Err(fail("a public client has no secret: drop --client-secret"));
+        }
+        (ClientType::Public, None) => (None, None),
+        (ClientType::Confidential, Some(chosen)) => {
+            let hash =
+                tokio::task::spawn_blocking(move || hash_client_secret(&chosen, false)).await??;
+            (Some(hash), None)
+        }
+        (ClientType::Confidential, None) => {
+            let secret = NewSecret::generate(SecretKind::ClientSecret, &OsEntropy);
+            (
+                Some(hash_client_secret(&secret.plaintext, true)?),
+                Some(secret.plaintext),
+            )
+        }
+    };
+
+    let store = open_store(config).await?;
+    let owner_id = match &args.user {
+        Some(username) => Some(
+            store
+                .user_by_username(username)
+                .await?
+                .ok_or_else(|| {
+                    fail(format!(
+                        "no user named `{username}` (create it with createuser)"
+                    ))
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let new = NewApplication {
+        client_id,
+        client_secret_hash: secret_hash,
+        client_type: spec.client_type,
+        grant_types: spec.grant_types,
+        redirect_uris: spec.redirect_uris,
+        post_logout_redirect_uris: spec.post_logout_redirect_uris,
+        allowed_origins: spec.allowed_origins,
+        algorithm: spec.algorithm,
+        skip_authorization: args.skip_authorization,
+        name: args.name,
+        owner_id,
+    };
+    let app = store
+        .create_application(&new, SystemClock.now())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict { .. } => fail(format!(
+                "an application with client_id `{}` already exists",
+                new.client_id
+            )),
+            other => other.into(),
+        })?;
+    let label = if app.name.is_empty() {
+        &app.client_id
+    } else {
+        &app.name
+    };
+    println!("New application {label} created successfully.");
+    println!("client_id: {}", app.client_id);
+    if let Some(secret) = shown_secret {
+        println!("client_secret: {secret}");
+        println!("Keep the secret now: only its hash is stored, it cannot be shown again.");
+    }
+    Ok(())
+}
+
+/// RFC 6749 Appendix A.1: `client-id = *VSCHAR`; Tollgate also refuses spaces.
+fn is_client_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}

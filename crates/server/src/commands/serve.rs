@@ -1,0 +1,34 @@
+use tokio::net::TcpListener;
+use tollgate::Provider;
+use tollgate::keys::ensure_signing_key;
+use tollgate::system::SystemClock;
+
+use super::{Failure, fail, open_store, redact};
+use crate::config::Config;
+use crate::http;
+
+pub async fn run(config: Config) -> Result<(), Failure> {
+    let store = open_store(&config).await?;
+    let key = ensure_signing_key(&store, &SystemClock)
+        .await
+        .map_err(|e| fail(format!("cannot prepare a signing key: {e}")))?;
+    tracing::info!(kid = %key.kid, alg = %key.algorithm, "signing key ready");
+    let listener = TcpListener::bind(config.bind).await.map_err(|e| {
+        fail(format!(
+            "cannot listen on {} (configuration key `bind`): {e}",
+            config.bind
+        ))
+    })?;
+    let address = listener.local_addr()?;
+    tracing::info!(
+        %address,
+        issuer = %config.provider.issuer,
+        database = %redact(&config.database_url),
+        "listening"
+    );
+    let provider = Provider::new(config.provider, store.clone());
+    http::serve(listener, http::stack(provider.router())).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,347 @@
+//! Configuration: a TOML file, then `TOLLGATE_<KEY>` environment variables over
+//! it. Every error names the key and where its value came from, on one line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use tollgate::Settings;
+
+/// The server's own keys; every other key belongs to the provider's [`Settings`].
+const BIND: &str = "bind";
+const DATABASE_URL: &str = "database_url";
+const DEFAULT_BIND: &str = "127.0.0.1:8000";
+const DEFAULT_DATABASE_URL: &str = "sqlite://tollgate.db";
+const DEFAULT_FILE: &str = "tollgate.toml";
+const ENV_PREFIX: &str = "TOLLGATE_";
+/// Environment variables the command line reads itself (see `cli.rs`).
+const CLI_ENV: [&str; 2] = ["TOLLGATE_CONFIG", "TOLLGATE_LOG_FORMAT"];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub provider: Settings,
+}
+
+#[derive(Debug)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where each key's value came from, to name it in errors.
+#[derive(Default)]
+struct Sources(BTreeMap<String, String>);
+
+impl Sources {
+    fn error(&self, key: &str, problem: impl fmt::Display) -> ConfigError {
+        match self.0.get(key) {
+            Some(source) => ConfigError(format!("configuration key `{key}` ({source}): {problem}")),
+            None => ConfigError(format!("configuration key `{key}`: {problem}")),
+        }
+    }
+}
+
+/// Reads `file` (or ./tollgate.toml when present), then the environment.
+pub fn load(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Config, ConfigError> {
+    let mut sources = Sources::default();
+    let mut table = match file {
+        Some(path) => read_file(path, &mut sources)?,
+        None if Path::new(DEFAULT_FILE).exists() => {
+            read_file(Path::new(DEFAULT_FILE), &mut sources)?
+        }
+        None => toml::Table::new(),
+    };
+    for (name, value) in env {
+        let Some(key) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if CLI_ENV.contains(&name.as_str()) {
+            continue;
+        }
+        let key = key.to_ascii_lowercase();
+        sources.0.insert(key.clone(), format!("from {name}"));
+        table.insert(key, env_value(&value));
+    }
+    build(table, &sources)
+}
+
+fn read_file(path: &Path, sources: &mut Sources) -> Result<toml::Table, ConfigError> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("cannot read configuration file {shown}: {e}")))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map_or(1, |s| text[..s.start].matches('\n').count() + 1);
+        ConfigError(format!("{shown} line {line}: {}", e.message().trim()))
+    })?;
+    for key in table.keys() {
+        sources.0.insert(key.clone(), format!("in {shown}"));
+    }
+    Ok(table)
+}
+
+/// An environment value is read as a TOML value (`3600`, `true`, `["a", "b"]`)
+/// when it is one, and as a plain string otherwise.
+fn env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
+}
+
+fn take_string(
+    table: &mut toml::Table,
+    key: &str,
+    sources: &Sources,
+) -> Result<Option<String>, ConfigError> {
+    match table.remove(key) {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(sources.error(
+            key,
+            format!("expected a string, found {}", other.type_str()),
+        )),
+    }
+}
+
+fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigError> {
+    let bind_text = take_string(&mut table, BIND, sources)?;
+    let bind: SocketAddr = bind_text
+        .as_deref()
+        .unwrap_or(DEFAULT_BIND)
+        .parse()
+        .map_err(|_| sources.error(BIND, "expected an address and port, like 127.0.0.1:8000"))?;
+    let database_url = take_string(&mut table, DATABASE_URL, sources)?
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+    if !["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|p| database_url.starts_with(p))
+    {
+        return Err(sources.error(DATABASE_URL, "expected sqlite:PATH or postgres://…"));
+    }
+    let issuer_given = table.contains_key("issuer");
+
+    let mut provider: Settings = serde_path_to_error::deserialize(toml::Value::Table(table))
+        .map_err(|e| {
+            let key = e
+                .path()
+                .iter()
+                .next()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            // toml appends "in `key`" on a line of its own; the key is named already.
+            let inner = e.into_inner().to_string();
+            let inner = inner.lines().next().unwrap_or_default().to_owned();
+            match inner
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split_once('`'))
+            {
+                Some((unknown, _)) => sources.error(
+                    unknown,
+                    "is not a setting Tollgate knows (see docs/CONFIGURATION.md)",
+                ),
+                None => sources.error(&key, inner),
+            }
+        })?;
+    if !issuer_given {
+        if !bind.ip().is_loopback() {
+            return Err(sources.error(
+                "issuer",
+                format!("must be set when `bind` ({bind}) is not a loopback address"),
+            ));
+        }
+        provider.issuer = format!("http://{bind}");
+    }
+    provider
+        .validate()
+        .map_err(|e| sources.error(e.key, e.problem))?;
+    Ok(Config {
+        bind,
+        database_url,
+        provider,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// A TOML file that removes itself.
+    struct TempToml(std::path::PathBuf);
+
+    impl Drop for TempToml {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn file(text: &str) -> TempToml {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("tollgate-config-{}-{n}.toml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        TempToml(path)
+    }
+
+    fn load_from(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let f = file(text);
+        load(Some(&f.0), env(vars))
+    }
+
+    #[test]
+    fn no_configuration_gives_the_defaults() {
+        let c = load_from("", &[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(c.database_url, "sqlite://tollgate.db");
+        assert_eq!(c.provider.issuer, "http://127.0.0.1:8000");
+        assert_eq!(c.provider.access_token_expire_seconds, 36_000);
+    }
+
+    #[test]
+    fn environment_overrides_the_file_with_typed_values() {
+        let c = load_from(
+            "issuer = \"https://idp.example.com\"\naccess_token_expire_seconds = 60\n",
+            &[
+                ("TOLLGATE_ACCESS_TOKEN_EXPIRE_SECONDS", "120"),
+                ("TOLLGATE_ROTATE_REFRESH_TOKEN", "false"),
+                ("TOLLGATE_DEFAULT_SCOPES", "[\"read\"]"),
+                (
+                    "TOLLGATE_DATABASE_URL",
+                    "postgres://postgres@127.0.0.1:5432/x",
+                ),
+                ("TOLLGATE_BIND", "0.0.0.0:9000"),
+                ("TOLLGATE_CONFIG", "ignored: read by the command line"),
+                ("OTHER_VARIABLE", "ignored"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.provider.issuer, "https://idp.example.com");
+        assert_eq!(c.provider.access_token_expire_seconds, 120);
+        assert!(!c.provider.rotate_refresh_token);
+        assert_eq!(c.provider.default_scopes, vec!["read".to_owned()]);
+        assert_eq!(c.database_url, "postgres://postgres@127.0.0.1:5432/x");
+        assert_eq!(c.bind.to_string(), "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn bad_toml_names_the_file_and_line() {
+        let f = file("issuer = \"https://x.example\"\nscopes = [oops\n");
+        let err = load(Some(&f.0), env(&[])).unwrap_err().to_string();
+        assert!(
+            err.contains(&f.0.display().to_string()) && err.contains("line 2"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key_and_the_variable() {
+        let err = load_from("", &[("TOLLGATE_ACCESS_TOKEN_EXPIRE_SECONDS", "soon")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`access_token_expire_seconds`"), "{err}");
+        assert!(
+            err.contains("TOLLGATE_ACCESS_TOKEN_EXPIRE_SECONDS"),
+            "{err}"
+        );
+        let err = load_from("pkce_required = 3\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`pkce_required`") && err.contains("in "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let err = load_from("acess_token_expire_seconds = 5\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`acess_token_expire_seconds`") && err.contains("not a setting"),
+            "{err}"
+        );
+        let err = load_from("", &[("TOLLGATE_PKCE_REQUIRD", "true")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("TOLLGATE_PKCE_REQUIRD"), "{err}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_key() {
+        let err = load_from("default_scopes = [\"admin\"]\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("configuration key `default_scopes`"),
+            "{err}"
+        );
+        let err = load_from("", &[("TOLLGATE_BIND", "localhost")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`bind`"), "{err}");
+        let err = load_from("database_url = \"mysql://x\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`database_url`"), "{err}");
+        let err = load_from("bind = 8000\n", &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("`bind`") && err.contains("expected a string"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn public_bind_needs_an_explicit_issuer() {
+        let err = load_from("bind = \"0.0.0.0:8000\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`issuer`") && err.contains("loopback"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        let err = load(Some(Path::new("/nonexistent/tollgate.toml")), env(&[])).unwrap_err();
+        assert!(
+            err.to_string().contains("/nonexistent/tollgate.toml"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn env_value_parsing() {
+        assert_eq!(env_value("42"), toml::Value::Integer(42));
+        assert_eq!(
+            env_value("sqlite://x.db"),
+            toml::Value::String("sqlite://x.db".into())
+        );
+        assert_eq!(
+            env_value("https://a.example"),
+            toml::Value::String("https://a.example".into())
+        );
+    }
+}

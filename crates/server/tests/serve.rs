@@ -1,0 +1,101 @@
+//! `tollgate serve` as an operator runs it: /health, request ids, signing key on
+//! first start, both databases, graceful shutdown.
+
+mod support;
+
+use support::*;
+use tollgate::Store;
+
+async fn get(url: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(url)
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn serves_health_on_sqlite_with_a_signing_key_and_request_ids() {
+    let dir = TempDir::new();
+    let mut server = Server::start(&dir.0, &[]);
+    let response = get(&format!("{}/health", server.base)).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("x-request-id"));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(get(&format!("{}/nope", server.base)).await.status(), 404);
+
+    let given = reqwest::Client::new()
+        .get(format!("{}/health", server.base))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "trace-me-42");
+
+    assert!(
+        dir.0.join("tollgate.db").exists(),
+        "the default database is ./tollgate.db"
+    );
+    let store = Store::connect(&format!("sqlite://{}", dir.0.join("tollgate.db").display()))
+        .await
+        .unwrap();
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].active);
+
+    let status = server.stop_with("TERM");
+    assert!(status.success(), "{status:?}: {}", server.log_text());
+    assert!(
+        server.log_text().contains("shutting down"),
+        "{}",
+        server.log_text()
+    );
+
+    // A restart keeps the key it made on first start.
+    let mut again = Server::start(&dir.0, &[]);
+    assert_eq!(get(&format!("{}/health", again.base)).await.status(), 200);
+    assert_eq!(store.signing_keys().await.unwrap(), keys);
+    assert!(again.stop_with("INT").success());
+}
+
+#[tokio::test]
+async fn serves_health_on_postgresql_and_reports_an_outage() {
+    let Some(db) =
+        tollgate_testkit::postgres("serves_health_on_postgresql_and_reports_an_outage").await
+    else {
+        return;
+    };
+    let dir = TempDir::new();
+    let mut server = Server::start(&dir.0, &[("TOLLGATE_DATABASE_URL", &db.url)]);
+    assert_eq!(get(&format!("{}/health", server.base)).await.status(), 200);
+    assert!(!dir.0.join("tollgate.db").exists());
+
+    db.destroy();
+    let response = get(&format!("{}/health", server.base)).await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert!(server.stop_with("TERM").success());
+}
+
+#[tokio::test]
+async fn logs_never_carry_the_authorization_header_or_query() {
+    let dir = TempDir::new();
+    let mut server = Server::start(&dir.0, &[("RUST_LOG", "debug")]);
+    let response = reqwest::Client::new()
+        .get(format!("{}/health?code=tgc_leak-me-not", server.base))
+        .header("authorization", "Bearer tga_leak-me-not")
+        .header("cookie", "session=tgx_leak-me-not")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(server.stop_with("TERM").success());
+    let logs = server.log_text();
+    assert!(logs.contains("/health"), "the request was logged: {logs}");
+    assert!(
+        !logs.contains("leak-me-not"),
+        "a secret reached the logs:\n{logs}"
+    );
+}

@@ -1,0 +1,135 @@
+//! Runs the real `tollgate` binary: commands in a scratch directory, and
+//! `tollgate serve` on a free port, found from its JSON "listening" log line.
+
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use tollgate_testkit::TempDir;
+
+/// `tollgate` run in `dir`, with no TOLLGATE_* variable inherited from the caller.
+pub fn tollgate(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    cmd.current_dir(dir).env("NO_COLOR", "1");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("TOLLGATE_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run tollgate")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts a command failed with exactly one line on stderr, and returns it.
+pub fn one_line_failure(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected failure, got {:?}: {}",
+        out.status,
+        stdout(out)
+    );
+    let err = stderr(out);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line expected on stderr, got: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    lines[0].to_owned()
+}
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts `tollgate serve` in `dir` on a free loopback port.
+    pub fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut cmd = tollgate(dir);
+        cmd.args(["serve", "--log-format", "json"])
+            .env("TOLLGATE_BIND", "127.0.0.1:0")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn tollgate serve");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(address) = listening_address(&line) {
+                    let _ = tx.send(address);
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let address = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(a) => a,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("tollgate serve did not start: {:?}", logs.lock().unwrap());
+            }
+        };
+        Server {
+            child,
+            base: format!("http://{address}"),
+            logs,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal by name (TERM, INT) and waits for the process to end.
+    pub fn stop_with(&mut self, signal: &str) -> ExitStatus {
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tollgate did not stop after SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn listening_address(line: &str) -> Option<String> {
+    let event: serde_json::Value = serde_json::from_str(line).ok()?;
+    (event["message"] == "listening").then(|| event["address"].as_str().map(str::to_owned))?
+}

@@ -1,0 +1,72 @@
+//! DOT's `clear_expired`, in bounded batches so a large backlog never holds a
+//! long lock or a huge transaction.
+
+use sqlx::AssertSqlSafe;
+use tollgate_core::model::{ClearedCounts, ExpiryPolicy};
+
+use crate::{Result, Store, on_db};
+
+/// A revoked refresh token is kept through the grace period, and with reuse
+/// protection until it expires, since replaying it must still be recognised.
+const REVOKED_RT: &str = "revoked_at IS NOT NULL AND revoked_at <= $1";
+const REVOKED_RT_REUSE: &str =
+    "revoked_at IS NOT NULL AND revoked_at <= $1 AND expires_at IS NOT NULL AND expires_at <= $2";
+const EXPIRED_RT: &str = "revoked_at IS NULL AND expires_at IS NOT NULL AND expires_at <= $1";
+const EXPIRED: &str = "expires_at <= $1";
+
+type Counter = fn(&mut ClearedCounts) -> &mut u64;
+
+impl Store {
+    /// Deletes what has expired or been revoked past use, `batch_size` rows per
+    /// statement; `progress` sees the running totals after every batch.
+    pub async fn clear_expired(
+        &self,
+        policy: &ExpiryPolicy,
+        mut progress: impl FnMut(&ClearedCounts),
+    ) -> Result<ClearedCounts> {
+        let now = policy.now;
+        let grace_cutoff = now - policy.refresh_token_grace_period_seconds;
+        let revoked: (&str, &[i64]) = if policy.refresh_token_reuse_protection {
+            (REVOKED_RT_REUSE, &[grace_cutoff, now])
+        } else {
+            (REVOKED_RT, &[grace_cutoff])
+        };
+        let passes: [(&str, &str, &[i64], Counter); 6] = [
+            ("refresh_tokens", revoked.0, revoked.1, |c| {
+                &mut c.refresh_tokens
+            }),
+            ("refresh_tokens", EXPIRED_RT, &[now], |c| {
+                &mut c.refresh_tokens
+            }),
+            ("access_tokens", EXPIRED, &[now], |c| &mut c.access_tokens),
+            ("id_tokens", EXPIRED, &[now], |c| &mut c.id_tokens),
+            ("authorization_codes", EXPIRED, &[now], |c| {
+                &mut c.authorization_codes
+            }),
+            ("sessions", EXPIRED, &[now], |c| &mut c.sessions),
+        ];
+        let batch = policy.batch_size.max(1);
+        let mut counts = ClearedCounts::default();
+        for (table, condition, binds, counter) in passes {
+            let sql = format!(
+                "DELETE FROM {table} WHERE id IN \
+                 (SELECT id FROM {table} WHERE {condition} LIMIT {batch})"
+            );
+            loop {
+                let deleted = on_db!(&self.db, p => {
+                    let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
+                    for value in binds {
+                        query = query.bind(*value);
+                    }
+                    query.execute(p).await.map(|r| r.rows_affected())
+                })?;
+                *counter(&mut counts) += deleted;
+                progress(&counts);
+                if deleted < u64::from(batch) {
+                    break;
+                }
+            }
+        }
+        Ok(counts)
+    }
+}

@@ -1,0 +1,68 @@
+use tollgate_core::SecretHash;
+use tollgate_core::env::UnixTime;
+use tollgate_core::model::{CodeRedemption, NewAuthorizationCode};
+
+use crate::rows::CodeRow;
+use crate::{Result, Store, StoreError, on_db};
+
+impl Store {
+    pub async fn insert_authorization_code(
+        &self,
+        new: &NewAuthorizationCode,
+        now: UnixTime,
+    ) -> Result<i64> {
+        let id = on_db!(&self.db, p => sqlx::query_scalar(
+            "INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri, \
+             scope, code_challenge, code_challenge_method, nonce, claims, auth_time, expires_at, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id")
+            .bind(new.code_hash.as_bytes())
+            .bind(new.application_id)
+            .bind(new.user_id)
+            .bind(&new.redirect_uri)
+            .bind(&new.scope)
+            .bind(&new.code_challenge)
+            .bind(&new.code_challenge_method)
+            .bind(&new.nonce)
+            .bind(&new.claims)
+            .bind(new.auth_time)
+            .bind(new.expires_at)
+            .bind(now)
+            .fetch_one(p)
+            .await)
+        .map_err(StoreError::conflict_on(
+            "an authorization code with this hash",
+        ))?;
+        Ok(id)
+    }
+
+    /// Marks a code redeemed and returns it, atomically: of any number of
+    /// concurrent callers exactly one gets [`CodeRedemption::Redeemed`]. Expiry
+    /// is the caller's rule to apply.
+    pub async fn redeem_authorization_code(
+        &self,
+        code_hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<CodeRedemption> {
+        let row: Option<CodeRow> = on_db!(&self.db, p => sqlx::query_as(
+            "UPDATE authorization_codes SET redeemed_at = $2 \
+             WHERE code_hash = $1 AND redeemed_at IS NULL \
+             RETURNING id, application_id, user_id, redirect_uri, scope, code_challenge, \
+             code_challenge_method, nonce, claims, auth_time, expires_at, created_at")
+            .bind(code_hash.as_bytes())
+            .bind(now)
+            .fetch_optional(p)
+            .await)?;
+        if let Some(row) = row {
+            return Ok(CodeRedemption::Redeemed(row.into()));
+        }
+        // The failure path alone pays a second round trip, to tell a replay apart.
+        let replayed: Option<i64> = on_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT id FROM authorization_codes WHERE code_hash = $1")
+            .bind(code_hash.as_bytes())
+            .fetch_optional(p)
+            .await)?;
+        Ok(replayed.map_or(CodeRedemption::Unknown, |code_id| {
+            CodeRedemption::Replayed { code_id }
+        }))
+    }
+}

@@ -1,0 +1,166 @@
+//! Tollgate's storage: one [`Store`] over SQLite (the embedded default) or
+//! PostgreSQL. Both run the same SQL text where the dialects agree; only the
+//! migrations differ, one folder per database.
+
+mod applications;
+mod cleanup;
+mod codes;
+mod consents;
+mod keys;
+mod rows;
+mod sessions;
+mod tokens;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use tollgate_core::model::*;
+
+/// Runs `$body` with `$pool` bound to whichever native pool the store holds.
+/// The body is written once and compiled for each database.
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_db;
+
+/// The native pool behind a store. Not sqlx's `Any` driver, which mishandles
+/// booleans and cannot take an embedding application's own pool.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} already exists")]
+    Conflict { what: &'static str },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("the database holds a value Tollgate cannot read: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL `{0}`: expected sqlite:… or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to [`StoreError::Conflict`].
+    pub(crate) fn conflict_on(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |e| match e.as_database_error() {
+            Some(d) if d.is_unique_violation() => StoreError::Conflict { what },
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything Tollgate keeps, on one database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+}
+
+/// Opens and closes one connection, so a bad URL or an unreachable server is
+/// reported with its real cause (a pool would only say that it timed out).
+async fn probe<C: sqlx::Connection>(options: &C::Options) -> Result<()> {
+    let connection = C::connect_with(options)
+        .await
+        .map_err(StoreError::Connect)?;
+    connection.close().await.map_err(StoreError::Connect)
+}
+
+/// Zero set-up on PostgreSQL as on SQLite: a database that does not exist yet
+/// is created (the server must be reachable and the role allowed to create it).
+async fn create_missing_postgres_database(url: &str) -> Result<()> {
+    use sqlx::migrate::MigrateDatabase;
+    if !sqlx::Postgres::database_exists(url)
+        .await
+        .map_err(StoreError::Connect)?
+    {
+        sqlx::Postgres::create_database(url)
+            .await
+            .map_err(StoreError::Connect)?;
+        tracing::info!("created the PostgreSQL database");
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Connects to `sqlite:path` (WAL, foreign keys on) or `postgres://…`,
+    /// creating the database if missing. Does not migrate: call [`Store::migrate`].
+    pub async fn connect(url: &str) -> Result<Self> {
+        let db = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(StoreError::Connect)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            probe::<sqlx::SqliteConnection>(&options).await?;
+            Db::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_lazy_with(options),
+            )
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
+            create_missing_postgres_database(url).await?;
+            probe::<sqlx::PgConnection>(&options).await?;
+            Db::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_lazy_with(options),
+            )
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        Ok(Store { db })
+    }
+
+    /// Wraps a pool the embedding application already owns.
+    pub fn from_db(db: Db) -> Self {
+        Store { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Applies the embedded migrations that have not run yet.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// One trivial round trip: is the database answering?
+    pub async fn ping(&self) -> Result<()> {
+        on_db!(&self.db, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_db!(&self.db, p => p.close().await)
+    }
+}

@@ -1,0 +1,209 @@
+//! Row types as the databases return them, and their conversion to the core's
+//! records. Text columns holding enums are parsed here, once.
+
+use sqlx::FromRow;
+use tollgate_core::GrantType;
+use tollgate_core::model::*;
+use tollgate_core::redirect_uri::split_list;
+
+use crate::StoreError;
+
+fn corrupt(column: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{column}: {e}"))
+}
+
+#[derive(FromRow)]
+pub(crate) struct UserRow {
+    id: i64,
+    username: String,
+    password_hash: Option<String>,
+    email: String,
+    email_verified: bool,
+    given_name: String,
+    family_name: String,
+    active: bool,
+    staff: bool,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: r.id,
+            username: r.username,
+            password_hash: r.password_hash,
+            email: r.email,
+            email_verified: r.email_verified,
+            given_name: r.given_name,
+            family_name: r.family_name,
+            active: r.active,
+            staff: r.staff,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct ApplicationRow {
+    id: i64,
+    client_id: String,
+    client_secret_hash: Option<String>,
+    client_type: String,
+    grant_types: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    allowed_origins: String,
+    algorithm: String,
+    skip_authorization: bool,
+    name: String,
+    owner_id: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<ApplicationRow> for Application {
+    type Error = StoreError;
+    fn try_from(r: ApplicationRow) -> Result<Self, StoreError> {
+        Ok(Application {
+            id: r.id,
+            client_id: r.client_id,
+            client_secret_hash: r.client_secret_hash,
+            client_type: r
+                .client_type
+                .parse()
+                .map_err(|e| corrupt("client_type", e))?,
+            grant_types: GrantType::parse_list(&r.grant_types)
+                .map_err(|e| corrupt("grant_types", e))?,
+            redirect_uris: split_list(&r.redirect_uris),
+            post_logout_redirect_uris: split_list(&r.post_logout_redirect_uris),
+            allowed_origins: split_list(&r.allowed_origins),
+            algorithm: r.algorithm.parse().map_err(|e| corrupt("algorithm", e))?,
+            skip_authorization: r.skip_authorization,
+            name: r.name,
+            owner_id: r.owner_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct CodeRow {
+    id: i64,
+    application_id: i64,
+    user_id: i64,
+    redirect_uri: String,
+    scope: String,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    nonce: Option<String>,
+    claims: Option<String>,
+    auth_time: i64,
+    expires_at: i64,
+    created_at: i64,
+}
+
+impl From<CodeRow> for AuthorizationCode {
+    fn from(r: CodeRow) -> Self {
+        AuthorizationCode {
+            id: r.id,
+            application_id: r.application_id,
+            user_id: r.user_id,
+            redirect_uri: r.redirect_uri,
+            scope: r.scope,
+            code_challenge: r.code_challenge,
+            code_challenge_method: r.code_challenge_method,
+            nonce: r.nonce,
+            claims: r.claims,
+            auth_time: r.auth_time,
+            expires_at: r.expires_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct AccessTokenRow {
+    id: i64,
+    application_id: i64,
+    user_id: Option<i64>,
+    scope: String,
+    expires_at: i64,
+    created_at: i64,
+    authorization_code_id: Option<i64>,
+}
+
+impl From<AccessTokenRow> for AccessToken {
+    fn from(r: AccessTokenRow) -> Self {
+        AccessToken {
+            id: r.id,
+            application_id: r.application_id,
+            user_id: r.user_id,
+            scope: r.scope,
+            expires_at: r.expires_at,
+            created_at: r.created_at,
+            authorization_code_id: r.authorization_code_id,
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct RefreshTokenRow {
+    id: i64,
+    application_id: i64,
+    user_id: Option<i64>,
+    access_token_id: Option<i64>,
+    family: String,
+    scope: String,
+    expires_at: Option<i64>,
+    created_at: i64,
+    revoked_at: Option<i64>,
+    authorization_code_id: Option<i64>,
+}
+
+impl From<RefreshTokenRow> for RefreshToken {
+    fn from(r: RefreshTokenRow) -> Self {
+        RefreshToken {
+            id: r.id,
+            application_id: r.application_id,
+            user_id: r.user_id,
+            access_token_id: r.access_token_id,
+            family: r.family,
+            scope: r.scope,
+            expires_at: r.expires_at,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+            authorization_code_id: r.authorization_code_id,
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct SigningKeyRow {
+    id: i64,
+    kid: String,
+    algorithm: String,
+    private_key_pem: String,
+    public_jwk: String,
+    active: bool,
+    created_at: i64,
+    retire_at: Option<i64>,
+}
+
+impl TryFrom<SigningKeyRow> for SigningKey {
+    type Error = StoreError;
+    fn try_from(r: SigningKeyRow) -> Result<Self, StoreError> {
+        Ok(SigningKey {
+            id: r.id,
+            kid: r.kid,
+            algorithm: r.algorithm.parse().map_err(|e| corrupt("algorithm", e))?,
+            private_key_pem: r.private_key_pem,
+            public_jwk: r.public_jwk,
+            active: r.active,
+            created_at: r.created_at,
+            retire_at: r.retire_at,
+        })
+    }
+}

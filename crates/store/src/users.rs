@@ -1,0 +1,50 @@
+use tollgate_core::env::UnixTime;
+use tollgate_core::model::{NewUser, User};
+
+use crate::rows::UserRow;
+use crate::{Result, Store, StoreError, on_db};
+
+macro_rules! columns {
+    () => {
+        "id, username, password_hash, email, email_verified, given_name, family_name, active, \
+         staff, created_at, updated_at"
+    };
+}
+
+impl Store {
+    pub async fn create_user(&self, new: &NewUser, now: UnixTime) -> Result<User> {
+        let sql = concat!(
+            "INSERT INTO users (username, password_hash, email, email_verified, given_name, \
+             family_name, active, staff, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8, $8) RETURNING ",
+            columns!()
+        );
+        let row: UserRow = on_db!(&self.db, p => sqlx::query_as(sql)
+            .bind(&new.username)
+            .bind(&new.password_hash)
+            .bind(&new.email)
+            .bind(new.email_verified)
+            .bind(&new.given_name)
+            .bind(&new.family_name)
+            .bind(new.staff)
+            .bind(now)
+            .fetch_one(p)
+            .await)
+        .map_err(StoreError::conflict_on("a user with this username"))?;
+        Ok(row.into())
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        let sql = concat!("SELECT ", columns!(), " FROM users WHERE username = $1");
+        let row: Option<UserRow> =
+            on_db!(&self.db, p => sqlx::query_as(sql).bind(username).fetch_optional(p).await)?;
+        Ok(row.map(Into::into))
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
+        let row: Option<UserRow> =
+            on_db!(&self.db, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?;
+        Ok(row.map(Into::into))
+    }
+}

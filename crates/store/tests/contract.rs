@@ -1,0 +1,681 @@
+//! The store contract: every test runs once on SQLite and once on PostgreSQL.
+
+use std::sync::Arc;
+
+use tollgate_core::model::*;
+use tollgate_core::{ClientType, GrantType, SecretHash, SigningAlgorithm};
+use tollgate_store::{Store, StoreError};
+
+const NOW: i64 = 1_800_000_000;
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = tollgate_testkit::sqlite();
+                    super::$name(&super::open(&db.url).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(db) = tollgate_testkit::postgres(stringify!($name)).await else {
+                        return;
+                    };
+                    super::$name(&super::open(&db.url).await).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    migrations_are_idempotent,
+    users_round_trip_and_usernames_are_unique,
+    applications_round_trip_with_several_grant_types,
+    client_id_is_unique,
+    access_token_is_found_by_hash_only,
+    authorization_code_is_redeemed_at_most_once_under_concurrency,
+    unknown_code_is_unknown,
+    code_replay_revokes_what_the_code_produced,
+    refresh_token_family_revocation_spares_other_families,
+    clear_expired_works_in_batches_and_keeps_live_rows,
+    clear_expired_keeps_revoked_refresh_tokens_for_grace_and_reuse_detection,
+    a_new_active_signing_key_retires_the_previous_one,
+    consent_is_remembered_and_replaced,
+    sessions_expire_and_can_be_deleted,
+);
+
+async fn open(url: &str) -> Store {
+    let store = Store::connect(url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+fn hash(text: &str) -> SecretHash {
+    SecretHash::of(text)
+}
+
+async fn user(store: &Store, username: &str) -> User {
+    let new = NewUser {
+        username: username.to_owned(),
+        ..NewUser::default()
+    };
+    store.create_user(&new, NOW).await.unwrap()
+}
+
+fn new_app(client_id: &str) -> NewApplication {
+    NewApplication {
+        client_id: client_id.to_owned(),
+        client_secret_hash: Some("sha256:00".to_owned()),
+        client_type: ClientType::Confidential,
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::ClientCredentials],
+        redirect_uris: vec![
+            "https://a.example/cb".into(),
+            "https://a.example/cb2".into(),
+        ],
+        post_logout_redirect_uris: vec!["https://a.example/bye".into()],
+        allowed_origins: vec!["https://a.example".into()],
+        algorithm: SigningAlgorithm::RS256,
+        skip_authorization: true,
+        name: "Example".into(),
+        owner_id: None,
+    }
+}
+
+async fn app(store: &Store, client_id: &str) -> Application {
+    store
+        .create_application(&new_app(client_id), NOW)
+        .await
+        .unwrap()
+}
+
+fn new_code(text: &str, app: &Application, user: &User, expires_at: i64) -> NewAuthorizationCode {
+    NewAuthorizationCode {
+        code_hash: hash(text),
+        application_id: app.id,
+        user_id: user.id,
+        redirect_uri: "https://a.example/cb".into(),
+        scope: "openid read".into(),
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+        code_challenge_method: Some("S256".into()),
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        claims: None,
+        auth_time: NOW - 5,
+        expires_at,
+    }
+}
+
+fn new_access(text: &str, app: &Application, expires_at: i64) -> NewAccessToken {
+    NewAccessToken {
+        token_hash: hash(text),
+        application_id: app.id,
+        user_id: None,
+        scope: "read".into(),
+        expires_at,
+        authorization_code_id: None,
+    }
+}
+
+/// An access token and the refresh token that carries it, in one family.
+async fn token_pair(store: &Store, name: &str, app: &Application, family: &str) -> (i64, i64) {
+    let at = store
+        .insert_access_token(&new_access(&format!("at-{name}"), app, NOW + 3600), NOW)
+        .await
+        .unwrap();
+    let rt = store
+        .insert_refresh_token(
+            &NewRefreshToken {
+                token_hash: hash(&format!("rt-{name}")),
+                application_id: app.id,
+                user_id: None,
+                access_token_id: Some(at),
+                family: family.to_owned(),
+                scope: "read".into(),
+                expires_at: None,
+                authorization_code_id: None,
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    (at, rt)
+}
+
+async fn migrations_are_idempotent(store: &Store) {
+    store.migrate().await.unwrap();
+    store.ping().await.unwrap();
+}
+
+async fn users_round_trip_and_usernames_are_unique(store: &Store) {
+    let new = NewUser {
+        username: "alice".into(),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        email: "alice@example.com".into(),
+        email_verified: true,
+        given_name: "Alice".into(),
+        family_name: "Liddell".into(),
+        staff: true,
+    };
+    let alice = store.create_user(&new, NOW).await.unwrap();
+    assert!(alice.active && alice.staff && alice.email_verified);
+    assert_eq!(
+        store.user_by_username("alice").await.unwrap(),
+        Some(alice.clone())
+    );
+    assert_eq!(store.user_by_id(alice.id).await.unwrap(), Some(alice));
+    assert!(matches!(
+        store.create_user(&new, NOW).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(store.user_by_username("bob").await.unwrap(), None);
+}
+
+async fn applications_round_trip_with_several_grant_types(store: &Store) {
+    let owner = user(store, "owner").await;
+    let new = NewApplication {
+        owner_id: Some(owner.id),
+        ..new_app("client-1")
+    };
+    let created = store.create_application(&new, NOW).await.unwrap();
+    let found = store
+        .application_by_client_id("client-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, created);
+    assert_eq!(
+        found.grant_types,
+        vec![GrantType::AuthorizationCode, GrantType::ClientCredentials]
+    );
+    assert_eq!(found.redirect_uris, new.redirect_uris);
+    assert_eq!(found.allowed_origins, new.allowed_origins);
+    assert_eq!(found.owner_id, Some(owner.id));
+    assert!(found.skip_authorization);
+    assert_eq!(
+        store.application_by_client_id("client-2").await.unwrap(),
+        None
+    );
+}
+
+async fn client_id_is_unique(store: &Store) {
+    app(store, "dup").await;
+    let err = store
+        .create_application(&new_app("dup"), NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert!(err.to_string().contains("client_id"), "{err}");
+}
+
+async fn access_token_is_found_by_hash_only(store: &Store) {
+    let app = app(store, "c").await;
+    let id = store
+        .insert_access_token(&new_access("tga_one", &app, NOW + 60), NOW)
+        .await
+        .unwrap();
+    let found = store
+        .access_token_by_hash(&hash("tga_one"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id, found.application_id, found.expires_at),
+        (id, app.id, NOW + 60)
+    );
+    assert_eq!(
+        store.access_token_by_hash(&hash("tga_two")).await.unwrap(),
+        None
+    );
+}
+
+async fn authorization_code_is_redeemed_at_most_once_under_concurrency(store: &Store) {
+    let (app, user) = (app(store, "c").await, user(store, "u").await);
+    let id = store
+        .insert_authorization_code(&new_code("tgc_race", &app, &user, NOW + 60), NOW)
+        .await
+        .unwrap();
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let attempts = (0..8).map(|_| {
+        let (store, barrier) = (store.clone(), barrier.clone());
+        tokio::spawn(async move {
+            barrier.wait().await;
+            store
+                .redeem_authorization_code(&hash("tgc_race"), NOW)
+                .await
+                .unwrap()
+        })
+    });
+    let results = futures_join_all(attempts).await;
+    let winners: Vec<_> = results
+        .iter()
+        .filter_map(|r| match r {
+            CodeRedemption::Redeemed(code) => Some(code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    assert_eq!(winners[0].id, id);
+    assert_eq!(winners[0].nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| **r == CodeRedemption::Replayed { code_id: id })
+            .count(),
+        7
+    );
+}
+
+async fn futures_join_all<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for h in handles.collect::<Vec<_>>() {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+async fn unknown_code_is_unknown(store: &Store) {
+    let result = store
+        .redeem_authorization_code(&hash("tgc_nope"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(result, CodeRedemption::Unknown);
+}
+
+async fn code_replay_revokes_what_the_code_produced(store: &Store) {
+    let (app, user) = (app(store, "c").await, user(store, "u").await);
+    let code = store
+        .insert_authorization_code(&new_code("tgc_x", &app, &user, NOW + 60), NOW)
+        .await
+        .unwrap();
+    let at = store
+        .insert_access_token(
+            &NewAccessToken {
+                authorization_code_id: Some(code),
+                ..new_access("at", &app, NOW + 60)
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    store
+        .insert_refresh_token(
+            &NewRefreshToken {
+                token_hash: hash("rt"),
+                application_id: app.id,
+                user_id: Some(user.id),
+                access_token_id: Some(at),
+                family: "f".into(),
+                scope: "read".into(),
+                expires_at: None,
+                authorization_code_id: Some(code),
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    let (_, other_rt) = token_pair(store, "other", &app, "g").await;
+    assert_eq!(store.revoke_tokens_of_code(code, NOW).await.unwrap(), 1);
+    assert_eq!(store.access_token_by_hash(&hash("at")).await.unwrap(), None);
+    let rt = store
+        .refresh_token_by_hash(&hash("rt"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rt.revoked_at, Some(NOW));
+    let other = store
+        .refresh_token_by_hash(&hash("rt-other"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((other.id, other.revoked_at), (other_rt, None));
+}
+
+async fn refresh_token_family_revocation_spares_other_families(store: &Store) {
+    let app = app(store, "c").await;
+    let (_, rt1) = token_pair(store, "1", &app, "family-a").await;
+    let (_, rt2) = token_pair(store, "2", &app, "family-a").await;
+    let (at3, rt3) = token_pair(store, "3", &app, "family-b").await;
+
+    assert_eq!(
+        store
+            .revoke_refresh_token_family("family-a", NOW + 1)
+            .await
+            .unwrap(),
+        2
+    );
+    for (name, id) in [("1", rt1), ("2", rt2)] {
+        let rt = store
+            .refresh_token_by_hash(&hash(&format!("rt-{name}")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (rt.id, rt.revoked_at, rt.access_token_id),
+            (id, Some(NOW + 1), None)
+        );
+        let at = store
+            .access_token_by_hash(&hash(&format!("at-{name}")))
+            .await
+            .unwrap();
+        assert_eq!(at, None, "access token of a revoked family must be gone");
+    }
+    let rt = store
+        .refresh_token_by_hash(&hash("rt-3"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (rt.id, rt.revoked_at, rt.access_token_id),
+        (rt3, None, Some(at3))
+    );
+    // Revoking again changes nothing: already-revoked tokens keep their time.
+    assert_eq!(
+        store
+            .revoke_refresh_token_family("family-a", NOW + 9)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+async fn clear_expired_works_in_batches_and_keeps_live_rows(store: &Store) {
+    let (app, user) = (app(store, "c").await, user(store, "u").await);
+    for i in 0..25 {
+        store
+            .insert_access_token(&new_access(&format!("old{i}"), &app, NOW - 1), NOW - 100)
+            .await
+            .unwrap();
+    }
+    for i in 0..3 {
+        store
+            .insert_access_token(&new_access(&format!("live{i}"), &app, NOW + 100), NOW)
+            .await
+            .unwrap();
+    }
+    store
+        .insert_authorization_code(&new_code("old-code", &app, &user, NOW - 1), NOW)
+        .await
+        .unwrap();
+    store
+        .insert_authorization_code(&new_code("live-code", &app, &user, NOW + 60), NOW)
+        .await
+        .unwrap();
+    for (name, expires_at) in [("old", NOW - 1), ("live", NOW + 60)] {
+        store
+            .insert_id_token(
+                &NewIdToken {
+                    jti: name.into(),
+                    application_id: app.id,
+                    user_id: Some(user.id),
+                    scope: "openid".into(),
+                    expires_at,
+                },
+                NOW,
+            )
+            .await
+            .unwrap();
+        store
+            .create_session(
+                &NewSession {
+                    session_hash: hash(&format!("session-{name}")),
+                    user_id: user.id,
+                    auth_time: NOW,
+                    expires_at,
+                },
+                NOW,
+            )
+            .await
+            .unwrap();
+    }
+
+    let policy = ExpiryPolicy {
+        now: NOW,
+        refresh_token_grace_period_seconds: 0,
+        refresh_token_reuse_protection: false,
+        batch_size: 10,
+    };
+    let mut batches = Vec::new();
+    let counts = store
+        .clear_expired(&policy, |c| batches.push(*c))
+        .await
+        .unwrap();
+    assert_eq!(counts.access_tokens, 25);
+    assert_eq!(
+        (
+            counts.authorization_codes,
+            counts.id_tokens,
+            counts.sessions
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(counts.total(), 28);
+    let at_batches: Vec<u64> = batches.iter().map(|c| c.access_tokens).collect();
+    assert!(
+        at_batches.windows(2).any(|w| w == [10, 20]),
+        "batches of 10: {at_batches:?}"
+    );
+    for i in 0..3 {
+        assert!(
+            store
+                .access_token_by_hash(&hash(&format!("live{i}")))
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+    assert!(
+        store
+            .access_token_by_hash(&hash("old0"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_by_hash(&hash("session-live"), NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(matches!(
+        store
+            .redeem_authorization_code(&hash("live-code"), NOW)
+            .await
+            .unwrap(),
+        CodeRedemption::Redeemed(_)
+    ));
+    assert_eq!(
+        store.clear_expired(&policy, |_| {}).await.unwrap().total(),
+        0
+    );
+}
+
+async fn clear_expired_keeps_revoked_refresh_tokens_for_grace_and_reuse_detection(store: &Store) {
+    let app = app(store, "c").await;
+    let insert = |name: &'static str, expires_at: Option<i64>| {
+        let store = store.clone();
+        let app_id = app.id;
+        async move {
+            store
+                .insert_refresh_token(
+                    &NewRefreshToken {
+                        token_hash: hash(name),
+                        application_id: app_id,
+                        user_id: None,
+                        access_token_id: None,
+                        family: name.into(),
+                        scope: "read".into(),
+                        expires_at,
+                        authorization_code_id: None,
+                    },
+                    NOW - 1000,
+                )
+                .await
+                .unwrap();
+        }
+    };
+    insert("revoked-long-ago", Some(NOW + 500)).await;
+    insert("revoked-in-grace", None).await;
+    insert("expired", Some(NOW - 1)).await;
+    insert("live", Some(NOW + 500)).await;
+    store
+        .revoke_refresh_token_family("revoked-long-ago", NOW - 300)
+        .await
+        .unwrap();
+    store
+        .revoke_refresh_token_family("revoked-in-grace", NOW - 30)
+        .await
+        .unwrap();
+
+    let mut policy = ExpiryPolicy {
+        now: NOW,
+        refresh_token_grace_period_seconds: 120,
+        refresh_token_reuse_protection: true,
+        batch_size: 100,
+    };
+    // Reuse protection: a revoked but unexpired token stays, to recognise its replay.
+    assert_eq!(
+        store
+            .clear_expired(&policy, |_| {})
+            .await
+            .unwrap()
+            .refresh_tokens,
+        1
+    );
+    assert!(
+        store
+            .refresh_token_by_hash(&hash("revoked-long-ago"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .refresh_token_by_hash(&hash("expired"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    policy.refresh_token_reuse_protection = false;
+    assert_eq!(
+        store
+            .clear_expired(&policy, |_| {})
+            .await
+            .unwrap()
+            .refresh_tokens,
+        1
+    );
+    assert!(
+        store
+            .refresh_token_by_hash(&hash("revoked-long-ago"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .refresh_token_by_hash(&hash("revoked-in-grace"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .refresh_token_by_hash(&hash("live"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn a_new_active_signing_key_retires_the_previous_one(store: &Store) {
+    let key = |kid: &str| NewSigningKey {
+        kid: kid.into(),
+        algorithm: SigningAlgorithm::RS256,
+        private_key_pem: "-----BEGIN PRIVATE KEY-----".into(),
+        public_jwk: format!("{{\"kid\":\"{kid}\"}}"),
+        active: true,
+    };
+    let first = store
+        .insert_signing_key(&key("k1"), NOW + 10, NOW)
+        .await
+        .unwrap();
+    assert!(first.active);
+    store
+        .insert_signing_key(&key("k2"), NOW + 3600, NOW + 1)
+        .await
+        .unwrap();
+    let keys = store.signing_keys().await.unwrap();
+    let summary: Vec<_> = keys
+        .iter()
+        .map(|k| (k.kid.as_str(), k.active, k.retire_at))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![("k2", true, None), ("k1", false, Some(NOW + 3600))]
+    );
+    assert!(matches!(
+        store.insert_signing_key(&key("k2"), NOW, NOW).await,
+        Err(StoreError::Conflict { .. })
+    ));
+}
+
+async fn consent_is_remembered_and_replaced(store: &Store) {
+    let (app, user) = (app(store, "c").await, user(store, "u").await);
+    assert_eq!(store.consent(user.id, app.id).await.unwrap(), None);
+    store
+        .remember_consent(user.id, app.id, "read", NOW)
+        .await
+        .unwrap();
+    store
+        .remember_consent(user.id, app.id, "read write", NOW + 5)
+        .await
+        .unwrap();
+    let consent = store.consent(user.id, app.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            consent.scope.as_str(),
+            consent.created_at,
+            consent.updated_at
+        ),
+        ("read write", NOW, NOW + 5)
+    );
+}
+
+async fn sessions_expire_and_can_be_deleted(store: &Store) {
+    let user = user(store, "u").await;
+    let new = NewSession {
+        session_hash: hash("tgx_s"),
+        user_id: user.id,
+        auth_time: NOW,
+        expires_at: NOW + 60,
+    };
+    let id = store.create_session(&new, NOW).await.unwrap();
+    let found = store
+        .session_by_hash(&hash("tgx_s"), NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id, found.user_id, found.auth_time),
+        (id, user.id, NOW)
+    );
+    assert_eq!(
+        store
+            .session_by_hash(&hash("tgx_s"), NOW + 60)
+            .await
+            .unwrap(),
+        None
+    );
+    store.delete_session(&hash("tgx_s")).await.unwrap();
+    assert_eq!(
+        store.session_by_hash(&hash("tgx_s"), NOW).await.unwrap(),
+        None
+    );
+}

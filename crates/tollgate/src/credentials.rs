@@ -1,0 +1,95 @@
+//! Hashing of the secrets people choose (argon2id) and of the secrets Tollgate
+//! generates (SHA-256: 256 random bits need no slow hash, and the token endpoint
+//! must not spend 30 ms per request on one).
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use tollgate_core::SecretHash;
+
+const SHA256_PREFIX: &str = "sha256:";
+
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+/// argon2id with the OWASP parameters, as a PHC string. Slow on purpose: call
+/// it off the async executor (`spawn_blocking`).
+pub fn hash_password(password: &str) -> Result<String, HashError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| HashError(e.to_string()))
+}
+
+/// Checks a password against its PHC string; a malformed hash never verifies.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// How a client secret is kept: SHA-256 for one Tollgate generated, argon2id
+/// for one a person chose (it may be guessable).
+pub fn hash_client_secret(secret: &str, generated: bool) -> Result<String, HashError> {
+    if generated {
+        Ok(format!(
+            "{SHA256_PREFIX}{}",
+            SecretHash::of(secret).to_hex()
+        ))
+    } else {
+        hash_password(secret)
+    }
+}
+
+/// Constant-time for generated secrets; argon2 (slow) for chosen ones.
+pub fn verify_client_secret(secret: &str, stored: &str) -> bool {
+    match stored.strip_prefix(SHA256_PREFIX) {
+        Some(hex) => SecretHash::from_hex(hex).is_some_and(|hash| hash.matches(secret)),
+        None => verify_password(secret, stored),
+    }
+}
+
+/// Whether checking this stored secret is slow enough to need `spawn_blocking`.
+pub fn is_slow_hash(stored: &str) -> bool {
+    !stored.starts_with(SHA256_PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_round_trip() {
+        let phc = hash_password("correct horse").unwrap();
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &phc));
+        assert!(!verify_password("correct horse!", &phc));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn generated_client_secret_is_sha256_and_verifies() {
+        let stored = hash_client_secret("tgs_secret", true).unwrap();
+        assert!(stored.starts_with("sha256:") && !stored.contains("tgs_secret"));
+        assert!(!is_slow_hash(&stored));
+        assert!(verify_client_secret("tgs_secret", &stored));
+        assert!(!verify_client_secret("tgs_secreT", &stored));
+    }
+
+    #[test]
+    fn chosen_client_secret_is_argon2() {
+        let stored = hash_client_secret("hunter2", false).unwrap();
+        assert!(is_slow_hash(&stored));
+        assert!(verify_client_secret("hunter2", &stored));
+        assert!(!verify_client_secret("hunter3", &stored));
+    }
+
+    #[test]
+    fn corrupt_sha256_hash_never_verifies() {
+        assert!(!verify_client_secret("x", "sha256:zz"));
+        assert!(!verify_client_secret("x", "sha256:abc"));
+        assert!(!verify_client_secret("", "sha256:"));
+    }
+}

@@ -1,0 +1,302 @@
+//! The provider's settings: DOT's names in snake case, with DOT's defaults
+//! except where noted. The library takes them typed; reading files and the
+//! environment is the server binary's business.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tollgate_core::scope::is_scope_token;
+
+/// `default_scopes` entry that stands for every configured scope (DOT's `__all__`).
+pub const ALL_SCOPES: &str = "__all__";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The issuer identifier, fixed: never derived from a request's Host header.
+    pub issuer: String,
+    pub access_token_expire_seconds: u64,
+    pub authorization_code_expire_seconds: u64,
+    pub id_token_expire_seconds: u64,
+    /// Lifetime of a refresh token after it is issued; `None`: no expiry (DOT's default).
+    pub refresh_token_expire_seconds: Option<u64>,
+    pub rotate_refresh_token: bool,
+    pub refresh_token_grace_period_seconds: u64,
+    /// Tollgate departs from DOT (false) here: RFC 9700 §4.14.2 wants a replayed
+    /// rotated refresh token to revoke its family.
+    pub refresh_token_reuse_protection: bool,
+    pub pkce_required: bool,
+    /// Scope name → description shown on the consent page.
+    pub scopes: BTreeMap<String, String>,
+    pub default_scopes: Vec<String>,
+    pub allowed_redirect_uri_schemes: Vec<String>,
+    pub oidc_enabled: bool,
+    pub oidc_rp_initiated_logout_enabled: bool,
+    pub oidc_jwks_max_age_seconds: u64,
+    pub clear_expired_tokens_batch_size: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            issuer: "http://127.0.0.1:8000".to_owned(),
+            access_token_expire_seconds: 36_000,
+            authorization_code_expire_seconds: 60,
+            id_token_expire_seconds: 36_000,
+            refresh_token_expire_seconds: None,
+            rotate_refresh_token: true,
+            refresh_token_grace_period_seconds: 0,
+            refresh_token_reuse_protection: true,
+            pkce_required: true,
+            scopes: BTreeMap::from([
+                ("read".to_owned(), "Reading scope".to_owned()),
+                ("write".to_owned(), "Writing scope".to_owned()),
+            ]),
+            default_scopes: vec![ALL_SCOPES.to_owned()],
+            allowed_redirect_uri_schemes: vec!["http".to_owned(), "https".to_owned()],
+            oidc_enabled: false,
+            oidc_rp_initiated_logout_enabled: false,
+            oidc_jwks_max_age_seconds: 3600,
+            clear_expired_tokens_batch_size: 10_000,
+        }
+    }
+}
+
+/// A setting that cannot work, named by its key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration key `{key}`: {problem}")]
+pub struct SettingsError {
+    pub key: &'static str,
+    pub problem: String,
+}
+
+fn invalid(key: &'static str, problem: impl Into<String>) -> SettingsError {
+    SettingsError {
+        key,
+        problem: problem.into(),
+    }
+}
+
+impl Settings {
+    /// Every rule the settings must meet; the first broken one is reported.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        validate_issuer(&self.issuer).map_err(|p| invalid("issuer", p))?;
+        for (key, value) in [
+            (
+                "access_token_expire_seconds",
+                self.access_token_expire_seconds,
+            ),
+            ("id_token_expire_seconds", self.id_token_expire_seconds),
+            ("oidc_jwks_max_age_seconds", self.oidc_jwks_max_age_seconds),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        if !(1..=600).contains(&self.authorization_code_expire_seconds) {
+            return Err(invalid(
+                "authorization_code_expire_seconds",
+                "must be between 1 and 600 (RFC 6749 §4.1.2 recommends at most 10 minutes)",
+            ));
+        }
+        if self.refresh_token_expire_seconds == Some(0) {
+            return Err(invalid(
+                "refresh_token_expire_seconds",
+                "must be at least 1; leave it out for refresh tokens that never expire",
+            ));
+        }
+        if self.clear_expired_tokens_batch_size == 0 {
+            return Err(invalid(
+                "clear_expired_tokens_batch_size",
+                "must be at least 1",
+            ));
+        }
+        if let Some(bad) = self
+            .scopes
+            .keys()
+            .find(|s| !is_scope_token(s) || *s == ALL_SCOPES)
+        {
+            return Err(invalid(
+                "scopes",
+                format!("`{bad}` is not a valid scope name"),
+            ));
+        }
+        if let Some(bad) = self
+            .default_scopes
+            .iter()
+            .find(|s| *s != ALL_SCOPES && !self.scopes.contains_key(*s))
+        {
+            return Err(invalid(
+                "default_scopes",
+                format!("`{bad}` is not one of the configured `scopes`"),
+            ));
+        }
+        if self.allowed_redirect_uri_schemes.is_empty() {
+            return Err(invalid(
+                "allowed_redirect_uri_schemes",
+                "must name at least one scheme",
+            ));
+        }
+        if let Some(bad) = self
+            .allowed_redirect_uri_schemes
+            .iter()
+            .find(|s| !is_scheme(s))
+        {
+            return Err(invalid(
+                "allowed_redirect_uri_schemes",
+                format!("`{bad}` is not a URI scheme (RFC 3986 §3.1)"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The scopes granted when a request names none.
+    pub fn default_scope_names(&self) -> Vec<&str> {
+        if self.default_scopes.iter().any(|s| s == ALL_SCOPES) {
+            self.scopes.keys().map(String::as_str).collect()
+        } else {
+            self.default_scopes.iter().map(String::as_str).collect()
+        }
+    }
+}
+
+/// OpenID Connect Discovery §3: an https URL with no query or fragment. Plain
+/// http is accepted for loopback hosts only, for local development.
+fn validate_issuer(issuer: &str) -> Result<(), String> {
+    let url = url::Url::parse(issuer).map_err(|e| format!("`{issuer}` is not a URL ({e})"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(format!(
+                "`{issuer}` must use https (http only for loopback hosts)"
+            ));
+        }
+        other => return Err(format!("`{issuer}` must be an https URL, not `{other}:`")),
+    }
+    if url.query().is_some() || url.fragment().is_some() || issuer.contains(['?', '#']) {
+        return Err(format!("`{issuer}` must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("`{issuer}` must not carry user information"));
+    }
+    if issuer.ends_with('/') {
+        return Err(format!("`{issuer}` must not end with `/`"));
+    }
+    Ok(())
+}
+
+fn is_scheme(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_dots_and_valid() {
+        let s = Settings::default();
+        assert_eq!(s.access_token_expire_seconds, 36_000);
+        assert_eq!(s.authorization_code_expire_seconds, 60);
+        assert!(s.rotate_refresh_token && s.pkce_required);
+        assert_eq!(s.refresh_token_grace_period_seconds, 0);
+        assert_eq!(s.clear_expired_tokens_batch_size, 10_000);
+        assert_eq!(s.validate(), Ok(()));
+        assert_eq!(s.default_scope_names(), vec!["read", "write"]);
+    }
+
+    fn key_of(s: Settings) -> &'static str {
+        s.validate().unwrap_err().key
+    }
+
+    #[test]
+    fn issuer_rules() {
+        for bad in [
+            "not a url",
+            "http://idp.example.com",
+            "https://idp.example.com/",
+            "https://idp.example.com/?x=1",
+            "https://idp.example.com#f",
+            "https://u:p@idp.example.com",
+            "ftp://idp.example.com",
+        ] {
+            let s = Settings {
+                issuer: bad.into(),
+                ..Settings::default()
+            };
+            assert_eq!(key_of(s), "issuer", "{bad}");
+        }
+        for good in [
+            "https://idp.example.com",
+            "https://idp.example.com/o",
+            "http://localhost:8000",
+        ] {
+            let s = Settings {
+                issuer: good.into(),
+                ..Settings::default()
+            };
+            assert_eq!(s.validate(), Ok(()), "{good}");
+        }
+    }
+
+    #[test]
+    fn lifetimes_must_be_positive_and_codes_short() {
+        let s = Settings {
+            access_token_expire_seconds: 0,
+            ..Settings::default()
+        };
+        assert_eq!(key_of(s), "access_token_expire_seconds");
+        let s = Settings {
+            authorization_code_expire_seconds: 601,
+            ..Settings::default()
+        };
+        assert_eq!(key_of(s), "authorization_code_expire_seconds");
+        let s = Settings {
+            refresh_token_expire_seconds: Some(0),
+            ..Settings::default()
+        };
+        assert_eq!(key_of(s), "refresh_token_expire_seconds");
+        let s = Settings {
+            clear_expired_tokens_batch_size: 0,
+            ..Settings::default()
+        };
+        assert_eq!(key_of(s), "clear_expired_tokens_batch_size");
+    }
+
+    #[test]
+    fn default_scopes_must_be_configured_scopes() {
+        let s = Settings {
+            default_scopes: vec!["admin".into()],
+            ..Settings::default()
+        };
+        let err = s.validate().unwrap_err();
+        assert_eq!(err.key, "default_scopes");
+        assert!(err.to_string().contains("`admin`"), "{err}");
+        let s = Settings {
+            default_scopes: vec!["read".into()],
+            ..Settings::default()
+        };
+        assert_eq!(s.default_scope_names(), vec!["read"]);
+    }
+
+    #[test]
+    fn scope_names_and_schemes_are_checked() {
+        let mut s = Settings::default();
+        s.scopes.insert("bad scope".into(), "x".into());
+        assert_eq!(key_of(s), "scopes");
+        let s = Settings {
+            allowed_redirect_uri_schemes: vec!["1http".into()],
+            ..Settings::default()
+        };
+        assert_eq!(key_of(s), "allowed_redirect_uri_schemes");
+        let s = Settings {
+            allowed_redirect_uri_schemes: vec![],
+            ..Settings::default()
+        };
+        assert_eq!(key_of(s), "allowed_redirect_uri_schemes");
+    }
+}
