@@ -2,13 +2,22 @@
 //! functions over plain data. Nothing here does I/O, reads a clock or draws
 //! randomness except through the traits in [`env`].
 
+pub mod authorize;
 pub mod client;
+pub mod client_auth;
 pub mod env;
+pub mod error;
 pub mod model;
+pub mod params;
+pub mod pkce;
 pub mod redirect_uri;
+pub mod response;
 pub mod scope;
 pub mod secret;
+pub mod token;
 
 pub use client::{ApplicationSpec, ClientType, GrantType, SigningAlgorithm, SpecError};
 pub use env::{Clock, Entropy};
+pub use error::{ErrorCode, OAuthError};
+pub use params::Params;
 pub use secret::{NewSecret, SecretHash, SecretKind};

@@ -74,6 +74,8 @@ pub struct AuthorizationCode {
     pub application_id: i64,
     pub user_id: i64,
     pub redirect_uri: String,
+    /// Whether the authorization request named `redirect_uri` (the token request must then repeat it).
+    pub redirect_uri_given: bool,
     pub scope: String,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
@@ -91,6 +93,7 @@ pub struct NewAuthorizationCode {
     pub application_id: i64,
     pub user_id: i64,
     pub redirect_uri: String,
+    pub redirect_uri_given: bool,
     pub scope: String,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,

@@ -122,3 +122,182 @@ mod tests {
         }
     }
 }
+
+/// The parts of a URI reference as RFC 3986 Appendix B splits it, without any
+/// normalisation: matching compares what the client registered, byte for byte.
+#[derive(Debug, PartialEq, Eq)]
+struct Parts<'a> {
+    scheme: &'a str,
+    userinfo: Option<&'a str>,
+    host: Option<&'a str>,
+    port: Option<&'a str>,
+    path: &'a str,
+    query: Option<&'a str>,
+}
+
+fn split(uri: &str) -> Option<Parts<'_>> {
+    if uri.contains('#') {
+        return None;
+    }
+    let (scheme, rest) = uri.split_once(':')?;
+    if scheme.is_empty() || scheme.contains(['/', '?']) {
+        return None;
+    }
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, path) = match rest.strip_prefix("//") {
+        Some(after) => match after.find('/') {
+            Some(i) => (Some(&after[..i]), &after[i..]),
+            None => (Some(after), ""),
+        },
+        None => (None, rest),
+    };
+    let (userinfo, hostport) = match authority {
+        Some(a) => match a.rsplit_once('@') {
+            Some((u, h)) => (Some(u), Some(h)),
+            None => (None, Some(a)),
+        },
+        None => (None, None),
+    };
+    let (host, port) = match hostport {
+        // An IPv6 literal keeps its colons inside the brackets.
+        Some(h) if h.starts_with('[') => match h.find(']') {
+            Some(end) => match &h[end + 1..] {
+                "" => (Some(&h[..=end]), None),
+                p => (Some(&h[..=end]), Some(p.strip_prefix(':')?)),
+            },
+            None => return None,
+        },
+        Some(h) => match h.rsplit_once(':') {
+            Some((host, port)) => (Some(host), Some(port)),
+            None => (Some(h), None),
+        },
+        None => (None, None),
+    };
+    Some(Parts { scheme, userinfo, host, port, path, query })
+}
+
+/// Registrations on these hosts accept any port (RFC 8252 §7.3): a native app
+/// listens on whatever port the OS gives it.
+fn is_loopback_registration(parts: &Parts<'_>) -> bool {
+    parts.scheme == "http" && matches!(parts.host, Some("127.0.0.1" | "[::1]"))
+}
+
+/// DOT 3.4.1's exact matcher (RFC 9700 §2.1): same scheme, host (case-insensitive),
+/// port, path and query; no fragment or userinfo in the request; any port for an
+/// `http://127.0.0.1` or `http://[::1]` registration.
+pub fn matches(registered: &str, requested: &str) -> bool {
+    let (Some(reg), Some(req)) = (split(registered), split(requested)) else {
+        return false;
+    };
+    if req.userinfo.is_some() || reg.userinfo.is_some() {
+        return false;
+    }
+    let host_equal = match (reg.host, req.host) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        (None, None) => true,
+        _ => false,
+    };
+    let port_equal = reg.port == req.port || (is_loopback_registration(&reg) && reg.port.is_none());
+    reg.scheme.eq_ignore_ascii_case(req.scheme)
+        && host_equal
+        && port_equal
+        && reg.path == req.path
+        && reg.query == req.query
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedirectResolution {
+    #[error("the redirect_uri parameter is missing and the client has several registered")]
+    Missing,
+    #[error("the redirect_uri does not match any registered for this client")]
+    Unregistered,
+}
+
+/// The URI to send the user back to: the requested one if it matches a
+/// registration, the only registration if none was requested.
+pub fn resolve(registered: &[String], requested: Option<&str>) -> Result<String, RedirectResolution> {
+    match requested {
+        Some(uri) if registered.iter().any(|r| matches(r, uri)) => Ok(uri.to_owned()),
+        Some(_) => Err(RedirectResolution::Unregistered),
+        None => match registered {
+            [only] => Ok(only.clone()),
+            _ => Err(RedirectResolution::Missing),
+        },
+    }
+}
+
+#[cfg(test)]
+mod matching_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn exact_uri_matches() {
+        assert!(matches("https://a.example/cb", "https://a.example/cb"));
+        assert!(matches("https://a.example/cb?x=1", "https://a.example/cb?x=1"));
+        assert!(matches("https://A.example/cb", "https://a.EXAMPLE/cb"));
+        assert!(matches("com.example.app:/oauth", "com.example.app:/oauth"));
+    }
+
+    #[test]
+    fn anything_else_does_not() {
+        let reg = "https://a.example/cb?x=1";
+        for req in [
+            "https://a.example/cb",
+            "https://a.example/cb?x=1&next=evil",
+            "https://a.example/cb?x=1#",
+            "https://a.example/cb?x=1#frag",
+            "https://u@a.example/cb?x=1",
+            "https://a.example:443/cb?x=1",
+            "https://a.example/cb/?x=1",
+            "https://a.example/CB?x=1",
+            "https://a.example/cb;p?x=1",
+            "http://a.example/cb?x=1",
+            "https://a.example.evil/cb?x=1",
+        ] {
+            assert!(!matches(reg, req), "{req}");
+        }
+    }
+
+    #[test]
+    fn loopback_registrations_accept_any_port() {
+        assert!(matches("http://127.0.0.1/cb", "http://127.0.0.1:51234/cb"));
+        assert!(matches("http://[::1]/cb", "http://[::1]:8080/cb"));
+        assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:51234/other"));
+        assert!(!matches("http://localhost/cb", "http://localhost:51234/cb"));
+        assert!(!matches("http://127.0.0.1:8000/cb", "http://127.0.0.1:9000/cb"));
+        assert!(!matches("https://127.0.0.1/cb", "https://127.0.0.1:9000/cb"));
+    }
+
+    #[test]
+    fn resolution() {
+        let one = vec!["https://a.example/cb".to_owned()];
+        let two = vec!["https://a.example/cb".to_owned(), "https://a.example/b".to_owned()];
+        assert_eq!(resolve(&one, None), Ok("https://a.example/cb".into()));
+        assert_eq!(resolve(&two, None), Err(RedirectResolution::Missing));
+        assert_eq!(resolve(&[], None), Err(RedirectResolution::Missing));
+        assert_eq!(resolve(&two, Some("https://a.example/b")), Ok("https://a.example/b".into()));
+        assert_eq!(resolve(&two, Some("https://a.example/c")), Err(RedirectResolution::Unregistered));
+    }
+
+    proptest! {
+        #[test]
+        fn matching_never_panics_and_is_reflexive_for_clean_uris(
+            uri in "[a-z]{1,5}://[a-z0-9.\\[\\]:@]{0,20}(/[a-z0-9;]{0,8}){0,3}(\\?[a-z=&]{0,10})?"
+        ) {
+            let _ = matches(&uri, &uri);
+            if !uri.contains('@') && split(&uri).is_some() {
+                prop_assert!(matches(&uri, &uri));
+            }
+        }
+
+        #[test]
+        fn split_never_panics(text in "\\PC*") {
+            let _ = split(&text);
+            let _ = matches(&text, &text);
+        }
+    }
+}

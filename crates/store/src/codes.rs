@@ -13,12 +13,14 @@ impl Store {
     ) -> Result<i64> {
         let id = on_db!(&self.db, p => sqlx::query_scalar(
             "INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri, \
-             scope, code_challenge, code_challenge_method, nonce, claims, auth_time, expires_at, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id")
+             redirect_uri_given, scope, code_challenge, code_challenge_method, nonce, claims, \
+             auth_time, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id")
             .bind(new.code_hash.as_bytes())
             .bind(new.application_id)
             .bind(new.user_id)
             .bind(&new.redirect_uri)
+            .bind(new.redirect_uri_given)
             .bind(&new.scope)
             .bind(&new.code_challenge)
             .bind(&new.code_challenge_method)
@@ -46,7 +48,7 @@ impl Store {
         let row: Option<CodeRow> = on_db!(&self.db, p => sqlx::query_as(
             "UPDATE authorization_codes SET redeemed_at = $2 \
              WHERE code_hash = $1 AND redeemed_at IS NULL \
-             RETURNING id, application_id, user_id, redirect_uri, scope, code_challenge, \
+             RETURNING id, application_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge, \
              code_challenge_method, nonce, claims, auth_time, expires_at, created_at")
             .bind(code_hash.as_bytes())
             .bind(now)

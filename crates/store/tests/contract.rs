@@ -100,6 +100,7 @@ fn new_code(text: &str, app: &Application, user: &User, expires_at: i64) -> NewA
         application_id: app.id,
         user_id: user.id,
         redirect_uri: "https://a.example/cb".into(),
+        redirect_uri_given: true,
         scope: "openid read".into(),
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         code_challenge_method: Some("S256".into()),

@@ -39,6 +39,7 @@ CREATE TABLE authorization_codes (
     application_id        BIGINT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
     user_id               BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     redirect_uri          TEXT   NOT NULL,
+    redirect_uri_given    BOOLEAN NOT NULL,
     scope                 TEXT   NOT NULL,
     code_challenge        TEXT,
     code_challenge_method TEXT,
