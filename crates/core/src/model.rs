@@ -163,6 +163,30 @@ pub struct NewRefreshToken {
     pub authorization_code_id: Option<i64>,
 }
 
+/// Which kind of token a lookup found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+/// A token with the names introspection and revocation need, from one joined query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenDetails {
+    pub kind: TokenKind,
+    pub id: i64,
+    pub application_id: i64,
+    pub client_id: String,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub scope: String,
+    pub expires_at: Option<UnixTime>,
+    pub created_at: UnixTime,
+    pub revoked_at: Option<UnixTime>,
+    /// Refresh tokens only: the rotation family.
+    pub family: Option<String>,
+}
+
 /// An ID token's metadata; the signed JWT itself is never stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdToken {

@@ -209,3 +209,35 @@ impl TryFrom<SigningKeyRow> for SigningKey {
         })
     }
 }
+
+#[derive(FromRow)]
+pub(crate) struct TokenDetailsRow {
+    id: i64,
+    application_id: i64,
+    client_id: String,
+    user_id: Option<i64>,
+    username: Option<String>,
+    scope: String,
+    expires_at: Option<i64>,
+    created_at: i64,
+    revoked_at: Option<i64>,
+    family: Option<String>,
+}
+
+impl TokenDetailsRow {
+    pub(crate) fn into_details(self, kind: TokenKind) -> TokenDetails {
+        TokenDetails {
+            kind,
+            id: self.id,
+            application_id: self.application_id,
+            client_id: self.client_id,
+            user_id: self.user_id,
+            username: self.username,
+            scope: self.scope,
+            expires_at: self.expires_at,
+            created_at: self.created_at,
+            revoked_at: self.revoked_at,
+            family: self.family,
+        }
+    }
+}

@@ -1,12 +1,12 @@
 use tollgate_core::SecretHash;
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{
-    AccessToken, NewAccessToken, NewIdToken, NewRefreshToken, RefreshToken,
+    AccessToken, NewAccessToken, NewIdToken, NewRefreshToken, RefreshToken, TokenDetails, TokenKind,
 };
 
 use sqlx::AssertSqlSafe;
 
-use crate::rows::{AccessTokenRow, RefreshTokenRow};
+use crate::rows::{AccessTokenRow, RefreshTokenRow, TokenDetailsRow};
 use crate::{Result, Store, StoreError, on_db};
 
 impl Store {
@@ -140,5 +140,156 @@ impl Store {
             .await)
         .map_err(StoreError::conflict_on("an ID token with this jti"))?;
         Ok(id)
+    }
+}
+
+impl Store {
+    /// Issues an access token and, optionally, the refresh token that carries it,
+    /// in one transaction. Returns the access token's id.
+    pub async fn issue_tokens(
+        &self,
+        access: &NewAccessToken,
+        refresh: Option<&NewRefreshToken>,
+        now: UnixTime,
+    ) -> Result<i64> {
+        let Some(refresh) = refresh else {
+            return self.insert_access_token(access, now).await;
+        };
+        on_db!(&self.db, p => {
+            let mut tx = p.begin().await?;
+            let at: i64 = sqlx::query_scalar(
+                "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, \
+                 expires_at, created_at, authorization_code_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+                .bind(access.token_hash.as_bytes())
+                .bind(access.application_id)
+                .bind(access.user_id)
+                .bind(&access.scope)
+                .bind(access.expires_at)
+                .bind(now)
+                .bind(access.authorization_code_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::conflict_on("an access token with this hash"))?;
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, application_id, user_id, access_token_id, \
+                 family, scope, expires_at, created_at, authorization_code_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(refresh.token_hash.as_bytes())
+                .bind(refresh.application_id)
+                .bind(refresh.user_id)
+                .bind(at)
+                .bind(&refresh.family)
+                .bind(&refresh.scope)
+                .bind(refresh.expires_at)
+                .bind(now)
+                .bind(refresh.authorization_code_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::conflict_on("a refresh token with this hash"))?;
+            tx.commit().await?;
+            Ok(at)
+        })
+    }
+
+    /// Retires a refresh token on rotation and deletes the access token it carried.
+    /// `false` if it was already retired: another request rotated it first.
+    pub async fn rotate_refresh_token(&self, id: i64, now: UnixTime) -> Result<bool> {
+        on_db!(&self.db, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "DELETE FROM access_tokens WHERE id = \
+                 (SELECT access_token_id FROM refresh_tokens WHERE id = $1 AND revoked_at IS NULL)")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let retired = sqlx::query(
+                "UPDATE refresh_tokens SET revoked_at = $2, access_token_id = NULL \
+                 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(retired == 1)
+        })
+    }
+
+    /// Without rotation, the same refresh token carries the new access token; the
+    /// old access token goes.
+    pub async fn reattach_refresh_token(&self, id: i64, access_token_id: i64) -> Result<()> {
+        on_db!(&self.db, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "DELETE FROM access_tokens WHERE id = \
+                 (SELECT access_token_id FROM refresh_tokens WHERE id = $1)")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE refresh_tokens SET access_token_id = $2 WHERE id = $1")
+                .bind(id)
+                .bind(access_token_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Deletes an access token and revokes the refresh token carrying it (RFC 7009 §2.1).
+    pub async fn revoke_access_token(&self, id: i64, now: UnixTime) -> Result<()> {
+        on_db!(&self.db, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "UPDATE refresh_tokens SET revoked_at = $2, access_token_id = NULL \
+                 WHERE access_token_id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM access_tokens WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Finds a token by hash, access tokens first, with its client's id and its
+    /// user's name: what introspection and revocation need, one query per kind.
+    pub async fn token_details(&self, hash: &SecretHash, refresh_first: bool) -> Result<Option<TokenDetails>> {
+        let order = if refresh_first {
+            [TokenKind::Refresh, TokenKind::Access]
+        } else {
+            [TokenKind::Access, TokenKind::Refresh]
+        };
+        for kind in order {
+            if let Some(found) = self.token_details_of(kind, hash).await? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn token_details_of(&self, kind: TokenKind, hash: &SecretHash) -> Result<Option<TokenDetails>> {
+        let sql = match kind {
+            TokenKind::Access => {
+                "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, t.scope, \
+                 t.expires_at, t.created_at, CAST(NULL AS BIGINT) AS revoked_at, \
+                 CAST(NULL AS TEXT) AS family \
+                 FROM access_tokens t JOIN applications a ON a.id = t.application_id \
+                 LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+            }
+            TokenKind::Refresh => {
+                "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, t.scope, \
+                 t.expires_at, t.created_at, t.revoked_at, t.family \
+                 FROM refresh_tokens t JOIN applications a ON a.id = t.application_id \
+                 LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+            }
+        };
+        let row: Option<TokenDetailsRow> = on_db!(&self.db, p => sqlx::query_as(sql)
+            .bind(hash.as_bytes())
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.map(|r| r.into_details(kind)))
     }
 }

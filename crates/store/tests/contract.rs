@@ -48,6 +48,10 @@ contract!(
     a_new_active_signing_key_retires_the_previous_one,
     consent_is_remembered_and_replaced,
     sessions_expire_and_can_be_deleted,
+    issued_tokens_are_described_with_client_and_user,
+    rotation_retires_a_refresh_token_once,
+    revoking_an_access_token_revokes_its_refresh_token,
+    reattaching_replaces_the_carried_access_token,
 );
 
 async fn open(url: &str) -> Store {
@@ -679,4 +683,72 @@ async fn sessions_expire_and_can_be_deleted(store: &Store) {
         store.session_by_hash(&hash("tgx_s"), NOW).await.unwrap(),
         None
     );
+}
+
+fn new_refresh(text: &str, app: &Application, user: Option<&User>, family: &str) -> NewRefreshToken {
+    NewRefreshToken {
+        token_hash: hash(text),
+        application_id: app.id,
+        user_id: user.map(|u| u.id),
+        access_token_id: None,
+        family: family.into(),
+        scope: "read write".into(),
+        expires_at: Some(NOW + 999),
+        authorization_code_id: None,
+    }
+}
+
+async fn issued_tokens_are_described_with_client_and_user(store: &Store) {
+    let (app, user) = (app(store, "client-x").await, user(store, "zoe").await);
+    let access = NewAccessToken { user_id: Some(user.id), ..new_access("at", &app, NOW + 60) };
+    let at = store.issue_tokens(&access, Some(&new_refresh("rt", &app, Some(&user), "fam")), NOW).await.unwrap();
+    let details = store.token_details(&hash("at"), false).await.unwrap().unwrap();
+    assert_eq!(details.kind, TokenKind::Access);
+    assert_eq!((details.id, details.client_id.as_str(), details.username.as_deref()), (at, "client-x", Some("zoe")));
+    assert_eq!((details.expires_at, details.revoked_at, details.family), (Some(NOW + 60), None, None));
+    let details = store.token_details(&hash("rt"), true).await.unwrap().unwrap();
+    assert_eq!(details.kind, TokenKind::Refresh);
+    assert_eq!((details.family.as_deref(), details.scope.as_str()), (Some("fam"), "read write"));
+    let rt = store.refresh_token_by_hash(&hash("rt")).await.unwrap().unwrap();
+    assert_eq!(rt.access_token_id, Some(at));
+    // A client-credentials token has no user and no refresh token.
+    store.issue_tokens(&new_access("cc", &app, NOW + 60), None, NOW).await.unwrap();
+    let cc = store.token_details(&hash("cc"), true).await.unwrap().unwrap();
+    assert_eq!((cc.kind, cc.username), (TokenKind::Access, None));
+    assert_eq!(store.token_details(&hash("nothing"), false).await.unwrap(), None);
+}
+
+async fn rotation_retires_a_refresh_token_once(store: &Store) {
+    let app = app(store, "c").await;
+    let (at, rt) = token_pair(store, "r", &app, "fam").await;
+    let attempts = (0..4).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.rotate_refresh_token(rt, NOW).await.unwrap() })
+    });
+    let won = futures_join_all(attempts).await.into_iter().filter(|w| *w).count();
+    assert_eq!(won, 1, "exactly one concurrent rotation wins");
+    let old = store.refresh_token_by_hash(&hash("rt-r")).await.unwrap().unwrap();
+    assert_eq!((old.revoked_at, old.access_token_id), (Some(NOW), None));
+    assert!(store.access_token_by_hash(&hash("at-r")).await.unwrap().is_none(), "old access token {at} deleted");
+}
+
+async fn revoking_an_access_token_revokes_its_refresh_token(store: &Store) {
+    let app = app(store, "c").await;
+    let (at, _) = token_pair(store, "v", &app, "fam").await;
+    let (_, other) = token_pair(store, "w", &app, "fam2").await;
+    store.revoke_access_token(at, NOW).await.unwrap();
+    assert!(store.access_token_by_hash(&hash("at-v")).await.unwrap().is_none());
+    assert_eq!(store.refresh_token_by_hash(&hash("rt-v")).await.unwrap().unwrap().revoked_at, Some(NOW));
+    let untouched = store.refresh_token_by_hash(&hash("rt-w")).await.unwrap().unwrap();
+    assert_eq!((untouched.id, untouched.revoked_at), (other, None));
+}
+
+async fn reattaching_replaces_the_carried_access_token(store: &Store) {
+    let app = app(store, "c").await;
+    let (_, rt) = token_pair(store, "k", &app, "fam").await;
+    let new_at = store.insert_access_token(&new_access("at-new", &app, NOW + 60), NOW).await.unwrap();
+    store.reattach_refresh_token(rt, new_at).await.unwrap();
+    assert!(store.access_token_by_hash(&hash("at-k")).await.unwrap().is_none());
+    let kept = store.refresh_token_by_hash(&hash("rt-k")).await.unwrap().unwrap();
+    assert_eq!((kept.access_token_id, kept.revoked_at), (Some(new_at), None));
 }
