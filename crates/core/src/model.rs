@@ -148,6 +148,8 @@ pub struct RefreshToken {
     pub expires_at: Option<UnixTime>,
     pub created_at: UnixTime,
     pub revoked_at: Option<UnixTime>,
+    /// Retired by rotation rather than revoked: the grace period applies to it.
+    pub rotated: bool,
     pub authorization_code_id: Option<i64>,
 }
 

@@ -183,8 +183,9 @@ pub fn check_refresh(
     }
     Ok(match token.revoked_at {
         None => RefreshUse::Live,
-        Some(revoked) if now < revoked.saturating_add(grace_seconds) => RefreshUse::InGrace,
-        Some(_) => RefreshUse::Replayed,
+        Some(revoked) if token.rotated && now < revoked.saturating_add(grace_seconds) => RefreshUse::InGrace,
+        Some(_) if token.rotated => RefreshUse::Replayed,
+        Some(_) => return Err(OAuthError::invalid_grant("the refresh token has been revoked")),
     })
 }
 
@@ -301,11 +302,14 @@ mod tests {
             expires_at: Some(1000),
             created_at: 0,
             revoked_at: None,
+            rotated: false,
             authorization_code_id: None,
         };
         assert_eq!(check_refresh(&rt, &c, 10, 0), Ok(RefreshUse::Live));
         assert_eq!(check_refresh(&rt, &c, 1000, 0).unwrap_err().code, ErrorCode::InvalidGrant);
-        let rotated = RefreshToken { revoked_at: Some(100), ..rt.clone() };
+        let revoked = RefreshToken { revoked_at: Some(100), ..rt.clone() };
+        assert_eq!(check_refresh(&revoked, &c, 110, 120).unwrap_err().code, ErrorCode::InvalidGrant, "revoked is final");
+        let rotated = RefreshToken { revoked_at: Some(100), rotated: true, ..rt.clone() };
         assert_eq!(check_refresh(&rotated, &c, 110, 120), Ok(RefreshUse::InGrace));
         assert_eq!(check_refresh(&rotated, &c, 220, 120), Ok(RefreshUse::Replayed));
         assert_eq!(check_refresh(&rotated, &c, 100, 0), Ok(RefreshUse::Replayed));

@@ -58,4 +58,15 @@ impl Store {
             on_db!(&self.db, p => sqlx::query_as(sql).bind(client_id).fetch_optional(p).await)?;
         row.map(TryInto::try_into).transpose()
     }
+
+    /// Whether any client lists `origin` among its allowed origins (CORS preflight).
+    pub async fn origin_is_registered(&self, origin: &str) -> Result<bool> {
+        let found: Option<i64> = on_db!(&self.db, p => sqlx::query_scalar(
+            "SELECT id FROM applications \
+             WHERE (' ' || allowed_origins || ' ') LIKE ('% ' || $1 || ' %') LIMIT 1")
+            .bind(origin)
+            .fetch_optional(p)
+            .await)?;
+        Ok(found.is_some())
+    }
 }

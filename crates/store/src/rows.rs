@@ -162,6 +162,7 @@ pub(crate) struct RefreshTokenRow {
     expires_at: Option<i64>,
     created_at: i64,
     revoked_at: Option<i64>,
+    rotated: bool,
     authorization_code_id: Option<i64>,
 }
 
@@ -177,6 +178,7 @@ impl From<RefreshTokenRow> for RefreshToken {
             expires_at: r.expires_at,
             created_at: r.created_at,
             revoked_at: r.revoked_at,
+            rotated: r.rotated,
             authorization_code_id: r.authorization_code_id,
         }
     }

@@ -61,7 +61,8 @@ impl Store {
     pub async fn refresh_token_by_hash(&self, hash: &SecretHash) -> Result<Option<RefreshToken>> {
         let row: Option<RefreshTokenRow> = on_db!(&self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, access_token_id, family, scope, expires_at, \
-             created_at, revoked_at, authorization_code_id FROM refresh_tokens WHERE token_hash = $1")
+             created_at, revoked_at, rotated, authorization_code_id FROM refresh_tokens \
+             WHERE token_hash = $1")
             .bind(hash.as_bytes())
             .fetch_optional(p)
             .await)?;
@@ -108,9 +109,11 @@ impl Store {
             "DELETE FROM access_tokens WHERE id IN \
              (SELECT access_token_id FROM refresh_tokens WHERE {condition})"
         );
+        // Rotated members lose their grace too: a revoked family is unusable whole.
         let revoke = format!(
-            "UPDATE refresh_tokens SET revoked_at = $2, access_token_id = NULL \
-             WHERE {condition} AND revoked_at IS NULL"
+            "UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, $2), \
+             access_token_id = NULL, rotated = FALSE \
+             WHERE {condition} AND (revoked_at IS NULL OR rotated)"
         );
         on_db!(&self.db, p => {
             let mut tx = p.begin().await?;
@@ -204,7 +207,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             let retired = sqlx::query(
-                "UPDATE refresh_tokens SET revoked_at = $2, access_token_id = NULL \
+                "UPDATE refresh_tokens SET revoked_at = $2, access_token_id = NULL, rotated = TRUE \
                  WHERE id = $1 AND revoked_at IS NULL")
                 .bind(id)
                 .bind(now)

@@ -47,4 +47,20 @@ impl Store {
             on_db!(&self.db, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?;
         Ok(row.map(Into::into))
     }
+
+    /// Activates or deactivates a user; an inactive user cannot sign in or use tokens.
+    pub async fn set_user_active(&self, id: i64, active: bool, now: UnixTime) -> Result<()> {
+        let changed = on_db!(&self.db, p => sqlx::query(
+            "UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(active)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
 }

@@ -167,6 +167,7 @@ async fn users_round_trip_and_usernames_are_unique(store: &Store) {
         staff: true,
     };
     let alice = store.create_user(&new, NOW).await.unwrap();
+    let alice_id = alice.id;
     assert!(alice.active && alice.staff && alice.email_verified);
     assert_eq!(
         store.user_by_username("alice").await.unwrap(),
@@ -178,6 +179,10 @@ async fn users_round_trip_and_usernames_are_unique(store: &Store) {
         Err(StoreError::Conflict { .. })
     ));
     assert_eq!(store.user_by_username("bob").await.unwrap(), None);
+    store.set_user_active(alice_id, false, NOW + 1).await.unwrap();
+    let inactive = store.user_by_id(alice_id).await.unwrap().unwrap();
+    assert_eq!((inactive.active, inactive.updated_at), (false, NOW + 1));
+    assert!(matches!(store.set_user_active(9999, true, NOW).await, Err(StoreError::NotFound(_))));
 }
 
 async fn applications_round_trip_with_several_grant_types(store: &Store) {
@@ -728,8 +733,12 @@ async fn rotation_retires_a_refresh_token_once(store: &Store) {
     let won = futures_join_all(attempts).await.into_iter().filter(|w| *w).count();
     assert_eq!(won, 1, "exactly one concurrent rotation wins");
     let old = store.refresh_token_by_hash(&hash("rt-r")).await.unwrap().unwrap();
-    assert_eq!((old.revoked_at, old.access_token_id), (Some(NOW), None));
+    assert_eq!((old.revoked_at, old.access_token_id, old.rotated), (Some(NOW), None, true));
     assert!(store.access_token_by_hash(&hash("at-r")).await.unwrap().is_none(), "old access token {at} deleted");
+    // Revoking the family takes the rotated member's grace away, keeping its time.
+    assert_eq!(store.revoke_refresh_token_family("fam", NOW + 5).await.unwrap(), 1);
+    let old = store.refresh_token_by_hash(&hash("rt-r")).await.unwrap().unwrap();
+    assert_eq!((old.revoked_at, old.rotated), (Some(NOW), false));
 }
 
 async fn revoking_an_access_token_revokes_its_refresh_token(store: &Store) {

@@ -4,12 +4,26 @@
 //! [`Provider::router`] in your application. The standalone `tollgate` server is
 //! this library plus configuration loading and a command line.
 
+mod authorize;
+mod client_auth;
+mod cookies;
 pub mod credentials;
+mod csrf;
+mod form;
 mod health;
+mod introspect;
 pub mod keys;
+mod login;
+mod metadata;
+mod oauth_json;
+mod pages;
 mod provider;
+mod revoke;
+mod session;
 pub mod settings;
 pub mod system;
+mod throttle;
+mod token;
 
 pub use provider::Provider;
 pub use settings::{Settings, SettingsError};

@@ -1,17 +1,34 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
+use minijinja::Environment;
+use tollgate_core::{Clock, Entropy};
 
 use crate::Store;
+use crate::cookies::CookieNames;
 use crate::settings::Settings;
+use crate::system::{OsEntropy, SystemClock};
+use crate::throttle::LoginThrottle;
+use crate::{authorize, health, introspect, login, metadata, pages, revoke, token};
 
-/// What every handler shares: cheap to clone, immutable after start-up.
+/// Where the provider's routes live below the issuer, as in DOT.
+pub(crate) const PREFIX: &str = "/o";
+
+/// What every handler shares: cheap to clone, immutable after start-up except
+/// for the login throttle.
 pub(crate) type Shared = Arc<Inner>;
 
 pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) settings: Settings,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) entropy: Arc<dyn Entropy>,
+    pub(crate) templates: Environment<'static>,
+    pub(crate) cookies: CookieNames,
+    pub(crate) throttle: LoginThrottle,
+    /// The RFC 8414 document, serialised once.
+    pub(crate) metadata: bytes::Bytes,
 }
 
 /// An OAuth 2.0 / OpenID Connect provider, ready to serve.
@@ -23,8 +40,28 @@ pub struct Provider {
 impl Provider {
     /// `settings` should have passed [`Settings::validate`].
     pub fn new(settings: Settings, store: Store) -> Self {
+        Self::with_environment(settings, store, Arc::new(SystemClock), Arc::new(OsEntropy))
+    }
+
+    /// As [`Provider::new`], with the clock and randomness given (for tests).
+    pub fn with_environment(
+        settings: Settings,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+    ) -> Self {
+        let metadata = metadata::document(&settings);
         Provider {
-            shared: Arc::new(Inner { store, settings }),
+            shared: Arc::new(Inner {
+                store,
+                cookies: CookieNames::for_issuer(&settings.issuer),
+                settings,
+                clock,
+                entropy,
+                templates: pages::templates(),
+                throttle: LoginThrottle::default(),
+                metadata,
+            }),
         }
     }
 
@@ -38,8 +75,28 @@ impl Provider {
 
     /// The provider's routes, to serve as they are or to merge into an application.
     pub fn router(&self) -> Router {
+        let o = Router::new()
+            .route("/authorize/", get(authorize::get).post(authorize::post))
+            .route("/login/", get(login::page).post(login::submit))
+            .route("/token/", post(token::token).options(token::preflight))
+            .route("/revoke_token/", post(revoke::revoke).options(token::preflight))
+            .route("/introspect/", post(introspect::introspect))
+            .route("/static/tollgate.css", get(stylesheet));
         Router::new()
-            .route("/health", get(crate::health::health))
+            .route("/health", get(health::health))
+            .route("/.well-known/oauth-authorization-server", get(metadata::serve))
+            .route("/.well-known/oauth-authorization-server/o", get(metadata::serve))
+            .nest(PREFIX, o)
             .with_state(self.shared.clone())
     }
+}
+
+async fn stylesheet() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        pages::STYLESHEET,
+    )
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use tollgate_core::authorize::ApprovalPrompt;
 use tollgate_core::scope::is_scope_token;
 
 /// `default_scopes` entry that stands for every configured scope (DOT's `__all__`).
@@ -26,6 +27,15 @@ pub struct Settings {
     /// rotated refresh token to revoke its family.
     pub refresh_token_reuse_protection: bool,
     pub pkce_required: bool,
+    /// Accept `code_challenge_method=plain` (RFC 9700 §2.1.1 says S256); DOT accepts it by default.
+    pub pkce_plain_allowed: bool,
+    /// Accept the resource owner password grant from clients registered for it.
+    pub password_grant_enabled: bool,
+    /// `auto`: skip the consent page when the user already consented to these scopes;
+    /// `force`: always ask. DOT's default is `force`; remembered consent needs `auto`.
+    pub request_approval_prompt: String,
+    /// Lifetime of a browser login session.
+    pub session_expire_seconds: u64,
     /// Scope name → description shown on the consent page.
     pub scopes: BTreeMap<String, String>,
     pub default_scopes: Vec<String>,
@@ -48,6 +58,10 @@ impl Default for Settings {
             refresh_token_grace_period_seconds: 0,
             refresh_token_reuse_protection: true,
             pkce_required: true,
+            pkce_plain_allowed: false,
+            password_grant_enabled: true,
+            request_approval_prompt: "auto".to_owned(),
+            session_expire_seconds: 1_209_600,
             scopes: BTreeMap::from([
                 ("read".to_owned(), "Reading scope".to_owned()),
                 ("write".to_owned(), "Writing scope".to_owned()),
@@ -88,6 +102,7 @@ impl Settings {
             ),
             ("id_token_expire_seconds", self.id_token_expire_seconds),
             ("oidc_jwks_max_age_seconds", self.oidc_jwks_max_age_seconds),
+            ("session_expire_seconds", self.session_expire_seconds),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1"));
@@ -104,6 +119,9 @@ impl Settings {
                 "refresh_token_expire_seconds",
                 "must be at least 1; leave it out for refresh tokens that never expire",
             ));
+        }
+        if ApprovalPrompt::parse(&self.request_approval_prompt).is_none() {
+            return Err(invalid("request_approval_prompt", "must be `auto` or `force`"));
         }
         if self.clear_expired_tokens_batch_size == 0 {
             return Err(invalid(
@@ -148,6 +166,15 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    pub fn approval_prompt(&self) -> ApprovalPrompt {
+        ApprovalPrompt::parse(&self.request_approval_prompt).unwrap_or(ApprovalPrompt::Force)
+    }
+
+    /// Every configured scope name.
+    pub fn scope_names(&self) -> Vec<&str> {
+        self.scopes.keys().map(String::as_str).collect()
     }
 
     /// The scopes granted when a request names none.

@@ -80,6 +80,8 @@ CREATE TABLE refresh_tokens (
     expires_at            BIGINT,
     created_at            BIGINT NOT NULL,
     revoked_at            BIGINT,
+    -- Retired by rotation (not revoked): presentable again within the grace period.
+    rotated               BOOLEAN NOT NULL DEFAULT FALSE,
     authorization_code_id BIGINT REFERENCES authorization_codes (id) ON DELETE SET NULL
 );
 CREATE INDEX refresh_tokens_family ON refresh_tokens (family);

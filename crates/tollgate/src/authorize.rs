@@ -1,0 +1,370 @@
+//! The authorization endpoint `/o/authorize/`: validate, sign in, ask consent,
+//! answer with a code or a token (RFC 6749 §4.1, §4.2; RFC 9207).
+
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tollgate_core::authorize::{self, ApprovalPrompt, AuthorizationRequest, AuthorizeError, Policy, ResponseType};
+use tollgate_core::model::{Application, NewAccessToken, NewAuthorizationCode};
+use tollgate_core::response::{Delivery, ResponseMode, deliver};
+use tollgate_core::scope::Scopes;
+use tollgate_core::{ErrorCode, NewSecret, OAuthError, Params, SecretKind};
+use url::form_urlencoded;
+
+use crate::login::{error_page, error_page_with_code};
+use crate::provider::{Inner, PREFIX, Shared};
+use crate::session::{self, SignedIn};
+use crate::{csrf, form, pages};
+
+/// The consent form is a POST to this endpoint carrying this field.
+const CSRF_FIELD: &str = "csrf_token";
+/// What the form_post page runs; its hash is the only script the page's CSP allows.
+const FORM_POST_SCRIPT: &str = "document.forms[0].submit();";
+
+pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
+    let pairs = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned();
+    handle(&inner, &headers, pairs.collect()).await
+}
+
+/// An authorization request sent as a form (OIDC Core §3.1.2.1), or the consent form.
+pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    if !form::is_form(&headers) {
+        return error_page(&inner, StatusCode::BAD_REQUEST, "The request must be form-encoded.");
+    }
+    let pairs = form_urlencoded::parse(&body).into_owned();
+    handle(&inner, &headers, pairs.collect()).await
+}
+
+async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>) -> Response {
+    let consent_submission = pairs.iter().any(|(name, _)| name == CSRF_FIELD);
+    let (params, repeated) = Params::from_pairs_lenient(pairs);
+    let client = match params.get("client_id") {
+        Some(id) => match inner.store.application_by_client_id(id).await {
+            Ok(c) => c,
+            Err(e) => return unavailable(inner, e),
+        },
+        None => None,
+    };
+    let policy = Policy {
+        known_scopes: inner.settings.scope_names(),
+        default_scopes: inner.settings.default_scope_names(),
+        pkce_required: inner.settings.pkce_required,
+        pkce_plain_allowed: inner.settings.pkce_plain_allowed,
+    };
+    let request = match authorize::validate(&params, &repeated, client.as_ref(), &policy) {
+        Ok(r) => r,
+        Err(AuthorizeError::Fatal(message)) => {
+            // Never a redirect: the client or its redirect URI is not to be trusted.
+            tracing::debug!(%message, "authorization request refused");
+            return error_page_with_code(inner, StatusCode::BAD_REQUEST, &message, Some("invalid_request"));
+        }
+        Err(AuthorizeError::Redirect { redirect_uri, mode, state, error }) => {
+            return redirect_error(inner, &redirect_uri, mode, state.as_deref(), &error);
+        }
+    };
+    let client = client.expect("validate accepts only a known client");
+    let signed_in = match session::current(inner, headers).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(inner, e),
+    };
+    let fail = |code: ErrorCode, description: &str| {
+        redirect_error(inner, &request.redirect_uri, request.response_mode, request.state.as_deref(), &OAuthError::new(code, description))
+    };
+
+    if consent_submission {
+        if !csrf::verify(inner, headers, &params) {
+            return error_page(inner, StatusCode::FORBIDDEN, "The form has expired or did not come from this site. Go back, reload the page and try again.");
+        }
+        let Some(signed_in) = signed_in else {
+            return to_login(&params);
+        };
+        if params.get("allow").is_none() {
+            return fail(ErrorCode::AccessDenied, "the user denied the request");
+        }
+        if let Err(e) = remember(inner, &signed_in, &client, &request.scope).await {
+            return unavailable(inner, e);
+        }
+        return issue(inner, &client, &request, &signed_in).await;
+    }
+
+    let signed_in = match signed_in {
+        Some(s) if !request.prompt.login => s,
+        _ if request.prompt.none => return fail(ErrorCode::LoginRequired, "the user is not signed in"),
+        _ => return to_login(&params),
+    };
+    let needs_consent = match consent_needed(inner, &signed_in, &client, &request).await {
+        Ok(n) => n,
+        Err(e) => return unavailable(inner, e),
+    };
+    if !needs_consent {
+        return issue(inner, &client, &request, &signed_in).await;
+    }
+    if request.prompt.none {
+        return fail(ErrorCode::ConsentRequired, "the user has not consented to this request");
+    }
+    consent_page(inner, headers, &client, &request, &params, &signed_in)
+}
+
+/// Consent is skipped for trusted clients and, under `approval_prompt=auto`, when
+/// the user already agreed to every scope asked for.
+async fn consent_needed(
+    inner: &Inner,
+    signed_in: &SignedIn,
+    client: &Application,
+    request: &AuthorizationRequest,
+) -> Result<bool, tollgate_store::StoreError> {
+    if client.skip_authorization {
+        return Ok(false);
+    }
+    let approval = request.approval_prompt.unwrap_or_else(|| inner.settings.approval_prompt());
+    if request.prompt.consent || approval == ApprovalPrompt::Force {
+        return Ok(true);
+    }
+    let remembered = inner.store.consent(signed_in.user.id, client.id).await?;
+    Ok(!remembered.is_some_and(|c| request.scope.is_subset(&Scopes::parse(&c.scope).unwrap_or_default())))
+}
+
+/// Adds the scopes just granted to what the user has agreed to give this client.
+async fn remember(
+    inner: &Inner,
+    signed_in: &SignedIn,
+    client: &Application,
+    scope: &Scopes,
+) -> Result<(), tollgate_store::StoreError> {
+    let before = inner.store.consent(signed_in.user.id, client.id).await?;
+    let union: Scopes = before
+        .iter()
+        .flat_map(|c| c.scope.split(' ').map(str::to_owned).collect::<Vec<_>>())
+        .chain(scope.iter().map(str::to_owned))
+        .filter(|s| !s.is_empty())
+        .collect();
+    inner.store.remember_consent(signed_in.user.id, client.id, &union.to_string(), inner.clock.now()).await
+}
+
+#[derive(Serialize)]
+struct ScopeLine<'a> {
+    name: &'a str,
+    description: &'a str,
+}
+
+#[derive(Serialize)]
+struct ConsentPage<'a> {
+    static_base: String,
+    action: String,
+    application: &'a str,
+    username: &'a str,
+    scopes: Vec<ScopeLine<'a>>,
+    csrf_token: &'a str,
+    fields: Vec<(&'a str, &'a str)>,
+}
+
+fn consent_page(
+    inner: &Inner,
+    headers: &HeaderMap,
+    client: &Application,
+    request: &AuthorizationRequest,
+    params: &Params,
+    signed_in: &SignedIn,
+) -> Response {
+    let token = csrf::form_token(inner, headers);
+    // The request travels in hidden fields and is validated again, whole, on POST.
+    let mut fields: Vec<(&str, &str)> =
+        params.iter().filter(|(name, _)| !matches!(*name, "prompt" | "allow" | CSRF_FIELD)).collect();
+    fields.sort();
+    let application = if client.name.is_empty() { client.client_id.as_str() } else { client.name.as_str() };
+    let scopes = request
+        .scope
+        .iter()
+        .map(|name| ScopeLine {
+            name,
+            description: inner.settings.scopes.get(name).map_or(name, String::as_str),
+        })
+        .collect();
+    let mut response = pages::render(
+        &inner.templates,
+        StatusCode::OK,
+        "consent.html",
+        ConsentPage {
+            static_base: format!("{PREFIX}/static"),
+            action: format!("{PREFIX}/authorize/"),
+            application,
+            username: &signed_in.user.username,
+            scopes,
+            csrf_token: &token.token,
+            fields,
+        },
+    );
+    if let Some(cookie) = token.set_cookie {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// Sends the user to sign in, then back to this request (without `prompt=login`,
+/// which the new sign-in satisfies).
+fn to_login(params: &Params) -> Response {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    let mut pairs: Vec<(&str, &str)> = params.iter().filter(|(n, _)| !matches!(*n, "allow" | CSRF_FIELD)).collect();
+    pairs.sort();
+    for (name, value) in pairs {
+        if name == "prompt" {
+            let rest: Vec<&str> = value.split(' ').filter(|v| *v != "login" && !v.is_empty()).collect();
+            if !rest.is_empty() {
+                query.append_pair(name, &rest.join(" "));
+            }
+        } else {
+            query.append_pair(name, value);
+        }
+    }
+    let next = format!("{PREFIX}/authorize/?{}", query.finish());
+    let login = format!(
+        "{PREFIX}/login/?{}",
+        form_urlencoded::Serializer::new(String::new()).append_pair("next", &next).finish()
+    );
+    redirect(&login)
+}
+
+/// Issues what the request asked for and delivers it to the client.
+async fn issue(inner: &Inner, client: &Application, request: &AuthorizationRequest, signed_in: &SignedIn) -> Response {
+    let now = inner.clock.now();
+    let mut fields: Vec<(String, String)> = Vec::new();
+    match request.response_type {
+        ResponseType::Code => {
+            let code = NewSecret::generate(SecretKind::AuthorizationCode, inner.entropy.as_ref());
+            let lifetime = i64::try_from(inner.settings.authorization_code_expire_seconds).unwrap_or(60);
+            let (challenge, method) = match &request.code_challenge {
+                Some((c, m)) => (Some(c.clone()), Some(m.as_str().to_owned())),
+                None => (None, None),
+            };
+            let new = NewAuthorizationCode {
+                code_hash: code.hash,
+                application_id: client.id,
+                user_id: signed_in.user.id,
+                redirect_uri: request.redirect_uri.clone(),
+                redirect_uri_given: request.redirect_uri_given,
+                scope: request.scope.to_string(),
+                code_challenge: challenge,
+                code_challenge_method: method,
+                nonce: request.nonce.clone(),
+                claims: None,
+                auth_time: signed_in.session.auth_time,
+                expires_at: now + lifetime,
+            };
+            if let Err(e) = inner.store.insert_authorization_code(&new, now).await {
+                return unavailable(inner, e);
+            }
+            fields.push(("code".into(), code.plaintext));
+        }
+        ResponseType::Token => {
+            let token = NewSecret::generate(SecretKind::AccessToken, inner.entropy.as_ref());
+            let lifetime = inner.settings.access_token_expire_seconds;
+            let new = NewAccessToken {
+                token_hash: token.hash,
+                application_id: client.id,
+                user_id: Some(signed_in.user.id),
+                scope: request.scope.to_string(),
+                expires_at: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+                authorization_code_id: None,
+            };
+            if let Err(e) = inner.store.insert_access_token(&new, now).await {
+                return unavailable(inner, e);
+            }
+            fields.push(("access_token".into(), token.plaintext));
+            fields.push(("token_type".into(), "Bearer".into()));
+            fields.push(("expires_in".into(), lifetime.to_string()));
+            fields.push(("scope".into(), request.scope.to_string()));
+        }
+    }
+    if let Some(state) = &request.state {
+        fields.push(("state".into(), state.clone()));
+    }
+    fields.push(("iss".into(), inner.settings.issuer.clone()));
+    respond(inner, deliver(&request.redirect_uri, request.response_mode, fields))
+}
+
+fn redirect_error(inner: &Inner, redirect_uri: &str, mode: ResponseMode, state: Option<&str>, error: &OAuthError) -> Response {
+    let mut fields = vec![
+        ("error".to_owned(), error.code.as_str().to_owned()),
+        ("error_description".to_owned(), error.description.clone()),
+    ];
+    if let Some(state) = state {
+        fields.push(("state".into(), state.to_owned()));
+    }
+    fields.push(("iss".into(), inner.settings.issuer.clone()));
+    respond(inner, deliver(redirect_uri, mode, fields))
+}
+
+#[derive(Serialize)]
+struct FormPostPage<'a> {
+    static_base: String,
+    action: &'a str,
+    fields: &'a [(String, String)],
+    script: &'a str,
+}
+
+fn respond(inner: &Inner, delivery: Delivery) -> Response {
+    match delivery {
+        Delivery::Redirect(location) => redirect(&location),
+        Delivery::FormPost { action, fields } => {
+            let response = pages::render(
+                &inner.templates,
+                StatusCode::OK,
+                "form_post.html",
+                FormPostPage { static_base: format!("{PREFIX}/static"), action: &action, fields: &fields, script: FORM_POST_SCRIPT },
+            );
+            let script_hash = STANDARD.encode(Sha256::digest(FORM_POST_SCRIPT.as_bytes()));
+            let csp = format!(
+                "default-src 'none'; style-src 'self'; script-src 'sha256-{script_hash}'; \
+                 form-action {}; frame-ancestors 'none'; base-uri 'none'",
+                form_action_source(&action)
+            );
+            pages::secure(response, &csp)
+        }
+    }
+}
+
+/// The CSP source that lets the form_post page submit to the client.
+fn form_action_source(action: &str) -> String {
+    match action.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split(['/', '?']).next().unwrap_or_default();
+            format!("{scheme}://{authority}")
+        }
+        None => format!("{}:", action.split(':').next().unwrap_or_default()),
+    }
+}
+
+fn redirect(location: &str) -> Response {
+    let mut response = Response::new(axum::body::Body::empty());
+    // Registered redirect URIs are printable ASCII, so this holds; if not, no redirect.
+    let Ok(location) = HeaderValue::from_str(location) else {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        return response;
+    };
+    *response.status_mut() = StatusCode::FOUND;
+    response.headers_mut().insert(LOCATION, location);
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn unavailable(inner: &Inner, e: tollgate_store::StoreError) -> Response {
+    tracing::error!(error = %e, "authorization endpoint: storage failed");
+    error_page(inner, StatusCode::SERVICE_UNAVAILABLE, "The service is unavailable. Try again shortly.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_action_source;
+
+    #[test]
+    fn form_action_is_the_clients_origin() {
+        assert_eq!(form_action_source("https://a.example:8443/cb?x=1"), "https://a.example:8443");
+        assert_eq!(form_action_source("com.example.app:/cb"), "com.example.app:");
+    }
+}

@@ -1,0 +1,210 @@
+//! The sign-in page: username and password, CSRF-protected, throttled, and on
+//! success back to where the user was going (a local path only).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::LazyLock;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::credentials::{hash_password, verify_password};
+use crate::provider::{Inner, PREFIX, Shared};
+use crate::{csrf, form, pages, session};
+
+/// Verified when the username is unknown, so timing does not tell which names exist.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("not a real password").expect("argon2 works"));
+
+#[derive(Serialize)]
+struct LoginPage<'a> {
+    static_base: String,
+    action: String,
+    csrf_token: &'a str,
+    next: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+    signed_in_as: Option<&'a str>,
+}
+
+/// A `next` that stays on this server: a path, never `//host` or `/\host`.
+pub(crate) fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.chars().any(|c| c.is_control()) =>
+        {
+            n
+        }
+        _ => "",
+    }
+}
+
+fn login_page(inner: &Inner, headers: &HeaderMap, status: StatusCode, fields: LoginPageFields) -> Response {
+    let token = csrf::form_token(inner, headers);
+    let mut response = pages::render(
+        &inner.templates,
+        status,
+        "login.html",
+        LoginPage {
+            static_base: format!("{PREFIX}/static"),
+            action: format!("{PREFIX}/login/"),
+            csrf_token: &token.token,
+            next: &fields.next,
+            username: &fields.username,
+            error: fields.error.as_deref(),
+            signed_in_as: fields.signed_in_as.as_deref(),
+        },
+    );
+    if let Some(cookie) = token.set_cookie {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[derive(Default)]
+struct LoginPageFields {
+    next: String,
+    username: String,
+    error: Option<String>,
+    signed_in_as: Option<String>,
+}
+
+pub(crate) async fn page(
+    State(inner): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let signed_in = match session::current(&inner, &headers).await {
+        Ok(s) => s.map(|s| s.user.username),
+        Err(e) => return error_page(&inner, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    };
+    let next = safe_next(query.get("next").map(String::as_str)).to_owned();
+    let fields = LoginPageFields { next, signed_in_as: signed_in, ..LoginPageFields::default() };
+    login_page(&inner, &headers, StatusCode::OK, fields)
+}
+
+pub(crate) async fn submit(State(inner): State<Shared>, headers: HeaderMap, extensions: Extensions, body: Bytes) -> Response {
+    let params = match form::params(&headers, &body) {
+        Ok(p) => p,
+        Err(e) => return error_page(&inner, StatusCode::BAD_REQUEST, &e.description),
+    };
+    if !csrf::verify(&inner, &headers, &params) {
+        return error_page(&inner, StatusCode::FORBIDDEN, "The form has expired or did not come from this site. Go back, reload the page and try again.");
+    }
+    let next = safe_next(params.get("next")).to_owned();
+    let username = params.get("username").unwrap_or_default().to_owned();
+    let password = params.get("password").unwrap_or_default().to_owned();
+    let again = |status: StatusCode, error: &str| {
+        let fields = LoginPageFields {
+            next: next.clone(),
+            username: username.clone(),
+            error: Some(error.to_owned()),
+            signed_in_as: None,
+        };
+        login_page(&inner, &headers, status, fields)
+    };
+    if username.is_empty() || password.is_empty() {
+        return again(StatusCode::OK, "Enter your username and password.");
+    }
+    let address = client_address(&extensions);
+    let now = inner.clock.now();
+    if let Err(wait) = inner.throttle.check(&username, &address, now) {
+        let mut response = again(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Too many failed sign-in attempts. Try again in {wait} seconds."),
+        );
+        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
+        return response;
+    }
+    let user = match inner.store.user_by_username(&username).await {
+        Ok(u) => u,
+        Err(e) => return error_page(&inner, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    };
+    if !password_matches(user.as_ref().and_then(|u| u.password_hash.clone()), password).await
+        || !user.as_ref().is_some_and(|u| u.active)
+    {
+        inner.throttle.failed(&username, &address, now);
+        tracing::info!(%address, "sign-in failed");
+        return again(StatusCode::OK, "The username or password is not correct.");
+    }
+    let user = user.expect("checked above");
+    inner.throttle.succeeded(&username);
+    let cookie = match session::sign_in(&inner, &user).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&inner, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    };
+    let mut response = if next.is_empty() {
+        let fields = LoginPageFields { signed_in_as: Some(user.username.clone()), ..Default::default() };
+        login_page(&inner, &headers, StatusCode::OK, fields)
+    } else {
+        let mut r = Response::new(axum::body::Body::empty());
+        *r.status_mut() = StatusCode::SEE_OTHER;
+        r.headers_mut().insert(LOCATION, HeaderValue::from_str(&next).unwrap_or(HeaderValue::from_static("/")));
+        r
+    };
+    response.headers_mut().append(SET_COOKIE, cookie);
+    response
+}
+
+/// argon2 is slow on purpose: verify off the async executor.
+pub(crate) async fn password_matches(stored: Option<String>, password: String) -> bool {
+    tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            let _ = verify_password(&password, &DUMMY_HASH);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+pub(crate) fn client_address(extensions: &Extensions) -> String {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+}
+
+#[derive(Serialize)]
+struct ErrorPage<'a> {
+    static_base: String,
+    title: &'a str,
+    message: &'a str,
+    error: Option<&'a str>,
+}
+
+/// An HTML error page (no redirect): for requests no client may be told about.
+pub(crate) fn error_page(inner: &Inner, status: StatusCode, message: &str) -> Response {
+    error_page_with_code(inner, status, message, None)
+}
+
+pub(crate) fn error_page_with_code(inner: &Inner, status: StatusCode, message: &str, error: Option<&str>) -> Response {
+    let title = if status.is_server_error() { "Something went wrong" } else { "This request cannot be completed" };
+    pages::render(
+        &inner.templates,
+        status,
+        "error.html",
+        ErrorPage { static_base: format!("{PREFIX}/static"), title, message, error },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_local() {
+        assert_eq!(safe_next(Some("/o/authorize/?a=1")), "/o/authorize/?a=1");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "/a\nb", "evil"] {
+            assert_eq!(safe_next(Some(bad)), "", "{bad}");
+        }
+        assert_eq!(safe_next(None), "");
+    }
+}

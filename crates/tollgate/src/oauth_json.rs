@@ -1,0 +1,53 @@
+//! JSON answers of the token, revocation and introspection endpoints: never
+//! cached (RFC 6749 §5.1), errors in RFC 6749 §5.2 form.
+
+use axum::Json;
+use axum::http::header::{CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::json;
+use tollgate_core::OAuthError;
+
+/// How a 401 should challenge the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Challenge {
+    None,
+    Basic,
+    Bearer,
+}
+
+pub(crate) fn ok(body: &impl Serialize) -> Response {
+    no_store((StatusCode::OK, Json(body)).into_response())
+}
+
+pub(crate) fn error(err: &OAuthError, challenge: Challenge) -> Response {
+    let status = StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = json!({ "error": err.code.as_str(), "error_description": err.description });
+    let mut response = no_store((status, Json(body)).into_response());
+    let value = match challenge {
+        Challenge::Basic => Some(r#"Basic realm="tollgate", charset="UTF-8""#),
+        Challenge::Bearer => Some(r#"Bearer realm="tollgate""#),
+        Challenge::None => None,
+    };
+    if let (Some(v), StatusCode::UNAUTHORIZED) = (value, status) {
+        response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(v));
+    }
+    response
+}
+
+/// A failure of ours, reported without detail (the log has it).
+pub(crate) fn server_error(context: &str, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "{context}");
+    error(
+        &OAuthError::new(tollgate_core::ErrorCode::ServerError, "the server could not complete the request"),
+        Challenge::None,
+    )
+}
+
+pub(crate) fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}

@@ -1,0 +1,45 @@
+//! RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6): a code is redeemed once; a replay
+//! revokes everything the code produced (§4.1.2).
+
+use tollgate_core::model::{Application, CodeRedemption};
+use tollgate_core::scope::Scopes;
+use tollgate_core::token::check_code;
+use tollgate_core::SecretHash;
+
+use super::issue::{Grant, Refresh, TokenResponse, issue};
+use super::{Failure, invalid_grant};
+use crate::provider::Inner;
+
+pub(crate) async fn grant(
+    inner: &Inner,
+    client: &Application,
+    code: &str,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+) -> Result<TokenResponse, Failure> {
+    let now = inner.clock.now();
+    let redeemed = match inner.store.redeem_authorization_code(&SecretHash::of(code), now).await? {
+        CodeRedemption::Redeemed(code) => code,
+        CodeRedemption::Replayed { code_id } => {
+            let revoked = inner.store.revoke_tokens_of_code(code_id, now).await?;
+            tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed; its tokens are revoked");
+            return Err(invalid_grant("the authorization code has already been used"));
+        }
+        CodeRedemption::Unknown => return Err(invalid_grant("unknown authorization code")),
+    };
+    check_code(&redeemed, client, now, redirect_uri, code_verifier)?;
+    let user = inner.store.user_by_id(redeemed.user_id).await?;
+    if !user.is_some_and(|u| u.active) {
+        return Err(invalid_grant("the user is no longer active"));
+    }
+    let scope = Scopes::parse(&redeemed.scope).unwrap_or_default();
+    let refresh = Some(Refresh { family: None, scope: redeemed.scope.clone() });
+    let grant = Grant {
+        client,
+        user_id: Some(redeemed.user_id),
+        scope: &scope,
+        refresh,
+        authorization_code_id: Some(redeemed.id),
+    };
+    Ok(issue(inner, grant).await?.0)
+}

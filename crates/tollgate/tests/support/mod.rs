@@ -1,0 +1,222 @@
+//! A provider served over real HTTP on a loopback port, with its own SQLite
+//! database, a user and a few clients; and helpers to drive it like a browser.
+
+#![allow(dead_code)] // each test file uses its own part
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::redirect::Policy;
+use sha2::{Digest, Sha256};
+use tollgate::core::model::{NewApplication, NewUser};
+use tollgate::core::{ClientType, Clock, GrantType, SigningAlgorithm};
+use tollgate::credentials::{hash_client_secret, hash_password};
+use tollgate::system::SystemClock;
+use tollgate::{Provider, Settings, Store};
+use tollgate_testkit::TestDatabase;
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const SECRET: &str = "tgs_test-secret-of-the-web-client-000000000";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub const WEB_REDIRECT: &str = "https://app.example/cb";
+
+pub struct App {
+    pub base: String,
+    pub store: Store,
+    /// A browser: keeps cookies, follows no redirects.
+    pub browser: reqwest::Client,
+    /// A server-side client: no cookies.
+    pub http: reqwest::Client,
+    _db: TestDatabase,
+}
+
+pub async fn app() -> App {
+    app_with(|_| {}).await
+}
+
+/// Starts a provider; `configure` may change the settings first.
+pub async fn app_with(configure: impl FnOnce(&mut Settings)) -> App {
+    let db = tollgate_testkit::sqlite();
+    let store = Store::connect(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut settings = Settings { issuer: base.clone(), ..Settings::default() };
+    settings.scopes.insert("introspection".into(), "Introspect tokens".into());
+    settings.default_scopes = vec!["read".into()];
+    configure(&mut settings);
+    seed(&store).await;
+    let router = Provider::new(settings, store.clone()).router();
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    let browser = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap();
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    App { base, store, browser, http, _db: db }
+}
+
+async fn seed(store: &Store) {
+    let now = SystemClock.now();
+    let hash = hash_password(PASSWORD).unwrap();
+    for (name, active) in [("alice", true), ("bob", true), ("mallory", false)] {
+        let user = NewUser { username: name.into(), password_hash: Some(hash.clone()), email: format!("{name}@example.com"), ..NewUser::default() };
+        let user = store.create_user(&user, now).await.unwrap();
+        if !active {
+            store.set_user_active(user.id, false, now).await.unwrap();
+        }
+    }
+    let secret = hash_client_secret(SECRET, true).unwrap();
+    let app = |client_id: &str, client_type, grants: Vec<GrantType>, redirects: &[&str]| NewApplication {
+        client_id: client_id.into(),
+        client_secret_hash: (client_type == ClientType::Confidential).then(|| secret.clone()),
+        client_type,
+        grant_types: grants,
+        redirect_uris: redirects.iter().map(|s| s.to_string()).collect(),
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec![],
+        algorithm: SigningAlgorithm::RS256,
+        skip_authorization: false,
+        name: format!("The {client_id} app"),
+        owner_id: None,
+    };
+    let clients = [
+        app("web", ClientType::Confidential, vec![GrantType::AuthorizationCode], &[WEB_REDIRECT, "https://app.example/other?x=1"]),
+        NewApplication {
+            allowed_origins: vec!["https://spa.example".into()],
+            ..app("spa", ClientType::Public, vec![GrantType::AuthorizationCode, GrantType::Implicit], &["http://127.0.0.1/cb"])
+        },
+        NewApplication { skip_authorization: true, ..app("trusted", ClientType::Confidential, vec![GrantType::AuthorizationCode], &["https://trusted.example/cb"]) },
+        app("svc", ClientType::Confidential, vec![GrantType::ClientCredentials], &[]),
+        app("pw", ClientType::Confidential, vec![GrantType::Password], &[]),
+    ];
+    for client in clients {
+        store.create_application(&client, now).await.unwrap();
+    }
+}
+
+impl App {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Signs `username` in through the login form, as a browser does.
+    pub async fn sign_in(&self, username: &str) {
+        let page = self.browser.get(self.url("/o/login/")).send().await.unwrap().text().await.unwrap();
+        let csrf = hidden(&page, "csrf_token").expect("login form has a CSRF token");
+        let response = self
+            .browser
+            .post(self.url("/o/login/"))
+            .form(&[("username", username), ("password", PASSWORD), ("csrf_token", &csrf), ("next", "/o/login/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "sign-in of {username} failed");
+    }
+
+    pub async fn authorize(&self, query: &[(&str, &str)]) -> reqwest::Response {
+        self.browser.get(self.url("/o/authorize/")).query(query).send().await.unwrap()
+    }
+
+    /// Approves (or denies) the consent page the authorization request shows.
+    pub async fn consent(&self, query: &[(&str, &str)], allow: bool) -> reqwest::Response {
+        let page = self.authorize(query).await;
+        assert_eq!(page.status(), 200, "expected the consent page");
+        let html = page.text().await.unwrap();
+        let mut fields = hidden_fields(&html);
+        if allow {
+            fields.push(("allow".into(), "Authorize".into()));
+        }
+        self.browser.post(self.url("/o/authorize/")).form(&fields).send().await.unwrap()
+    }
+
+    /// A full code flow for the `web` client; returns the code.
+    pub async fn code_for_web(&self) -> String {
+        self.sign_in("alice").await;
+        let response = self.consent(&web_request(), true).await;
+        let location = location(&response);
+        location_params(&location)["code"].clone()
+    }
+
+    pub async fn token(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> reqwest::Response {
+        let mut request = self.http.post(self.url("/o/token/")).form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> reqwest::Response {
+        let mut request = self.http.post(self.url(path)).form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send().await.unwrap()
+    }
+}
+
+pub fn web_request() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("client_id", "web"),
+        ("response_type", "code"),
+        ("redirect_uri", WEB_REDIRECT),
+        ("scope", "read write"),
+        ("state", "s-123"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]
+}
+
+pub fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("no Location on a {} response", response.status()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The parameters of a redirect, from its query or its fragment.
+pub fn location_params(location: &str) -> HashMap<String, String> {
+    let encoded = location.split_once('#').map(|(_, f)| f).or_else(|| location.split_once('?').map(|(_, q)| q)).unwrap_or("");
+    url::form_urlencoded::parse(encoded.as_bytes()).into_owned().collect()
+}
+
+pub async fn json(response: reqwest::Response) -> serde_json::Value {
+    response.json().await.unwrap()
+}
+
+/// Every `<input type="hidden" name=… value=…>` of a page, unescaped.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input")
+        .skip(1)
+        .filter(|tag| tag.contains("type=\"hidden\""))
+        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
+        .collect()
+}
+
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    hidden_fields(html).into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = start + tag[start..].find('"')?;
+    Some(unescape(&tag[start..end]))
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
