@@ -91,7 +91,12 @@ pub enum AuthorizeError {
     /// The client or redirect URI cannot be trusted: show an error page, never redirect.
     Fatal(String),
     /// Send the error to the client's redirect URI.
-    Redirect { redirect_uri: String, mode: ResponseMode, state: Option<String>, error: OAuthError },
+    Redirect {
+        redirect_uri: String,
+        mode: ResponseMode,
+        state: Option<String>,
+        error: OAuthError,
+    },
 }
 
 /// Checks a request. `repeated` lists parameters that appeared more than once;
@@ -102,24 +107,34 @@ pub fn validate(
     client: Option<&Application>,
     policy: &Policy<'_>,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
-    if let Some(name) = repeated.iter().find(|n| *n == "client_id" || *n == "redirect_uri") {
-        return Err(AuthorizeError::Fatal(format!("The parameter {name} is repeated.")));
+    if let Some(name) = repeated
+        .iter()
+        .find(|n| *n == "client_id" || *n == "redirect_uri")
+    {
+        return Err(AuthorizeError::Fatal(format!(
+            "The parameter {name} is repeated."
+        )));
     }
     let Some(client_id) = params.get("client_id") else {
-        return Err(AuthorizeError::Fatal("The client_id parameter is missing.".into()));
+        return Err(AuthorizeError::Fatal(
+            "The client_id parameter is missing.".into(),
+        ));
     };
     let Some(client) = client.filter(|c| c.client_id == client_id) else {
-        return Err(AuthorizeError::Fatal("Invalid client_id parameter value.".into()));
+        return Err(AuthorizeError::Fatal(
+            "Invalid client_id parameter value.".into(),
+        ));
     };
     let requested_uri = params.get("redirect_uri");
-    let redirect_uri = redirect_uri::resolve(&client.redirect_uris, requested_uri).map_err(|e| {
-        AuthorizeError::Fatal(match e {
-            RedirectResolution::Missing => "The redirect_uri parameter is missing.".into(),
-            RedirectResolution::Unregistered => {
-                "The redirect_uri is not registered for this client.".into()
-            }
-        })
-    })?;
+    let redirect_uri =
+        redirect_uri::resolve(&client.redirect_uris, requested_uri).map_err(|e| {
+            AuthorizeError::Fatal(match e {
+                RedirectResolution::Missing => "The redirect_uri parameter is missing.".into(),
+                RedirectResolution::Unregistered => {
+                    "The redirect_uri is not registered for this client.".into()
+                }
+            })
+        })?;
 
     // From here on the redirect URI is trusted: errors go back to the client.
     let state = params.get("state").map(str::to_owned);
@@ -130,9 +145,13 @@ pub fn validate(
             ErrorCode::UnsupportedResponseType,
             format!("response_type `{other}` is not supported"),
         )),
-        None => Err(OAuthError::invalid_request("the parameter `response_type` is missing")),
+        None => Err(OAuthError::invalid_request(
+            "the parameter `response_type` is missing",
+        )),
     };
-    let requested_mode = params.get("response_mode").map(|m| (m, ResponseMode::parse(m)));
+    let requested_mode = params
+        .get("response_mode")
+        .map(|m| (m, ResponseMode::parse(m)));
     let error_mode = match (requested_mode, &response_type) {
         (Some((_, Some(mode))), _) => mode,
         (_, Ok(rt)) => rt.default_mode(),
@@ -146,7 +165,9 @@ pub fn validate(
     };
 
     if let Some(name) = repeated.first() {
-        return Err(fail(OAuthError::invalid_request(format!("the parameter `{name}` is repeated"))));
+        return Err(fail(OAuthError::invalid_request(format!(
+            "the parameter `{name}` is repeated"
+        ))));
     }
     let response_type = response_type.map_err(&fail)?;
     let needed_grant = match response_type {
@@ -176,14 +197,20 @@ pub fn validate(
     };
 
     let scope = match params.get("scope") {
-        Some(text) => Scopes::parse(text).map_err(|e| fail(OAuthError::invalid_scope(e.to_string())))?,
+        Some(text) => {
+            Scopes::parse(text).map_err(|e| fail(OAuthError::invalid_scope(e.to_string())))?
+        }
         None => policy.default_scopes.iter().copied().collect(),
     };
     if let Some(unknown) = scope.iter().find(|s| !policy.known_scopes.contains(s)) {
-        return Err(fail(OAuthError::invalid_scope(format!("unknown scope `{unknown}`"))));
+        return Err(fail(OAuthError::invalid_scope(format!(
+            "unknown scope `{unknown}`"
+        ))));
     }
     if scope.is_empty() {
-        return Err(fail(OAuthError::invalid_scope("no scope was requested and none is default")));
+        return Err(fail(OAuthError::invalid_scope(
+            "no scope was requested and none is default",
+        )));
     }
 
     let code_challenge = match (response_type, params.get("code_challenge")) {
@@ -197,25 +224,36 @@ pub fn validate(
             Some((challenge.to_owned(), method))
         }
         (ResponseType::Code, None) if policy.pkce_required => {
-            return Err(fail(OAuthError::invalid_request("code_challenge is required (PKCE)")));
+            return Err(fail(OAuthError::invalid_request(
+                "code_challenge is required (PKCE)",
+            )));
         }
         _ => None,
     };
 
     let mut prompt = Prompt::default();
-    for value in params.get("prompt").unwrap_or_default().split(' ').filter(|v| !v.is_empty()) {
+    for value in params
+        .get("prompt")
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|v| !v.is_empty())
+    {
         match value {
             "none" => prompt.none = true,
             "login" => prompt.login = true,
             "consent" => prompt.consent = true,
             "select_account" => {}
             other => {
-                return Err(fail(OAuthError::invalid_request(format!("unknown prompt value `{other}`"))));
+                return Err(fail(OAuthError::invalid_request(format!(
+                    "unknown prompt value `{other}`"
+                ))));
             }
         }
     }
     if prompt.none && (prompt.login || prompt.consent) {
-        return Err(fail(OAuthError::invalid_request("prompt=none cannot be combined with other values")));
+        return Err(fail(OAuthError::invalid_request(
+            "prompt=none cannot be combined with other values",
+        )));
     }
 
     Ok(AuthorizationRequest {
@@ -229,7 +267,9 @@ pub fn validate(
         code_challenge,
         nonce: params.get("nonce").map(str::to_owned),
         prompt,
-        approval_prompt: params.get("approval_prompt").and_then(ApprovalPrompt::parse),
+        approval_prompt: params
+            .get("approval_prompt")
+            .and_then(ApprovalPrompt::parse),
     })
 }
 
@@ -283,7 +323,12 @@ mod tests {
 
     fn redirected(query: &str) -> (ErrorCode, ResponseMode, Option<String>) {
         match run(query) {
-            Err(AuthorizeError::Redirect { error, mode, state, redirect_uri }) => {
+            Err(AuthorizeError::Redirect {
+                error,
+                mode,
+                state,
+                redirect_uri,
+            }) => {
                 assert_eq!(redirect_uri, "https://a.example/cb");
                 (error.code, mode, state)
             }
@@ -312,7 +357,10 @@ mod tests {
             format!("{}&client_id=c1", ok_query()),
             format!("{}&redirect_uri=x", ok_query()),
         ] {
-            assert!(matches!(run(&query), Err(AuthorizeError::Fatal(_))), "{query}");
+            assert!(
+                matches!(run(&query), Err(AuthorizeError::Fatal(_))),
+                "{query}"
+            );
         }
         // Several registered and none requested: no safe default.
         let q = ok_query().replace("&redirect_uri=https%3A%2F%2Fa.example%2Fcb", "");
@@ -321,23 +369,55 @@ mod tests {
 
     #[test]
     fn loopback_redirect_with_any_port_is_trusted() {
-        let q = ok_query().replace("https%3A%2F%2Fa.example%2Fcb", "http%3A%2F%2F127.0.0.1%3A4567%2Fcb");
+        let q = ok_query().replace(
+            "https%3A%2F%2Fa.example%2Fcb",
+            "http%3A%2F%2F127.0.0.1%3A4567%2Fcb",
+        );
         assert_eq!(run(&q).unwrap().redirect_uri, "http://127.0.0.1:4567/cb");
     }
 
     #[test]
     fn other_errors_are_redirected_with_state() {
         let q = ok_query().replace("response_type=code", "response_type=WRONG");
-        assert_eq!(redirected(&q), (ErrorCode::UnsupportedResponseType, ResponseMode::Query, Some("xyz".into())));
+        assert_eq!(
+            redirected(&q),
+            (
+                ErrorCode::UnsupportedResponseType,
+                ResponseMode::Query,
+                Some("xyz".into())
+            )
+        );
         let q = ok_query().replace("response_type=code", "response_type=token");
         assert_eq!(redirected(&q).0, ErrorCode::UnauthorizedClient);
-        assert_eq!(redirected(&q).1, ResponseMode::Fragment, "token errors go in the fragment");
-        assert_eq!(redirected(&format!("{}&scope=admin", ok_query())).0, ErrorCode::InvalidScope);
-        assert_eq!(redirected(&format!("{}&scope=a%22b", ok_query())).0, ErrorCode::InvalidScope);
-        assert_eq!(redirected(&format!("{}&state=again", ok_query())).0, ErrorCode::InvalidRequest);
-        assert_eq!(redirected(&format!("{}&response_mode=magic", ok_query())).0, ErrorCode::InvalidRequest);
-        assert_eq!(redirected(&format!("{}&prompt=none%20login", ok_query())).0, ErrorCode::InvalidRequest);
-        assert_eq!(redirected(&format!("{}&prompt=bogus", ok_query())).0, ErrorCode::InvalidRequest);
+        assert_eq!(
+            redirected(&q).1,
+            ResponseMode::Fragment,
+            "token errors go in the fragment"
+        );
+        assert_eq!(
+            redirected(&format!("{}&scope=admin", ok_query())).0,
+            ErrorCode::InvalidScope
+        );
+        assert_eq!(
+            redirected(&format!("{}&scope=a%22b", ok_query())).0,
+            ErrorCode::InvalidScope
+        );
+        assert_eq!(
+            redirected(&format!("{}&state=again", ok_query())).0,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            redirected(&format!("{}&response_mode=magic", ok_query())).0,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            redirected(&format!("{}&prompt=none%20login", ok_query())).0,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            redirected(&format!("{}&prompt=bogus", ok_query())).0,
+            ErrorCode::InvalidRequest
+        );
     }
 
     #[test]
@@ -349,15 +429,34 @@ mod tests {
         let unknown = ok_query().replace("S256", "S512");
         assert_eq!(redirected(&unknown).0, ErrorCode::InvalidRequest);
         let absent_method = ok_query().replace("&code_challenge_method=S256", "");
-        assert_eq!(redirected(&absent_method).0, ErrorCode::InvalidRequest, "absent = plain");
+        assert_eq!(
+            redirected(&absent_method).0,
+            ErrorCode::InvalidRequest,
+            "absent = plain"
+        );
     }
 
     #[test]
     fn response_mode_and_prompt() {
-        let r = run(&format!("{}&response_mode=form_post&prompt=login%20consent", ok_query())).unwrap();
+        let r = run(&format!(
+            "{}&response_mode=form_post&prompt=login%20consent",
+            ok_query()
+        ))
+        .unwrap();
         assert_eq!(r.response_mode, ResponseMode::FormPost);
-        assert_eq!(r.prompt, Prompt { none: false, login: true, consent: true });
-        let r = run(&format!("{}&approval_prompt=auto&unknown=ignored", ok_query())).unwrap();
+        assert_eq!(
+            r.prompt,
+            Prompt {
+                none: false,
+                login: true,
+                consent: true
+            }
+        );
+        let r = run(&format!(
+            "{}&approval_prompt=auto&unknown=ignored",
+            ok_query()
+        ))
+        .unwrap();
         assert_eq!(r.approval_prompt, Some(ApprovalPrompt::Auto));
     }
 }

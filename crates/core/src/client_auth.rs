@@ -54,16 +54,25 @@ pub fn credentials(
         return Ok(params.get("client_id").map(|id| ClientCredentials {
             client_id: id.to_owned(),
             secret: params.get("client_secret").map(str::to_owned),
-            method: if params.get("client_secret").is_some() { AuthMethod::Post } else { AuthMethod::None },
+            method: if params.get("client_secret").is_some() {
+                AuthMethod::Post
+            } else {
+                AuthMethod::None
+            },
         }));
     };
-    let fail = |d: &str| ClientAuthError { error: OAuthError::invalid_client(d), basic: true };
+    let fail = |d: &str| ClientAuthError {
+        error: OAuthError::invalid_client(d),
+        basic: true,
+    };
     let decoded = STANDARD
         .decode(encoded)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| fail("malformed HTTP Basic credentials"))?;
-    let (id, secret) = decoded.split_once(':').ok_or_else(|| fail("malformed HTTP Basic credentials"))?;
+    let (id, secret) = decoded
+        .split_once(':')
+        .ok_or_else(|| fail("malformed HTTP Basic credentials"))?;
     let (id, secret) = (form_decode(id), form_decode(secret));
     if id.is_empty() {
         return Err(fail("malformed HTTP Basic credentials"));
@@ -80,7 +89,11 @@ pub fn credentials(
             basic: true,
         });
     }
-    Ok(Some(ClientCredentials { client_id: id, secret: Some(secret), method: AuthMethod::Basic }))
+    Ok(Some(ClientCredentials {
+        client_id: id,
+        secret: Some(secret),
+        method: AuthMethod::Basic,
+    }))
 }
 
 /// RFC 6749 §2.3.1: the id and secret are form-urlencoded before Basic encoding.
@@ -103,7 +116,9 @@ mod tests {
     #[test]
     fn basic_credentials_are_form_decoded() {
         let p = Params::default();
-        let c = credentials(Some(&basic("my%20client", "s%3Ac+r")), &p).unwrap().unwrap();
+        let c = credentials(Some(&basic("my%20client", "s%3Ac+r")), &p)
+            .unwrap()
+            .unwrap();
         assert_eq!(c.client_id, "my client");
         assert_eq!(c.secret.as_deref(), Some("s:c r"));
         assert_eq!(c.method, AuthMethod::Basic);
@@ -113,10 +128,19 @@ mod tests {
     fn body_credentials_and_public_clients() {
         let p = Params::parse("client_id=a&client_secret=b").unwrap();
         let c = credentials(None, &p).unwrap().unwrap();
-        assert_eq!((c.client_id.as_str(), c.secret.as_deref(), c.method), ("a", Some("b"), AuthMethod::Post));
+        assert_eq!(
+            (c.client_id.as_str(), c.secret.as_deref(), c.method),
+            ("a", Some("b"), AuthMethod::Post)
+        );
         let p = Params::parse("client_id=a").unwrap();
-        assert_eq!(credentials(None, &p).unwrap().unwrap().method, AuthMethod::None);
-        assert_eq!(credentials(Some("Bearer x"), &Params::default()).unwrap(), None);
+        assert_eq!(
+            credentials(None, &p).unwrap().unwrap().method,
+            AuthMethod::None
+        );
+        assert_eq!(
+            credentials(Some("Bearer x"), &Params::default()).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -127,7 +151,11 @@ mod tests {
         assert!(credentials(Some(&basic("a", "b")), &p).is_err());
         for bad in ["Basic !!!", "Basic bm9jb2xvbg==", "basic Og=="] {
             let err = credentials(Some(bad), &Params::default()).unwrap_err();
-            assert_eq!(err.error.code, crate::error::ErrorCode::InvalidClient, "{bad}");
+            assert_eq!(
+                err.error.code,
+                crate::error::ErrorCode::InvalidClient,
+                "{bad}"
+            );
         }
     }
 

@@ -2,6 +2,7 @@
 //! (RFC 6749 §3.1, §3.2), and an empty value the same as an absent one.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use crate::error::OAuthError;
 
@@ -32,10 +33,11 @@ impl Params {
         let mut map = HashMap::new();
         let mut repeated = Vec::new();
         for (name, value) in pairs {
-            if map.contains_key(&name) {
-                repeated.push(name);
-            } else {
-                map.insert(name, value);
+            match map.entry(name) {
+                Entry::Occupied(e) => repeated.push(e.key().clone()),
+                Entry::Vacant(e) => {
+                    e.insert(value);
+                }
             }
         }
         (Params(map), repeated)
@@ -48,12 +50,16 @@ impl Params {
 
     /// The value, treating an empty one as absent (RFC 6749 §3.1).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name)
-            .ok_or_else(|| OAuthError::invalid_request(format!("the parameter `{name}` is missing")))
+        self.get(name).ok_or_else(|| {
+            OAuthError::invalid_request(format!("the parameter `{name}` is missing"))
+        })
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {

@@ -34,7 +34,9 @@ impl Method {
 /// A challenge has the same shape (§4.2).
 pub fn is_well_formed(value: &str) -> bool {
     (43..=128).contains(&value.len())
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// Checks the challenge part of an authorization request; `method` absent means
@@ -86,14 +88,24 @@ mod tests {
     fn rfc_example_verifies() {
         assert!(verify(VERIFIER, CHALLENGE, Method::S256));
         assert!(!verify(VERIFIER, CHALLENGE, Method::Plain));
-        assert!(!verify(&VERIFIER.replace('d', "e"), CHALLENGE, Method::S256));
+        assert!(!verify(
+            &VERIFIER.replace('d', "e"),
+            CHALLENGE,
+            Method::S256
+        ));
         assert!(verify(VERIFIER, VERIFIER, Method::Plain));
     }
 
     #[test]
     fn methods() {
-        assert_eq!(validate_challenge(CHALLENGE, Some("S256"), false), Ok(Method::S256));
-        assert!(validate_challenge(CHALLENGE, None, false).is_err(), "absent means plain");
+        assert_eq!(
+            validate_challenge(CHALLENGE, Some("S256"), false),
+            Ok(Method::S256)
+        );
+        assert!(
+            validate_challenge(CHALLENGE, None, false).is_err(),
+            "absent means plain"
+        );
         assert_eq!(validate_challenge(CHALLENGE, None, true), Ok(Method::Plain));
         assert!(validate_challenge(CHALLENGE, Some("S512"), true).is_err());
         assert!(validate_challenge("short", Some("S256"), true).is_err());

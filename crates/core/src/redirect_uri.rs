@@ -176,7 +176,14 @@ fn split(uri: &str) -> Option<Parts<'_>> {
         },
         None => (None, None),
     };
-    Some(Parts { scheme, userinfo, host, port, path, query })
+    Some(Parts {
+        scheme,
+        userinfo,
+        host,
+        port,
+        path,
+        query,
+    })
 }
 
 /// Registrations on these hosts accept any port (RFC 8252 §7.3): a native app
@@ -218,7 +225,10 @@ pub enum RedirectResolution {
 
 /// The URI to send the user back to: the requested one if it matches a
 /// registration, the only registration if none was requested.
-pub fn resolve(registered: &[String], requested: Option<&str>) -> Result<String, RedirectResolution> {
+pub fn resolve(
+    registered: &[String],
+    requested: Option<&str>,
+) -> Result<String, RedirectResolution> {
     match requested {
         Some(uri) if registered.iter().any(|r| matches(r, uri)) => Ok(uri.to_owned()),
         Some(_) => Err(RedirectResolution::Unregistered),
@@ -237,7 +247,10 @@ mod matching_tests {
     #[test]
     fn exact_uri_matches() {
         assert!(matches("https://a.example/cb", "https://a.example/cb"));
-        assert!(matches("https://a.example/cb?x=1", "https://a.example/cb?x=1"));
+        assert!(matches(
+            "https://a.example/cb?x=1",
+            "https://a.example/cb?x=1"
+        ));
         assert!(matches("https://A.example/cb", "https://a.EXAMPLE/cb"));
         assert!(matches("com.example.app:/oauth", "com.example.app:/oauth"));
     }
@@ -266,21 +279,39 @@ mod matching_tests {
     fn loopback_registrations_accept_any_port() {
         assert!(matches("http://127.0.0.1/cb", "http://127.0.0.1:51234/cb"));
         assert!(matches("http://[::1]/cb", "http://[::1]:8080/cb"));
-        assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:51234/other"));
+        assert!(!matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:51234/other"
+        ));
         assert!(!matches("http://localhost/cb", "http://localhost:51234/cb"));
-        assert!(!matches("http://127.0.0.1:8000/cb", "http://127.0.0.1:9000/cb"));
-        assert!(!matches("https://127.0.0.1/cb", "https://127.0.0.1:9000/cb"));
+        assert!(!matches(
+            "http://127.0.0.1:8000/cb",
+            "http://127.0.0.1:9000/cb"
+        ));
+        assert!(!matches(
+            "https://127.0.0.1/cb",
+            "https://127.0.0.1:9000/cb"
+        ));
     }
 
     #[test]
     fn resolution() {
         let one = vec!["https://a.example/cb".to_owned()];
-        let two = vec!["https://a.example/cb".to_owned(), "https://a.example/b".to_owned()];
+        let two = vec![
+            "https://a.example/cb".to_owned(),
+            "https://a.example/b".to_owned(),
+        ];
         assert_eq!(resolve(&one, None), Ok("https://a.example/cb".into()));
         assert_eq!(resolve(&two, None), Err(RedirectResolution::Missing));
         assert_eq!(resolve(&[], None), Err(RedirectResolution::Missing));
-        assert_eq!(resolve(&two, Some("https://a.example/b")), Ok("https://a.example/b".into()));
-        assert_eq!(resolve(&two, Some("https://a.example/c")), Err(RedirectResolution::Unregistered));
+        assert_eq!(
+            resolve(&two, Some("https://a.example/b")),
+            Ok("https://a.example/b".into())
+        );
+        assert_eq!(
+            resolve(&two, Some("https://a.example/c")),
+            Err(RedirectResolution::Unregistered)
+        );
     }
 
     proptest! {

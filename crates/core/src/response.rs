@@ -33,7 +33,10 @@ impl ResponseMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     Redirect(String),
-    FormPost { action: String, fields: Vec<(String, String)> },
+    FormPost {
+        action: String,
+        fields: Vec<(String, String)>,
+    },
 }
 
 pub fn deliver(redirect_uri: &str, mode: ResponseMode, fields: Vec<(String, String)>) -> Delivery {
@@ -49,7 +52,10 @@ pub fn deliver(redirect_uri: &str, mode: ResponseMode, fields: Vec<(String, Stri
             Delivery::Redirect(format!("{redirect_uri}{joiner}{}", encoded()))
         }
         ResponseMode::Fragment => Delivery::Redirect(format!("{redirect_uri}#{}", encoded())),
-        ResponseMode::FormPost => Delivery::FormPost { action: redirect_uri.to_owned(), fields },
+        ResponseMode::FormPost => Delivery::FormPost {
+            action: redirect_uri.to_owned(),
+            fields,
+        },
     }
 }
 
@@ -58,7 +64,10 @@ mod tests {
     use super::*;
 
     fn fields() -> Vec<(String, String)> {
-        vec![("code".into(), "a b".into()), ("state".into(), "x&y".into())]
+        vec![
+            ("code".into(), "a b".into()),
+            ("state".into(), "x&y".into()),
+        ]
     }
 
     #[test]

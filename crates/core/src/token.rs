@@ -11,10 +11,23 @@ use crate::scope::Scopes;
 /// A token request, parsed.
 #[derive(Clone, PartialEq, Eq)]
 pub enum GrantRequest {
-    AuthorizationCode { code: String, redirect_uri: Option<String>, code_verifier: Option<String> },
-    ClientCredentials { scope: Option<String> },
-    Password { username: String, password: String, scope: Option<String> },
-    RefreshToken { refresh_token: String, scope: Option<String> },
+    AuthorizationCode {
+        code: String,
+        redirect_uri: Option<String>,
+        code_verifier: Option<String>,
+    },
+    ClientCredentials {
+        scope: Option<String>,
+    },
+    Password {
+        username: String,
+        password: String,
+        scope: Option<String>,
+    },
+    RefreshToken {
+        refresh_token: String,
+        scope: Option<String>,
+    },
 }
 
 impl std::fmt::Debug for GrantRequest {
@@ -33,7 +46,9 @@ impl GrantRequest {
                 redirect_uri: optional("redirect_uri"),
                 code_verifier: optional("code_verifier"),
             }),
-            "client_credentials" => Ok(GrantRequest::ClientCredentials { scope: optional("scope") }),
+            "client_credentials" => Ok(GrantRequest::ClientCredentials {
+                scope: optional("scope"),
+            }),
             "password" => Ok(GrantRequest::Password {
                 username: owned("username")?,
                 password: owned("password")?,
@@ -102,7 +117,9 @@ pub fn new_grant_scope(
         None => default.iter().copied().collect(),
     };
     if let Some(unknown) = scope.iter().find(|s| !known.contains(s)) {
-        return Err(OAuthError::invalid_scope(format!("unknown scope `{unknown}`")));
+        return Err(OAuthError::invalid_scope(format!(
+            "unknown scope `{unknown}`"
+        )));
     }
     Ok(scope)
 }
@@ -110,10 +127,14 @@ pub fn new_grant_scope(
 /// RFC 6749 §6: a refresh may narrow the original scope, never widen it.
 pub fn refreshed_scope(requested: Option<&str>, original: &str) -> Result<Scopes, OAuthError> {
     let original = Scopes::parse(original).unwrap_or_default();
-    let Some(text) = requested else { return Ok(original) };
+    let Some(text) = requested else {
+        return Ok(original);
+    };
     let scope = Scopes::parse(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
     if !scope.is_subset(&original) {
-        return Err(OAuthError::invalid_scope("the requested scope exceeds the original grant"));
+        return Err(OAuthError::invalid_scope(
+            "the requested scope exceeds the original grant",
+        ));
     }
     Ok(scope)
 }
@@ -127,7 +148,9 @@ pub fn check_code(
     code_verifier: Option<&str>,
 ) -> Result<(), OAuthError> {
     if code.application_id != client.id {
-        return Err(OAuthError::invalid_grant("the code was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
     }
     if now >= code.expires_at {
         return Err(OAuthError::invalid_grant("the code has expired"));
@@ -135,24 +158,41 @@ pub fn check_code(
     // RFC 6749 §4.1.3: identical to the authorization request's, when that had one.
     match (redirect_uri, code.redirect_uri_given) {
         (Some(given), _) if given != code.redirect_uri => {
-            return Err(OAuthError::invalid_grant("redirect_uri differs from the authorization request"));
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri differs from the authorization request",
+            ));
         }
         (None, true) => {
-            return Err(OAuthError::invalid_grant("redirect_uri is required: the authorization request had one"));
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri is required: the authorization request had one",
+            ));
         }
         _ => {}
     }
-    let method = code.code_challenge_method.as_deref().and_then(Method::parse);
+    let method = code
+        .code_challenge_method
+        .as_deref()
+        .and_then(Method::parse);
     match (&code.code_challenge, method, code_verifier) {
         (Some(challenge), Some(method), Some(verifier)) => {
             if !pkce::verify(verifier, challenge, method) {
-                return Err(OAuthError::invalid_grant("the code_verifier does not match the challenge"));
+                return Err(OAuthError::invalid_grant(
+                    "the code_verifier does not match the challenge",
+                ));
             }
         }
         (Some(_), _, None) => return Err(OAuthError::invalid_request("code_verifier is required")),
         // RFC 9700 §2.1.1: a verifier without a challenge is an injected code.
-        (None, _, Some(_)) => return Err(OAuthError::invalid_grant("no code_challenge was sent for this code")),
-        (Some(_), None, Some(_)) => return Err(OAuthError::invalid_grant("the code's challenge is unreadable")),
+        (None, _, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "no code_challenge was sent for this code",
+            ));
+        }
+        (Some(_), None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "the code's challenge is unreadable",
+            ));
+        }
         (None, _, None) => {}
     }
     Ok(())
@@ -176,16 +216,24 @@ pub fn check_refresh(
     grace_seconds: i64,
 ) -> Result<RefreshUse, OAuthError> {
     if token.application_id != client.id {
-        return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
     }
     if token.expires_at.is_some_and(|exp| now >= exp) {
         return Err(OAuthError::invalid_grant("the refresh token has expired"));
     }
     Ok(match token.revoked_at {
         None => RefreshUse::Live,
-        Some(revoked) if token.rotated && now < revoked.saturating_add(grace_seconds) => RefreshUse::InGrace,
+        Some(revoked) if token.rotated && now < revoked.saturating_add(grace_seconds) => {
+            RefreshUse::InGrace
+        }
         Some(_) if token.rotated => RefreshUse::Replayed,
-        Some(_) => return Err(OAuthError::invalid_grant("the refresh token has been revoked")),
+        Some(_) => {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token has been revoked",
+            ));
+        }
     })
 }
 
@@ -240,34 +288,97 @@ mod tests {
 
     #[test]
     fn grant_parsing() {
-        assert!(matches!(parse("grant_type=client_credentials"), Ok(GrantRequest::ClientCredentials { scope: None })));
-        assert_eq!(parse("grant_type=magic").unwrap_err().code, ErrorCode::UnsupportedGrantType);
+        assert!(matches!(
+            parse("grant_type=client_credentials"),
+            Ok(GrantRequest::ClientCredentials { scope: None })
+        ));
+        assert_eq!(
+            parse("grant_type=magic").unwrap_err().code,
+            ErrorCode::UnsupportedGrantType
+        );
         assert_eq!(parse("").unwrap_err().code, ErrorCode::InvalidRequest);
-        assert_eq!(parse("grant_type=authorization_code").unwrap_err().code, ErrorCode::InvalidRequest);
-        assert_eq!(parse("grant_type=password&username=u").unwrap_err().code, ErrorCode::InvalidRequest);
+        assert_eq!(
+            parse("grant_type=authorization_code").unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            parse("grant_type=password&username=u").unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
     }
 
     #[test]
     fn grants_follow_the_registration() {
         let cc = parse("grant_type=client_credentials").unwrap();
-        assert!(client_may_use(&client(vec![GrantType::ClientCredentials], ClientType::Confidential), &cc).is_ok());
-        let err = client_may_use(&client(vec![GrantType::ClientCredentials], ClientType::Public), &cc).unwrap_err();
+        assert!(
+            client_may_use(
+                &client(vec![GrantType::ClientCredentials], ClientType::Confidential),
+                &cc
+            )
+            .is_ok()
+        );
+        let err = client_may_use(
+            &client(vec![GrantType::ClientCredentials], ClientType::Public),
+            &cc,
+        )
+        .unwrap_err();
         assert_eq!(err.code, ErrorCode::UnauthorizedClient);
         let code = parse("grant_type=authorization_code&code=x").unwrap();
-        assert!(client_may_use(&client(vec![GrantType::ClientCredentials], ClientType::Confidential), &code).is_err());
+        assert!(
+            client_may_use(
+                &client(vec![GrantType::ClientCredentials], ClientType::Confidential),
+                &code
+            )
+            .is_err()
+        );
         let refresh = parse("grant_type=refresh_token&refresh_token=x").unwrap();
-        assert!(client_may_use(&client(vec![GrantType::ClientCredentials], ClientType::Confidential), &refresh).is_err());
-        assert!(client_may_use(&client(vec![GrantType::Password], ClientType::Public), &refresh).is_ok());
+        assert!(
+            client_may_use(
+                &client(vec![GrantType::ClientCredentials], ClientType::Confidential),
+                &refresh
+            )
+            .is_err()
+        );
+        assert!(
+            client_may_use(
+                &client(vec![GrantType::Password], ClientType::Public),
+                &refresh
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn scopes_for_new_grants_and_refreshes() {
         let known = ["read", "write"];
-        assert_eq!(new_grant_scope(None, &known, &["read"]).unwrap().to_string(), "read");
-        assert_eq!(new_grant_scope(Some("admin"), &known, &[]).unwrap_err().code, ErrorCode::InvalidScope);
-        assert_eq!(refreshed_scope(Some("read"), "read write").unwrap().to_string(), "read");
-        assert_eq!(refreshed_scope(None, "read write").unwrap().to_string(), "read write");
-        assert_eq!(refreshed_scope(Some("read admin"), "read").unwrap_err().code, ErrorCode::InvalidScope);
+        assert_eq!(
+            new_grant_scope(None, &known, &["read"])
+                .unwrap()
+                .to_string(),
+            "read"
+        );
+        assert_eq!(
+            new_grant_scope(Some("admin"), &known, &[])
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidScope
+        );
+        assert_eq!(
+            refreshed_scope(Some("read"), "read write")
+                .unwrap()
+                .to_string(),
+            "read"
+        );
+        assert_eq!(
+            refreshed_scope(None, "read write").unwrap().to_string(),
+            "read write"
+        );
+        assert_eq!(
+            refreshed_scope(Some("read admin"), "read")
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidScope
+        );
     }
 
     #[test]
@@ -275,18 +386,44 @@ mod tests {
         let c = client(vec![GrantType::AuthorizationCode], ClientType::Public);
         let uri = Some("https://a.example/cb");
         assert_eq!(check_code(&code(), &c, 120, uri, Some(VERIFIER)), Ok(()));
-        let err = |now, uri, verifier| check_code(&code(), &c, now, uri, verifier).unwrap_err().code;
-        assert_eq!(err(160, uri, Some(VERIFIER)), ErrorCode::InvalidGrant, "expired at expires_at");
-        assert_eq!(err(120, Some("https://a.example/other"), Some(VERIFIER)), ErrorCode::InvalidGrant);
+        let err = |now, uri, verifier| {
+            check_code(&code(), &c, now, uri, verifier)
+                .unwrap_err()
+                .code
+        };
+        assert_eq!(
+            err(160, uri, Some(VERIFIER)),
+            ErrorCode::InvalidGrant,
+            "expired at expires_at"
+        );
+        assert_eq!(
+            err(120, Some("https://a.example/other"), Some(VERIFIER)),
+            ErrorCode::InvalidGrant
+        );
         assert_eq!(err(120, None, Some(VERIFIER)), ErrorCode::InvalidGrant);
         let wrong = VERIFIER.replace('d', "D");
         assert_eq!(err(120, uri, Some(&wrong)), ErrorCode::InvalidGrant);
         assert_eq!(err(120, uri, None), ErrorCode::InvalidRequest);
         let other = Application { id: 8, ..c.clone() };
-        assert_eq!(check_code(&code(), &other, 120, uri, Some(VERIFIER)).unwrap_err().code, ErrorCode::InvalidGrant);
-        let no_pkce = AuthorizationCode { code_challenge: None, code_challenge_method: None, redirect_uri_given: false, ..code() };
+        assert_eq!(
+            check_code(&code(), &other, 120, uri, Some(VERIFIER))
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidGrant
+        );
+        let no_pkce = AuthorizationCode {
+            code_challenge: None,
+            code_challenge_method: None,
+            redirect_uri_given: false,
+            ..code()
+        };
         assert_eq!(check_code(&no_pkce, &c, 120, None, None), Ok(()));
-        assert_eq!(check_code(&no_pkce, &c, 120, None, Some(VERIFIER)).unwrap_err().code, ErrorCode::InvalidGrant);
+        assert_eq!(
+            check_code(&no_pkce, &c, 120, None, Some(VERIFIER))
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidGrant
+        );
     }
 
     #[test]
@@ -306,14 +443,40 @@ mod tests {
             authorization_code_id: None,
         };
         assert_eq!(check_refresh(&rt, &c, 10, 0), Ok(RefreshUse::Live));
-        assert_eq!(check_refresh(&rt, &c, 1000, 0).unwrap_err().code, ErrorCode::InvalidGrant);
-        let revoked = RefreshToken { revoked_at: Some(100), ..rt.clone() };
-        assert_eq!(check_refresh(&revoked, &c, 110, 120).unwrap_err().code, ErrorCode::InvalidGrant, "revoked is final");
-        let rotated = RefreshToken { revoked_at: Some(100), rotated: true, ..rt.clone() };
-        assert_eq!(check_refresh(&rotated, &c, 110, 120), Ok(RefreshUse::InGrace));
-        assert_eq!(check_refresh(&rotated, &c, 220, 120), Ok(RefreshUse::Replayed));
-        assert_eq!(check_refresh(&rotated, &c, 100, 0), Ok(RefreshUse::Replayed));
+        assert_eq!(
+            check_refresh(&rt, &c, 1000, 0).unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        let revoked = RefreshToken {
+            revoked_at: Some(100),
+            ..rt.clone()
+        };
+        assert_eq!(
+            check_refresh(&revoked, &c, 110, 120).unwrap_err().code,
+            ErrorCode::InvalidGrant,
+            "revoked is final"
+        );
+        let rotated = RefreshToken {
+            revoked_at: Some(100),
+            rotated: true,
+            ..rt.clone()
+        };
+        assert_eq!(
+            check_refresh(&rotated, &c, 110, 120),
+            Ok(RefreshUse::InGrace)
+        );
+        assert_eq!(
+            check_refresh(&rotated, &c, 220, 120),
+            Ok(RefreshUse::Replayed)
+        );
+        assert_eq!(
+            check_refresh(&rotated, &c, 100, 0),
+            Ok(RefreshUse::Replayed)
+        );
         let other = Application { id: 9, ..c };
-        assert_eq!(check_refresh(&rt, &other, 10, 0).unwrap_err().code, ErrorCode::InvalidGrant);
+        assert_eq!(
+            check_refresh(&rt, &other, 10, 0).unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
     }
 }

@@ -259,7 +259,11 @@ impl Store {
 
     /// Finds a token by hash, access tokens first, with its client's id and its
     /// user's name: what introspection and revocation need, one query per kind.
-    pub async fn token_details(&self, hash: &SecretHash, refresh_first: bool) -> Result<Option<TokenDetails>> {
+    pub async fn token_details(
+        &self,
+        hash: &SecretHash,
+        refresh_first: bool,
+    ) -> Result<Option<TokenDetails>> {
         let order = if refresh_first {
             [TokenKind::Refresh, TokenKind::Access]
         } else {
@@ -273,7 +277,11 @@ impl Store {
         Ok(None)
     }
 
-    async fn token_details_of(&self, kind: TokenKind, hash: &SecretHash) -> Result<Option<TokenDetails>> {
+    async fn token_details_of(
+        &self,
+        kind: TokenKind,
+        hash: &SecretHash,
+    ) -> Result<Option<TokenDetails>> {
         let sql = match kind {
             TokenKind::Access => {
                 "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, t.scope, \

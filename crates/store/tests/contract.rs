@@ -179,10 +179,16 @@ async fn users_round_trip_and_usernames_are_unique(store: &Store) {
         Err(StoreError::Conflict { .. })
     ));
     assert_eq!(store.user_by_username("bob").await.unwrap(), None);
-    store.set_user_active(alice_id, false, NOW + 1).await.unwrap();
+    store
+        .set_user_active(alice_id, false, NOW + 1)
+        .await
+        .unwrap();
     let inactive = store.user_by_id(alice_id).await.unwrap().unwrap();
     assert_eq!((inactive.active, inactive.updated_at), (false, NOW + 1));
-    assert!(matches!(store.set_user_active(9999, true, NOW).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.set_user_active(9999, true, NOW).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 async fn applications_round_trip_with_several_grant_types(store: &Store) {
@@ -690,7 +696,12 @@ async fn sessions_expire_and_can_be_deleted(store: &Store) {
     );
 }
 
-fn new_refresh(text: &str, app: &Application, user: Option<&User>, family: &str) -> NewRefreshToken {
+fn new_refresh(
+    text: &str,
+    app: &Application,
+    user: Option<&User>,
+    family: &str,
+) -> NewRefreshToken {
     NewRefreshToken {
         token_hash: hash(text),
         application_id: app.id,
@@ -705,22 +716,67 @@ fn new_refresh(text: &str, app: &Application, user: Option<&User>, family: &str)
 
 async fn issued_tokens_are_described_with_client_and_user(store: &Store) {
     let (app, user) = (app(store, "client-x").await, user(store, "zoe").await);
-    let access = NewAccessToken { user_id: Some(user.id), ..new_access("at", &app, NOW + 60) };
-    let at = store.issue_tokens(&access, Some(&new_refresh("rt", &app, Some(&user), "fam")), NOW).await.unwrap();
-    let details = store.token_details(&hash("at"), false).await.unwrap().unwrap();
+    let access = NewAccessToken {
+        user_id: Some(user.id),
+        ..new_access("at", &app, NOW + 60)
+    };
+    let at = store
+        .issue_tokens(
+            &access,
+            Some(&new_refresh("rt", &app, Some(&user), "fam")),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let details = store
+        .token_details(&hash("at"), false)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(details.kind, TokenKind::Access);
-    assert_eq!((details.id, details.client_id.as_str(), details.username.as_deref()), (at, "client-x", Some("zoe")));
-    assert_eq!((details.expires_at, details.revoked_at, details.family), (Some(NOW + 60), None, None));
-    let details = store.token_details(&hash("rt"), true).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            details.id,
+            details.client_id.as_str(),
+            details.username.as_deref()
+        ),
+        (at, "client-x", Some("zoe"))
+    );
+    assert_eq!(
+        (details.expires_at, details.revoked_at, details.family),
+        (Some(NOW + 60), None, None)
+    );
+    let details = store
+        .token_details(&hash("rt"), true)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(details.kind, TokenKind::Refresh);
-    assert_eq!((details.family.as_deref(), details.scope.as_str()), (Some("fam"), "read write"));
-    let rt = store.refresh_token_by_hash(&hash("rt")).await.unwrap().unwrap();
+    assert_eq!(
+        (details.family.as_deref(), details.scope.as_str()),
+        (Some("fam"), "read write")
+    );
+    let rt = store
+        .refresh_token_by_hash(&hash("rt"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rt.access_token_id, Some(at));
     // A client-credentials token has no user and no refresh token.
-    store.issue_tokens(&new_access("cc", &app, NOW + 60), None, NOW).await.unwrap();
-    let cc = store.token_details(&hash("cc"), true).await.unwrap().unwrap();
+    store
+        .issue_tokens(&new_access("cc", &app, NOW + 60), None, NOW)
+        .await
+        .unwrap();
+    let cc = store
+        .token_details(&hash("cc"), true)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((cc.kind, cc.username), (TokenKind::Access, None));
-    assert_eq!(store.token_details(&hash("nothing"), false).await.unwrap(), None);
+    assert_eq!(
+        store.token_details(&hash("nothing"), false).await.unwrap(),
+        None
+    );
 }
 
 async fn rotation_retires_a_refresh_token_once(store: &Store) {
@@ -730,14 +786,42 @@ async fn rotation_retires_a_refresh_token_once(store: &Store) {
         let store = store.clone();
         tokio::spawn(async move { store.rotate_refresh_token(rt, NOW).await.unwrap() })
     });
-    let won = futures_join_all(attempts).await.into_iter().filter(|w| *w).count();
+    let won = futures_join_all(attempts)
+        .await
+        .into_iter()
+        .filter(|w| *w)
+        .count();
     assert_eq!(won, 1, "exactly one concurrent rotation wins");
-    let old = store.refresh_token_by_hash(&hash("rt-r")).await.unwrap().unwrap();
-    assert_eq!((old.revoked_at, old.access_token_id, old.rotated), (Some(NOW), None, true));
-    assert!(store.access_token_by_hash(&hash("at-r")).await.unwrap().is_none(), "old access token {at} deleted");
+    let old = store
+        .refresh_token_by_hash(&hash("rt-r"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (old.revoked_at, old.access_token_id, old.rotated),
+        (Some(NOW), None, true)
+    );
+    assert!(
+        store
+            .access_token_by_hash(&hash("at-r"))
+            .await
+            .unwrap()
+            .is_none(),
+        "old access token {at} deleted"
+    );
     // Revoking the family takes the rotated member's grace away, keeping its time.
-    assert_eq!(store.revoke_refresh_token_family("fam", NOW + 5).await.unwrap(), 1);
-    let old = store.refresh_token_by_hash(&hash("rt-r")).await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .revoke_refresh_token_family("fam", NOW + 5)
+            .await
+            .unwrap(),
+        1
+    );
+    let old = store
+        .refresh_token_by_hash(&hash("rt-r"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((old.revoked_at, old.rotated), (Some(NOW), false));
 }
 
@@ -746,18 +830,52 @@ async fn revoking_an_access_token_revokes_its_refresh_token(store: &Store) {
     let (at, _) = token_pair(store, "v", &app, "fam").await;
     let (_, other) = token_pair(store, "w", &app, "fam2").await;
     store.revoke_access_token(at, NOW).await.unwrap();
-    assert!(store.access_token_by_hash(&hash("at-v")).await.unwrap().is_none());
-    assert_eq!(store.refresh_token_by_hash(&hash("rt-v")).await.unwrap().unwrap().revoked_at, Some(NOW));
-    let untouched = store.refresh_token_by_hash(&hash("rt-w")).await.unwrap().unwrap();
+    assert!(
+        store
+            .access_token_by_hash(&hash("at-v"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .refresh_token_by_hash(&hash("rt-v"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        Some(NOW)
+    );
+    let untouched = store
+        .refresh_token_by_hash(&hash("rt-w"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((untouched.id, untouched.revoked_at), (other, None));
 }
 
 async fn reattaching_replaces_the_carried_access_token(store: &Store) {
     let app = app(store, "c").await;
     let (_, rt) = token_pair(store, "k", &app, "fam").await;
-    let new_at = store.insert_access_token(&new_access("at-new", &app, NOW + 60), NOW).await.unwrap();
+    let new_at = store
+        .insert_access_token(&new_access("at-new", &app, NOW + 60), NOW)
+        .await
+        .unwrap();
     store.reattach_refresh_token(rt, new_at).await.unwrap();
-    assert!(store.access_token_by_hash(&hash("at-k")).await.unwrap().is_none());
-    let kept = store.refresh_token_by_hash(&hash("rt-k")).await.unwrap().unwrap();
-    assert_eq!((kept.access_token_id, kept.revoked_at), (Some(new_at), None));
+    assert!(
+        store
+            .access_token_by_hash(&hash("at-k"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let kept = store
+        .refresh_token_by_hash(&hash("rt-k"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (kept.access_token_id, kept.revoked_at),
+        (Some(new_at), None)
+    );
 }

@@ -10,7 +10,9 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tollgate_core::authorize::{self, ApprovalPrompt, AuthorizationRequest, AuthorizeError, Policy, ResponseType};
+use tollgate_core::authorize::{
+    self, ApprovalPrompt, AuthorizationRequest, AuthorizeError, Policy, ResponseType,
+};
 use tollgate_core::model::{Application, NewAccessToken, NewAuthorizationCode};
 use tollgate_core::response::{Delivery, ResponseMode, deliver};
 use tollgate_core::scope::Scopes;
@@ -35,7 +37,11 @@ pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap, uri: Ur
 /// An authorization request sent as a form (OIDC Core §3.1.2.1), or the consent form.
 pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     if !form::is_form(&headers) {
-        return error_page(&inner, StatusCode::BAD_REQUEST, "The request must be form-encoded.");
+        return error_page(
+            &inner,
+            StatusCode::BAD_REQUEST,
+            "The request must be form-encoded.",
+        );
     }
     let pairs = form_urlencoded::parse(&body).into_owned();
     handle(&inner, &headers, pairs.collect()).await
@@ -62,9 +68,19 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
         Err(AuthorizeError::Fatal(message)) => {
             // Never a redirect: the client or its redirect URI is not to be trusted.
             tracing::debug!(%message, "authorization request refused");
-            return error_page_with_code(inner, StatusCode::BAD_REQUEST, &message, Some("invalid_request"));
+            return error_page_with_code(
+                inner,
+                StatusCode::BAD_REQUEST,
+                &message,
+                Some("invalid_request"),
+            );
         }
-        Err(AuthorizeError::Redirect { redirect_uri, mode, state, error }) => {
+        Err(AuthorizeError::Redirect {
+            redirect_uri,
+            mode,
+            state,
+            error,
+        }) => {
             return redirect_error(inner, &redirect_uri, mode, state.as_deref(), &error);
         }
     };
@@ -74,12 +90,22 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
         Err(e) => return unavailable(inner, e),
     };
     let fail = |code: ErrorCode, description: &str| {
-        redirect_error(inner, &request.redirect_uri, request.response_mode, request.state.as_deref(), &OAuthError::new(code, description))
+        redirect_error(
+            inner,
+            &request.redirect_uri,
+            request.response_mode,
+            request.state.as_deref(),
+            &OAuthError::new(code, description),
+        )
     };
 
     if consent_submission {
         if !csrf::verify(inner, headers, &params) {
-            return error_page(inner, StatusCode::FORBIDDEN, "The form has expired or did not come from this site. Go back, reload the page and try again.");
+            return error_page(
+                inner,
+                StatusCode::FORBIDDEN,
+                "The form has expired or did not come from this site. Go back, reload the page and try again.",
+            );
         }
         let Some(signed_in) = signed_in else {
             return to_login(&params);
@@ -95,7 +121,9 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
 
     let signed_in = match signed_in {
         Some(s) if !request.prompt.login => s,
-        _ if request.prompt.none => return fail(ErrorCode::LoginRequired, "the user is not signed in"),
+        _ if request.prompt.none => {
+            return fail(ErrorCode::LoginRequired, "the user is not signed in");
+        }
         _ => return to_login(&params),
     };
     let needs_consent = match consent_needed(inner, &signed_in, &client, &request).await {
@@ -106,7 +134,10 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
         return issue(inner, &client, &request, &signed_in).await;
     }
     if request.prompt.none {
-        return fail(ErrorCode::ConsentRequired, "the user has not consented to this request");
+        return fail(
+            ErrorCode::ConsentRequired,
+            "the user has not consented to this request",
+        );
     }
     consent_page(inner, headers, &client, &request, &params, &signed_in)
 }
@@ -122,12 +153,18 @@ async fn consent_needed(
     if client.skip_authorization {
         return Ok(false);
     }
-    let approval = request.approval_prompt.unwrap_or_else(|| inner.settings.approval_prompt());
+    let approval = request
+        .approval_prompt
+        .unwrap_or_else(|| inner.settings.approval_prompt());
     if request.prompt.consent || approval == ApprovalPrompt::Force {
         return Ok(true);
     }
     let remembered = inner.store.consent(signed_in.user.id, client.id).await?;
-    Ok(!remembered.is_some_and(|c| request.scope.is_subset(&Scopes::parse(&c.scope).unwrap_or_default())))
+    Ok(!remembered.is_some_and(|c| {
+        request
+            .scope
+            .is_subset(&Scopes::parse(&c.scope).unwrap_or_default())
+    }))
 }
 
 /// Adds the scopes just granted to what the user has agreed to give this client.
@@ -144,7 +181,15 @@ async fn remember(
         .chain(scope.iter().map(str::to_owned))
         .filter(|s| !s.is_empty())
         .collect();
-    inner.store.remember_consent(signed_in.user.id, client.id, &union.to_string(), inner.clock.now()).await
+    inner
+        .store
+        .remember_consent(
+            signed_in.user.id,
+            client.id,
+            &union.to_string(),
+            inner.clock.now(),
+        )
+        .await
 }
 
 #[derive(Serialize)]
@@ -174,10 +219,16 @@ fn consent_page(
 ) -> Response {
     let token = csrf::form_token(inner, headers);
     // The request travels in hidden fields and is validated again, whole, on POST.
-    let mut fields: Vec<(&str, &str)> =
-        params.iter().filter(|(name, _)| !matches!(*name, "prompt" | "allow" | CSRF_FIELD)).collect();
+    let mut fields: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(name, _)| !matches!(*name, "prompt" | "allow" | CSRF_FIELD))
+        .collect();
     fields.sort();
-    let application = if client.name.is_empty() { client.client_id.as_str() } else { client.name.as_str() };
+    let application = if client.name.is_empty() {
+        client.client_id.as_str()
+    } else {
+        client.name.as_str()
+    };
     let scopes = request
         .scope
         .iter()
@@ -210,11 +261,17 @@ fn consent_page(
 /// which the new sign-in satisfies).
 fn to_login(params: &Params) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
-    let mut pairs: Vec<(&str, &str)> = params.iter().filter(|(n, _)| !matches!(*n, "allow" | CSRF_FIELD)).collect();
+    let mut pairs: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(n, _)| !matches!(*n, "allow" | CSRF_FIELD))
+        .collect();
     pairs.sort();
     for (name, value) in pairs {
         if name == "prompt" {
-            let rest: Vec<&str> = value.split(' ').filter(|v| *v != "login" && !v.is_empty()).collect();
+            let rest: Vec<&str> = value
+                .split(' ')
+                .filter(|v| *v != "login" && !v.is_empty())
+                .collect();
             if !rest.is_empty() {
                 query.append_pair(name, &rest.join(" "));
             }
@@ -225,19 +282,27 @@ fn to_login(params: &Params) -> Response {
     let next = format!("{PREFIX}/authorize/?{}", query.finish());
     let login = format!(
         "{PREFIX}/login/?{}",
-        form_urlencoded::Serializer::new(String::new()).append_pair("next", &next).finish()
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", &next)
+            .finish()
     );
     redirect(&login)
 }
 
 /// Issues what the request asked for and delivers it to the client.
-async fn issue(inner: &Inner, client: &Application, request: &AuthorizationRequest, signed_in: &SignedIn) -> Response {
+async fn issue(
+    inner: &Inner,
+    client: &Application,
+    request: &AuthorizationRequest,
+    signed_in: &SignedIn,
+) -> Response {
     let now = inner.clock.now();
     let mut fields: Vec<(String, String)> = Vec::new();
     match request.response_type {
         ResponseType::Code => {
             let code = NewSecret::generate(SecretKind::AuthorizationCode, inner.entropy.as_ref());
-            let lifetime = i64::try_from(inner.settings.authorization_code_expire_seconds).unwrap_or(60);
+            let lifetime =
+                i64::try_from(inner.settings.authorization_code_expire_seconds).unwrap_or(60);
             let (challenge, method) = match &request.code_challenge {
                 Some((c, m)) => (Some(c.clone()), Some(m.as_str().to_owned())),
                 None => (None, None),
@@ -285,10 +350,19 @@ async fn issue(inner: &Inner, client: &Application, request: &AuthorizationReque
         fields.push(("state".into(), state.clone()));
     }
     fields.push(("iss".into(), inner.settings.issuer.clone()));
-    respond(inner, deliver(&request.redirect_uri, request.response_mode, fields))
+    respond(
+        inner,
+        deliver(&request.redirect_uri, request.response_mode, fields),
+    )
 }
 
-fn redirect_error(inner: &Inner, redirect_uri: &str, mode: ResponseMode, state: Option<&str>, error: &OAuthError) -> Response {
+fn redirect_error(
+    inner: &Inner,
+    redirect_uri: &str,
+    mode: ResponseMode,
+    state: Option<&str>,
+    error: &OAuthError,
+) -> Response {
     let mut fields = vec![
         ("error".to_owned(), error.code.as_str().to_owned()),
         ("error_description".to_owned(), error.description.clone()),
@@ -316,7 +390,12 @@ fn respond(inner: &Inner, delivery: Delivery) -> Response {
                 &inner.templates,
                 StatusCode::OK,
                 "form_post.html",
-                FormPostPage { static_base: format!("{PREFIX}/static"), action: &action, fields: &fields, script: FORM_POST_SCRIPT },
+                FormPostPage {
+                    static_base: format!("{PREFIX}/static"),
+                    action: &action,
+                    fields: &fields,
+                    script: FORM_POST_SCRIPT,
+                },
             );
             let script_hash = STANDARD.encode(Sha256::digest(FORM_POST_SCRIPT.as_bytes()));
             let csp = format!(
@@ -349,13 +428,19 @@ fn redirect(location: &str) -> Response {
     };
     *response.status_mut() = StatusCode::FOUND;
     response.headers_mut().insert(LOCATION, location);
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
 fn unavailable(inner: &Inner, e: tollgate_store::StoreError) -> Response {
     tracing::error!(error = %e, "authorization endpoint: storage failed");
-    error_page(inner, StatusCode::SERVICE_UNAVAILABLE, "The service is unavailable. Try again shortly.")
+    error_page(
+        inner,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is unavailable. Try again shortly.",
+    )
 }
 
 #[cfg(test)]
@@ -364,7 +449,13 @@ mod tests {
 
     #[test]
     fn form_action_is_the_clients_origin() {
-        assert_eq!(form_action_source("https://a.example:8443/cb?x=1"), "https://a.example:8443");
-        assert_eq!(form_action_source("com.example.app:/cb"), "com.example.app:");
+        assert_eq!(
+            form_action_source("https://a.example:8443/cb?x=1"),
+            "https://a.example:8443"
+        );
+        assert_eq!(
+            form_action_source("com.example.app:/cb"),
+            "com.example.app:"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tollgate_core::client_auth::credentials;
 use tollgate_core::model::Application;
 use tollgate_core::{ClientType, OAuthError, Params};
@@ -18,32 +18,58 @@ pub(crate) enum Public {
     Refused,
 }
 
-/// The authenticated client, or the response that refuses the request:
-/// 401 `invalid_client` with a Basic challenge (RFC 6749 §5.2).
+/// Why a request was refused before any grant was looked at.
+pub(crate) enum Refusal {
+    Client(OAuthError, Challenge),
+    Internal(String),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Client(e, challenge) => oauth_json::error(&e, challenge),
+            Refusal::Internal(e) => oauth_json::server_error("client authentication failed", e),
+        }
+    }
+}
+
+/// The authenticated client, or why not: 401 `invalid_client` with a Basic
+/// challenge (RFC 6749 §5.2).
 pub(crate) async fn authenticate(
     inner: &Inner,
     headers: &HeaderMap,
     params: &Params,
     public: Public,
-) -> Result<Application, Response> {
+) -> Result<Application, Refusal> {
     let refuse = |description: &str| {
-        Err(oauth_json::error(&OAuthError::invalid_client(description), Challenge::Basic))
+        Err(Refusal::Client(
+            OAuthError::invalid_client(description),
+            Challenge::Basic,
+        ))
     };
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let creds = match credentials(authorization, params) {
         Ok(Some(c)) => c,
         Ok(None) => return refuse("client authentication is required"),
         Err(e) => {
-            let challenge = if e.basic { Challenge::Basic } else { Challenge::None };
-            return Err(oauth_json::error(&e.error, challenge));
+            let challenge = if e.basic {
+                Challenge::Basic
+            } else {
+                Challenge::None
+            };
+            return Err(Refusal::Client(e.error, challenge));
         }
     };
     let client = match inner.store.application_by_client_id(&creds.client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return refuse("unknown client"),
-        Err(e) => return Err(oauth_json::server_error("client lookup failed", e)),
+        Err(e) => return Err(Refusal::Internal(e.to_string())),
     };
-    match (client.client_type, creds.secret, client.client_secret_hash.clone()) {
+    match (
+        client.client_type,
+        creds.secret,
+        client.client_secret_hash.clone(),
+    ) {
         (ClientType::Confidential, Some(secret), Some(stored)) => {
             let ok = if is_slow_hash(&stored) {
                 tokio::task::spawn_blocking(move || verify_client_secret(&secret, &stored))
@@ -52,7 +78,11 @@ pub(crate) async fn authenticate(
             } else {
                 verify_client_secret(&secret, &stored)
             };
-            if ok { Ok(client) } else { refuse("client authentication failed") }
+            if ok {
+                Ok(client)
+            } else {
+                refuse("client authentication failed")
+            }
         }
         (ClientType::Public, None, _) if public == Public::Allowed => Ok(client),
         (ClientType::Public, Some(_), _) => refuse("a public client has no secret"),

@@ -14,9 +14,17 @@ pub(crate) struct CookieNames {
 impl CookieNames {
     pub fn for_issuer(issuer: &str) -> Self {
         if issuer.starts_with("https://") {
-            CookieNames { session: "__Host-tollgate_session", csrf: "__Host-tollgate_csrf", secure: true }
+            CookieNames {
+                session: "__Host-tollgate_session",
+                csrf: "__Host-tollgate_csrf",
+                secure: true,
+            }
         } else {
-            CookieNames { session: "tollgate_session", csrf: "tollgate_csrf", secure: false }
+            CookieNames {
+                session: "tollgate_session",
+                csrf: "tollgate_csrf",
+                secure: false,
+            }
         }
     }
 
@@ -51,7 +59,10 @@ mod tests {
     #[test]
     fn reads_one_cookie_among_many() {
         let mut h = HeaderMap::new();
-        h.append(COOKIE, HeaderValue::from_static("a=1; tollgate_session=tgx_abc; b=2"));
+        h.append(
+            COOKIE,
+            HeaderValue::from_static("a=1; tollgate_session=tgx_abc; b=2"),
+        );
         assert_eq!(get(&h, "tollgate_session"), Some("tgx_abc"));
         assert_eq!(get(&h, "missing"), None);
     }
@@ -61,8 +72,17 @@ mod tests {
         let names = CookieNames::for_issuer("https://idp.example");
         let v = names.set(names.session, "x", None);
         assert!(names.session.starts_with("__Host-"));
-        assert_eq!(v, "__Host-tollgate_session=x; Path=/; HttpOnly; SameSite=Lax; Secure");
+        assert_eq!(
+            v,
+            "__Host-tollgate_session=x; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
         let plain = CookieNames::for_issuer("http://127.0.0.1:8000");
-        assert!(!plain.set(plain.csrf, "x", Some(5)).to_str().unwrap().contains("Secure"));
+        assert!(
+            !plain
+                .set(plain.csrf, "x", Some(5))
+                .to_str()
+                .unwrap()
+                .contains("Secure")
+        );
     }
 }

@@ -20,12 +20,19 @@ pub(crate) struct FormToken {
 
 pub(crate) fn form_token(inner: &Inner, headers: &HeaderMap) -> FormToken {
     match cookies::get(headers, inner.cookies.csrf).filter(|c| c.len() >= 40) {
-        Some(cookie) => FormToken { token: derive(cookie), set_cookie: None },
+        Some(cookie) => FormToken {
+            token: derive(cookie),
+            set_cookie: None,
+        },
         None => {
             let secret = NewSecret::generate(SecretKind::Session, inner.entropy.as_ref());
             FormToken {
                 token: derive(&secret.plaintext),
-                set_cookie: Some(inner.cookies.set(inner.cookies.csrf, &secret.plaintext, None)),
+                set_cookie: Some(
+                    inner
+                        .cookies
+                        .set(inner.cookies.csrf, &secret.plaintext, None),
+                ),
             }
         }
     }
@@ -42,14 +49,19 @@ pub(crate) fn verify(inner: &Inner, headers: &HeaderMap, params: &Params) -> boo
     {
         return false;
     }
-    let (Some(cookie), Some(sent)) = (cookies::get(headers, inner.cookies.csrf), params.get("csrf_token")) else {
+    let (Some(cookie), Some(sent)) = (
+        cookies::get(headers, inner.cookies.csrf),
+        params.get("csrf_token"),
+    ) else {
         return false;
     };
     derive(cookie).as_bytes().ct_eq(sent.as_bytes()).into()
 }
 
 fn derive(cookie: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(format!("tollgate-csrf-v1:{cookie}").as_bytes()))
+    URL_SAFE_NO_PAD.encode(Sha256::digest(
+        format!("tollgate-csrf-v1:{cookie}").as_bytes(),
+    ))
 }
 
 /// `https://host[:port]` of the issuer: what a same-origin form's Origin header says.
@@ -67,7 +79,13 @@ mod tests {
 
     #[test]
     fn origin_of_issuer() {
-        assert_eq!(issuer_origin("https://idp.example/o"), "https://idp.example");
-        assert_eq!(issuer_origin("http://127.0.0.1:8000"), "http://127.0.0.1:8000");
+        assert_eq!(
+            issuer_origin("https://idp.example/o"),
+            "https://idp.example"
+        );
+        assert_eq!(
+            issuer_origin("http://127.0.0.1:8000"),
+            "http://127.0.0.1:8000"
+        );
     }
 }

@@ -4,42 +4,54 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 use tollgate_core::model::{TokenDetails, TokenKind};
 use tollgate_core::scope::Scopes;
 use tollgate_core::{OAuthError, Params, SecretHash};
 
-use crate::client_auth::{self, Public};
+use crate::client_auth::{self, Public, Refusal};
+use crate::form;
 use crate::oauth_json::{self, Challenge};
 use crate::provider::{Inner, Shared};
-use crate::form;
 
 /// The scope a bearer token needs to call introspection (as in DOT).
 const INTROSPECTION_SCOPE: &str = "introspection";
 
-pub(crate) async fn introspect(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn introspect(
+    State(inner): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let params = match form::params(&headers, &body) {
         Ok(p) => p,
         Err(e) => return oauth_json::error(&e, Challenge::None),
     };
-    if let Err(response) = authorize_caller(&inner, &headers, &params).await {
-        return response;
+    if let Err(refusal) = authorize_caller(&inner, &headers, &params).await {
+        return refusal.into_response();
     }
     let token = match params.require("token") {
         Ok(t) => t,
         Err(e) => return oauth_json::error(&e, Challenge::None),
     };
     let refresh_first = params.get("token_type_hint") == Some("refresh_token");
-    match inner.store.token_details(&SecretHash::of(token), refresh_first).await {
+    match inner
+        .store
+        .token_details(&SecretHash::of(token), refresh_first)
+        .await
+    {
         Ok(found) => oauth_json::ok(&describe(&inner, found)),
         Err(e) => oauth_json::server_error("introspection failed", e),
     }
 }
 
 /// A bearer token with the introspection scope, or a confidential client's credentials.
-async fn authorize_caller(inner: &Inner, headers: &HeaderMap, params: &Params) -> Result<(), Response> {
+async fn authorize_caller(
+    inner: &Inner,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<(), Refusal> {
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -47,22 +59,26 @@ async fn authorize_caller(inner: &Inner, headers: &HeaderMap, params: &Params) -
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
     let Some(bearer) = bearer else {
-        return client_auth::authenticate(inner, headers, params, Public::Refused).await.map(drop);
+        return client_auth::authenticate(inner, headers, params, Public::Refused)
+            .await
+            .map(drop);
     };
     let now = inner.clock.now();
     let found = inner
         .store
         .access_token_by_hash(&SecretHash::of(bearer))
         .await
-        .map_err(|e| oauth_json::server_error("introspection: bearer lookup failed", e))?;
+        .map_err(|e| Refusal::Internal(e.to_string()))?;
     let allowed = found.is_some_and(|t| {
         t.expires_at > now && Scopes::parse(&t.scope).is_ok_and(|s| s.contains(INTROSPECTION_SCOPE))
     });
     if allowed {
         Ok(())
     } else {
-        Err(oauth_json::error(
-            &OAuthError::invalid_client("the bearer token may not introspect (needs the introspection scope)"),
+        Err(Refusal::Client(
+            OAuthError::invalid_client(
+                "the bearer token may not introspect (needs the introspection scope)",
+            ),
             Challenge::Bearer,
         ))
     }
@@ -70,7 +86,9 @@ async fn authorize_caller(inner: &Inner, headers: &HeaderMap, params: &Params) -
 
 fn describe(inner: &Inner, found: Option<TokenDetails>) -> Value {
     let now = inner.clock.now();
-    let Some(token) = found.filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|exp| now < exp)) else {
+    let Some(token) =
+        found.filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|exp| now < exp))
+    else {
         return json!({ "active": false });
     };
     let mut out = Map::new();

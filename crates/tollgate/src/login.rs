@@ -46,7 +46,12 @@ pub(crate) fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-fn login_page(inner: &Inner, headers: &HeaderMap, status: StatusCode, fields: LoginPageFields) -> Response {
+fn login_page(
+    inner: &Inner,
+    headers: &HeaderMap,
+    status: StatusCode,
+    fields: LoginPageFields,
+) -> Response {
     let token = csrf::form_token(inner, headers);
     let mut response = pages::render(
         &inner.templates,
@@ -86,17 +91,30 @@ pub(crate) async fn page(
         Err(e) => return error_page(&inner, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
     let next = safe_next(query.get("next").map(String::as_str)).to_owned();
-    let fields = LoginPageFields { next, signed_in_as: signed_in, ..LoginPageFields::default() };
+    let fields = LoginPageFields {
+        next,
+        signed_in_as: signed_in,
+        ..LoginPageFields::default()
+    };
     login_page(&inner, &headers, StatusCode::OK, fields)
 }
 
-pub(crate) async fn submit(State(inner): State<Shared>, headers: HeaderMap, extensions: Extensions, body: Bytes) -> Response {
+pub(crate) async fn submit(
+    State(inner): State<Shared>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    body: Bytes,
+) -> Response {
     let params = match form::params(&headers, &body) {
         Ok(p) => p,
         Err(e) => return error_page(&inner, StatusCode::BAD_REQUEST, &e.description),
     };
     if !csrf::verify(&inner, &headers, &params) {
-        return error_page(&inner, StatusCode::FORBIDDEN, "The form has expired or did not come from this site. Go back, reload the page and try again.");
+        return error_page(
+            &inner,
+            StatusCode::FORBIDDEN,
+            "The form has expired or did not come from this site. Go back, reload the page and try again.",
+        );
     }
     let next = safe_next(params.get("next")).to_owned();
     let username = params.get("username").unwrap_or_default().to_owned();
@@ -120,14 +138,20 @@ pub(crate) async fn submit(State(inner): State<Shared>, headers: HeaderMap, exte
             StatusCode::TOO_MANY_REQUESTS,
             &format!("Too many failed sign-in attempts. Try again in {wait} seconds."),
         );
-        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(wait));
         return response;
     }
     let user = match inner.store.user_by_username(&username).await {
         Ok(u) => u,
         Err(e) => return error_page(&inner, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
-    if !password_matches(user.as_ref().and_then(|u| u.password_hash.clone()), password).await
+    if !password_matches(
+        user.as_ref().and_then(|u| u.password_hash.clone()),
+        password,
+    )
+    .await
         || !user.as_ref().is_some_and(|u| u.active)
     {
         inner.throttle.failed(&username, &address, now);
@@ -141,12 +165,18 @@ pub(crate) async fn submit(State(inner): State<Shared>, headers: HeaderMap, exte
         Err(e) => return error_page(&inner, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
     let mut response = if next.is_empty() {
-        let fields = LoginPageFields { signed_in_as: Some(user.username.clone()), ..Default::default() };
+        let fields = LoginPageFields {
+            signed_in_as: Some(user.username.clone()),
+            ..Default::default()
+        };
         login_page(&inner, &headers, StatusCode::OK, fields)
     } else {
         let mut r = Response::new(axum::body::Body::empty());
         *r.status_mut() = StatusCode::SEE_OTHER;
-        r.headers_mut().insert(LOCATION, HeaderValue::from_str(&next).unwrap_or(HeaderValue::from_static("/")));
+        r.headers_mut().insert(
+            LOCATION,
+            HeaderValue::from_str(&next).unwrap_or(HeaderValue::from_static("/")),
+        );
         r
     };
     response.headers_mut().append(SET_COOKIE, cookie);
@@ -185,13 +215,27 @@ pub(crate) fn error_page(inner: &Inner, status: StatusCode, message: &str) -> Re
     error_page_with_code(inner, status, message, None)
 }
 
-pub(crate) fn error_page_with_code(inner: &Inner, status: StatusCode, message: &str, error: Option<&str>) -> Response {
-    let title = if status.is_server_error() { "Something went wrong" } else { "This request cannot be completed" };
+pub(crate) fn error_page_with_code(
+    inner: &Inner,
+    status: StatusCode,
+    message: &str,
+    error: Option<&str>,
+) -> Response {
+    let title = if status.is_server_error() {
+        "Something went wrong"
+    } else {
+        "This request cannot be completed"
+    };
     pages::render(
         &inner.templates,
         status,
         "error.html",
-        ErrorPage { static_base: format!("{PREFIX}/static"), title, message, error },
+        ErrorPage {
+            static_base: format!("{PREFIX}/static"),
+            title,
+            message,
+            error,
+        },
     )
 }
 
@@ -202,7 +246,13 @@ mod tests {
     #[test]
     fn next_stays_local() {
         assert_eq!(safe_next(Some("/o/authorize/?a=1")), "/o/authorize/?a=1");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "/a\nb", "evil"] {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/a\nb",
+            "evil",
+        ] {
             assert_eq!(safe_next(Some(bad)), "", "{bad}");
         }
         assert_eq!(safe_next(None), "");

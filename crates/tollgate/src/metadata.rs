@@ -12,7 +12,12 @@ use crate::settings::Settings;
 
 pub(crate) fn document(settings: &Settings) -> Bytes {
     let endpoint = |path: &str| format!("{}{PREFIX}{path}", settings.issuer);
-    let mut grant_types = vec!["authorization_code", "implicit", "client_credentials", "refresh_token"];
+    let mut grant_types = vec![
+        "authorization_code",
+        "implicit",
+        "client_credentials",
+        "refresh_token",
+    ];
     if settings.password_grant_enabled {
         grant_types.push("password");
     }

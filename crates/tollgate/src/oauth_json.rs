@@ -31,7 +31,9 @@ pub(crate) fn error(err: &OAuthError, challenge: Challenge) -> Response {
         Challenge::None => None,
     };
     if let (Some(v), StatusCode::UNAUTHORIZED) = (value, status) {
-        response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(v));
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(v));
     }
     response
 }
@@ -40,7 +42,10 @@ pub(crate) fn error(err: &OAuthError, challenge: Challenge) -> Response {
 pub(crate) fn server_error(context: &str, e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "{context}");
     error(
-        &OAuthError::new(tollgate_core::ErrorCode::ServerError, "the server could not complete the request"),
+        &OAuthError::new(
+            tollgate_core::ErrorCode::ServerError,
+            "the server could not complete the request",
+        ),
         Challenge::None,
     )
 }

@@ -1,7 +1,10 @@
 //! HTML pages: rendered from replaceable templates, sent with headers that keep
 //! them out of frames and caches and allow no script but our own.
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
@@ -12,7 +15,10 @@ const TEMPLATES: [(&str, &str); 5] = [
     ("login.html", include_str!("../templates/login.html")),
     ("consent.html", include_str!("../templates/consent.html")),
     ("error.html", include_str!("../templates/error.html")),
-    ("form_post.html", include_str!("../templates/form_post.html")),
+    (
+        "form_post.html",
+        include_str!("../templates/form_post.html"),
+    ),
 ];
 
 pub(crate) const STYLESHEET: &str = include_str!("../static/tollgate.css");
@@ -21,7 +27,8 @@ pub(crate) const STYLESHEET: &str = include_str!("../static/tollgate.css");
 pub(crate) fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     for (name, source) in TEMPLATES {
-        env.add_template(name, source).expect("the built-in templates parse");
+        env.add_template(name, source)
+            .expect("the built-in templates parse");
     }
     env
 }
@@ -31,13 +38,24 @@ pub(crate) fn templates() -> Environment<'static> {
 pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
                               form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-pub(crate) fn render(env: &Environment<'_>, status: StatusCode, name: &str, context: impl Serialize) -> Response {
-    match env.get_template(name).and_then(|t| t.render(minijinja::value::Serde(&context))) {
+pub(crate) fn render(
+    env: &Environment<'_>,
+    status: StatusCode,
+    name: &str,
+    context: impl Serialize,
+) -> Response {
+    match env
+        .get_template(name)
+        .and_then(|t| t.render(minijinja::value::Serde(&context)))
+    {
         Ok(html) => secure((status, Html(html)).into_response(), CSP),
         Err(e) => {
             tracing::error!(template = name, error = %e, "template failed to render");
             secure(
-                (StatusCode::INTERNAL_SERVER_ERROR, Html("<h1>Error</h1><p>The page could not be shown.</p>"))
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Html("<h1>Error</h1><p>The page could not be shown.</p>"),
+                )
                     .into_response(),
                 CSP,
             )

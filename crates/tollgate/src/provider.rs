@@ -79,13 +79,22 @@ impl Provider {
             .route("/authorize/", get(authorize::get).post(authorize::post))
             .route("/login/", get(login::page).post(login::submit))
             .route("/token/", post(token::token).options(token::preflight))
-            .route("/revoke_token/", post(revoke::revoke).options(token::preflight))
+            .route(
+                "/revoke_token/",
+                post(revoke::revoke).options(token::preflight),
+            )
             .route("/introspect/", post(introspect::introspect))
             .route("/static/tollgate.css", get(stylesheet));
         Router::new()
             .route("/health", get(health::health))
-            .route("/.well-known/oauth-authorization-server", get(metadata::serve))
-            .route("/.well-known/oauth-authorization-server/o", get(metadata::serve))
+            .route(
+                "/.well-known/oauth-authorization-server",
+                get(metadata::serve),
+            )
+            .route(
+                "/.well-known/oauth-authorization-server/o",
+                get(metadata::serve),
+            )
             .nest(PREFIX, o)
             .with_state(self.shared.clone())
     }

@@ -4,25 +4,29 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use tollgate_core::SecretHash;
 use tollgate_core::model::TokenKind;
 
 use crate::client_auth::{self, Public};
+use crate::form;
 use crate::oauth_json::{self, Challenge};
 use crate::provider::Shared;
 use crate::token::allow_origin;
-use crate::form;
 
-pub(crate) async fn revoke(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn revoke(
+    State(inner): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let params = match form::params(&headers, &body) {
         Ok(p) => p,
         Err(e) => return oauth_json::error(&e, Challenge::None),
     };
     let client = match client_auth::authenticate(&inner, &headers, &params, Public::Allowed).await {
         Ok(c) => c,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let token = match params.require("token") {
         Ok(t) => t,
@@ -31,10 +35,18 @@ pub(crate) async fn revoke(State(inner): State<Shared>, headers: HeaderMap, body
     // The hint only orders the lookups (RFC 7009 §2.1); an unknown hint is ignored.
     let refresh_first = params.get("token_type_hint") == Some("refresh_token");
     let now = inner.clock.now();
-    let outcome = match inner.store.token_details(&SecretHash::of(token), refresh_first).await {
+    let outcome = match inner
+        .store
+        .token_details(&SecretHash::of(token), refresh_first)
+        .await
+    {
         Ok(Some(found)) if found.application_id == client.id => match (found.kind, found.family) {
             (TokenKind::Access, _) => inner.store.revoke_access_token(found.id, now).await,
-            (TokenKind::Refresh, Some(family)) => inner.store.revoke_refresh_token_family(&family, now).await.map(drop),
+            (TokenKind::Refresh, Some(family)) => inner
+                .store
+                .revoke_refresh_token_family(&family, now)
+                .await
+                .map(drop),
             (TokenKind::Refresh, None) => Ok(()),
         },
         Ok(_) => Ok(()),

@@ -14,16 +14,25 @@ pub(crate) struct SignedIn {
 }
 
 /// The signed-in user, if the cookie names a live session of an active user.
-pub(crate) async fn current(inner: &Inner, headers: &HeaderMap) -> Result<Option<SignedIn>, StoreError> {
+pub(crate) async fn current(
+    inner: &Inner,
+    headers: &HeaderMap,
+) -> Result<Option<SignedIn>, StoreError> {
     let Some(secret) = cookies::get(headers, inner.cookies.session) else {
         return Ok(None);
     };
     let now = inner.clock.now();
-    let Some(session) = inner.store.session_by_hash(&SecretHash::of(secret), now).await? else {
+    let Some(session) = inner
+        .store
+        .session_by_hash(&SecretHash::of(secret), now)
+        .await?
+    else {
         return Ok(None);
     };
     let user = inner.store.user_by_id(session.user_id).await?;
-    Ok(user.filter(|u| u.active).map(|user| SignedIn { session, user }))
+    Ok(user
+        .filter(|u| u.active)
+        .map(|user| SignedIn { session, user }))
 }
 
 /// Starts a new session (a new id on every sign-in: no session fixation) and
@@ -39,5 +48,7 @@ pub(crate) async fn sign_in(inner: &Inner, user: &User) -> Result<HeaderValue, S
         expires_at: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
     };
     inner.store.create_session(&new, now).await?;
-    Ok(inner.cookies.set(inner.cookies.session, &secret.plaintext, Some(lifetime)))
+    Ok(inner
+        .cookies
+        .set(inner.cookies.session, &secret.plaintext, Some(lifetime)))
 }

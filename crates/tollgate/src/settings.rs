@@ -121,7 +121,10 @@ impl Settings {
             ));
         }
         if ApprovalPrompt::parse(&self.request_approval_prompt).is_none() {
-            return Err(invalid("request_approval_prompt", "must be `auto` or `force`"));
+            return Err(invalid(
+                "request_approval_prompt",
+                "must be `auto` or `force`",
+            ));
         }
         if self.clear_expired_tokens_batch_size == 0 {
             return Err(invalid(

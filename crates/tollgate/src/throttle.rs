@@ -77,8 +77,16 @@ mod tests {
             assert_eq!(t.check("alice", "1.1.1.1", 100), Ok(()));
             t.failed("alice", "1.1.1.1", 100);
         }
-        assert_eq!(t.check("Alice", "2.2.2.2", 100), Err(30), "per username, case-insensitive");
-        assert_eq!(t.check("bob", "1.1.1.1", 100), Ok(()), "the address has budget left");
+        assert_eq!(
+            t.check("Alice", "2.2.2.2", 100),
+            Err(30),
+            "per username, case-insensitive"
+        );
+        assert_eq!(
+            t.check("bob", "1.1.1.1", 100),
+            Ok(()),
+            "the address has budget left"
+        );
         assert_eq!(t.check("alice", "1.1.1.1", 131), Ok(()));
         t.failed("alice", "1.1.1.1", 131);
         assert_eq!(t.check("alice", "1.1.1.1", 131), Err(60));

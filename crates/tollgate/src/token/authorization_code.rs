@@ -1,10 +1,10 @@
 //! RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6): a code is redeemed once; a replay
 //! revokes everything the code produced (§4.1.2).
 
+use tollgate_core::SecretHash;
 use tollgate_core::model::{Application, CodeRedemption};
 use tollgate_core::scope::Scopes;
 use tollgate_core::token::check_code;
-use tollgate_core::SecretHash;
 
 use super::issue::{Grant, Refresh, TokenResponse, issue};
 use super::{Failure, invalid_grant};
@@ -18,12 +18,18 @@ pub(crate) async fn grant(
     code_verifier: Option<&str>,
 ) -> Result<TokenResponse, Failure> {
     let now = inner.clock.now();
-    let redeemed = match inner.store.redeem_authorization_code(&SecretHash::of(code), now).await? {
+    let redeemed = match inner
+        .store
+        .redeem_authorization_code(&SecretHash::of(code), now)
+        .await?
+    {
         CodeRedemption::Redeemed(code) => code,
         CodeRedemption::Replayed { code_id } => {
             let revoked = inner.store.revoke_tokens_of_code(code_id, now).await?;
             tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed; its tokens are revoked");
-            return Err(invalid_grant("the authorization code has already been used"));
+            return Err(invalid_grant(
+                "the authorization code has already been used",
+            ));
         }
         CodeRedemption::Unknown => return Err(invalid_grant("unknown authorization code")),
     };
@@ -33,7 +39,10 @@ pub(crate) async fn grant(
         return Err(invalid_grant("the user is no longer active"));
     }
     let scope = Scopes::parse(&redeemed.scope).unwrap_or_default();
-    let refresh = Some(Refresh { family: None, scope: redeemed.scope.clone() });
+    let refresh = Some(Refresh {
+        family: None,
+        scope: redeemed.scope.clone(),
+    });
     let grant = Grant {
         client,
         user_id: Some(redeemed.user_id),

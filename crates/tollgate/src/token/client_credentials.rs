@@ -7,9 +7,23 @@ use super::Failure;
 use super::issue::{Grant, TokenResponse, issue};
 use crate::provider::Inner;
 
-pub(crate) async fn grant(inner: &Inner, client: &Application, scope: Option<&str>) -> Result<TokenResponse, Failure> {
+pub(crate) async fn grant(
+    inner: &Inner,
+    client: &Application,
+    scope: Option<&str>,
+) -> Result<TokenResponse, Failure> {
     let settings = &inner.settings;
-    let scope = new_grant_scope(scope, &settings.scope_names(), &settings.default_scope_names())?;
-    let grant = Grant { client, user_id: None, scope: &scope, refresh: None, authorization_code_id: None };
+    let scope = new_grant_scope(
+        scope,
+        &settings.scope_names(),
+        &settings.default_scope_names(),
+    )?;
+    let grant = Grant {
+        client,
+        user_id: None,
+        scope: &scope,
+        refresh: None,
+        authorization_code_id: None,
+    };
     Ok(issue(inner, grant).await?.0)
 }

@@ -36,7 +36,10 @@ pub(crate) struct Grant<'a> {
     pub authorization_code_id: Option<i64>,
 }
 
-pub(crate) async fn issue(inner: &Inner, grant: Grant<'_>) -> Result<(TokenResponse, i64), Failure> {
+pub(crate) async fn issue(
+    inner: &Inner,
+    grant: Grant<'_>,
+) -> Result<(TokenResponse, i64), Failure> {
     let now = inner.clock.now();
     let settings = &inner.settings;
     let access = NewSecret::generate(SecretKind::AccessToken, inner.entropy.as_ref());
@@ -56,14 +59,21 @@ pub(crate) async fn issue(inner: &Inner, grant: Grant<'_>) -> Result<(TokenRespo
             application_id: grant.client.id,
             user_id: grant.user_id,
             access_token_id: None,
-            family: plan.family.unwrap_or_else(|| random_id(16, inner.entropy.as_ref())),
+            family: plan
+                .family
+                .unwrap_or_else(|| random_id(16, inner.entropy.as_ref())),
             scope: plan.scope,
-            expires_at: settings.refresh_token_expire_seconds.map(|s| now.saturating_add(seconds(s))),
+            expires_at: settings
+                .refresh_token_expire_seconds
+                .map(|s| now.saturating_add(seconds(s))),
             authorization_code_id: grant.authorization_code_id,
         };
         (secret.plaintext, row)
     });
-    let access_id = inner.store.issue_tokens(&new_access, refresh.as_ref().map(|(_, row)| row), now).await?;
+    let access_id = inner
+        .store
+        .issue_tokens(&new_access, refresh.as_ref().map(|(_, row)| row), now)
+        .await?;
     Ok((
         TokenResponse {
             access_token: access.plaintext,

@@ -41,7 +41,12 @@ impl From<tollgate_store::StoreError> for Failure {
     }
 }
 
-pub(crate) async fn token(State(inner): State<Shared>, headers: HeaderMap, extensions: Extensions, body: Bytes) -> Response {
+pub(crate) async fn token(
+    State(inner): State<Shared>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    body: Bytes,
+) -> Response {
     let params = match form::params(&headers, &body) {
         Ok(p) => p,
         Err(e) => return oauth_json::error(&e, Challenge::None),
@@ -52,21 +57,47 @@ pub(crate) async fn token(State(inner): State<Shared>, headers: HeaderMap, exten
     };
     let client = match client_auth::authenticate(&inner, &headers, &params, Public::Allowed).await {
         Ok(c) => c,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let outcome = match client_may_use(&client, &grant) {
         Err(e) => Err(Failure::OAuth(e)),
         Ok(()) => match grant {
-            GrantRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
-                authorization_code::grant(&inner, &client, &code, redirect_uri.as_deref(), code_verifier.as_deref()).await
+            GrantRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                authorization_code::grant(
+                    &inner,
+                    &client,
+                    &code,
+                    redirect_uri.as_deref(),
+                    code_verifier.as_deref(),
+                )
+                .await
             }
-            GrantRequest::ClientCredentials { scope } => client_credentials::grant(&inner, &client, scope.as_deref()).await,
-            GrantRequest::Password { username, password, scope } => {
-                password::grant(&inner, &client, &extensions, username, password, scope.as_deref()).await
+            GrantRequest::ClientCredentials { scope } => {
+                client_credentials::grant(&inner, &client, scope.as_deref()).await
             }
-            GrantRequest::RefreshToken { refresh_token, scope } => {
-                refresh_token::grant(&inner, &client, &refresh_token, scope.as_deref()).await
+            GrantRequest::Password {
+                username,
+                password,
+                scope,
+            } => {
+                password::grant(
+                    &inner,
+                    &client,
+                    &extensions,
+                    username,
+                    password,
+                    scope.as_deref(),
+                )
+                .await
             }
+            GrantRequest::RefreshToken {
+                refresh_token,
+                scope,
+            } => refresh_token::grant(&inner, &client, &refresh_token, scope.as_deref()).await,
         },
     };
     let response = match outcome {
@@ -78,14 +109,22 @@ pub(crate) async fn token(State(inner): State<Shared>, headers: HeaderMap, exten
 }
 
 /// A browser client may read the answer only from an origin it registered.
-pub(crate) fn allow_origin(mut response: Response, headers: &HeaderMap, client: &Application) -> Response {
+pub(crate) fn allow_origin(
+    mut response: Response,
+    headers: &HeaderMap,
+    client: &Application,
+) -> Response {
     let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
     if let Some(origin) = origin.filter(|o| client.allowed_origins.iter().any(|a| a == o))
         && let Ok(value) = HeaderValue::from_str(origin)
     {
-        response.headers_mut().insert(ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        response
+            .headers_mut()
+            .insert(ACCESS_CONTROL_ALLOW_ORIGIN, value);
     }
-    response.headers_mut().append(VARY, HeaderValue::from_static("Origin"));
+    response
+        .headers_mut()
+        .append(VARY, HeaderValue::from_static("Origin"));
     response
 }
 
@@ -102,8 +141,14 @@ pub(crate) async fn preflight(State(inner): State<Shared>, headers: HeaderMap) -
         Ok(true) => {
             if let Ok(value) = HeaderValue::from_str(origin) {
                 h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, value);
-                h.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
-                h.insert(ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type"));
+                h.insert(
+                    ACCESS_CONTROL_ALLOW_METHODS,
+                    HeaderValue::from_static("POST"),
+                );
+                h.insert(
+                    ACCESS_CONTROL_ALLOW_HEADERS,
+                    HeaderValue::from_static("authorization, content-type"),
+                );
                 h.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
             }
             response

@@ -21,9 +21,16 @@ pub(crate) async fn grant(
 ) -> Result<TokenResponse, Failure> {
     let settings = &inner.settings;
     if !settings.password_grant_enabled {
-        return Err(OAuthError::unauthorized_client("the password grant is disabled on this server").into());
+        return Err(OAuthError::unauthorized_client(
+            "the password grant is disabled on this server",
+        )
+        .into());
     }
-    let scope = new_grant_scope(scope, &settings.scope_names(), &settings.default_scope_names())?;
+    let scope = new_grant_scope(
+        scope,
+        &settings.scope_names(),
+        &settings.default_scope_names(),
+    )?;
     let address = client_address(extensions);
     let now = inner.clock.now();
     if inner.throttle.check(&username, &address, now).is_err() {
@@ -41,7 +48,16 @@ pub(crate) async fn grant(
         return Err(invalid_grant("invalid resource owner credentials"));
     }
     inner.throttle.succeeded(&username);
-    let refresh = Some(Refresh { family: None, scope: scope.to_string() });
-    let grant = Grant { client, user_id: Some(user.id), scope: &scope, refresh, authorization_code_id: None };
+    let refresh = Some(Refresh {
+        family: None,
+        scope: scope.to_string(),
+    });
+    let grant = Grant {
+        client,
+        user_id: Some(user.id),
+        scope: &scope,
+        refresh,
+        authorization_code_id: None,
+    };
     Ok(issue(inner, grant).await?.0)
 }

@@ -2,9 +2,9 @@
 //! reuse protection. Of two concurrent refreshes of one token only one rotates
 //! it; the other is treated as a reuse, inside or outside the grace period.
 
+use tollgate_core::SecretHash;
 use tollgate_core::model::Application;
 use tollgate_core::token::{RefreshUse, check_refresh, refreshed_scope};
-use tollgate_core::SecretHash;
 
 use super::issue::{Grant, Refresh, TokenResponse, issue, seconds};
 use super::{Failure, invalid_grant};
@@ -18,30 +18,51 @@ pub(crate) async fn grant(
 ) -> Result<TokenResponse, Failure> {
     let settings = &inner.settings;
     let now = inner.clock.now();
-    let Some(token) = inner.store.refresh_token_by_hash(&SecretHash::of(presented)).await? else {
+    let Some(token) = inner
+        .store
+        .refresh_token_by_hash(&SecretHash::of(presented))
+        .await?
+    else {
         return Err(invalid_grant("unknown refresh token"));
     };
     let grace = seconds(settings.refresh_token_grace_period_seconds);
     let mut used = check_refresh(&token, client, now, grace)?;
     let scope = refreshed_scope(scope, &token.scope)?;
     if let Some(user_id) = token.user_id
-        && !inner.store.user_by_id(user_id).await?.is_some_and(|u| u.active)
+        && !inner
+            .store
+            .user_by_id(user_id)
+            .await?
+            .is_some_and(|u| u.active)
     {
         return Err(invalid_grant("the user is no longer active"));
     }
-    if used == RefreshUse::Live && settings.rotate_refresh_token && !inner.store.rotate_refresh_token(token.id, now).await? {
+    if used == RefreshUse::Live
+        && settings.rotate_refresh_token
+        && !inner.store.rotate_refresh_token(token.id, now).await?
+    {
         // Another request rotated it a moment ago: a reuse, judged by the grace rules.
-        used = if grace > 0 { RefreshUse::InGrace } else { RefreshUse::Replayed };
+        used = if grace > 0 {
+            RefreshUse::InGrace
+        } else {
+            RefreshUse::Replayed
+        };
     }
     if used == RefreshUse::Replayed {
         if settings.refresh_token_reuse_protection {
-            let revoked = inner.store.revoke_refresh_token_family(&token.family, now).await?;
+            let revoked = inner
+                .store
+                .revoke_refresh_token_family(&token.family, now)
+                .await?;
             tracing::warn!(client_id = %client.client_id, revoked, "rotated refresh token replayed; its family is revoked");
         }
         return Err(invalid_grant("the refresh token has already been used"));
     }
     let rotate = settings.rotate_refresh_token;
-    let refresh = rotate.then(|| Refresh { family: Some(token.family.clone()), scope: token.scope.clone() });
+    let refresh = rotate.then(|| Refresh {
+        family: Some(token.family.clone()),
+        scope: token.scope.clone(),
+    });
     let grant = Grant {
         client,
         user_id: token.user_id,
@@ -52,7 +73,10 @@ pub(crate) async fn grant(
     let (mut response, access_id) = issue(inner, grant).await?;
     if !rotate {
         // The same refresh token now carries the new access token.
-        inner.store.reattach_refresh_token(token.id, access_id).await?;
+        inner
+            .store
+            .reattach_refresh_token(token.id, access_id)
+            .await?;
         response.refresh_token = Some(presented.to_owned());
     }
     Ok(response)

@@ -44,53 +44,110 @@ pub async fn app_with(configure: impl FnOnce(&mut Settings)) -> App {
     store.migrate().await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut settings = Settings { issuer: base.clone(), ..Settings::default() };
-    settings.scopes.insert("introspection".into(), "Introspect tokens".into());
+    let mut settings = Settings {
+        issuer: base.clone(),
+        ..Settings::default()
+    };
+    settings
+        .scopes
+        .insert("introspection".into(), "Introspect tokens".into());
     settings.default_scopes = vec!["read".into()];
     configure(&mut settings);
     seed(&store).await;
     let router = Provider::new(settings, store.clone()).router();
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
-    let browser = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap();
-    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
-    App { base, store, browser, http, _db: db }
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    App {
+        base,
+        store,
+        browser,
+        http,
+        _db: db,
+    }
 }
 
 async fn seed(store: &Store) {
     let now = SystemClock.now();
     let hash = hash_password(PASSWORD).unwrap();
     for (name, active) in [("alice", true), ("bob", true), ("mallory", false)] {
-        let user = NewUser { username: name.into(), password_hash: Some(hash.clone()), email: format!("{name}@example.com"), ..NewUser::default() };
+        let user = NewUser {
+            username: name.into(),
+            password_hash: Some(hash.clone()),
+            email: format!("{name}@example.com"),
+            ..NewUser::default()
+        };
         let user = store.create_user(&user, now).await.unwrap();
         if !active {
             store.set_user_active(user.id, false, now).await.unwrap();
         }
     }
     let secret = hash_client_secret(SECRET, true).unwrap();
-    let app = |client_id: &str, client_type, grants: Vec<GrantType>, redirects: &[&str]| NewApplication {
-        client_id: client_id.into(),
-        client_secret_hash: (client_type == ClientType::Confidential).then(|| secret.clone()),
-        client_type,
-        grant_types: grants,
-        redirect_uris: redirects.iter().map(|s| s.to_string()).collect(),
-        post_logout_redirect_uris: vec![],
-        allowed_origins: vec![],
-        algorithm: SigningAlgorithm::RS256,
-        skip_authorization: false,
-        name: format!("The {client_id} app"),
-        owner_id: None,
-    };
+    let app =
+        |client_id: &str, client_type, grants: Vec<GrantType>, redirects: &[&str]| NewApplication {
+            client_id: client_id.into(),
+            client_secret_hash: (client_type == ClientType::Confidential).then(|| secret.clone()),
+            client_type,
+            grant_types: grants,
+            redirect_uris: redirects.iter().map(|s| s.to_string()).collect(),
+            post_logout_redirect_uris: vec![],
+            allowed_origins: vec![],
+            algorithm: SigningAlgorithm::RS256,
+            skip_authorization: false,
+            name: format!("The {client_id} app"),
+            owner_id: None,
+        };
     let clients = [
-        app("web", ClientType::Confidential, vec![GrantType::AuthorizationCode], &[WEB_REDIRECT, "https://app.example/other?x=1"]),
+        app(
+            "web",
+            ClientType::Confidential,
+            vec![GrantType::AuthorizationCode],
+            &[WEB_REDIRECT, "https://app.example/other?x=1"],
+        ),
         NewApplication {
             allowed_origins: vec!["https://spa.example".into()],
-            ..app("spa", ClientType::Public, vec![GrantType::AuthorizationCode, GrantType::Implicit], &["http://127.0.0.1/cb"])
+            ..app(
+                "spa",
+                ClientType::Public,
+                vec![GrantType::AuthorizationCode, GrantType::Implicit],
+                &["http://127.0.0.1/cb"],
+            )
         },
-        NewApplication { skip_authorization: true, ..app("trusted", ClientType::Confidential, vec![GrantType::AuthorizationCode], &["https://trusted.example/cb"]) },
-        app("svc", ClientType::Confidential, vec![GrantType::ClientCredentials], &[]),
-        app("pw", ClientType::Confidential, vec![GrantType::Password], &[]),
+        NewApplication {
+            skip_authorization: true,
+            ..app(
+                "trusted",
+                ClientType::Confidential,
+                vec![GrantType::AuthorizationCode],
+                &["https://trusted.example/cb"],
+            )
+        },
+        app(
+            "svc",
+            ClientType::Confidential,
+            vec![GrantType::ClientCredentials],
+            &[],
+        ),
+        app(
+            "pw",
+            ClientType::Confidential,
+            vec![GrantType::Password],
+            &[],
+        ),
     ];
     for client in clients {
         store.create_application(&client, now).await.unwrap();
@@ -104,12 +161,25 @@ impl App {
 
     /// Signs `username` in through the login form, as a browser does.
     pub async fn sign_in(&self, username: &str) {
-        let page = self.browser.get(self.url("/o/login/")).send().await.unwrap().text().await.unwrap();
+        let page = self
+            .browser
+            .get(self.url("/o/login/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let csrf = hidden(&page, "csrf_token").expect("login form has a CSRF token");
         let response = self
             .browser
             .post(self.url("/o/login/"))
-            .form(&[("username", username), ("password", PASSWORD), ("csrf_token", &csrf), ("next", "/o/login/")])
+            .form(&[
+                ("username", username),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+                ("next", "/o/login/"),
+            ])
             .send()
             .await
             .unwrap();
@@ -117,7 +187,12 @@ impl App {
     }
 
     pub async fn authorize(&self, query: &[(&str, &str)]) -> reqwest::Response {
-        self.browser.get(self.url("/o/authorize/")).query(query).send().await.unwrap()
+        self.browser
+            .get(self.url("/o/authorize/"))
+            .query(query)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Approves (or denies) the consent page the authorization request shows.
@@ -129,18 +204,31 @@ impl App {
         if allow {
             fields.push(("allow".into(), "Authorize".into()));
         }
-        self.browser.post(self.url("/o/authorize/")).form(&fields).send().await.unwrap()
+        self.browser
+            .post(self.url("/o/authorize/"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
     }
 
-    /// A full code flow for the `web` client; returns the code.
+    /// A full code flow for the `web` client (consent once remembered is not
+    /// asked again); returns the code.
     pub async fn code_for_web(&self) -> String {
         self.sign_in("alice").await;
-        let response = self.consent(&web_request(), true).await;
+        let mut response = self.authorize(&web_request()).await;
+        if response.status() == 200 {
+            response = self.consent(&web_request(), true).await;
+        }
         let location = location(&response);
         location_params(&location)["code"].clone()
     }
 
-    pub async fn token(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> reqwest::Response {
+    pub async fn token(
+        &self,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> reqwest::Response {
         let mut request = self.http.post(self.url("/o/token/")).form(form);
         if let Some((id, secret)) = basic {
             request = request.basic_auth(id, Some(secret));
@@ -148,7 +236,12 @@ impl App {
         request.send().await.unwrap()
     }
 
-    pub async fn post_form(&self, path: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> reqwest::Response {
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> reqwest::Response {
         let mut request = self.http.post(self.url(path)).form(form);
         if let Some((id, secret)) = basic {
             request = request.basic_auth(id, Some(secret));
@@ -185,8 +278,14 @@ pub fn location(response: &reqwest::Response) -> String {
 
 /// The parameters of a redirect, from its query or its fragment.
 pub fn location_params(location: &str) -> HashMap<String, String> {
-    let encoded = location.split_once('#').map(|(_, f)| f).or_else(|| location.split_once('?').map(|(_, q)| q)).unwrap_or("");
-    url::form_urlencoded::parse(encoded.as_bytes()).into_owned().collect()
+    let encoded = location
+        .split_once('#')
+        .map(|(_, f)| f)
+        .or_else(|| location.split_once('?').map(|(_, q)| q))
+        .unwrap_or("");
+    url::form_urlencoded::parse(encoded.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
@@ -203,7 +302,10 @@ pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
 }
 
 pub fn hidden(html: &str, name: &str) -> Option<String> {
-    hidden_fields(html).into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    hidden_fields(html)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
 }
 
 fn attribute(tag: &str, name: &str) -> Option<String> {
