@@ -23,6 +23,9 @@ pub struct Config {
     pub bind: SocketAddr,
     pub database_url: String,
     pub provider: Settings,
+    /// The issuer was not configured but derived from `bind` (`http://<bind>`);
+    /// with port 0 the server derives it again from the port it gets.
+    pub issuer_from_bind: bool,
 }
 
 #[derive(Debug)]
@@ -171,6 +174,7 @@ fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigErro
         bind,
         database_url,
         provider,
+        issuer_from_bind: !issuer_given,
     })
 }
 
@@ -214,6 +218,7 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8000");
         assert_eq!(c.database_url, "sqlite://tollgate.db");
         assert_eq!(c.provider.issuer, "http://127.0.0.1:8000");
+        assert!(c.issuer_from_bind);
         assert_eq!(c.provider.access_token_expire_seconds, 36_000);
     }
 
@@ -236,6 +241,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.provider.issuer, "https://idp.example.com");
+        assert!(!c.issuer_from_bind);
         assert_eq!(c.provider.access_token_expire_seconds, 120);
         assert!(!c.provider.rotate_refresh_token);
         assert_eq!(c.provider.default_scopes, vec!["read".to_owned()]);

@@ -130,3 +130,47 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Every `<input type="hidden" name=… value=…>` of a page, unescaped: how the
+/// tests read the forms a browser would submit.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input")
+        .skip(1)
+        .filter(|tag| tag.contains("type=\"hidden\""))
+        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
+        .collect()
+}
+
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    hidden_fields(html)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = start + tag[start..].find('"')?;
+    Some(unescape(&tag[start..end]))
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The parameters of a redirect, from its fragment or else its query.
+pub fn location_params(location: &str) -> std::collections::HashMap<String, String> {
+    let encoded = location
+        .split_once('#')
+        .map(|(_, f)| f)
+        .or_else(|| location.split_once('?').map(|(_, q)| q))
+        .unwrap_or("");
+    url::form_urlencoded::parse(encoded.as_bytes())
+        .into_owned()
+        .collect()
+}

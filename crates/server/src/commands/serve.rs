@@ -7,7 +7,7 @@ use super::{Failure, fail, open_store, redact};
 use crate::config::Config;
 use crate::http;
 
-pub async fn run(config: Config) -> Result<(), Failure> {
+pub async fn run(mut config: Config) -> Result<(), Failure> {
     let store = open_store(&config).await?;
     let key = ensure_signing_key(&store, &SystemClock)
         .await
@@ -20,6 +20,9 @@ pub async fn run(config: Config) -> Result<(), Failure> {
         ))
     })?;
     let address = listener.local_addr()?;
+    if config.issuer_from_bind {
+        config.provider.issuer = format!("http://{address}");
+    }
     tracing::info!(
         %address,
         issuer = %config.provider.issuer,

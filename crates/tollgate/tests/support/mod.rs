@@ -3,7 +3,6 @@
 
 #![allow(dead_code)] // each test file uses its own part
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use base64::Engine;
@@ -15,7 +14,7 @@ use tollgate::core::{ClientType, Clock, GrantType, SigningAlgorithm};
 use tollgate::credentials::{hash_client_secret, hash_password};
 use tollgate::system::SystemClock;
 use tollgate::{Provider, Settings, Store};
-use tollgate_testkit::TestDatabase;
+pub use tollgate_testkit::{TestDatabase, hidden, hidden_fields, location_params};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const SECRET: &str = "tgs_test-secret-of-the-web-client-000000000";
@@ -276,49 +275,6 @@ pub fn location(response: &reqwest::Response) -> String {
         .to_owned()
 }
 
-/// The parameters of a redirect, from its query or its fragment.
-pub fn location_params(location: &str) -> HashMap<String, String> {
-    let encoded = location
-        .split_once('#')
-        .map(|(_, f)| f)
-        .or_else(|| location.split_once('?').map(|(_, q)| q))
-        .unwrap_or("");
-    url::form_urlencoded::parse(encoded.as_bytes())
-        .into_owned()
-        .collect()
-}
-
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.unwrap()
-}
-
-/// Every `<input type="hidden" name=… value=…>` of a page, unescaped.
-pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    html.split("<input")
-        .skip(1)
-        .filter(|tag| tag.contains("type=\"hidden\""))
-        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
-        .collect()
-}
-
-pub fn hidden(html: &str, name: &str) -> Option<String> {
-    hidden_fields(html)
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v)
-}
-
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
-    let end = start + tag[start..].find('"')?;
-    Some(unescape(&tag[start..end]))
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#x2f;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }

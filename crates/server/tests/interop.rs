@@ -1,0 +1,284 @@
+//! Whole flows against a real `tollgate serve`, driven by an independent client
+//! library (the `oauth2` crate), on SQLite and on PostgreSQL.
+
+mod support;
+
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpRequest, HttpResponse,
+    PkceCodeChallenge, RedirectUrl, RefreshToken, RevocationUrl, Scope, StandardRevocableToken,
+    TokenResponse, TokenUrl,
+};
+use reqwest::redirect::Policy;
+use support::*;
+use tollgate_testkit::{hidden, hidden_fields, location_params};
+
+const PASSWORD: &str = "interop password";
+const REDIRECT: &str = "http://127.0.0.1/callback";
+
+/// The oauth2 crate's HTTP client: reqwest, never following redirects.
+async fn send(request: HttpRequest) -> Result<HttpResponse, reqwest::Error> {
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()?;
+    let (parts, body) = request.into_parts();
+    let response = client
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await?;
+    let mut builder = axum::http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    Ok(builder
+        .body(response.bytes().await?.to_vec())
+        .expect("a valid response"))
+}
+
+fn setup(dir: &TempDir, database_url: &str) -> (String, String) {
+    let env = [("TOLLGATE_DATABASE_URL", database_url)];
+    let out = run(tollgate(&dir.0)
+        .args(["createuser", "alice", "--password", PASSWORD])
+        .envs(env));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let secret_of = |args: &[&str]| {
+        let out = run(tollgate(&dir.0)
+            .arg("createapplication")
+            .args(args)
+            .envs(env));
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .find_map(|l| l.strip_prefix("client_secret: ").map(str::to_owned))
+            .expect("a generated secret")
+    };
+    let web = secret_of(&[
+        "confidential",
+        "authorization-code",
+        "--client-id",
+        "web",
+        "--name",
+        "Interop web",
+        "--redirect-uris",
+        REDIRECT,
+    ]);
+    let svc = secret_of(&["confidential", "client-credentials", "--client-id", "svc"]);
+    (web, svc)
+}
+
+/// A user in a browser: signs in and, if asked, approves the consent page;
+/// returns where the browser was finally sent.
+async fn browser_approves(base: &str, authorize_url: &str) -> String {
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let to_login = browser.get(authorize_url).send().await.unwrap();
+    assert_eq!(to_login.status(), 302);
+    let login_path = to_login.headers()["location"].to_str().unwrap().to_owned();
+    let login = browser
+        .get(format!("{base}{login_path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("username", "alice".to_owned()),
+        ("password", PASSWORD.to_owned()),
+        ("csrf_token", hidden(&login, "csrf_token").unwrap()),
+        ("next", hidden(&login, "next").unwrap()),
+    ];
+    let signed_in = browser
+        .post(format!("{base}/o/login/"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let next = signed_in.headers()["location"].to_str().unwrap().to_owned();
+    let consent = browser.get(format!("{base}{next}")).send().await.unwrap();
+    if consent.status() == 302 {
+        return consent.headers()["location"].to_str().unwrap().to_owned();
+    }
+    let consent = consent.text().await.unwrap();
+    assert!(consent.contains("Interop web"), "{consent}");
+    let mut fields = hidden_fields(&consent);
+    fields.push(("allow".into(), "Authorize".into()));
+    let approved = browser
+        .post(format!("{base}/o/authorize/"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 302);
+    approved.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn whole_flows(database_url: &str) {
+    let dir = TempDir::new();
+    let (web_secret, svc_secret) = setup(&dir, database_url);
+    let mut server = Server::start(&dir.0, &[("TOLLGATE_DATABASE_URL", database_url)]);
+    let base = server.base.clone();
+    let http = |request| send(request);
+
+    let web = BasicClient::new(ClientId::new("web".into()))
+        .set_client_secret(ClientSecret::new(web_secret.clone()))
+        .set_auth_uri(AuthUrl::new(format!("{base}/o/authorize/")).unwrap())
+        .set_token_uri(TokenUrl::new(format!("{base}/o/token/")).unwrap())
+        .set_revocation_url(RevocationUrl::new(format!("{base}/o/revoke_token/")).unwrap())
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+
+    // Authorization code + PKCE, through the real sign-in and consent pages.
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf) = web
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("read".into()))
+        .add_scope(Scope::new("write".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let callback = browser_approves(&base, url.as_str()).await;
+    assert!(callback.starts_with(REDIRECT), "{callback}");
+    let params = location_params(&callback);
+    assert_eq!(&params["state"], csrf.secret());
+    assert_eq!(params["iss"], base, "RFC 9207 iss");
+    let tokens = web
+        .exchange_code(AuthorizationCode::new(params["code"].clone()))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("code exchange");
+    assert!(tokens.access_token().secret().starts_with("tga_"));
+    assert_eq!(tokens.expires_in().map(|d| d.as_secs()), Some(36000));
+    let scopes: Vec<String> = tokens
+        .scopes()
+        .unwrap()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(scopes, ["read", "write"]);
+    let first_refresh = tokens.refresh_token().expect("a refresh token").clone();
+
+    // Refresh with rotation, narrowing the scope.
+    let refreshed = web
+        .exchange_refresh_token(&first_refresh)
+        .add_scope(Scope::new("read".into()))
+        .request_async(&http)
+        .await
+        .expect("refresh");
+    let second_refresh = refreshed.refresh_token().expect("rotated").clone();
+    assert_ne!(second_refresh.secret(), first_refresh.secret());
+    assert_eq!(refreshed.scopes().unwrap()[0].as_str(), "read");
+    let replay = web
+        .exchange_refresh_token(&first_refresh)
+        .request_async(&http)
+        .await;
+    assert!(replay.is_err(), "a rotated refresh token is spent");
+
+    // Revocation: the client revokes what it holds; the refresh token stops working.
+    let other = web
+        .exchange_refresh_token(&RefreshToken::new("tgr_unknown".into()))
+        .request_async(&http)
+        .await;
+    assert!(other.is_err());
+    // A second code flow: consent is remembered, so no page this time.
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _) = web
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("read".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let code = location_params(&browser_approves(&base, url.as_str()).await)["code"].clone();
+    let second = web
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("second code");
+    let fresh = second.refresh_token().expect("a refresh token").clone();
+    // The oauth2 crate sends revocations over https only (RFC 7009 §2.1 wants TLS),
+    // and this test server speaks plain http on loopback: it must refuse, so the
+    // same request goes out through reqwest, authenticated the way the crate would.
+    let refused = web.revoke_token(StandardRevocableToken::RefreshToken(fresh.clone()));
+    assert!(matches!(
+        refused,
+        Err(oauth2::ConfigurationError::InsecureUrl(_))
+    ));
+    let revoked = reqwest::Client::new()
+        .post(format!("{base}/o/revoke_token/"))
+        .basic_auth("web", Some(&web_secret))
+        .form(&[
+            ("token", fresh.secret().as_str()),
+            ("token_type_hint", "refresh_token"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert!(
+        web.exchange_refresh_token(&fresh)
+            .request_async(&http)
+            .await
+            .is_err()
+    );
+    let access = second.access_token().secret();
+    let introspected: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/o/introspect/"))
+        .basic_auth("web", Some(&web_secret))
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        introspected["active"], false,
+        "revoking the refresh token revoked its access token"
+    );
+
+    // Client credentials: a token and no refresh token.
+    let svc = BasicClient::new(ClientId::new("svc".into()))
+        .set_client_secret(ClientSecret::new(svc_secret))
+        .set_token_uri(TokenUrl::new(format!("{base}/o/token/")).unwrap());
+    let cc = svc
+        .exchange_client_credentials()
+        .add_scope(Scope::new("write".into()))
+        .request_async(&http)
+        .await
+        .expect("client credentials");
+    assert!(cc.refresh_token().is_none());
+    assert_eq!(cc.scopes().unwrap()[0].as_str(), "write");
+    let bad = BasicClient::new(ClientId::new("svc".into()))
+        .set_client_secret(ClientSecret::new("tgs_wrong".into()))
+        .set_token_uri(TokenUrl::new(format!("{base}/o/token/")).unwrap());
+    assert!(
+        bad.exchange_client_credentials()
+            .request_async(&http)
+            .await
+            .is_err()
+    );
+
+    assert!(server.stop_with("TERM").success(), "{}", server.log_text());
+}
+
+#[tokio::test]
+async fn oauth2_crate_completes_every_flow_on_sqlite() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}", dir.0.join("interop.db").display());
+    whole_flows(&url).await;
+}
+
+#[tokio::test]
+async fn oauth2_crate_completes_every_flow_on_postgresql() {
+    let Some(db) =
+        tollgate_testkit::postgres("oauth2_crate_completes_every_flow_on_postgresql").await
+    else {
+        return;
+    };
+    whole_flows(&db.url).await;
+}
