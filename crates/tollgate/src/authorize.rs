@@ -19,7 +19,7 @@ use tollgate_core::scope::Scopes;
 use tollgate_core::{ErrorCode, NewSecret, OAuthError, Params, SecretKind};
 use url::form_urlencoded;
 
-use crate::login::{error_page, error_page_with_code};
+use crate::pages::{error_page, error_page_with_code};
 use crate::provider::{Inner, PREFIX, Shared};
 use crate::session::{self, SignedIn};
 use crate::{csrf, form, pages};

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::credentials::{hash_password, verify_password};
+use crate::pages::error_page;
 use crate::provider::{Inner, PREFIX, Shared};
 use crate::{csrf, form, pages, session};
 
@@ -200,43 +201,6 @@ pub(crate) fn client_address(extensions: &Extensions) -> String {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
-}
-
-#[derive(Serialize)]
-struct ErrorPage<'a> {
-    static_base: String,
-    title: &'a str,
-    message: &'a str,
-    error: Option<&'a str>,
-}
-
-/// An HTML error page (no redirect): for requests no client may be told about.
-pub(crate) fn error_page(inner: &Inner, status: StatusCode, message: &str) -> Response {
-    error_page_with_code(inner, status, message, None)
-}
-
-pub(crate) fn error_page_with_code(
-    inner: &Inner,
-    status: StatusCode,
-    message: &str,
-    error: Option<&str>,
-) -> Response {
-    let title = if status.is_server_error() {
-        "Something went wrong"
-    } else {
-        "This request cannot be completed"
-    };
-    pages::render(
-        &inner.templates,
-        status,
-        "error.html",
-        ErrorPage {
-            static_base: format!("{PREFIX}/static"),
-            title,
-            message,
-            error,
-        },
-    )
 }
 
 #[cfg(test)]

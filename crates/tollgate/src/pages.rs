@@ -10,6 +10,8 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
 use serde::Serialize;
 
+use crate::provider::{Inner, PREFIX};
+
 const TEMPLATES: [(&str, &str); 5] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -73,4 +75,41 @@ pub(crate) fn secure(mut response: Response, csp: &str) -> Response {
     h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+#[derive(Serialize)]
+struct ErrorPage<'a> {
+    static_base: String,
+    title: &'a str,
+    message: &'a str,
+    error: Option<&'a str>,
+}
+
+/// An HTML error page (no redirect): for requests no client may be told about.
+pub(crate) fn error_page(inner: &Inner, status: StatusCode, message: &str) -> Response {
+    error_page_with_code(inner, status, message, None)
+}
+
+pub(crate) fn error_page_with_code(
+    inner: &Inner,
+    status: StatusCode,
+    message: &str,
+    error: Option<&str>,
+) -> Response {
+    let title = if status.is_server_error() {
+        "Something went wrong"
+    } else {
+        "This request cannot be completed"
+    };
+    render(
+        &inner.templates,
+        status,
+        "error.html",
+        ErrorPage {
+            static_base: format!("{PREFIX}/static"),
+            title,
+            message,
+            error,
+        },
+    )
 }

@@ -361,56 +361,31 @@ async fn consent_post_without_csrf_or_with_tampered_fields_is_refused() {
     let html = app.authorize(&web_request()).await.text().await.unwrap();
     let fields = hidden_fields(&html);
 
-    let mut no_csrf: Vec<_> = fields
-        .iter()
-        .filter(|(n, _)| n != "csrf_token")
-        .cloned()
-        .collect();
-    no_csrf.push(("allow".into(), "Authorize".into()));
-    no_csrf.push(("csrf_token".into(), "forged".into()));
-    let response = app
-        .browser
-        .post(app.url("/o/authorize/"))
-        .form(&no_csrf)
-        .send()
-        .await
-        .unwrap();
+    // The consent form with one field replaced, approved.
+    let submit = |name: &'static str, value: &'static str| {
+        let mut form: Vec<(String, String)> =
+            fields.iter().filter(|(n, _)| n != name).cloned().collect();
+        form.push((name.into(), value.into()));
+        form.push(("allow".into(), "Authorize".into()));
+        app.browser
+            .post(app.url("/o/authorize/"))
+            .form(&form)
+            .send()
+    };
+
+    let response = submit("csrf_token", "forged").await.unwrap();
     assert_eq!(response.status(), 403);
     assert!(response.headers().get("location").is_none());
 
     // A tampered redirect URI is validated again: an error page, no redirect.
-    let mut tampered: Vec<_> = fields
-        .iter()
-        .filter(|(n, _)| n != "redirect_uri")
-        .cloned()
-        .collect();
-    tampered.push(("redirect_uri".into(), "https://evil.example/cb".into()));
-    tampered.push(("allow".into(), "Authorize".into()));
-    let response = app
-        .browser
-        .post(app.url("/o/authorize/"))
-        .form(&tampered)
-        .send()
+    let response = submit("redirect_uri", "https://evil.example/cb")
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
     assert!(response.headers().get("location").is_none());
 
     // A tampered scope is checked again too.
-    let mut widened: Vec<_> = fields
-        .iter()
-        .filter(|(n, _)| n != "scope")
-        .cloned()
-        .collect();
-    widened.push(("scope".into(), "read write admin".into()));
-    widened.push(("allow".into(), "Authorize".into()));
-    let response = app
-        .browser
-        .post(app.url("/o/authorize/"))
-        .form(&widened)
-        .send()
-        .await
-        .unwrap();
+    let response = submit("scope", "read write admin").await.unwrap();
     assert_eq!(
         location_params(&location(&response))["error"],
         "invalid_scope"
