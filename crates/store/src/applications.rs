@@ -27,7 +27,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
             columns!()
         );
-        let row: ApplicationRow = on_db!(&self.db, p => sqlx::query_as(sql)
+        let row: ApplicationRow = on_db!(write &self.db, p => sqlx::query_as(sql)
             .bind(&new.client_id)
             .bind(&new.client_secret_hash)
             .bind(new.client_type.as_str())
@@ -54,14 +54,13 @@ impl Store {
             columns!(),
             " FROM applications WHERE client_id = $1"
         );
-        let row: Option<ApplicationRow> =
-            on_db!(&self.db, p => sqlx::query_as(sql).bind(client_id).fetch_optional(p).await)?;
+        let row: Option<ApplicationRow> = on_db!(read &self.db, p => sqlx::query_as(sql).bind(client_id).fetch_optional(p).await)?;
         row.map(TryInto::try_into).transpose()
     }
 
     /// Whether any client lists `origin` among its allowed origins (CORS preflight).
     pub async fn origin_is_registered(&self, origin: &str) -> Result<bool> {
-        let found: Option<i64> = on_db!(&self.db, p => sqlx::query_scalar(
+        let found: Option<i64> = on_db!(read &self.db, p => sqlx::query_scalar(
             "SELECT id FROM applications \
              WHERE (' ' || allowed_origins || ' ') LIKE ('% ' || $1 || ' %') LIMIT 1")
             .bind(origin)

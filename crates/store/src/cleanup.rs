@@ -53,7 +53,7 @@ impl Store {
                  (SELECT id FROM {table} WHERE {condition} LIMIT {batch})"
             );
             loop {
-                let deleted = on_db!(&self.db, p => {
+                let deleted = on_db!(write &self.db, p => {
                     let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
                     for value in binds {
                         query = query.bind(*value);

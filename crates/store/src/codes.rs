@@ -11,7 +11,7 @@ impl Store {
         new: &NewAuthorizationCode,
         now: UnixTime,
     ) -> Result<i64> {
-        let id = on_db!(&self.db, p => sqlx::query_scalar(
+        let id = on_db!(write &self.db, p => sqlx::query_scalar(
             "INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri, \
              redirect_uri_given, scope, code_challenge, code_challenge_method, nonce, claims, \
              auth_time, expires_at, created_at) \
@@ -45,7 +45,7 @@ impl Store {
         code_hash: &SecretHash,
         now: UnixTime,
     ) -> Result<CodeRedemption> {
-        let row: Option<CodeRow> = on_db!(&self.db, p => sqlx::query_as(
+        let row: Option<CodeRow> = on_db!(write &self.db, p => sqlx::query_as(
             "UPDATE authorization_codes SET redeemed_at = $2 \
              WHERE code_hash = $1 AND redeemed_at IS NULL \
              RETURNING id, application_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge, \
@@ -58,7 +58,7 @@ impl Store {
             return Ok(CodeRedemption::Redeemed(row.into()));
         }
         // The failure path alone pays a second round trip, to tell a replay apart.
-        let replayed: Option<i64> = on_db!(&self.db, p => sqlx::query_scalar(
+        let replayed: Option<i64> = on_db!(read &self.db, p => sqlx::query_scalar(
             "SELECT id FROM authorization_codes WHERE code_hash = $1")
             .bind(code_hash.as_bytes())
             .fetch_optional(p)

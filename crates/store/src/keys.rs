@@ -24,7 +24,7 @@ impl Store {
              created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
             columns!()
         );
-        let row: SigningKeyRow = on_db!(&self.db, p => {
+        let row: SigningKeyRow = on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             if new.active {
                 sqlx::query("UPDATE signing_keys SET active = FALSE, retire_at = $1 WHERE active")
@@ -56,7 +56,7 @@ impl Store {
             " FROM signing_keys ORDER BY active DESC, created_at DESC, id DESC"
         );
         let rows: Vec<SigningKeyRow> =
-            on_db!(&self.db, p => sqlx::query_as(sql).fetch_all(p).await)?;
+            on_db!(read &self.db, p => sqlx::query_as(sql).fetch_all(p).await)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 }

@@ -21,24 +21,57 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use tollgate_core::model::*;
 
-/// Runs `$body` with `$pool` bound to whichever native pool the store holds.
-/// The body is written once and compiled for each database.
+/// Runs `$body` with `$pool` bound to whichever native pool the store holds:
+/// on SQLite, the reading pool or the one writing connection. The body is
+/// written once and compiled for each database.
 macro_rules! on_db {
-    ($db:expr, $pool:ident => $body:expr) => {
+    (read $db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.read;
+                $body
+            }
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+    (write $db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.write;
+                $body
+            }
             $crate::Db::Postgres($pool) => $body,
         }
     };
 }
 pub(crate) use on_db;
 
-/// The native pool behind a store. Not sqlx's `Any` driver, which mishandles
+/// The native pools behind a store. Not sqlx's `Any` driver, which mishandles
 /// booleans and cannot take an embedding application's own pool.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
+}
+
+/// SQLite allows one writer at a time. Writes go through a pool of one
+/// connection, so they queue in-process instead of in SQLite's busy handler
+/// (which sleeps in steps of milliseconds); reads share a pool of read-only
+/// connections that WAL lets run beside the writer.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
+}
+
+impl SqliteDb {
+    /// One pool for both, as an embedding application may hand over.
+    pub fn single(pool: SqlitePool) -> Self {
+        SqliteDb {
+            read: pool.clone(),
+            write: pool,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,11 +148,13 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
             probe::<sqlx::SqliteConnection>(&options).await?;
-            Db::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(8)
-                    .connect_lazy_with(options),
-            )
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(options.clone());
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_lazy_with(options.create_if_missing(false).read_only(true));
+            Db::Sqlite(SqliteDb { read, write })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
             create_missing_postgres_database(url).await?;
@@ -148,7 +183,11 @@ impl Store {
     /// Applies the embedded migrations that have not run yet.
     pub async fn migrate(&self) -> Result<()> {
         match &self.db {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(sqlite) => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&sqlite.write)
+                    .await?
+            }
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -156,11 +195,17 @@ impl Store {
 
     /// One trivial round trip: is the database answering?
     pub async fn ping(&self) -> Result<()> {
-        on_db!(&self.db, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        on_db!(read &self.db, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        on_db!(&self.db, p => p.close().await)
+        match &self.db {
+            Db::Sqlite(sqlite) => {
+                sqlite.read.close().await;
+                sqlite.write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 }

@@ -11,7 +11,7 @@ use crate::{Result, Store, StoreError, on_db};
 
 impl Store {
     pub async fn insert_access_token(&self, new: &NewAccessToken, now: UnixTime) -> Result<i64> {
-        let id = on_db!(&self.db, p => sqlx::query_scalar(
+        let id = on_db!(write &self.db, p => sqlx::query_scalar(
             "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, expires_at, \
              created_at, authorization_code_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
             .bind(new.token_hash.as_bytes())
@@ -29,7 +29,7 @@ impl Store {
 
     /// One indexed lookup; expiry is the caller's rule to apply.
     pub async fn access_token_by_hash(&self, hash: &SecretHash) -> Result<Option<AccessToken>> {
-        let row: Option<AccessTokenRow> = on_db!(&self.db, p => sqlx::query_as(
+        let row: Option<AccessTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, scope, expires_at, created_at, \
              authorization_code_id FROM access_tokens WHERE token_hash = $1")
             .bind(hash.as_bytes())
@@ -39,7 +39,7 @@ impl Store {
     }
 
     pub async fn insert_refresh_token(&self, new: &NewRefreshToken, now: UnixTime) -> Result<i64> {
-        let id = on_db!(&self.db, p => sqlx::query_scalar(
+        let id = on_db!(write &self.db, p => sqlx::query_scalar(
             "INSERT INTO refresh_tokens (token_hash, application_id, user_id, access_token_id, \
              family, scope, expires_at, created_at, authorization_code_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
@@ -59,7 +59,7 @@ impl Store {
     }
 
     pub async fn refresh_token_by_hash(&self, hash: &SecretHash) -> Result<Option<RefreshToken>> {
-        let row: Option<RefreshTokenRow> = on_db!(&self.db, p => sqlx::query_as(
+        let row: Option<RefreshTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, access_token_id, family, scope, expires_at, \
              created_at, revoked_at, rotated, authorization_code_id FROM refresh_tokens \
              WHERE token_hash = $1")
@@ -82,7 +82,7 @@ impl Store {
         let revoked = self
             .revoke_refresh_tokens_where("authorization_code_id = $1", code_id, now)
             .await?;
-        on_db!(&self.db, p => sqlx::query("DELETE FROM access_tokens WHERE authorization_code_id = $1")
+        on_db!(write &self.db, p => sqlx::query("DELETE FROM access_tokens WHERE authorization_code_id = $1")
             .bind(code_id)
             .execute(p)
             .await
@@ -115,7 +115,7 @@ impl Store {
              access_token_id = NULL, rotated = FALSE \
              WHERE {condition} AND (revoked_at IS NULL OR rotated)"
         );
-        on_db!(&self.db, p => {
+        on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             sqlx::query(AssertSqlSafe(delete_access)).bind(value.clone()).execute(&mut *tx).await?;
             let revoked = sqlx::query(AssertSqlSafe(revoke))
@@ -130,7 +130,7 @@ impl Store {
     }
 
     pub async fn insert_id_token(&self, new: &NewIdToken, now: UnixTime) -> Result<i64> {
-        let id = on_db!(&self.db, p => sqlx::query_scalar(
+        let id = on_db!(write &self.db, p => sqlx::query_scalar(
             "INSERT INTO id_tokens (jti, application_id, user_id, scope, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(&new.jti)
@@ -158,7 +158,7 @@ impl Store {
         let Some(refresh) = refresh else {
             return self.insert_access_token(access, now).await;
         };
-        on_db!(&self.db, p => {
+        on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             let at: i64 = sqlx::query_scalar(
                 "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, \
@@ -198,7 +198,7 @@ impl Store {
     /// Retires a refresh token on rotation and deletes the access token it carried.
     /// `false` if it was already retired: another request rotated it first.
     pub async fn rotate_refresh_token(&self, id: i64, now: UnixTime) -> Result<bool> {
-        on_db!(&self.db, p => {
+        on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "DELETE FROM access_tokens WHERE id = \
@@ -222,7 +222,7 @@ impl Store {
     /// Without rotation, the same refresh token carries the new access token; the
     /// old access token goes.
     pub async fn reattach_refresh_token(&self, id: i64, access_token_id: i64) -> Result<()> {
-        on_db!(&self.db, p => {
+        on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "DELETE FROM access_tokens WHERE id = \
@@ -242,7 +242,7 @@ impl Store {
 
     /// Deletes an access token and revokes the refresh token carrying it (RFC 7009 §2.1).
     pub async fn revoke_access_token(&self, id: i64, now: UnixTime) -> Result<()> {
-        on_db!(&self.db, p => {
+        on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "UPDATE refresh_tokens SET revoked_at = $2, access_token_id = NULL \
@@ -297,7 +297,7 @@ impl Store {
                  LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
             }
         };
-        let row: Option<TokenDetailsRow> = on_db!(&self.db, p => sqlx::query_as(sql)
+        let row: Option<TokenDetailsRow> = on_db!(read &self.db, p => sqlx::query_as(sql)
             .bind(hash.as_bytes())
             .fetch_optional(p)
             .await)?;

@@ -19,7 +19,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8, $8) RETURNING ",
             columns!()
         );
-        let row: UserRow = on_db!(&self.db, p => sqlx::query_as(sql)
+        let row: UserRow = on_db!(write &self.db, p => sqlx::query_as(sql)
             .bind(&new.username)
             .bind(&new.password_hash)
             .bind(&new.email)
@@ -37,20 +37,20 @@ impl Store {
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         let sql = concat!("SELECT ", columns!(), " FROM users WHERE username = $1");
         let row: Option<UserRow> =
-            on_db!(&self.db, p => sqlx::query_as(sql).bind(username).fetch_optional(p).await)?;
+            on_db!(read &self.db, p => sqlx::query_as(sql).bind(username).fetch_optional(p).await)?;
         Ok(row.map(Into::into))
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
         let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
         let row: Option<UserRow> =
-            on_db!(&self.db, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?;
+            on_db!(read &self.db, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?;
         Ok(row.map(Into::into))
     }
 
     /// Activates or deactivates a user; an inactive user cannot sign in or use tokens.
     pub async fn set_user_active(&self, id: i64, active: bool, now: UnixTime) -> Result<()> {
-        let changed = on_db!(&self.db, p => sqlx::query(
+        let changed = on_db!(write &self.db, p => sqlx::query(
             "UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
             .bind(active)

@@ -13,6 +13,7 @@ pub async fn run(mut config: Config) -> Result<(), Failure> {
         .await
         .map_err(|e| fail(format!("cannot prepare a signing key: {e}")))?;
     tracing::info!(kid = %key.kid, alg = %key.algorithm, "signing key ready");
+    let shutdown = http::shutdown_signal()?;
     let listener = TcpListener::bind(config.bind).await.map_err(|e| {
         fail(format!(
             "cannot listen on {} (configuration key `bind`): {e}",
@@ -30,7 +31,7 @@ pub async fn run(mut config: Config) -> Result<(), Failure> {
         "listening"
     );
     let provider = Provider::new(config.provider, store.clone());
-    http::serve(listener, http::stack(provider.router())).await?;
+    http::serve(listener, http::stack(provider.router()), shutdown).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
