@@ -51,7 +51,7 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
     let consent_submission = pairs.iter().any(|(name, _)| name == CSRF_FIELD);
     let (params, repeated) = Params::from_pairs_lenient(pairs);
     let client = match params.get("client_id") {
-        Some(id) => match inner.store.application_by_client_id(id).await {
+        Some(id) => match inner.client(id).await {
             Ok(c) => c,
             Err(e) => return unavailable(inner, e),
         },
@@ -63,7 +63,7 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
         pkce_required: inner.settings.pkce_required,
         pkce_plain_allowed: inner.settings.pkce_plain_allowed,
     };
-    let request = match authorize::validate(&params, &repeated, client.as_ref(), &policy) {
+    let request = match authorize::validate(&params, &repeated, client.as_deref(), &policy) {
         Ok(r) => r,
         Err(AuthorizeError::Fatal(message)) => {
             // Never a redirect: the client or its redirect URI is not to be trusted.

@@ -3,7 +3,9 @@
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 use tollgate_core::client_auth::credentials;
+
 use tollgate_core::model::Application;
 use tollgate_core::{ClientType, OAuthError, Params};
 
@@ -40,7 +42,7 @@ pub(crate) async fn authenticate(
     headers: &HeaderMap,
     params: &Params,
     public: Public,
-) -> Result<Application, Refusal> {
+) -> Result<Arc<Application>, Refusal> {
     let refuse = |description: &str| {
         Err(Refusal::Client(
             OAuthError::invalid_client(description),
@@ -60,7 +62,7 @@ pub(crate) async fn authenticate(
             return Err(Refusal::Client(e.error, challenge));
         }
     };
-    let client = match inner.store.application_by_client_id(&creds.client_id).await {
+    let client = match inner.client(&creds.client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return refuse("unknown client"),
         Err(e) => return Err(Refusal::Internal(e.to_string())),

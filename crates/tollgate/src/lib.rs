@@ -6,6 +6,7 @@
 
 mod authorize;
 mod client_auth;
+mod client_cache;
 mod cookies;
 pub mod credentials;
 mod csrf;

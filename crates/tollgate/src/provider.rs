@@ -6,6 +6,7 @@ use minijinja::Environment;
 use tollgate_core::{Clock, Entropy};
 
 use crate::Store;
+use crate::client_cache::ClientCache;
 use crate::cookies::CookieNames;
 use crate::settings::Settings;
 use crate::system::{OsEntropy, SystemClock};
@@ -16,7 +17,7 @@ use crate::{authorize, health, introspect, login, metadata, pages, revoke, token
 pub(crate) const PREFIX: &str = "/o";
 
 /// What every handler shares: cheap to clone, immutable after start-up except
-/// for the login throttle.
+/// for the login throttle and the client cache.
 pub(crate) type Shared = Arc<Inner>;
 
 pub(crate) struct Inner {
@@ -27,8 +28,23 @@ pub(crate) struct Inner {
     pub(crate) templates: Environment<'static>,
     pub(crate) cookies: CookieNames,
     pub(crate) throttle: LoginThrottle,
+    pub(crate) clients: ClientCache,
     /// The RFC 8414 document, serialised once.
     pub(crate) metadata: bytes::Bytes,
+}
+
+impl Inner {
+    /// A client by id, from the cache when it is fresh enough.
+    pub(crate) async fn client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<std::sync::Arc<tollgate_core::model::Application>>, tollgate_store::StoreError>
+    {
+        let ttl = self.settings.client_cache_seconds;
+        self.clients
+            .get(&self.store, client_id, self.clock.now(), ttl)
+            .await
+    }
 }
 
 /// An OAuth 2.0 / OpenID Connect provider, ready to serve.
@@ -60,6 +76,7 @@ impl Provider {
                 entropy,
                 templates: pages::templates(),
                 throttle: LoginThrottle::default(),
+                clients: ClientCache::default(),
                 metadata,
             }),
         }

@@ -36,6 +36,9 @@ pub struct Settings {
     pub request_approval_prompt: String,
     /// Lifetime of a browser login session.
     pub session_expire_seconds: u64,
+    /// How long a process keeps a client registration in memory (0: never), so
+    /// hot clients cost no lookup; changes to a client take up to this long.
+    pub client_cache_seconds: u64,
     /// Scope name → description shown on the consent page.
     pub scopes: BTreeMap<String, String>,
     pub default_scopes: Vec<String>,
@@ -62,6 +65,7 @@ impl Default for Settings {
             password_grant_enabled: true,
             request_approval_prompt: "auto".to_owned(),
             session_expire_seconds: 1_209_600,
+            client_cache_seconds: 5,
             scopes: BTreeMap::from([
                 ("read".to_owned(), "Reading scope".to_owned()),
                 ("write".to_owned(), "Writing scope".to_owned()),
