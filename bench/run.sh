@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Load benchmark for Tollgate: token (client_credentials), introspection and
+# discovery, measured with wrk against a release `tollgate serve` on 127.0.0.1,
+# backed by a fresh SQLite file. See docs/PERFORMANCE.md.
+#
+#   bench/run.sh                                  # defaults: PORT=18000 DURATION=15
+#   CARGO_TARGET_DIR=/tmp/bench-target DURATION=30 PORT=18001 bench/run.sh
+set -euo pipefail
+
+PORT="${PORT:-18000}"
+DURATION="${DURATION:-15}"
+HOST=127.0.0.1 # loopback only, never anything else
+THREADS=2
+CONNECTIONS=16
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
+BIN="$TARGET_DIR/release/tollgate"
+BASE="http://$HOST:$PORT"
+
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+[[ "$PORT" =~ ^[0-9]+$ ]] || die "PORT must be a number, got '$PORT'"
+[[ "$DURATION" =~ ^[0-9]+$ ]] && ((DURATION > 0)) || die "DURATION must be a positive number of seconds, got '$DURATION'"
+
+# --- load generator --------------------------------------------------------
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "bench: wrk not found, installing it with apt-get" >&2
+    apt-get update
+    apt-get install -y wrk
+fi
+command -v curl >/dev/null 2>&1 || die "curl is required"
+
+# --- release build ---------------------------------------------------------
+echo "bench: building the release binary (cargo build --release -p tollgate-server)" >&2
+COMMIT_BEFORE="$(git -C "$REPO_ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+(cd "$REPO_ROOT" && cargo build --release -p tollgate-server)
+[[ -x "$BIN" ]] || die "no binary at $BIN after the build"
+COMMIT="$(git -C "$REPO_ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+if [[ "$COMMIT" != "$COMMIT_BEFORE" ]]; then
+    COMMIT="$COMMIT (was $COMMIT_BEFORE when the build started: the tree changed during the build)"
+fi
+
+# --- scratch directory and clean-up -----------------------------------------
+WORK="$(mktemp -d -t tollgate-bench.XXXXXX)"
+SERVER_PID=""
+cleanup() {
+    if [[ -n "${SERVER_PID:-}" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if curl -s -o /dev/null --max-time 1 "$BASE/" 2>/dev/null; then
+    die "something already listens on $HOST:$PORT; pick another PORT"
+fi
+
+# --- configuration (environment only; no tollgate.toml in $WORK) -------------
+while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^TOLLGATE_' || true)
+export TOLLGATE_BIND="$HOST:$PORT"
+export TOLLGATE_SCOPES='{ read = "Reading scope", write = "Writing scope", introspection = "Introspect" }'
+export RUST_LOG=warn
+cd "$WORK" # the default database is sqlite://tollgate.db in the current directory
+
+# --- the client --------------------------------------------------------------
+"$BIN" createapplication confidential client-credentials --client-id bench >"$WORK/createapplication.out" \
+    || die "createapplication failed: $(cat "$WORK/createapplication.out")"
+SECRET="$(sed -n 's/^[[:space:]]*client_secret:[[:space:]]*//p' "$WORK/createapplication.out" | head -n1)"
+[[ -n "$SECRET" ]] || die "no client_secret line in createapplication output: $(cat "$WORK/createapplication.out")"
+BASIC="$(printf '%s' "bench:$SECRET" | base64 -w0)"
+
+# --- the server ----------------------------------------------------------------
+"$BIN" serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for i in $(seq 300); do
+    kill -0 "$SERVER_PID" 2>/dev/null || die "tollgate serve exited during start-up; log:
+$(cat "$WORK/server.log")"
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$BASE/health" || true)"
+    [[ "$code" == 200 ]] && break
+    ((i < 300)) || die "GET /health did not answer 200 within 30 s (last: $code)"
+    sleep 0.1
+done
+
+rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; } # utime + stime
+CLK_TCK="$(getconf CLK_TCK)"
+
+# --- one access token to introspect -------------------------------------------
+TOKEN_JSON="$(curl -sS --fail-with-body -H "Authorization: Basic $BASIC" \
+    -d grant_type=client_credentials "$BASE/o/token/")" || die "token request failed: $TOKEN_JSON"
+ACCESS_TOKEN="$(printf '%s' "$TOKEN_JSON" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')"
+[[ -n "$ACCESS_TOKEN" ]] || die "no access_token in: $TOKEN_JSON"
+INTROSPECT_JSON="$(curl -sS --fail-with-body -H "Authorization: Basic $BASIC" \
+    -d "token=$ACCESS_TOKEN" "$BASE/o/introspect/")" || die "introspection failed: $INTROSPECT_JSON"
+[[ "$INTROSPECT_JSON" == *'"active":true'* ]] || die "the token does not introspect as active: $INTROSPECT_JSON"
+curl -sS --fail -o /dev/null "$BASE/.well-known/oauth-authorization-server" || die "discovery failed"
+
+# --- wrk scripts -----------------------------------------------------------------
+cat >"$WORK/token.lua" <<EOF
+wrk.method = "POST"
+wrk.body = "grant_type=client_credentials"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $BASIC"
+EOF
+cat >"$WORK/introspect.lua" <<EOF
+wrk.method = "POST"
+wrk.body = "token=$ACCESS_TOKEN"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $BASIC"
+EOF
+cat >"$WORK/discovery.lua" <<EOF
+wrk.method = "GET"
+EOF
+
+IDLE_RSS="$(rss_mib)"
+
+# --- machine -----------------------------------------------------------------------
+CPU_MODEL="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+echo
+echo "== machine"
+echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "nproc:    $(nproc)"
+echo "cpu:      ${CPU_MODEL:-unknown}"
+echo "kernel:   $(uname -r)"
+echo "rustc:    $(rustc --version)"
+echo "commit:   $COMMIT"
+echo "wrk:      $(wrk --version 2>&1 | head -n1 || true)"
+echo "load:     wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, on the same machine, $BASE"
+echo "database: SQLite, $WORK/tollgate.db"
+
+# --- runs ------------------------------------------------------------------------------
+ROWS=()
+FAILED=""
+run() { # name path script
+    local name="$1" path="$2" script="$3" out="$WORK/wrk-$1.txt" before after
+    echo
+    echo "== $name: ${path}"
+    before="$(cpu_ticks)"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$BASE$path" | tee "$out"
+    after="$(cpu_ticks)"
+    kill -0 "$SERVER_PID" 2>/dev/null || die "tollgate serve died during the $name run; log:
+$(tail -n 50 "$WORK/server.log")"
+    if grep -q 'Non-2xx or 3xx responses' "$out"; then
+        echo "bench: FAILURE: $name: $(grep 'Non-2xx or 3xx responses' "$out" | sed 's/^ *//')" >&2
+        FAILED="$FAILED $name"
+    fi
+    if grep -q 'Socket errors' "$out"; then
+        echo "bench: FAILURE: $name: $(grep 'Socket errors' "$out" | sed 's/^ *//')" >&2
+        FAILED="$FAILED $name"
+    fi
+    local rps p50 p99 total cpu_us
+    rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
+    p50="$(awk '$1 == "50%" { print $2 }' "$out")"
+    p99="$(awk '$1 == "99%" { print $2 }' "$out")"
+    total="$(awk '/requests in/ { print $1 }' "$out")"
+    cpu_us="$(awk -v t="$((after - before))" -v hz="$CLK_TCK" -v n="$total" \
+        'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "-" }')"
+    ROWS+=("$(printf '| %-50s | %12s | %9s | %9s | %11s |' "$name $path" "$rps" "$p50" "$p99" "$cpu_us")")
+}
+
+run token /o/token/ "$WORK/token.lua"
+run introspection /o/introspect/ "$WORK/introspect.lua"
+run discovery /.well-known/oauth-authorization-server "$WORK/discovery.lua"
+
+AFTER_RSS="$(rss_mib)"
+
+# The introspected token must still be the one wrk asked about (an inactive answer is a 200).
+INTROSPECT_JSON="$(curl -sS -H "Authorization: Basic $BASIC" -d "token=$ACCESS_TOKEN" "$BASE/o/introspect/")"
+[[ "$INTROSPECT_JSON" == *'"active":true'* ]] || { echo "bench: FAILURE: token no longer active after the load: $INTROSPECT_JSON" >&2; FAILED="$FAILED introspection-active"; }
+
+if grep -qiE '\b(ERROR|WARN)\b' "$WORK/server.log"; then
+    echo
+    echo "== server log (warnings and errors, last 20 lines)"
+    grep -iE '\b(ERROR|WARN)\b' "$WORK/server.log" | tail -n 20
+fi
+
+# --- summary --------------------------------------------------------------------------------
+echo
+echo "== summary ($(nproc) cores, ${CPU_MODEL:-unknown}, commit $COMMIT, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on the same machine)"
+printf '| %-50s | %12s | %9s | %9s | %11s |\n' endpoint "requests/s" p50 p99 "CPU us/req"
+printf '| %-50s | %12s | %9s | %9s | %11s |\n' --- --- --- --- ---
+printf '%s\n' "${ROWS[@]}"
+echo
+echo "server RSS: idle ${IDLE_RSS} MiB, after load ${AFTER_RSS} MiB"
+
+if [[ -n "$FAILED" ]]; then
+    echo
+    die "non-2xx responses, socket errors or a wrong answer during:$FAILED (server log above; raw wrk output printed per run)"
+fi
