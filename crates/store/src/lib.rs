@@ -3,6 +3,7 @@
 //! migrations differ, one folder per database.
 
 mod applications;
+mod batch;
 mod cleanup;
 mod codes;
 mod consents;
@@ -90,6 +91,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("writing failed: {0}")]
+    Write(String),
 }
 
 impl StoreError {
@@ -108,6 +111,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// SQLite only: the group-commit writer of tokens.
+    batcher: Option<batch::TokenBatcher>,
 }
 
 /// Opens and closes one connection, so a bad URL or an unreachable server is
@@ -168,12 +173,17 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        Ok(Store { db })
+        Ok(Store::from_db(db))
     }
 
-    /// Wraps a pool the embedding application already owns.
+    /// Wraps pools the embedding application already owns. On SQLite this
+    /// starts the token writer, so it must be called inside a Tokio runtime.
     pub fn from_db(db: Db) -> Self {
-        Store { db }
+        let batcher = match &db {
+            Db::Sqlite(sqlite) => Some(batch::TokenBatcher::spawn(sqlite.write.clone())),
+            Db::Postgres(_) => None,
+        };
+        Store { db, batcher }
     }
 
     pub fn db(&self) -> &Db {

@@ -6,25 +6,61 @@ use tollgate_core::model::{
 
 use sqlx::AssertSqlSafe;
 
+use crate::batch::TokenWrite;
 use crate::rows::{AccessTokenRow, RefreshTokenRow, TokenDetailsRow};
 use crate::{Result, Store, StoreError, on_db};
 
+pub(crate) const ACCESS_CONFLICT: &str = "an access token with this hash";
+pub(crate) const REFRESH_CONFLICT: &str = "a refresh token with this hash";
+
+/// `INSERT` of an access token on any executor, returning its id.
+macro_rules! insert_access {
+    ($executor:expr, $new:expr, $now:expr) => {
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, expires_at, \
+             created_at, authorization_code_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind($new.token_hash.as_bytes())
+        .bind($new.application_id)
+        .bind($new.user_id)
+        .bind(&$new.scope)
+        .bind($new.expires_at)
+        .bind($now)
+        .bind($new.authorization_code_id)
+        .fetch_one($executor)
+    };
+}
+pub(crate) use insert_access;
+
+/// `INSERT` of a refresh token carrying `$access_token_id`, returning its id.
+macro_rules! insert_refresh {
+    ($executor:expr, $new:expr, $access_token_id:expr, $now:expr) => {
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO refresh_tokens (token_hash, application_id, user_id, access_token_id, \
+             family, scope, expires_at, created_at, authorization_code_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind($new.token_hash.as_bytes())
+        .bind($new.application_id)
+        .bind($new.user_id)
+        .bind($access_token_id)
+        .bind(&$new.family)
+        .bind(&$new.scope)
+        .bind($new.expires_at)
+        .bind($now)
+        .bind($new.authorization_code_id)
+        .fetch_one($executor)
+    };
+}
+pub(crate) use insert_refresh;
+
 impl Store {
     pub async fn insert_access_token(&self, new: &NewAccessToken, now: UnixTime) -> Result<i64> {
-        let id = on_db!(write &self.db, p => sqlx::query_scalar(
-            "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, expires_at, \
-             created_at, authorization_code_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-            .bind(new.token_hash.as_bytes())
-            .bind(new.application_id)
-            .bind(new.user_id)
-            .bind(&new.scope)
-            .bind(new.expires_at)
-            .bind(now)
-            .bind(new.authorization_code_id)
-            .fetch_one(p)
-            .await)
-        .map_err(StoreError::conflict_on("an access token with this hash"))?;
-        Ok(id)
+        if let Some(batcher) = &self.batcher {
+            return batcher.submit(TokenWrite::Access(new.clone()), now).await;
+        }
+        on_db!(write &self.db, p => insert_access!(p, new, now).await)
+            .map_err(StoreError::conflict_on(ACCESS_CONFLICT))
     }
 
     /// One indexed lookup; expiry is the caller's rule to apply.
@@ -39,23 +75,8 @@ impl Store {
     }
 
     pub async fn insert_refresh_token(&self, new: &NewRefreshToken, now: UnixTime) -> Result<i64> {
-        let id = on_db!(write &self.db, p => sqlx::query_scalar(
-            "INSERT INTO refresh_tokens (token_hash, application_id, user_id, access_token_id, \
-             family, scope, expires_at, created_at, authorization_code_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
-            .bind(new.token_hash.as_bytes())
-            .bind(new.application_id)
-            .bind(new.user_id)
-            .bind(new.access_token_id)
-            .bind(&new.family)
-            .bind(&new.scope)
-            .bind(new.expires_at)
-            .bind(now)
-            .bind(new.authorization_code_id)
-            .fetch_one(p)
-            .await)
-        .map_err(StoreError::conflict_on("a refresh token with this hash"))?;
-        Ok(id)
+        on_db!(write &self.db, p => insert_refresh!(p, new, new.access_token_id, now).await)
+            .map_err(StoreError::conflict_on(REFRESH_CONFLICT))
     }
 
     pub async fn refresh_token_by_hash(&self, hash: &SecretHash) -> Result<Option<RefreshToken>> {
@@ -158,38 +179,19 @@ impl Store {
         let Some(refresh) = refresh else {
             return self.insert_access_token(access, now).await;
         };
+        if let Some(batcher) = &self.batcher {
+            return batcher
+                .submit(TokenWrite::Pair(access.clone(), refresh.clone()), now)
+                .await;
+        }
         on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
-            let at: i64 = sqlx::query_scalar(
-                "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, \
-                 expires_at, created_at, authorization_code_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-                .bind(access.token_hash.as_bytes())
-                .bind(access.application_id)
-                .bind(access.user_id)
-                .bind(&access.scope)
-                .bind(access.expires_at)
-                .bind(now)
-                .bind(access.authorization_code_id)
-                .fetch_one(&mut *tx)
+            let at = insert_access!(&mut *tx, access, now)
                 .await
-                .map_err(StoreError::conflict_on("an access token with this hash"))?;
-            sqlx::query(
-                "INSERT INTO refresh_tokens (token_hash, application_id, user_id, access_token_id, \
-                 family, scope, expires_at, created_at, authorization_code_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                .bind(refresh.token_hash.as_bytes())
-                .bind(refresh.application_id)
-                .bind(refresh.user_id)
-                .bind(at)
-                .bind(&refresh.family)
-                .bind(&refresh.scope)
-                .bind(refresh.expires_at)
-                .bind(now)
-                .bind(refresh.authorization_code_id)
-                .execute(&mut *tx)
+                .map_err(StoreError::conflict_on(ACCESS_CONFLICT))?;
+            insert_refresh!(&mut *tx, refresh, Some(at), now)
                 .await
-                .map_err(StoreError::conflict_on("a refresh token with this hash"))?;
+                .map_err(StoreError::conflict_on(REFRESH_CONFLICT))?;
             tx.commit().await?;
             Ok(at)
         })

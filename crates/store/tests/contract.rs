@@ -52,6 +52,7 @@ contract!(
     rotation_retires_a_refresh_token_once,
     revoking_an_access_token_revokes_its_refresh_token,
     reattaching_replaces_the_carried_access_token,
+    concurrent_token_inserts_all_land_and_a_duplicate_fails_alone,
 );
 
 async fn open(url: &str) -> Store {
@@ -877,5 +878,77 @@ async fn reattaching_replaces_the_carried_access_token(store: &Store) {
     assert_eq!(
         (kept.access_token_id, kept.revoked_at),
         (Some(new_at), None)
+    );
+}
+
+async fn concurrent_token_inserts_all_land_and_a_duplicate_fails_alone(store: &Store) {
+    let app = app(store, "c").await;
+    store
+        .insert_access_token(&new_access("taken", &app, NOW + 60), NOW)
+        .await
+        .unwrap();
+    // 300 at once: on SQLite they arrive in group-committed batches.
+    let inserts = (0..300).map(|i| {
+        let (store, app) = (store.clone(), app.clone());
+        tokio::spawn(async move {
+            let name = if i == 151 {
+                "taken".to_owned()
+            } else {
+                format!("t{i}")
+            };
+            if i % 2 == 0 {
+                store
+                    .insert_access_token(&new_access(&name, &app, NOW + 60), NOW)
+                    .await
+            } else {
+                let refresh = new_refresh(&format!("r{i}"), &app, None, &format!("f{i}"));
+                store
+                    .issue_tokens(&new_access(&name, &app, NOW + 60), Some(&refresh), NOW)
+                    .await
+            }
+        })
+    });
+    let results = futures_join_all(inserts).await;
+    let failed: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_err())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(failed, vec![151], "only the duplicate fails");
+    assert!(matches!(results[151], Err(StoreError::Conflict { .. })));
+    let mut ids: Vec<i64> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 299, "distinct ids");
+    for i in [0, 1, 298, 299] {
+        let found = store
+            .access_token_by_hash(&hash(&format!("t{i}")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(ids.contains(&found.id));
+    }
+    let pair = store
+        .refresh_token_by_hash(&hash("r299"))
+        .await
+        .unwrap()
+        .unwrap();
+    let carried = store
+        .access_token_by_hash(&hash("t299"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pair.access_token_id, Some(carried.id));
+    // The duplicate's refresh token was not written either.
+    assert!(
+        store
+            .refresh_token_by_hash(&hash("r151"))
+            .await
+            .unwrap()
+            .is_none()
     );
 }
