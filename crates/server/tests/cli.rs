@@ -199,6 +199,8 @@ fn wrong_input_ends_with_one_specific_line() {
     assert!(err.contains("no user named `nobody`"), "{err}");
     let err = one_line_failure(&app(&["public", "password", "--client-secret", "x"]));
     assert!(err.contains("public client has no secret"), "{err}");
+    let err = one_line_failure(&app(&["confidential", "password", "--algorithm", "HS256"]));
+    assert!(err.contains("HS256 is not available yet"), "{err}");
 
     // Argument errors are clap's: exit status 2, the bad value named.
     let out = app(&["confidential", "magic-grant"]);
