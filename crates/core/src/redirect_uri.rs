@@ -207,7 +207,13 @@ pub fn matches(registered: &str, requested: &str) -> bool {
         (None, None) => true,
         _ => false,
     };
-    let port_equal = reg.port == req.port || (is_loopback_registration(&reg) && reg.port.is_none());
+    // RFC 8252 §7.3 lets only the port number vary: digits, nothing else.
+    let any_port = is_loopback_registration(&reg)
+        && reg.port.is_none()
+        && req
+            .port
+            .is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let port_equal = reg.port == req.port || any_port;
     reg.scheme.eq_ignore_ascii_case(req.scheme)
         && host_equal
         && port_equal
@@ -284,6 +290,11 @@ mod matching_tests {
             "http://127.0.0.1:51234/other"
         ));
         assert!(!matches("http://localhost/cb", "http://localhost:51234/cb"));
+        assert!(!matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:1 https:/cb"
+        ));
+        assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:/cb"));
         assert!(!matches(
             "http://127.0.0.1:8000/cb",
             "http://127.0.0.1:9000/cb"

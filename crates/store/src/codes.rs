@@ -38,20 +38,23 @@ impl Store {
     }
 
     /// Marks a code redeemed and returns it, atomically: of any number of
-    /// concurrent callers exactly one gets [`CodeRedemption::Redeemed`]. Expiry
-    /// is the caller's rule to apply.
+    /// concurrent callers exactly one gets [`CodeRedemption::Redeemed`]. Only
+    /// the client it was issued to can redeem it (or replay it): to any other,
+    /// it is unknown and stays as it was. Expiry is the caller's rule to apply.
     pub async fn redeem_authorization_code(
         &self,
         code_hash: &SecretHash,
+        application_id: i64,
         now: UnixTime,
     ) -> Result<CodeRedemption> {
         let row: Option<CodeRow> = on_db!(write &self.db, p => sqlx::query_as(
             "UPDATE authorization_codes SET redeemed_at = $2 \
-             WHERE code_hash = $1 AND redeemed_at IS NULL \
+             WHERE code_hash = $1 AND application_id = $3 AND redeemed_at IS NULL \
              RETURNING id, application_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge, \
              code_challenge_method, nonce, claims, auth_time, expires_at, created_at")
             .bind(code_hash.as_bytes())
             .bind(now)
+            .bind(application_id)
             .fetch_optional(p)
             .await)?;
         if let Some(row) = row {
@@ -59,8 +62,9 @@ impl Store {
         }
         // The failure path alone pays a second round trip, to tell a replay apart.
         let replayed: Option<i64> = on_db!(read &self.db, p => sqlx::query_scalar(
-            "SELECT id FROM authorization_codes WHERE code_hash = $1")
+            "SELECT id FROM authorization_codes WHERE code_hash = $1 AND application_id = $2")
             .bind(code_hash.as_bytes())
+            .bind(application_id)
             .fetch_optional(p)
             .await)?;
         Ok(replayed.map_or(CodeRedemption::Unknown, |code_id| {

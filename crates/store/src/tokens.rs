@@ -223,22 +223,32 @@ impl Store {
 
     /// Without rotation, the same refresh token carries the new access token; the
     /// old access token goes.
-    pub async fn reattach_refresh_token(&self, id: i64, access_token_id: i64) -> Result<()> {
+    /// `false` if the refresh token was revoked meanwhile: the new access token
+    /// is then deleted too, never left live beside a revoked grant.
+    pub async fn reattach_refresh_token(&self, id: i64, access_token_id: i64) -> Result<bool> {
         on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "DELETE FROM access_tokens WHERE id = \
-                 (SELECT access_token_id FROM refresh_tokens WHERE id = $1)")
+                 (SELECT access_token_id FROM refresh_tokens WHERE id = $1 AND revoked_at IS NULL)")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE refresh_tokens SET access_token_id = $2 WHERE id = $1")
+            let attached = sqlx::query(
+                "UPDATE refresh_tokens SET access_token_id = $2 WHERE id = $1 AND revoked_at IS NULL")
                 .bind(id)
                 .bind(access_token_id)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+            if attached == 0 {
+                sqlx::query("DELETE FROM access_tokens WHERE id = $1")
+                    .bind(access_token_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
-            Ok(())
+            Ok(attached == 1)
         })
     }
 

@@ -256,13 +256,24 @@ async fn authorization_code_is_redeemed_at_most_once_under_concurrency(store: &S
         .insert_authorization_code(&new_code("tgc_race", &app, &user, NOW + 60), NOW)
         .await
         .unwrap();
+    // Another client presenting it finds nothing, and does not burn it.
+    let other = store
+        .create_application(&new_app("other"), NOW)
+        .await
+        .unwrap();
+    let stolen = store
+        .redeem_authorization_code(&hash("tgc_race"), other.id, NOW)
+        .await
+        .unwrap();
+    assert_eq!(stolen, CodeRedemption::Unknown);
+    let app_id = app.id;
     let barrier = Arc::new(tokio::sync::Barrier::new(8));
     let attempts = (0..8).map(|_| {
         let (store, barrier) = (store.clone(), barrier.clone());
         tokio::spawn(async move {
             barrier.wait().await;
             store
-                .redeem_authorization_code(&hash("tgc_race"), NOW)
+                .redeem_authorization_code(&hash("tgc_race"), app_id, NOW)
                 .await
                 .unwrap()
         })
@@ -297,7 +308,7 @@ async fn futures_join_all<T>(handles: impl Iterator<Item = tokio::task::JoinHand
 
 async fn unknown_code_is_unknown(store: &Store) {
     let result = store
-        .redeem_authorization_code(&hash("tgc_nope"), NOW)
+        .redeem_authorization_code(&hash("tgc_nope"), 1, NOW)
         .await
         .unwrap();
     assert_eq!(result, CodeRedemption::Unknown);
@@ -501,7 +512,7 @@ async fn clear_expired_works_in_batches_and_keeps_live_rows(store: &Store) {
     );
     assert!(matches!(
         store
-            .redeem_authorization_code(&hash("live-code"), NOW)
+            .redeem_authorization_code(&hash("live-code"), app.id, NOW)
             .await
             .unwrap(),
         CodeRedemption::Redeemed(_)
@@ -862,7 +873,7 @@ async fn reattaching_replaces_the_carried_access_token(store: &Store) {
         .insert_access_token(&new_access("at-new", &app, NOW + 60), NOW)
         .await
         .unwrap();
-    store.reattach_refresh_token(rt, new_at).await.unwrap();
+    assert!(store.reattach_refresh_token(rt, new_at).await.unwrap());
     assert!(
         store
             .access_token_by_hash(&hash("at-k"))
@@ -878,6 +889,20 @@ async fn reattaching_replaces_the_carried_access_token(store: &Store) {
     assert_eq!(
         (kept.access_token_id, kept.revoked_at),
         (Some(new_at), None)
+    );
+    // Revoked in between: the new access token does not survive beside it.
+    store.revoke_refresh_token_family("fam", NOW).await.unwrap();
+    let late = store
+        .insert_access_token(&new_access("at-late", &app, NOW + 60), NOW)
+        .await
+        .unwrap();
+    assert!(!store.reattach_refresh_token(rt, late).await.unwrap());
+    assert!(
+        store
+            .access_token_by_hash(&hash("at-late"))
+            .await
+            .unwrap()
+            .is_none()
     );
 }
 

@@ -16,6 +16,7 @@ use crate::credentials::{hash_password, verify_password};
 use crate::pages::error_page;
 use crate::provider::{Inner, PREFIX, Shared};
 use crate::{csrf, form, pages, session};
+use tollgate_core::model::User;
 
 /// Verified when the username is unknown, so timing does not tell which names exist.
 static DUMMY_HASH: LazyLock<String> =
@@ -89,7 +90,7 @@ pub(crate) async fn page(
 ) -> Response {
     let signed_in = match session::current(&inner, &headers).await {
         Ok(s) => s.map(|s| s.user.username),
-        Err(e) => return error_page(&inner, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Err(e) => return unavailable(&inner, e),
     };
     let next = safe_next(query.get("next").map(String::as_str)).to_owned();
     let fields = LoginPageFields {
@@ -133,37 +134,26 @@ pub(crate) async fn submit(
         return again(StatusCode::OK, "Enter your username and password.");
     }
     let address = client_address(&extensions);
-    let now = inner.clock.now();
-    if let Err(wait) = inner.throttle.check(&username, &address, now) {
-        let mut response = again(
-            StatusCode::TOO_MANY_REQUESTS,
-            &format!("Too many failed sign-in attempts. Try again in {wait} seconds."),
-        );
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(wait));
-        return response;
-    }
-    let user = match inner.store.user_by_username(&username).await {
-        Ok(u) => u,
-        Err(e) => return error_page(&inner, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    let user = match verify_user(&inner, &username, password, &address).await {
+        Ok(SignIn::Verified(user)) => user,
+        Ok(SignIn::Refused) => {
+            return again(StatusCode::OK, "The username or password is not correct.");
+        }
+        Ok(SignIn::Throttled(wait)) => {
+            let mut response = again(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too many failed sign-in attempts. Try again in {wait} seconds."),
+            );
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(wait));
+            return response;
+        }
+        Err(e) => return unavailable(&inner, e),
     };
-    if !password_matches(
-        user.as_ref().and_then(|u| u.password_hash.clone()),
-        password,
-    )
-    .await
-        || !user.as_ref().is_some_and(|u| u.active)
-    {
-        inner.throttle.failed(&username, &address, now);
-        tracing::info!(%address, "sign-in failed");
-        return again(StatusCode::OK, "The username or password is not correct.");
-    }
-    let user = user.expect("checked above");
-    inner.throttle.succeeded(&username);
     let cookie = match session::sign_in(&inner, &user).await {
         Ok(c) => c,
-        Err(e) => return error_page(&inner, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Err(e) => return unavailable(&inner, e),
     };
     let mut response = if next.is_empty() {
         let fields = LoginPageFields {
@@ -184,8 +174,57 @@ pub(crate) async fn submit(
     response
 }
 
-/// argon2 is slow on purpose: verify off the async executor.
-pub(crate) async fn password_matches(stored: Option<String>, password: String) -> bool {
+/// The detail goes to the log; the visitor gets a generic page.
+fn unavailable(inner: &Inner, e: tollgate_store::StoreError) -> Response {
+    tracing::error!(error = %e, "sign-in: storage failed");
+    error_page(
+        inner,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is unavailable. Try again shortly.",
+    )
+}
+
+pub(crate) enum SignIn {
+    Verified(User),
+    Refused,
+    /// Locked for this many more seconds.
+    Throttled(i64),
+}
+
+/// The one password check of the sign-in page and the password grant:
+/// throttled, counted before the slow hash, the same cost for unknown users.
+pub(crate) async fn verify_user(
+    inner: &Inner,
+    username: &str,
+    password: String,
+    address: &str,
+) -> Result<SignIn, tollgate_store::StoreError> {
+    let now = inner.clock.now();
+    if let Err(wait) = inner.throttle.check(username, address, now) {
+        return Ok(SignIn::Throttled(wait));
+    }
+    inner.throttle.attempt(username, address, now);
+    let user = inner.store.user_by_username(username).await?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let matches = password_matches(inner, stored, password).await;
+    match user {
+        Some(user) if matches && user.active => {
+            inner.throttle.succeeded(username, address);
+            Ok(SignIn::Verified(user))
+        }
+        _ => {
+            tracing::info!(%address, "password check failed");
+            Ok(SignIn::Refused)
+        }
+    }
+}
+
+/// argon2 is slow on purpose: verified off the async executor, a few at a
+/// time (each takes ~19 MiB), the rest waiting their turn.
+async fn password_matches(inner: &Inner, stored: Option<String>, password: String) -> bool {
+    let Ok(_permit) = inner.password_checks.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || match stored {
         Some(hash) => verify_password(&password, &hash),
         None => {

@@ -13,6 +13,9 @@ use crate::system::{OsEntropy, SystemClock};
 use crate::throttle::LoginThrottle;
 use crate::{authorize, health, introspect, login, metadata, pages, revoke, token};
 
+/// argon2 verifications at a time (~19 MiB each).
+const PASSWORD_CHECKS: usize = 4;
+
 /// Where the provider's routes live below the issuer, as in DOT.
 pub(crate) const PREFIX: &str = "/o";
 
@@ -29,6 +32,8 @@ pub(crate) struct Inner {
     pub(crate) cookies: CookieNames,
     pub(crate) throttle: LoginThrottle,
     pub(crate) clients: ClientCache,
+    /// argon2 checks running at once, to bound their memory.
+    pub(crate) password_checks: tokio::sync::Semaphore,
     /// The RFC 8414 document, serialised once.
     pub(crate) metadata: bytes::Bytes,
 }
@@ -77,6 +82,7 @@ impl Provider {
                 templates: pages::templates(),
                 throttle: LoginThrottle::default(),
                 clients: ClientCache::default(),
+                password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
                 metadata,
             }),
         }

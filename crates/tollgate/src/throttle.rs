@@ -36,7 +36,9 @@ impl LoginThrottle {
         if seconds > 0 { Err(seconds) } else { Ok(()) }
     }
 
-    pub fn failed(&self, username: &str, address: &str, now: UnixTime) {
+    /// Counts an attempt before its password is checked, so parallel guesses
+    /// cannot outrun the limit; [`LoginThrottle::succeeded`] takes it back.
+    pub fn attempt(&self, username: &str, address: &str, now: UnixTime) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > SWEEP_AT {
             map.retain(|_, (_, last)| now - *last < WINDOW);
@@ -50,11 +52,15 @@ impl LoginThrottle {
         }
     }
 
-    /// A success clears the username's count (not the address's: one right
-    /// password must not reset a spray across many accounts).
-    pub fn succeeded(&self, username: &str) {
+    /// A success clears the username's count and takes back its one attempt
+    /// from the address (not more: one right password must not reset a spray
+    /// across many accounts).
+    pub fn succeeded(&self, username: &str, address: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         map.remove(&user_key(username));
+        if let Some(entry) = map.get_mut(&address_key(address)) {
+            entry.0 = entry.0.saturating_sub(1);
+        }
     }
 }
 
@@ -75,7 +81,7 @@ mod tests {
         let t = LoginThrottle::default();
         for _ in 0..5 {
             assert_eq!(t.check("alice", "1.1.1.1", 100), Ok(()));
-            t.failed("alice", "1.1.1.1", 100);
+            t.attempt("alice", "1.1.1.1", 100);
         }
         assert_eq!(
             t.check("Alice", "2.2.2.2", 100),
@@ -88,17 +94,34 @@ mod tests {
             "the address has budget left"
         );
         assert_eq!(t.check("alice", "1.1.1.1", 131), Ok(()));
-        t.failed("alice", "1.1.1.1", 131);
+        t.attempt("alice", "1.1.1.1", 131);
         assert_eq!(t.check("alice", "1.1.1.1", 131), Err(60));
-        t.succeeded("alice");
+        t.succeeded("alice", "1.1.1.1");
         assert_eq!(t.check("alice", "1.1.1.1", 131), Ok(()));
+    }
+
+    #[test]
+    fn a_success_gives_back_only_its_own_attempt() {
+        let t = LoginThrottle::default();
+        for i in 0..19 {
+            t.attempt(&format!("user{i}"), "6.6.6.6", 100);
+        }
+        t.attempt("me", "6.6.6.6", 100);
+        t.succeeded("me", "6.6.6.6");
+        assert_eq!(
+            t.check("other", "6.6.6.6", 100),
+            Ok(()),
+            "19 failures: still under 20"
+        );
+        t.attempt("x", "6.6.6.6", 100);
+        assert!(t.check("other", "6.6.6.6", 100).is_err());
     }
 
     #[test]
     fn locks_an_address_spraying_many_usernames() {
         let t = LoginThrottle::default();
         for i in 0..20 {
-            t.failed(&format!("user{i}"), "6.6.6.6", 100);
+            t.attempt(&format!("user{i}"), "6.6.6.6", 100);
         }
         assert!(t.check("someone-new", "6.6.6.6", 100).is_err());
         assert_eq!(t.check("someone-new", "7.7.7.7", 100), Ok(()));
@@ -108,7 +131,7 @@ mod tests {
     fn failures_are_forgotten_after_the_window() {
         let t = LoginThrottle::default();
         for _ in 0..9 {
-            t.failed("carol", "1.1.1.1", 100);
+            t.attempt("carol", "1.1.1.1", 100);
         }
         assert!(t.check("carol", "1.1.1.1", 100).is_err());
         assert_eq!(t.check("carol", "1.1.1.1", 100 + WINDOW), Ok(()));

@@ -20,7 +20,7 @@ pub(crate) async fn grant(
     let now = inner.clock.now();
     let redeemed = match inner
         .store
-        .redeem_authorization_code(&SecretHash::of(code), now)
+        .redeem_authorization_code(&SecretHash::of(code), client.id, now)
         .await?
     {
         CodeRedemption::Redeemed(code) => code,

@@ -8,7 +8,7 @@ use tollgate_core::token::new_grant_scope;
 
 use super::issue::{Grant, Refresh, TokenResponse, issue};
 use super::{Failure, invalid_grant};
-use crate::login::{client_address, password_matches};
+use crate::login::{SignIn, client_address, verify_user};
 use crate::provider::Inner;
 
 pub(crate) async fn grant(
@@ -32,22 +32,13 @@ pub(crate) async fn grant(
         &settings.default_scope_names(),
     )?;
     let address = client_address(extensions);
-    let now = inner.clock.now();
-    if inner.throttle.check(&username, &address, now).is_err() {
-        return Err(invalid_grant("too many failed attempts; try again later"));
-    }
-    let user = inner.store.user_by_username(&username).await?;
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let Some(user) = user.filter(|u| u.active) else {
-        let _ = password_matches(None, password).await;
-        inner.throttle.failed(&username, &address, now);
-        return Err(invalid_grant("invalid resource owner credentials"));
+    let user = match verify_user(inner, &username, password, &address).await? {
+        SignIn::Verified(user) => user,
+        SignIn::Refused => return Err(invalid_grant("invalid resource owner credentials")),
+        SignIn::Throttled(_) => {
+            return Err(invalid_grant("too many failed attempts; try again later"));
+        }
     };
-    if !password_matches(stored, password).await {
-        inner.throttle.failed(&username, &address, now);
-        return Err(invalid_grant("invalid resource owner credentials"));
-    }
-    inner.throttle.succeeded(&username);
     let refresh = Some(Refresh {
         family: None,
         scope: scope.to_string(),

@@ -41,12 +41,15 @@ pub(crate) async fn grant(
         && settings.rotate_refresh_token
         && !inner.store.rotate_refresh_token(token.id, now).await?
     {
-        // Another request rotated it a moment ago: a reuse, judged by the grace rules.
-        used = if grace > 0 {
-            RefreshUse::InGrace
-        } else {
-            RefreshUse::Replayed
+        // Rotated or revoked by another request a moment ago: judge it again as it is now.
+        let Some(current) = inner
+            .store
+            .refresh_token_by_hash(&SecretHash::of(presented))
+            .await?
+        else {
+            return Err(invalid_grant("unknown refresh token"));
         };
+        used = check_refresh(&current, client, now, grace)?;
     }
     if used == RefreshUse::Replayed {
         if settings.refresh_token_reuse_protection {
@@ -73,10 +76,13 @@ pub(crate) async fn grant(
     let (mut response, access_id) = issue(inner, grant).await?;
     if !rotate {
         // The same refresh token now carries the new access token.
-        inner
+        if !inner
             .store
             .reattach_refresh_token(token.id, access_id)
-            .await?;
+            .await?
+        {
+            return Err(invalid_grant("the refresh token has been revoked"));
+        }
         response.refresh_token = Some(presented.to_owned());
     }
     Ok(response)
