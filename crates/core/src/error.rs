@@ -17,6 +17,9 @@ pub enum ErrorCode {
     LoginRequired,
     ConsentRequired,
     InteractionRequired,
+    /// RFC 6750 §3.1, for bearer tokens.
+    InvalidToken,
+    InsufficientScope,
 }
 
 impl ErrorCode {
@@ -35,13 +38,16 @@ impl ErrorCode {
             ErrorCode::LoginRequired => "login_required",
             ErrorCode::ConsentRequired => "consent_required",
             ErrorCode::InteractionRequired => "interaction_required",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
         }
     }
 
     /// The status of a token-endpoint error response (RFC 6749 §5.2).
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::InvalidClient => 401,
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
+            ErrorCode::InsufficientScope => 403,
             ErrorCode::ServerError => 500,
             ErrorCode::TemporarilyUnavailable => 503,
             _ => 400,
@@ -117,5 +123,7 @@ mod tests {
     fn statuses() {
         assert_eq!(ErrorCode::InvalidClient.http_status(), 401);
         assert_eq!(ErrorCode::InvalidGrant.http_status(), 400);
+        assert_eq!(ErrorCode::InvalidToken.http_status(), 401);
+        assert_eq!(ErrorCode::InsufficientScope.http_status(), 403);
     }
 }

@@ -181,6 +181,8 @@ pub struct TokenDetails {
     pub client_id: String,
     pub user_id: Option<i64>,
     pub username: Option<String>,
+    /// `None` for a token with no user (client credentials).
+    pub user_active: Option<bool>,
     pub scope: String,
     pub expires_at: Option<UnixTime>,
     pub created_at: UnixTime,

@@ -296,14 +296,14 @@ impl Store {
     ) -> Result<Option<TokenDetails>> {
         let sql = match kind {
             TokenKind::Access => {
-                "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, t.scope, \
+                "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, u.active AS user_active, t.scope, \
                  t.expires_at, t.created_at, CAST(NULL AS BIGINT) AS revoked_at, \
                  CAST(NULL AS TEXT) AS family \
                  FROM access_tokens t JOIN applications a ON a.id = t.application_id \
                  LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
             }
             TokenKind::Refresh => {
-                "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, t.scope, \
+                "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, u.active AS user_active, t.scope, \
                  t.expires_at, t.created_at, t.revoked_at, t.family \
                  FROM refresh_tokens t JOIN applications a ON a.id = t.application_id \
                  LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 use tollgate_core::model::{TokenDetails, TokenKind};
 use tollgate_core::scope::Scopes;
-use tollgate_core::{OAuthError, Params, SecretHash};
+use tollgate_core::{ErrorCode, OAuthError, Params, SecretHash};
 
 use crate::client_auth::{self, Public, Refusal};
 use crate::form;
@@ -69,26 +69,35 @@ async fn authorize_caller(
         .access_token_by_hash(&SecretHash::of(bearer))
         .await
         .map_err(|e| Refusal::Internal(e.to_string()))?;
-    let allowed = found.is_some_and(|t| {
-        t.expires_at > now && Scopes::parse(&t.scope).is_ok_and(|s| s.contains(INTROSPECTION_SCOPE))
-    });
-    if allowed {
-        Ok(())
-    } else {
+    let refuse = |code, description: &str| {
         Err(Refusal::Client(
-            OAuthError::invalid_client(
-                "the bearer token may not introspect (needs the introspection scope)",
-            ),
+            OAuthError::new(code, description),
             Challenge::Bearer,
         ))
+    };
+    match found.filter(|t| t.expires_at > now) {
+        None => refuse(
+            ErrorCode::InvalidToken,
+            "the bearer token is unknown or expired",
+        ),
+        Some(t) if !Scopes::parse(&t.scope).is_ok_and(|s| s.contains(INTROSPECTION_SCOPE)) => {
+            refuse(
+                ErrorCode::InsufficientScope,
+                "the bearer token needs the introspection scope",
+            )
+        }
+        Some(_) => Ok(()),
     }
 }
 
 fn describe(inner: &Inner, found: Option<TokenDetails>) -> Value {
     let now = inner.clock.now();
-    let Some(token) =
-        found.filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|exp| now < exp))
-    else {
+    // A deactivated user's tokens stop being active with the user.
+    let Some(token) = found.filter(|t| {
+        t.revoked_at.is_none()
+            && t.expires_at.is_none_or(|exp| now < exp)
+            && t.user_active != Some(false)
+    }) else {
         return json!({ "active": false });
     };
     let mut out = Map::new();

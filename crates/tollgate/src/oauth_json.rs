@@ -26,14 +26,20 @@ pub(crate) fn error(err: &OAuthError, challenge: Challenge) -> Response {
     let body = json!({ "error": err.code.as_str(), "error_description": err.description });
     let mut response = no_store((status, Json(body)).into_response());
     let value = match challenge {
-        Challenge::Basic => Some(r#"Basic realm="tollgate", charset="UTF-8""#),
-        Challenge::Bearer => Some(r#"Bearer realm="tollgate""#),
-        Challenge::None => None,
+        Challenge::Basic if status == StatusCode::UNAUTHORIZED => {
+            Some(r#"Basic realm="tollgate", charset="UTF-8""#.to_owned())
+        }
+        // RFC 6750 §3: the challenge names the error.
+        Challenge::Bearer if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+            Some(format!(
+                r#"Bearer realm="tollgate", error="{}""#,
+                err.code.as_str()
+            ))
+        }
+        _ => None,
     };
-    if let (Some(v), StatusCode::UNAUTHORIZED) = (value, status) {
-        response
-            .headers_mut()
-            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(v));
+    if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response.headers_mut().insert(WWW_AUTHENTICATE, v);
     }
     response
 }

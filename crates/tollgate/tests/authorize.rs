@@ -601,11 +601,16 @@ async fn pages_send_security_headers_and_the_stylesheet_is_local() {
     ] {
         assert_eq!(page.headers()[name], value);
     }
+    // Under `no-referrer` browsers send `Origin: null` with our own forms.
+    assert_eq!(page.headers()["referrer-policy"], "same-origin");
     let csp = page.headers()["content-security-policy"].to_str().unwrap();
     assert!(
         csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
         "{csp}"
     );
+    // Chromium applies form-action to the redirect that follows a submission,
+    // which for the consent form is the client's redirect URI.
+    assert!(!csp.contains("form-action"), "{csp}");
     let css = app
         .browser
         .get(app.url("/o/static/tollgate.css"))

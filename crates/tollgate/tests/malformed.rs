@@ -203,7 +203,7 @@ fn cases() -> Vec<Case> {
             "Bearer",
         ),
         basic(
-            post("/o/introspect/", "token=x", Error(401, "invalid_client")),
+            post("/o/introspect/", "token=x", Error(401, "invalid_token")),
             "Bearer tga_nonsense",
         ),
         basic(

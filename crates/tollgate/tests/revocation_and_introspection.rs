@@ -160,6 +160,16 @@ async fn introspection_describes_active_tokens() {
         (body["active"].as_bool(), body["token_type"].as_str()),
         (Some(true), Some("refresh_token"))
     );
+    // A deactivated user's tokens are no longer active.
+    let user = app.store.user_by_username("alice").await.unwrap().unwrap();
+    app.store.set_user_active(user.id, false, 0).await.unwrap();
+    let body = json(
+        app.post_form("/o/introspect/", &[("token", &at)], Some(("svc", SECRET)))
+            .await,
+    )
+    .await;
+    assert_eq!(body, serde_json::json!({ "active": false }));
+    app.store.set_user_active(user.id, true, 0).await.unwrap();
     for token in ["tga_unknown", "garbage"] {
         let body = json(
             app.post_form("/o/introspect/", &[("token", token)], Some(("svc", SECRET)))
@@ -208,13 +218,26 @@ async fn introspection_is_for_clients_and_introspection_bearers_only() {
         .await,
     )
     .await;
+    // RFC 6750 §3.1: a token without the scope is 403 insufficient_scope, an
+    // unknown one 401 invalid_token, each named in the challenge.
     let refused = bearer(plain["access_token"].as_str().unwrap().to_owned()).await;
-    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.status(), 403);
+    let challenge = refused.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(
-        refused.headers()["www-authenticate"]
+        challenge.starts_with("Bearer") && challenge.contains(r#"error="insufficient_scope""#),
+        "{challenge}"
+    );
+    assert_eq!(json(refused).await["error"], "insufficient_scope");
+    let unknown = bearer("tga_unknown".to_owned()).await;
+    assert_eq!(unknown.status(), 401);
+    assert!(
+        unknown.headers()["www-authenticate"]
             .to_str()
             .unwrap()
-            .starts_with("Bearer")
+            .contains(r#"error="invalid_token""#)
     );
     let scoped = json(
         app.token(

@@ -173,6 +173,9 @@ impl App {
         let response = self
             .browser
             .post(self.url("/o/login/"))
+            // What a browser sends with a same-origin form under our referrer policy.
+            .header("origin", &self.base)
+            .header("sec-fetch-site", "same-origin")
             .form(&[
                 ("username", username),
                 ("password", PASSWORD),
@@ -205,6 +208,8 @@ impl App {
         }
         self.browser
             .post(self.url("/o/authorize/"))
+            .header("origin", &self.base)
+            .header("sec-fetch-site", "same-origin")
             .form(&fields)
             .send()
             .await
