@@ -1,7 +1,8 @@
 //! Validation of an authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636;
 //! RFC 9700 §2.1), in the order that decides whether an error may be redirected.
 
-use crate::client::GrantType;
+use crate::claims::ClaimsRequest;
+use crate::client::{ClientType, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::Application;
 use crate::params::Params;
@@ -10,25 +11,82 @@ use crate::redirect_uri::{self, RedirectResolution};
 use crate::response::ResponseMode;
 use crate::scope::Scopes;
 
+/// What the authorization endpoint returns: any non-empty set of `code`,
+/// `id_token` and `token`, written in any order (OAuth 2.0 Multiple Response Types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseType {
-    Code,
-    Token,
+pub struct ResponseType {
+    pub code: bool,
+    pub id_token: bool,
+    pub token: bool,
 }
 
 impl ResponseType {
+    pub const CODE: ResponseType = ResponseType {
+        code: true,
+        id_token: false,
+        token: false,
+    };
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut rt = ResponseType {
+            code: false,
+            id_token: false,
+            token: false,
+        };
+        for part in text.split(' ') {
+            let flag = match part {
+                "code" => &mut rt.code,
+                "id_token" => &mut rt.id_token,
+                "token" => &mut rt.token,
+                _ => return None,
+            };
+            if std::mem::replace(flag, true) {
+                return None;
+            }
+        }
+        Some(rt)
+    }
+
+    /// The canonical spelling, as discovery lists it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ResponseType::Code => "code",
-            ResponseType::Token => "token",
+        match (self.code, self.id_token, self.token) {
+            (true, false, false) => "code",
+            (false, false, true) => "token",
+            (false, true, false) => "id_token",
+            (false, true, true) => "id_token token",
+            (true, true, false) => "code id_token",
+            (true, false, true) => "code token",
+            _ => "code id_token token",
         }
     }
 
-    /// Where a response goes unless `response_mode` says otherwise.
+    /// Every response type Tollgate serves, canonically spelt.
+    pub const SUPPORTED: [&str; 7] = [
+        "code",
+        "token",
+        "id_token",
+        "id_token token",
+        "code id_token",
+        "code token",
+        "code id_token token",
+    ];
+
+    /// Where a response goes unless `response_mode` says otherwise: only a lone
+    /// code may travel in the query (Multiple Response Types §5).
     pub fn default_mode(self) -> ResponseMode {
-        match self {
-            ResponseType::Code => ResponseMode::Query,
-            ResponseType::Token => ResponseMode::Fragment,
+        if self.id_token || self.token {
+            ResponseMode::Fragment
+        } else {
+            ResponseMode::Query
+        }
+    }
+
+    /// The grant a client must hold to use it (DOT's names).
+    pub fn grant(self) -> GrantType {
+        match (self.code, self.id_token || self.token) {
+            (true, false) => GrantType::AuthorizationCode,
+            (true, true) => GrantType::OpenIdHybrid,
+            (false, _) => GrantType::Implicit,
         }
     }
 }
@@ -84,6 +142,21 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     pub prompt: Prompt,
     pub approval_prompt: Option<ApprovalPrompt>,
+    /// OIDC: the longest time since sign-in the client accepts, in seconds.
+    pub max_age: Option<u64>,
+    /// OIDC: an ID token naming the user the client expects; verified by the caller.
+    pub id_token_hint: Option<String>,
+    /// OIDC: who the client thinks is signing in; pre-fills the sign-in form.
+    pub login_hint: Option<String>,
+    /// OIDC: the `claims` parameter, with `acr_values` folded in.
+    pub claims: Option<ClaimsRequest>,
+}
+
+impl AuthorizationRequest {
+    /// An OpenID Connect request, as opposed to plain OAuth 2.0.
+    pub fn is_openid(&self) -> bool {
+        self.scope.contains("openid")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,12 +212,12 @@ pub fn validate(
     // From here on the redirect URI is trusted: errors go back to the client.
     let state = params.get("state").map(str::to_owned);
     let response_type = match params.get("response_type") {
-        Some("code") => Ok(ResponseType::Code),
-        Some("token") => Ok(ResponseType::Token),
-        Some(other) => Err(OAuthError::new(
-            ErrorCode::UnsupportedResponseType,
-            format!("response_type `{other}` is not supported"),
-        )),
+        Some(text) => ResponseType::parse(text).ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                format!("response_type `{text}` is not supported"),
+            )
+        }),
         None => Err(OAuthError::invalid_request(
             "the parameter `response_type` is missing",
         )),
@@ -170,11 +243,7 @@ pub fn validate(
         ))));
     }
     let response_type = response_type.map_err(&fail)?;
-    let needed_grant = match response_type {
-        ResponseType::Code => GrantType::AuthorizationCode,
-        ResponseType::Token => GrantType::Implicit,
-    };
-    if !client.grant_types.contains(&needed_grant) {
+    if !client.grant_types.contains(&response_type.grant()) {
         return Err(fail(OAuthError::unauthorized_client(format!(
             "this client may not use response_type `{}`",
             response_type.as_str()
@@ -188,10 +257,13 @@ pub fn validate(
             ))));
         }
         // Tokens must never travel in a query string (OAuth 2.0 Multiple Response Types §5).
-        Some((_, Some(ResponseMode::Query))) if response_type == ResponseType::Token => {
-            return Err(fail(OAuthError::invalid_request(
-                "response_mode `query` is not allowed for response_type `token`",
-            )));
+        Some((_, Some(ResponseMode::Query)))
+            if response_type.default_mode() != ResponseMode::Query =>
+        {
+            return Err(fail(OAuthError::invalid_request(format!(
+                "response_mode `query` is not allowed for response_type `{}`",
+                response_type.as_str()
+            ))));
         }
         Some((_, Some(mode))) => mode,
     };
@@ -213,8 +285,36 @@ pub fn validate(
         )));
     }
 
-    let code_challenge = match (response_type, params.get("code_challenge")) {
-        (ResponseType::Code, Some(challenge)) => {
+    // OIDC Core §6: request objects are not supported (discovery says so).
+    for (name, code) in [
+        ("request", ErrorCode::RequestNotSupported),
+        ("request_uri", ErrorCode::RequestUriNotSupported),
+    ] {
+        if params.get(name).is_some() {
+            return Err(fail(OAuthError::new(
+                code,
+                format!("the `{name}` parameter is not supported"),
+            )));
+        }
+    }
+    let openid = scope.contains("openid");
+    let nonce = params.get("nonce").map(str::to_owned);
+    if response_type.id_token && !openid {
+        return Err(fail(OAuthError::invalid_scope(
+            "response_type `id_token` needs the `openid` scope",
+        )));
+    }
+    // OIDC Core §3.2.2.1, §3.3.2.11: an ID token from this endpoint must be bound to a nonce.
+    if response_type.id_token && nonce.is_none() {
+        return Err(fail(OAuthError::invalid_request(
+            "nonce is required when an ID token is returned from the authorization endpoint",
+        )));
+    }
+    // RFC 9700 §2.1.1: a confidential OpenID Connect client's nonce protects its code as PKCE would.
+    let nonce_protects_code =
+        openid && nonce.is_some() && client.client_type == ClientType::Confidential;
+    let code_challenge = match (response_type.code, params.get("code_challenge")) {
+        (true, Some(challenge)) => {
             let method = pkce::validate_challenge(
                 challenge,
                 params.get("code_challenge_method"),
@@ -223,7 +323,7 @@ pub fn validate(
             .map_err(&fail)?;
             Some((challenge.to_owned(), method))
         }
-        (ResponseType::Code, None) if policy.pkce_required => {
+        (true, None) if policy.pkce_required && !nonce_protects_code => {
             return Err(fail(OAuthError::invalid_request(
                 "code_challenge is required (PKCE)",
             )));
@@ -256,6 +356,28 @@ pub fn validate(
         )));
     }
 
+    let max_age = match params.get("max_age") {
+        None => None,
+        Some(text) => Some(text.parse::<u64>().map_err(|_| {
+            fail(OAuthError::invalid_request(
+                "max_age must be a number of seconds",
+            ))
+        })?),
+    };
+    let acr_values: Vec<String> = params
+        .get("acr_values")
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let claims = match params.get("claims") {
+        Some(text) => Some(ClaimsRequest::parse(text).map_err(&fail)?),
+        None => None,
+    }
+    .unwrap_or_default()
+    .with_acr_values(&acr_values);
+
     Ok(AuthorizationRequest {
         client_id: client.client_id.clone(),
         redirect_uri,
@@ -265,11 +387,15 @@ pub fn validate(
         scope,
         state,
         code_challenge,
-        nonce: params.get("nonce").map(str::to_owned),
+        nonce,
         prompt,
         approval_prompt: params
             .get("approval_prompt")
             .and_then(ApprovalPrompt::parse),
+        max_age,
+        id_token_hint: params.get("id_token_hint").map(str::to_owned),
+        login_hint: params.get("login_hint").map(str::to_owned),
+        claims: (!claims.is_empty()).then_some(claims),
     })
 }
 
@@ -285,6 +411,7 @@ mod tests {
             id: 1,
             client_id: "c1".into(),
             client_secret_hash: None,
+            client_secret_sealed: None,
             client_type: ClientType::Public,
             grant_types: vec![GrantType::AuthorizationCode],
             redirect_uris: vec!["https://a.example/cb".into(), "http://127.0.0.1/cb".into()],
@@ -339,7 +466,7 @@ mod tests {
     #[test]
     fn a_good_request_passes_with_defaults() {
         let r = run(&ok_query()).unwrap();
-        assert_eq!(r.response_type, ResponseType::Code);
+        assert_eq!(r.response_type, ResponseType::CODE);
         assert_eq!(r.response_mode, ResponseMode::Query);
         assert_eq!(r.scope.to_string(), "read");
         assert_eq!(r.state.as_deref(), Some("xyz"));
@@ -458,5 +585,177 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(r.approval_prompt, Some(ApprovalPrompt::Auto));
+    }
+
+    fn oidc_client(client_type: ClientType) -> Application {
+        Application {
+            client_type,
+            grant_types: vec![
+                GrantType::AuthorizationCode,
+                GrantType::Implicit,
+                GrantType::OpenIdHybrid,
+            ],
+            ..client()
+        }
+    }
+
+    fn run_oidc(
+        query: &str,
+        client_type: ClientType,
+    ) -> Result<AuthorizationRequest, AuthorizeError> {
+        let (params, repeated) =
+            Params::from_pairs_lenient(url::form_urlencoded::parse(query.as_bytes()).into_owned());
+        let policy = Policy {
+            known_scopes: vec!["openid", "profile", "read"],
+            ..policy()
+        };
+        validate(&params, &repeated, Some(&oidc_client(client_type)), &policy)
+    }
+
+    const OIDC: &str =
+        "client_id=c1&redirect_uri=https%3A%2F%2Fa.example%2Fcb&scope=openid&state=s";
+
+    #[test]
+    fn response_types_parse_in_any_order_and_pick_mode_and_grant() {
+        for (text, canonical, mode, grant) in [
+            (
+                "code",
+                "code",
+                ResponseMode::Query,
+                GrantType::AuthorizationCode,
+            ),
+            (
+                "token",
+                "token",
+                ResponseMode::Fragment,
+                GrantType::Implicit,
+            ),
+            (
+                "id_token",
+                "id_token",
+                ResponseMode::Fragment,
+                GrantType::Implicit,
+            ),
+            (
+                "token id_token",
+                "id_token token",
+                ResponseMode::Fragment,
+                GrantType::Implicit,
+            ),
+            (
+                "id_token code",
+                "code id_token",
+                ResponseMode::Fragment,
+                GrantType::OpenIdHybrid,
+            ),
+            (
+                "code token",
+                "code token",
+                ResponseMode::Fragment,
+                GrantType::OpenIdHybrid,
+            ),
+            (
+                "token code id_token",
+                "code id_token token",
+                ResponseMode::Fragment,
+                GrantType::OpenIdHybrid,
+            ),
+        ] {
+            let rt = ResponseType::parse(text).unwrap();
+            assert_eq!(
+                (rt.as_str(), rt.default_mode(), rt.grant()),
+                (canonical, mode, grant),
+                "{text}"
+            );
+            assert!(ResponseType::SUPPORTED.contains(&rt.as_str()));
+        }
+        for bad in ["", "code code", "code  token", "none", "Code", "code,token"] {
+            assert_eq!(ResponseType::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn id_token_responses_need_openid_and_nonce_and_no_query() {
+        let implicit = |extra: &str| {
+            run_oidc(
+                &format!("{OIDC}&response_type=id_token{extra}"),
+                ClientType::Public,
+            )
+        };
+        let ok = implicit("&nonce=n").unwrap();
+        assert_eq!(ok.response_mode, ResponseMode::Fragment);
+        assert_eq!(ok.nonce.as_deref(), Some("n"));
+        let code_of = |r: Result<AuthorizationRequest, AuthorizeError>| match r {
+            Err(AuthorizeError::Redirect { error, mode, .. }) => (error.code, mode),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            code_of(implicit("")),
+            (ErrorCode::InvalidRequest, ResponseMode::Fragment),
+            "no nonce"
+        );
+        assert_eq!(
+            code_of(implicit("&nonce=n&response_mode=query")).0,
+            ErrorCode::InvalidRequest
+        );
+        let q =
+            format!("{OIDC}&response_type=id_token&nonce=n").replace("scope=openid", "scope=read");
+        assert_eq!(
+            code_of(run_oidc(&q, ClientType::Public)).0,
+            ErrorCode::InvalidScope
+        );
+        // code token: the ID token comes from the token endpoint, so no nonce is needed.
+        let hybrid = format!(
+            "{OIDC}&response_type=code%20token&code_challenge={CHALLENGE}&code_challenge_method=S256"
+        );
+        assert!(run_oidc(&hybrid, ClientType::Public).is_ok());
+    }
+
+    #[test]
+    fn a_confidential_oidc_clients_nonce_stands_in_for_pkce() {
+        let code = format!("{OIDC}&response_type=code&nonce=n");
+        assert!(run_oidc(&code, ClientType::Confidential).is_ok());
+        assert!(
+            run_oidc(&code, ClientType::Public).is_err(),
+            "public clients always need PKCE"
+        );
+        let no_nonce = format!("{OIDC}&response_type=code");
+        assert!(run_oidc(&no_nonce, ClientType::Confidential).is_err());
+    }
+
+    #[test]
+    fn oidc_parameters_are_read_and_checked() {
+        let base = format!("{OIDC}&response_type=id_token&nonce=n");
+        let r = run_oidc(
+            &format!("{base}&max_age=0&login_hint=alice&id_token_hint=h.h.h&display=popup&ui_locales=fr&claims_locales=fr&acr_values=urn%3Ax&claims=%7B%22userinfo%22%3A%7B%22email%22%3Anull%7D%7D"),
+            ClientType::Public,
+        )
+        .unwrap();
+        assert_eq!(r.max_age, Some(0));
+        assert_eq!(r.login_hint.as_deref(), Some("alice"));
+        assert_eq!(r.id_token_hint.as_deref(), Some("h.h.h"));
+        let claims = r.claims.unwrap();
+        assert!(claims.userinfo.contains_key("email"));
+        assert!(
+            claims.id_token.contains_key("acr"),
+            "acr_values become a voluntary acr request"
+        );
+        for (extra, code) in [
+            ("&max_age=-1", ErrorCode::InvalidRequest),
+            ("&max_age=soon", ErrorCode::InvalidRequest),
+            ("&claims=%5B%5D", ErrorCode::InvalidRequest),
+            ("&request=eyJ", ErrorCode::RequestNotSupported),
+            (
+                "&request_uri=https%3A%2F%2Fx",
+                ErrorCode::RequestUriNotSupported,
+            ),
+        ] {
+            match run_oidc(&format!("{base}{extra}"), ClientType::Public) {
+                Err(AuthorizeError::Redirect { error, .. }) => {
+                    assert_eq!(error.code, code, "{extra}")
+                }
+                other => panic!("{extra}: {other:?}"),
+            }
+        }
     }
 }

@@ -3,10 +3,13 @@
 //! randomness except through the traits in [`env`].
 
 pub mod authorize;
+pub mod claims;
 pub mod client;
 pub mod client_auth;
 pub mod env;
 pub mod error;
+pub mod id_token;
+pub mod logout;
 pub mod model;
 pub mod params;
 pub mod pkce;

@@ -15,6 +15,11 @@ pub struct User {
     pub email_verified: bool,
     pub given_name: String,
     pub family_name: String,
+    /// OIDC `phone_number` (E.164 recommended); empty when unknown.
+    pub phone_number: String,
+    pub phone_number_verified: bool,
+    /// OIDC `address`, as its `formatted` member; empty when unknown.
+    pub address: String,
     pub active: bool,
     pub staff: bool,
     pub created_at: UnixTime,
@@ -29,6 +34,9 @@ pub struct NewUser {
     pub email_verified: bool,
     pub given_name: String,
     pub family_name: String,
+    pub phone_number: String,
+    pub phone_number_verified: bool,
+    pub address: String,
     pub staff: bool,
 }
 
@@ -39,6 +47,9 @@ pub struct Application {
     /// `sha256:<hex>` for generated secrets, an argon2id PHC string for chosen ones,
     /// `None` for public clients.
     pub client_secret_hash: Option<String>,
+    /// HS256 clients only: the secret itself, sealed under the server's `secret_key`,
+    /// because their ID tokens are signed with it.
+    pub client_secret_sealed: Option<String>,
     pub client_type: ClientType,
     pub grant_types: Vec<GrantType>,
     pub redirect_uris: Vec<String>,
@@ -56,6 +67,7 @@ pub struct Application {
 pub struct NewApplication {
     pub client_id: String,
     pub client_secret_hash: Option<String>,
+    pub client_secret_sealed: Option<String>,
     pub client_type: ClientType,
     pub grant_types: Vec<GrantType>,
     pub redirect_uris: Vec<String>,
@@ -123,6 +135,8 @@ pub struct AccessToken {
     pub expires_at: UnixTime,
     pub created_at: UnixTime,
     pub authorization_code_id: Option<i64>,
+    /// The OIDC `claims` request the grant carried, as JSON text, for UserInfo.
+    pub claims: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -133,6 +147,7 @@ pub struct NewAccessToken {
     pub scope: String,
     pub expires_at: UnixTime,
     pub authorization_code_id: Option<i64>,
+    pub claims: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +166,10 @@ pub struct RefreshToken {
     /// Retired by rotation rather than revoked: the grace period applies to it.
     pub rotated: bool,
     pub authorization_code_id: Option<i64>,
+    /// When the user signed in for the original grant: ID tokens minted at refresh repeat it.
+    pub auth_time: Option<UnixTime>,
+    /// The OIDC `claims` request of the original grant, as JSON text.
+    pub claims: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +182,8 @@ pub struct NewRefreshToken {
     pub scope: String,
     pub expires_at: Option<UnixTime>,
     pub authorization_code_id: Option<i64>,
+    pub auth_time: Option<UnixTime>,
+    pub claims: Option<String>,
 }
 
 /// Which kind of token a lookup found.
@@ -222,10 +243,11 @@ pub struct SigningKey {
     pub private_key_pem: String,
     /// The public JWK as JSON text, ready for the JWKS.
     pub public_jwk: String,
-    /// The one key new tokens are signed with.
-    pub active: bool,
     pub created_at: UnixTime,
-    /// When an inactive key may leave the JWKS; `None` while still needed.
+    /// From when it signs; published before, so relying parties have it first.
+    /// The newest key of an algorithm whose time has come is the one that signs.
+    pub activates_at: UnixTime,
+    /// When a superseded key leaves the JWKS; `None` while current.
     pub retire_at: Option<UnixTime>,
 }
 
@@ -235,7 +257,7 @@ pub struct NewSigningKey {
     pub algorithm: SigningAlgorithm,
     pub private_key_pem: String,
     pub public_jwk: String,
-    pub active: bool,
+    pub activates_at: UnixTime,
 }
 
 /// Scopes a user has agreed to give a client, so the consent page need not ask again.

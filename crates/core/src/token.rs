@@ -250,6 +250,7 @@ mod tests {
             id: 7,
             client_id: "c".into(),
             client_secret_hash: None,
+            client_secret_sealed: None,
             client_type,
             grant_types: grants,
             redirect_uris: vec!["https://a.example/cb".into()],
@@ -441,6 +442,8 @@ mod tests {
             revoked_at: None,
             rotated: false,
             authorization_code_id: None,
+            auth_time: None,
+            claims: None,
         };
         assert_eq!(check_refresh(&rt, &c, 10, 0), Ok(RefreshUse::Live));
         assert_eq!(

@@ -50,6 +50,33 @@ pub enum Command {
     /// Delete expired and revoked tokens, codes and sessions, in batches.
     #[command(name = "cleartokens")]
     ClearTokens,
+    /// Manage the keys ID tokens are signed with.
+    #[command(subcommand)]
+    Keys(Keys),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Keys {
+    /// Add a key for an algorithm: published now, signing once relying parties
+    /// have fetched it (at once if the algorithm has no key yet, or with --now).
+    Generate {
+        #[arg(long = "alg", default_value = "RS256", value_name = "ALG")]
+        algorithm: SigningAlgorithm,
+        /// Sign with it at once (to replace a compromised key).
+        #[arg(long)]
+        now: bool,
+    },
+    /// List the keys: which signs, which are scheduled, which are leaving.
+    List,
+    /// Replace the key of every algorithm (or of --alg): the new key is
+    /// published first; the old one leaves the JWKS once its tokens have expired.
+    Rotate {
+        #[arg(long = "alg", value_name = "ALG")]
+        algorithm: Option<SigningAlgorithm>,
+        /// Sign with the new keys at once (to replace compromised keys).
+        #[arg(long)]
+        now: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +134,15 @@ pub struct CreateUser {
     pub given_name: String,
     #[arg(long, default_value = "")]
     pub family_name: String,
+    /// Phone number (E.164 recommended), for the `phone` scope.
+    #[arg(long, default_value = "")]
+    pub phone_number: String,
+    /// Mark the phone number as verified.
+    #[arg(long)]
+    pub phone_number_verified: bool,
+    /// Postal address on one line, for the `address` scope.
+    #[arg(long, default_value = "")]
+    pub address: String,
     /// May use the staff admin pages.
     #[arg(long)]
     pub staff: bool,

@@ -7,7 +7,7 @@ use crate::{Result, Store, StoreError, on_db};
 
 macro_rules! columns {
     () => {
-        "id, client_id, client_secret_hash, client_type, grant_types, redirect_uris, \
+        "id, client_id, client_secret_hash, client_secret_sealed, client_type, grant_types, redirect_uris, \
          post_logout_redirect_uris, allowed_origins, algorithm, skip_authorization, name, \
          owner_id, created_at, updated_at"
     };
@@ -21,15 +21,16 @@ impl Store {
         now: UnixTime,
     ) -> Result<Application> {
         let sql = concat!(
-            "INSERT INTO applications (client_id, client_secret_hash, client_type, grant_types, \
-             redirect_uris, post_logout_redirect_uris, allowed_origins, algorithm, \
-             skip_authorization, name, owner_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
+            "INSERT INTO applications (client_id, client_secret_hash, client_secret_sealed, \
+             client_type, grant_types, redirect_uris, post_logout_redirect_uris, allowed_origins, \
+             algorithm, skip_authorization, name, owner_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
             columns!()
         );
         let row: ApplicationRow = on_db!(write &self.db, p => sqlx::query_as(sql)
             .bind(&new.client_id)
             .bind(&new.client_secret_hash)
+            .bind(&new.client_secret_sealed)
             .bind(new.client_type.as_str())
             .bind(GrantType::format_list(&new.grant_types))
             .bind(new.redirect_uris.join(" "))
@@ -55,6 +56,13 @@ impl Store {
             " FROM applications WHERE client_id = $1"
         );
         let row: Option<ApplicationRow> = on_db!(read &self.db, p => sqlx::query_as(sql).bind(client_id).fetch_optional(p).await)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    pub async fn application_by_id(&self, id: i64) -> Result<Option<Application>> {
+        let sql = concat!("SELECT ", columns!(), " FROM applications WHERE id = $1");
+        let row: Option<ApplicationRow> =
+            on_db!(read &self.db, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?;
         row.map(TryInto::try_into).transpose()
     }
 

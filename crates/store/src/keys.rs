@@ -6,39 +6,40 @@ use crate::{Result, Store, StoreError, on_db};
 
 macro_rules! columns {
     () => {
-        "id, kid, algorithm, private_key_pem, public_jwk, active, created_at, retire_at"
+        "id, kid, algorithm, private_key_pem, public_jwk, created_at, activates_at, retire_at"
     };
 }
 
 impl Store {
-    /// Stores a key; an active one takes over from the previous active key, which
-    /// stays published until `retire_previous_at`.
+    /// Stores a key. The keys of its algorithm that have no retirement time yet
+    /// (the ones it supersedes) get `retire_superseded_at`.
     pub async fn insert_signing_key(
         &self,
         new: &NewSigningKey,
-        retire_previous_at: UnixTime,
+        retire_superseded_at: UnixTime,
         now: UnixTime,
     ) -> Result<SigningKey> {
         let sql = concat!(
-            "INSERT INTO signing_keys (kid, algorithm, private_key_pem, public_jwk, active, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+            "INSERT INTO signing_keys (kid, algorithm, private_key_pem, public_jwk, created_at, \
+             activates_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
             columns!()
         );
         let row: SigningKeyRow = on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
-            if new.active {
-                sqlx::query("UPDATE signing_keys SET active = FALSE, retire_at = $1 WHERE active")
-                    .bind(retire_previous_at)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            sqlx::query(
+                "UPDATE signing_keys SET retire_at = $1 WHERE algorithm = $2 AND retire_at IS NULL",
+            )
+            .bind(retire_superseded_at)
+            .bind(new.algorithm.as_str())
+            .execute(&mut *tx)
+            .await?;
             let row = sqlx::query_as(sql)
                 .bind(&new.kid)
                 .bind(new.algorithm.as_str())
                 .bind(&new.private_key_pem)
                 .bind(&new.public_jwk)
-                .bind(new.active)
                 .bind(now)
+                .bind(new.activates_at)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(StoreError::conflict_on("a signing key with this kid"))?;
@@ -48,15 +49,16 @@ impl Store {
         row.try_into()
     }
 
-    /// The active key first, then the others newest first.
-    pub async fn signing_keys(&self) -> Result<Vec<SigningKey>> {
+    /// Every key not retired before `now`, newest first.
+    pub async fn signing_keys(&self, now: UnixTime) -> Result<Vec<SigningKey>> {
         let sql = concat!(
             "SELECT ",
             columns!(),
-            " FROM signing_keys ORDER BY active DESC, created_at DESC, id DESC"
+            " FROM signing_keys WHERE retire_at IS NULL OR retire_at > $1 \
+             ORDER BY activates_at DESC, id DESC"
         );
         let rows: Vec<SigningKeyRow> =
-            on_db!(read &self.db, p => sqlx::query_as(sql).fetch_all(p).await)?;
+            on_db!(read &self.db, p => sqlx::query_as(sql).bind(now).fetch_all(p).await)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 }

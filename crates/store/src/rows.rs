@@ -21,6 +21,9 @@ pub(crate) struct UserRow {
     email_verified: bool,
     given_name: String,
     family_name: String,
+    phone_number: String,
+    phone_number_verified: bool,
+    address: String,
     active: bool,
     staff: bool,
     created_at: i64,
@@ -37,6 +40,9 @@ impl From<UserRow> for User {
             email_verified: r.email_verified,
             given_name: r.given_name,
             family_name: r.family_name,
+            phone_number: r.phone_number,
+            phone_number_verified: r.phone_number_verified,
+            address: r.address,
             active: r.active,
             staff: r.staff,
             created_at: r.created_at,
@@ -50,6 +56,7 @@ pub(crate) struct ApplicationRow {
     id: i64,
     client_id: String,
     client_secret_hash: Option<String>,
+    client_secret_sealed: Option<String>,
     client_type: String,
     grant_types: String,
     redirect_uris: String,
@@ -70,6 +77,7 @@ impl TryFrom<ApplicationRow> for Application {
             id: r.id,
             client_id: r.client_id,
             client_secret_hash: r.client_secret_hash,
+            client_secret_sealed: r.client_secret_sealed,
             client_type: r
                 .client_type
                 .parse()
@@ -135,6 +143,7 @@ pub(crate) struct AccessTokenRow {
     expires_at: i64,
     created_at: i64,
     authorization_code_id: Option<i64>,
+    claims: Option<String>,
 }
 
 impl From<AccessTokenRow> for AccessToken {
@@ -147,6 +156,7 @@ impl From<AccessTokenRow> for AccessToken {
             expires_at: r.expires_at,
             created_at: r.created_at,
             authorization_code_id: r.authorization_code_id,
+            claims: r.claims,
         }
     }
 }
@@ -164,6 +174,8 @@ pub(crate) struct RefreshTokenRow {
     revoked_at: Option<i64>,
     rotated: bool,
     authorization_code_id: Option<i64>,
+    auth_time: Option<i64>,
+    claims: Option<String>,
 }
 
 impl From<RefreshTokenRow> for RefreshToken {
@@ -180,6 +192,8 @@ impl From<RefreshTokenRow> for RefreshToken {
             revoked_at: r.revoked_at,
             rotated: r.rotated,
             authorization_code_id: r.authorization_code_id,
+            auth_time: r.auth_time,
+            claims: r.claims,
         }
     }
 }
@@ -191,8 +205,8 @@ pub(crate) struct SigningKeyRow {
     algorithm: String,
     private_key_pem: String,
     public_jwk: String,
-    active: bool,
     created_at: i64,
+    activates_at: i64,
     retire_at: Option<i64>,
 }
 
@@ -205,8 +219,8 @@ impl TryFrom<SigningKeyRow> for SigningKey {
             algorithm: r.algorithm.parse().map_err(|e| corrupt("algorithm", e))?,
             private_key_pem: r.private_key_pem,
             public_jwk: r.public_jwk,
-            active: r.active,
             created_at: r.created_at,
+            activates_at: r.activates_at,
             retire_at: r.retire_at,
         })
     }

@@ -18,7 +18,8 @@ macro_rules! insert_access {
     ($executor:expr, $new:expr, $now:expr) => {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, expires_at, \
-             created_at, authorization_code_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             created_at, authorization_code_id, claims) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             RETURNING id",
         )
         .bind($new.token_hash.as_bytes())
         .bind($new.application_id)
@@ -27,6 +28,7 @@ macro_rules! insert_access {
         .bind($new.expires_at)
         .bind($now)
         .bind($new.authorization_code_id)
+        .bind(&$new.claims)
         .fetch_one($executor)
     };
 }
@@ -37,8 +39,8 @@ macro_rules! insert_refresh {
     ($executor:expr, $new:expr, $access_token_id:expr, $now:expr) => {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO refresh_tokens (token_hash, application_id, user_id, access_token_id, \
-             family, scope, expires_at, created_at, authorization_code_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+             family, scope, expires_at, created_at, authorization_code_id, auth_time, claims) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind($new.token_hash.as_bytes())
         .bind($new.application_id)
@@ -49,6 +51,8 @@ macro_rules! insert_refresh {
         .bind($new.expires_at)
         .bind($now)
         .bind($new.authorization_code_id)
+        .bind($new.auth_time)
+        .bind(&$new.claims)
         .fetch_one($executor)
     };
 }
@@ -67,7 +71,7 @@ impl Store {
     pub async fn access_token_by_hash(&self, hash: &SecretHash) -> Result<Option<AccessToken>> {
         let row: Option<AccessTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, scope, expires_at, created_at, \
-             authorization_code_id FROM access_tokens WHERE token_hash = $1")
+             authorization_code_id, claims FROM access_tokens WHERE token_hash = $1")
             .bind(hash.as_bytes())
             .fetch_optional(p)
             .await)?;
@@ -82,7 +86,8 @@ impl Store {
     pub async fn refresh_token_by_hash(&self, hash: &SecretHash) -> Result<Option<RefreshToken>> {
         let row: Option<RefreshTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, access_token_id, family, scope, expires_at, \
-             created_at, revoked_at, rotated, authorization_code_id FROM refresh_tokens \
+             created_at, revoked_at, rotated, authorization_code_id, auth_time, claims \
+             FROM refresh_tokens \
              WHERE token_hash = $1")
             .bind(hash.as_bytes())
             .fetch_optional(p)
@@ -100,11 +105,28 @@ impl Store {
     /// Revokes everything issued from an authorization code, after a replay of it
     /// (RFC 6749 §4.1.2). Returns how many refresh tokens it revoked.
     pub async fn revoke_tokens_of_code(&self, code_id: i64, now: UnixTime) -> Result<u64> {
-        let revoked = self
-            .revoke_refresh_tokens_where("authorization_code_id = $1", code_id, now)
-            .await?;
-        on_db!(write &self.db, p => sqlx::query("DELETE FROM access_tokens WHERE authorization_code_id = $1")
-            .bind(code_id)
+        self.revoke_all_where("authorization_code_id = $1", code_id, now)
+            .await
+    }
+
+    /// Revokes every token of a user, as logout does with DOT's
+    /// `oidc_rp_initiated_logout_delete_tokens`. Returns how many refresh tokens it revoked.
+    pub async fn revoke_user_tokens(&self, user_id: i64, now: UnixTime) -> Result<u64> {
+        self.revoke_all_where("user_id = $1", user_id, now).await
+    }
+
+    /// Revokes the refresh tokens and deletes the access tokens that meet
+    /// `condition`, a fixed SQL fragment with one bind, `$1`, valid on both tables.
+    async fn revoke_all_where(
+        &self,
+        condition: &'static str,
+        id: i64,
+        now: UnixTime,
+    ) -> Result<u64> {
+        let revoked = self.revoke_refresh_tokens_where(condition, id, now).await?;
+        let delete = format!("DELETE FROM access_tokens WHERE {condition}");
+        on_db!(write &self.db, p => sqlx::query(AssertSqlSafe(delete))
+            .bind(id)
             .execute(p)
             .await
             .map(|_| ()))?;

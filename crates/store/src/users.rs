@@ -6,8 +6,8 @@ use crate::{Result, Store, StoreError, on_db};
 
 macro_rules! columns {
     () => {
-        "id, username, password_hash, email, email_verified, given_name, family_name, active, \
-         staff, created_at, updated_at"
+        "id, username, password_hash, email, email_verified, given_name, family_name, \
+         phone_number, phone_number_verified, address, active, staff, created_at, updated_at"
     };
 }
 
@@ -15,8 +15,9 @@ impl Store {
     pub async fn create_user(&self, new: &NewUser, now: UnixTime) -> Result<User> {
         let sql = concat!(
             "INSERT INTO users (username, password_hash, email, email_verified, given_name, \
-             family_name, active, staff, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8, $8) RETURNING ",
+             family_name, phone_number, phone_number_verified, address, active, staff, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10, $11, $11) RETURNING ",
             columns!()
         );
         let row: UserRow = on_db!(write &self.db, p => sqlx::query_as(sql)
@@ -26,6 +27,9 @@ impl Store {
             .bind(new.email_verified)
             .bind(&new.given_name)
             .bind(&new.family_name)
+            .bind(&new.phone_number)
+            .bind(new.phone_number_verified)
+            .bind(&new.address)
             .bind(new.staff)
             .bind(now)
             .fetch_one(p)

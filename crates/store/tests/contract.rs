@@ -43,9 +43,10 @@ contract!(
     unknown_code_is_unknown,
     code_replay_revokes_what_the_code_produced,
     refresh_token_family_revocation_spares_other_families,
+    a_users_tokens_are_revoked_and_no_one_elses,
     clear_expired_works_in_batches_and_keeps_live_rows,
     clear_expired_keeps_revoked_refresh_tokens_for_grace_and_reuse_detection,
-    a_new_active_signing_key_retires_the_previous_one,
+    a_new_signing_key_supersedes_those_of_its_algorithm,
     consent_is_remembered_and_replaced,
     sessions_expire_and_can_be_deleted,
     issued_tokens_are_described_with_client_and_user,
@@ -77,6 +78,7 @@ fn new_app(client_id: &str) -> NewApplication {
     NewApplication {
         client_id: client_id.to_owned(),
         client_secret_hash: Some("sha256:00".to_owned()),
+        client_secret_sealed: None,
         client_type: ClientType::Confidential,
         grant_types: vec![GrantType::AuthorizationCode, GrantType::ClientCredentials],
         redirect_uris: vec![
@@ -124,6 +126,7 @@ fn new_access(text: &str, app: &Application, expires_at: i64) -> NewAccessToken 
         scope: "read".into(),
         expires_at,
         authorization_code_id: None,
+        claims: None,
     }
 }
 
@@ -144,6 +147,8 @@ async fn token_pair(store: &Store, name: &str, app: &Application, family: &str) 
                 scope: "read".into(),
                 expires_at: None,
                 authorization_code_id: None,
+                auth_time: None,
+                claims: None,
             },
             NOW,
         )
@@ -165,6 +170,9 @@ async fn users_round_trip_and_usernames_are_unique(store: &Store) {
         email_verified: true,
         given_name: "Alice".into(),
         family_name: "Liddell".into(),
+        phone_number: "+44 1865 000000".into(),
+        phone_number_verified: true,
+        address: "Christ Church, Oxford".into(),
         staff: true,
     };
     let alice = store.create_user(&new, NOW).await.unwrap();
@@ -196,6 +204,7 @@ async fn applications_round_trip_with_several_grant_types(store: &Store) {
     let owner = user(store, "owner").await;
     let new = NewApplication {
         owner_id: Some(owner.id),
+        client_secret_sealed: Some("sealed-v1:abc".into()),
         ..new_app("client-1")
     };
     let created = store.create_application(&new, NOW).await.unwrap();
@@ -205,6 +214,11 @@ async fn applications_round_trip_with_several_grant_types(store: &Store) {
         .unwrap()
         .unwrap();
     assert_eq!(found, created);
+    assert_eq!(found.client_secret_sealed.as_deref(), Some("sealed-v1:abc"));
+    assert_eq!(
+        store.application_by_id(created.id).await.unwrap(),
+        Some(created)
+    );
     assert_eq!(
         found.grant_types,
         vec![GrantType::AuthorizationCode, GrantType::ClientCredentials]
@@ -324,6 +338,7 @@ async fn code_replay_revokes_what_the_code_produced(store: &Store) {
         .insert_access_token(
             &NewAccessToken {
                 authorization_code_id: Some(code),
+                claims: None,
                 ..new_access("at", &app, NOW + 60)
             },
             NOW,
@@ -341,6 +356,8 @@ async fn code_replay_revokes_what_the_code_produced(store: &Store) {
                 scope: "read".into(),
                 expires_at: None,
                 authorization_code_id: Some(code),
+                auth_time: None,
+                claims: None,
             },
             NOW,
         )
@@ -361,6 +378,39 @@ async fn code_replay_revokes_what_the_code_produced(store: &Store) {
         .unwrap()
         .unwrap();
     assert_eq!((other.id, other.revoked_at), (other_rt, None));
+}
+
+async fn a_users_tokens_are_revoked_and_no_one_elses(store: &Store) {
+    let (app, alice, bob) = (
+        app(store, "c").await,
+        user(store, "alice").await,
+        user(store, "bob").await,
+    );
+    for (name, owner) in [("a1", &alice), ("a2", &alice), ("b1", &bob)] {
+        let access = NewAccessToken {
+            user_id: Some(owner.id),
+            ..new_access(&format!("at-{name}"), &app, NOW + 60)
+        };
+        let refresh = new_refresh(&format!("rt-{name}"), &app, Some(owner), name);
+        store
+            .issue_tokens(&access, Some(&refresh), NOW)
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.revoke_user_tokens(alice.id, NOW).await.unwrap(), 2);
+    for (name, gone) in [("a1", true), ("a2", true), ("b1", false)] {
+        let access = store
+            .access_token_by_hash(&hash(&format!("at-{name}")))
+            .await
+            .unwrap();
+        assert_eq!(access.is_none(), gone, "{name}");
+        let refresh = store
+            .refresh_token_by_hash(&hash(&format!("rt-{name}")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(refresh.revoked_at.is_some(), gone, "{name}");
+    }
 }
 
 async fn refresh_token_family_revocation_spares_other_families(store: &Store) {
@@ -540,6 +590,8 @@ async fn clear_expired_keeps_revoked_refresh_tokens_for_grace_and_reuse_detectio
                         scope: "read".into(),
                         expires_at,
                         authorization_code_id: None,
+                        auth_time: None,
+                        claims: None,
                     },
                     NOW - 1000,
                 )
@@ -622,34 +674,54 @@ async fn clear_expired_keeps_revoked_refresh_tokens_for_grace_and_reuse_detectio
     );
 }
 
-async fn a_new_active_signing_key_retires_the_previous_one(store: &Store) {
-    let key = |kid: &str| NewSigningKey {
+async fn a_new_signing_key_supersedes_those_of_its_algorithm(store: &Store) {
+    let key = |kid: &str, algorithm, activates_at| NewSigningKey {
         kid: kid.into(),
-        algorithm: SigningAlgorithm::RS256,
+        algorithm,
         private_key_pem: "-----BEGIN PRIVATE KEY-----".into(),
         public_jwk: format!("{{\"kid\":\"{kid}\"}}"),
-        active: true,
+        activates_at,
     };
     let first = store
-        .insert_signing_key(&key("k1"), NOW + 10, NOW)
+        .insert_signing_key(&key("k1", SigningAlgorithm::RS256, NOW), NOW, NOW)
         .await
         .unwrap();
-    assert!(first.active);
+    assert_eq!((first.activates_at, first.retire_at), (NOW, None));
     store
-        .insert_signing_key(&key("k2"), NOW + 3600, NOW + 1)
+        .insert_signing_key(&key("e1", SigningAlgorithm::ES256, NOW), NOW, NOW)
         .await
         .unwrap();
-    let keys = store.signing_keys().await.unwrap();
-    let summary: Vec<_> = keys
-        .iter()
-        .map(|k| (k.kid.as_str(), k.active, k.retire_at))
-        .collect();
+    store
+        .insert_signing_key(
+            &key("k2", SigningAlgorithm::RS256, NOW + 60),
+            NOW + 3600,
+            NOW + 1,
+        )
+        .await
+        .unwrap();
+    let summary = |keys: Vec<SigningKey>| -> Vec<(String, i64, Option<i64>)> {
+        keys.into_iter()
+            .map(|k| (k.kid, k.activates_at, k.retire_at))
+            .collect()
+    };
     assert_eq!(
-        summary,
-        vec![("k2", true, None), ("k1", false, Some(NOW + 3600))]
+        summary(store.signing_keys(NOW + 1).await.unwrap()),
+        vec![
+            ("k2".into(), NOW + 60, None),
+            ("e1".into(), NOW, None),
+            ("k1".into(), NOW, Some(NOW + 3600)),
+        ],
+        "newest first; only the RS256 key is superseded"
+    );
+    assert_eq!(
+        summary(store.signing_keys(NOW + 3600).await.unwrap()).len(),
+        2,
+        "a retired key leaves the list"
     );
     assert!(matches!(
-        store.insert_signing_key(&key("k2"), NOW, NOW).await,
+        store
+            .insert_signing_key(&key("k2", SigningAlgorithm::RS256, NOW), NOW, NOW)
+            .await,
         Err(StoreError::Conflict { .. })
     ));
 }
@@ -723,23 +795,41 @@ fn new_refresh(
         scope: "read write".into(),
         expires_at: Some(NOW + 999),
         authorization_code_id: None,
+        auth_time: None,
+        claims: None,
     }
 }
 
 async fn issued_tokens_are_described_with_client_and_user(store: &Store) {
     let (app, user) = (app(store, "client-x").await, user(store, "zoe").await);
+    let claims = Some(r#"{"userinfo":{"email":null}}"#.to_owned());
     let access = NewAccessToken {
         user_id: Some(user.id),
+        claims: claims.clone(),
         ..new_access("at", &app, NOW + 60)
     };
+    let refresh = NewRefreshToken {
+        auth_time: Some(NOW - 5),
+        claims: claims.clone(),
+        ..new_refresh("rt", &app, Some(&user), "fam")
+    };
     let at = store
-        .issue_tokens(
-            &access,
-            Some(&new_refresh("rt", &app, Some(&user), "fam")),
-            NOW,
-        )
+        .issue_tokens(&access, Some(&refresh), NOW)
         .await
         .unwrap();
+    // What OpenID Connect needs later: the claims request for UserInfo, the sign-in time for refresh.
+    let stored = store
+        .access_token_by_hash(&hash("at"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.claims, claims);
+    let stored = store
+        .refresh_token_by_hash(&hash("rt"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((stored.auth_time, stored.claims), (Some(NOW - 5), claims));
     let details = store
         .token_details(&hash("at"), false)
         .await

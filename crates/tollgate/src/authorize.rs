@@ -11,14 +11,18 @@ use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tollgate_core::authorize::{
-    self, ApprovalPrompt, AuthorizationRequest, AuthorizeError, Policy, ResponseType,
+    self, ApprovalPrompt, AuthorizationRequest, AuthorizeError, Policy,
 };
+use tollgate_core::claims::ClaimsRequest;
+use tollgate_core::logout::Hint;
 use tollgate_core::model::{Application, NewAccessToken, NewAuthorizationCode};
 use tollgate_core::response::{Delivery, ResponseMode, deliver};
 use tollgate_core::scope::Scopes;
 use tollgate_core::{ErrorCode, NewSecret, OAuthError, Params, SecretKind};
 use url::form_urlencoded;
 
+use crate::claims::subject;
+use crate::id_token::{self, Mint, read_hint};
 use crate::pages::{error_page, error_page_with_code};
 use crate::provider::{Inner, PREFIX, Shared};
 use crate::session::{self, SignedIn};
@@ -119,10 +123,33 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
         return issue(inner, &client, &request, &signed_in).await;
     }
 
+    // An ID token hint names the user the client expects (OIDC Core §3.1.2.1); an
+    // expired one still names them.
+    let hint = match &request.id_token_hint {
+        Some(token) => read_hint(inner, token, true).await,
+        None => Hint::Absent,
+    };
+    let now = inner.clock.now();
+    let acceptable = |s: &SignedIn| {
+        let fresh = request.max_age.is_none_or(|max| {
+            now.saturating_sub(s.session.auth_time) <= i64::try_from(max).unwrap_or(i64::MAX)
+        });
+        let expected = match &hint {
+            Hint::Absent => true,
+            Hint::Valid {
+                subject: hinted, ..
+            } => *hinted == subject(&s.user),
+            Hint::Invalid => false,
+        };
+        fresh && expected && !request.prompt.login
+    };
     let signed_in = match signed_in {
-        Some(s) if !request.prompt.login => s,
+        Some(s) if acceptable(&s) => s,
         _ if request.prompt.none => {
-            return fail(ErrorCode::LoginRequired, "the user is not signed in");
+            return fail(
+                ErrorCode::LoginRequired,
+                "the user is not signed in, or not as the request requires",
+            );
         }
         _ => return to_login(&params),
     };
@@ -257,13 +284,13 @@ fn consent_page(
     response
 }
 
-/// Sends the user to sign in, then back to this request (without `prompt=login`,
-/// which the new sign-in satisfies).
+/// Sends the user to sign in, then back to this request (without `prompt=login`
+/// and `max_age`, which the new sign-in satisfies).
 fn to_login(params: &Params) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
     let mut pairs: Vec<(&str, &str)> = params
         .iter()
-        .filter(|(n, _)| !matches!(*n, "allow" | CSRF_FIELD))
+        .filter(|(n, _)| !matches!(*n, "allow" | "max_age" | CSRF_FIELD))
         .collect();
     pairs.sort();
     for (name, value) in pairs {
@@ -280,80 +307,124 @@ fn to_login(params: &Params) -> Response {
         }
     }
     let next = format!("{PREFIX}/authorize/?{}", query.finish());
-    let login = format!(
-        "{PREFIX}/login/?{}",
-        form_urlencoded::Serializer::new(String::new())
-            .append_pair("next", &next)
-            .finish()
-    );
+    let mut login = form_urlencoded::Serializer::new(String::new());
+    login.append_pair("next", &next);
+    if let Some(hint) = params.get("login_hint") {
+        login.append_pair("login_hint", hint);
+    }
+    let login = format!("{PREFIX}/login/?{}", login.finish());
     redirect(&login)
 }
 
-/// Issues what the request asked for and delivers it to the client.
+/// Issues what the request asked for (a code, an access token, an ID token, or
+/// several) and delivers it to the client.
 async fn issue(
     inner: &Inner,
     client: &Application,
     request: &AuthorizationRequest,
     signed_in: &SignedIn,
 ) -> Response {
+    match issue_fields(inner, client, request, signed_in).await {
+        Ok(mut fields) => {
+            if let Some(state) = &request.state {
+                fields.push(("state".into(), state.clone()));
+            }
+            fields.push(("iss".into(), inner.settings.issuer.clone()));
+            respond(
+                inner,
+                deliver(&request.redirect_uri, request.response_mode, fields),
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "authorization endpoint: issuing failed");
+            redirect_error(
+                inner,
+                &request.redirect_uri,
+                request.response_mode,
+                request.state.as_deref(),
+                &OAuthError::new(
+                    ErrorCode::ServerError,
+                    "the server could not complete the request",
+                ),
+            )
+        }
+    }
+}
+
+async fn issue_fields(
+    inner: &Inner,
+    client: &Application,
+    request: &AuthorizationRequest,
+    signed_in: &SignedIn,
+) -> Result<Vec<(String, String)>, Box<dyn std::error::Error + Send + Sync>> {
     let now = inner.clock.now();
+    let rt = request.response_type;
+    let claims = request.claims.as_ref().map(ClaimsRequest::to_json);
     let mut fields: Vec<(String, String)> = Vec::new();
-    match request.response_type {
-        ResponseType::Code => {
-            let code = NewSecret::generate(SecretKind::AuthorizationCode, inner.entropy.as_ref());
-            let lifetime =
-                i64::try_from(inner.settings.authorization_code_expire_seconds).unwrap_or(60);
-            let (challenge, method) = match &request.code_challenge {
-                Some((c, m)) => (Some(c.clone()), Some(m.as_str().to_owned())),
-                None => (None, None),
-            };
-            let new = NewAuthorizationCode {
-                code_hash: code.hash,
-                application_id: client.id,
-                user_id: signed_in.user.id,
-                redirect_uri: request.redirect_uri.clone(),
-                redirect_uri_given: request.redirect_uri_given,
-                scope: request.scope.to_string(),
-                code_challenge: challenge,
-                code_challenge_method: method,
-                nonce: request.nonce.clone(),
-                claims: None,
-                auth_time: signed_in.session.auth_time,
-                expires_at: now + lifetime,
-            };
-            if let Err(e) = inner.store.insert_authorization_code(&new, now).await {
-                return unavailable(inner, e);
-            }
-            fields.push(("code".into(), code.plaintext));
-        }
-        ResponseType::Token => {
-            let token = NewSecret::generate(SecretKind::AccessToken, inner.entropy.as_ref());
-            let lifetime = inner.settings.access_token_expire_seconds;
-            let new = NewAccessToken {
-                token_hash: token.hash,
-                application_id: client.id,
-                user_id: Some(signed_in.user.id),
-                scope: request.scope.to_string(),
-                expires_at: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
-                authorization_code_id: None,
-            };
-            if let Err(e) = inner.store.insert_access_token(&new, now).await {
-                return unavailable(inner, e);
-            }
-            fields.push(("access_token".into(), token.plaintext));
-            fields.push(("token_type".into(), "Bearer".into()));
-            fields.push(("expires_in".into(), lifetime.to_string()));
-            fields.push(("scope".into(), request.scope.to_string()));
-        }
+    let mut code_issued = None;
+    let mut token_issued = None;
+    if rt.code {
+        let code = NewSecret::generate(SecretKind::AuthorizationCode, inner.entropy.as_ref());
+        let lifetime =
+            i64::try_from(inner.settings.authorization_code_expire_seconds).unwrap_or(60);
+        let (challenge, method) = match &request.code_challenge {
+            Some((c, m)) => (Some(c.clone()), Some(m.as_str().to_owned())),
+            None => (None, None),
+        };
+        let new = NewAuthorizationCode {
+            code_hash: code.hash,
+            application_id: client.id,
+            user_id: signed_in.user.id,
+            redirect_uri: request.redirect_uri.clone(),
+            redirect_uri_given: request.redirect_uri_given,
+            scope: request.scope.to_string(),
+            code_challenge: challenge,
+            code_challenge_method: method,
+            nonce: request.nonce.clone(),
+            claims: claims.clone(),
+            auth_time: signed_in.session.auth_time,
+            expires_at: now + lifetime,
+        };
+        inner.store.insert_authorization_code(&new, now).await?;
+        fields.push(("code".into(), code.plaintext.clone()));
+        code_issued = Some(code.plaintext);
     }
-    if let Some(state) = &request.state {
-        fields.push(("state".into(), state.clone()));
+    if rt.token {
+        let token = NewSecret::generate(SecretKind::AccessToken, inner.entropy.as_ref());
+        let lifetime = inner.settings.access_token_expire_seconds;
+        let new = NewAccessToken {
+            token_hash: token.hash,
+            application_id: client.id,
+            user_id: Some(signed_in.user.id),
+            scope: request.scope.to_string(),
+            expires_at: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+            authorization_code_id: None,
+            claims: claims.clone(),
+        };
+        inner.store.insert_access_token(&new, now).await?;
+        fields.push(("access_token".into(), token.plaintext.clone()));
+        fields.push(("token_type".into(), "Bearer".into()));
+        fields.push(("expires_in".into(), lifetime.to_string()));
+        fields.push(("scope".into(), request.scope.to_string()));
+        token_issued = Some(token.plaintext);
     }
-    fields.push(("iss".into(), inner.settings.issuer.clone()));
-    respond(
-        inner,
-        deliver(&request.redirect_uri, request.response_mode, fields),
-    )
+    if rt.id_token {
+        let mint = Mint {
+            client,
+            user: &signed_in.user,
+            scope: &request.scope,
+            auth_time: signed_in.session.auth_time,
+            nonce: request.nonce.as_deref(),
+            access_token: token_issued.as_deref(),
+            code: code_issued.as_deref(),
+            request: request.claims.as_ref(),
+            // With no access token to fetch them from UserInfo, the scope claims
+            // travel in the ID token (OIDC Core §5.4).
+            claims_by_scope: !rt.code && !rt.token,
+        };
+        fields.push(("id_token".into(), id_token::mint(inner, mint).await?));
+    }
+    Ok(fields)
 }
 
 fn redirect_error(

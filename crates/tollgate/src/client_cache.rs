@@ -61,6 +61,7 @@ mod tests {
         NewApplication {
             client_id: client_id.into(),
             client_secret_hash: None,
+            client_secret_sealed: None,
             client_type: ClientType::Public,
             grant_types: vec![GrantType::Password],
             redirect_uris: vec![],

@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
@@ -12,9 +11,9 @@ use tollgate_core::scope::Scopes;
 use tollgate_core::{ErrorCode, OAuthError, Params, SecretHash};
 
 use crate::client_auth::{self, Public, Refusal};
-use crate::form;
 use crate::oauth_json::{self, Challenge};
 use crate::provider::{Inner, Shared};
+use crate::{bearer, form};
 
 /// The scope a bearer token needs to call introspection (as in DOT).
 const INTROSPECTION_SCOPE: &str = "introspection";
@@ -52,21 +51,12 @@ async fn authorize_caller(
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<(), Refusal> {
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    let Some(bearer) = bearer else {
+    let Some(bearer) = bearer::from_header(headers) else {
         return client_auth::authenticate(inner, headers, params, Public::Refused)
             .await
             .map(drop);
     };
-    let now = inner.clock.now();
-    let found = inner
-        .store
-        .access_token_by_hash(&SecretHash::of(bearer))
+    let found = bearer::live_access_token(inner, bearer)
         .await
         .map_err(|e| Refusal::Internal(e.to_string()))?;
     let refuse = |code, description: &str| {
@@ -75,7 +65,7 @@ async fn authorize_caller(
             Challenge::Bearer,
         ))
     };
-    match found.filter(|t| t.expires_at > now) {
+    match found {
         None => refuse(
             ErrorCode::InvalidToken,
             "the bearer token is unknown or expired",

@@ -1,80 +1,163 @@
-//! Signing keys: generated with aws-lc-rs, stored as PKCS#8 PEM with their
-//! public JWK, named by their RFC 7638 thumbprint.
+//! Signing keys: generated with aws-lc-rs (RSA-2048, P-256, Ed25519), stored as
+//! PKCS#8 PEM (sealed when a `secret_key` is configured) beside their public JWK,
+//! named by their RFC 7638 thumbprint, and rotated publish-first.
 
 use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
-use aws_lc_rs::signature::KeyPair as _;
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize, PublicKeyComponents};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _,
+};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tollgate_core::SigningAlgorithm;
-use tollgate_core::env::Clock;
+use tollgate_core::env::UnixTime;
 use tollgate_core::model::{NewSigningKey, SigningKey};
 use tollgate_store::{Store, StoreError};
+
+use crate::sealing::{Sealer, seal_if_configured};
+use crate::settings::Settings;
+
+/// The algorithms Tollgate holds keys for; HS256 signs with each client's secret.
+pub const KEY_ALGORITHMS: [SigningAlgorithm; 3] = [
+    SigningAlgorithm::RS256,
+    SigningAlgorithm::ES256,
+    SigningAlgorithm::EdDSA,
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("key generation failed")]
     Generation,
-    #[error("{0} keys cannot be generated yet; RS256 can")]
-    Unsupported(SigningAlgorithm),
+    #[error("{0} signs with the client secret; there is no server key to make")]
+    NotAKeyAlgorithm(SigningAlgorithm),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// A new RSA-2048 key for RS256, ready to store.
-pub fn generate_rs256(active: bool) -> Result<NewSigningKey, KeyError> {
-    let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generation)?;
-    let pkcs8 = pair.as_der().map_err(|_| KeyError::Generation)?;
-    let public = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
-    let (n, e) = (
-        URL_SAFE_NO_PAD.encode(&public.n),
-        URL_SAFE_NO_PAD.encode(&public.e),
-    );
-    // RFC 7638 §3.2: the required members, in lexicographic order, no whitespace.
-    let thumbprint_input = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
-    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(thumbprint_input.as_bytes()));
-    let public_jwk = serde_json::json!({
-        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e,
-    })
-    .to_string();
+/// A new key pair: private PKCS#8 DER, and the public JWK members that identify it
+/// (RFC 7638 §3.2: exactly the required members).
+fn key_pair(algorithm: SigningAlgorithm) -> Result<(Vec<u8>, Value), KeyError> {
+    let failed = |_| KeyError::Generation;
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    match algorithm {
+        SigningAlgorithm::RS256 => {
+            let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(failed)?;
+            let pkcs8 = pair.as_der().map_err(failed)?;
+            let public = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+            let required = json!({"e": b64(&public.e), "kty": "RSA", "n": b64(&public.n)});
+            Ok((pkcs8.as_ref().to_vec(), required))
+        }
+        SigningAlgorithm::ES256 => {
+            let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(failed)?;
+            let pkcs8 = pair.to_pkcs8v1().map_err(failed)?;
+            // Uncompressed point: 0x04, then x and y, 32 bytes each.
+            let point = pair.public_key().as_ref();
+            let required = json!({"crv": "P-256", "kty": "EC", "x": b64(&point[1..33]), "y": b64(&point[33..65])});
+            Ok((pkcs8.as_ref().to_vec(), required))
+        }
+        SigningAlgorithm::EdDSA => {
+            let pair = Ed25519KeyPair::generate().map_err(failed)?;
+            // PKCS#8 v1: what jsonwebtoken reads back (v2 carries the public key too).
+            let pkcs8 = pair.to_pkcs8v1().map_err(failed)?;
+            let required =
+                json!({"crv": "Ed25519", "kty": "OKP", "x": b64(pair.public_key().as_ref())});
+            Ok((pkcs8.as_ref().to_vec(), required))
+        }
+        SigningAlgorithm::HS256 => Err(KeyError::NotAKeyAlgorithm(algorithm)),
+    }
+}
+
+/// RFC 7638: SHA-256 of the required members, sorted, without whitespace
+/// (serde_json's map keeps keys sorted and writes no whitespace).
+fn thumbprint(required: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(required.to_string().as_bytes()))
+}
+
+/// A new key, ready to store; it signs from `activates_at`.
+pub fn generate(
+    algorithm: SigningAlgorithm,
+    activates_at: UnixTime,
+    sealer: Option<&Sealer>,
+) -> Result<NewSigningKey, KeyError> {
+    let (pkcs8, required) = key_pair(algorithm)?;
+    let kid = thumbprint(&required);
+    let mut jwk = required;
+    jwk["kid"] = kid.clone().into();
+    jwk["use"] = "sig".into();
+    jwk["alg"] = algorithm.as_str().into();
     Ok(NewSigningKey {
         kid,
-        algorithm: SigningAlgorithm::RS256,
-        private_key_pem: pem("PRIVATE KEY", pkcs8.as_ref()),
-        public_jwk,
-        active,
+        algorithm,
+        private_key_pem: seal_if_configured(sealer, &pem("PRIVATE KEY", &pkcs8)),
+        public_jwk: jwk.to_string(),
+        activates_at,
     })
 }
 
-pub fn generate(algorithm: SigningAlgorithm, active: bool) -> Result<NewSigningKey, KeyError> {
-    match algorithm {
-        SigningAlgorithm::RS256 => generate_rs256(active),
-        other => Err(KeyError::Unsupported(other)),
-    }
+/// How a new key takes over from the current one of its algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takeover {
+    /// Published now, signing once every relying party's cached JWKS has it.
+    Scheduled,
+    /// Signing now (first key, or a compromised one being replaced).
+    Immediate,
 }
 
-/// On first start, makes the key new tokens will be signed with. Returns the
-/// active key, new or existing.
-pub async fn ensure_signing_key(store: &Store, clock: &dyn Clock) -> Result<SigningKey, KeyError> {
-    if let Some(active) = store.signing_keys().await?.into_iter().find(|k| k.active) {
-        return Ok(active);
+/// Makes a key for `algorithm` that supersedes the current one. The old key stays
+/// published until every token it signed has expired.
+pub async fn rotate(
+    store: &Store,
+    settings: &Settings,
+    sealer: Option<&Sealer>,
+    algorithm: SigningAlgorithm,
+    takeover: Takeover,
+    now: UnixTime,
+) -> Result<SigningKey, KeyError> {
+    let activates_at = match takeover {
+        Takeover::Immediate => now,
+        Takeover::Scheduled => now.saturating_add(publish_delay(settings)),
+    };
+    let new = {
+        let sealer = sealer.cloned();
+        tokio::task::spawn_blocking(move || generate(algorithm, activates_at, sealer.as_ref()))
+            .await
+            .map_err(|_| KeyError::Generation)??
+    };
+    let retire_at = activates_at.saturating_add(seconds(settings.id_token_expire_seconds));
+    Ok(store.insert_signing_key(&new, retire_at, now).await?)
+}
+
+/// How long a published key waits before it signs: the JWKS cache lifetime,
+/// and never less than the interval at which servers reload keys.
+pub fn publish_delay(settings: &Settings) -> i64 {
+    seconds(settings.oidc_jwks_max_age_seconds).max(crate::signing::RELOAD_SECONDS)
+}
+
+/// On start-up, makes a key for each algorithm that has none, signing at once.
+pub async fn ensure_signing_keys(
+    store: &Store,
+    settings: &Settings,
+    sealer: Option<&Sealer>,
+    now: UnixTime,
+) -> Result<(), KeyError> {
+    let existing = store.signing_keys(now).await?;
+    for algorithm in KEY_ALGORITHMS {
+        if existing.iter().any(|k| k.algorithm == algorithm) {
+            continue;
+        }
+        match rotate(store, settings, sealer, algorithm, Takeover::Immediate, now).await {
+            // Another process sharing the database made one first: keep both.
+            Ok(_) | Err(KeyError::Store(StoreError::Conflict { .. })) => {}
+            Err(e) => return Err(e),
+        }
     }
-    let new = tokio::task::spawn_blocking(|| generate_rs256(true))
-        .await
-        .map_err(|_| KeyError::Generation)??;
-    let now = clock.now();
-    match store.insert_signing_key(&new, now, now).await {
-        Ok(key) => Ok(key),
-        // Another process sharing the database made one first: use theirs.
-        Err(StoreError::Conflict { .. }) => store
-            .signing_keys()
-            .await?
-            .into_iter()
-            .find(|k| k.active)
-            .ok_or(KeyError::Generation),
-        Err(e) => Err(e.into()),
-    }
+    Ok(())
+}
+
+fn seconds(s: u64) -> i64 {
+    i64::try_from(s).unwrap_or(i64::MAX)
 }
 
 fn pem(label: &str, der: &[u8]) -> String {
@@ -93,50 +176,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rs256_key_has_thumbprint_kid_and_no_private_parts_in_jwk() {
-        let key = generate_rs256(true).unwrap();
-        assert!(
-            key.private_key_pem
-                .starts_with("-----BEGIN PRIVATE KEY-----\n")
-        );
-        let jwk: serde_json::Value = serde_json::from_str(&key.public_jwk).unwrap();
-        assert_eq!(jwk["kid"], key.kid.as_str());
-        assert_eq!(jwk["kty"], "RSA");
-        assert_eq!(jwk["e"], "AQAB");
+    fn keys_have_thumbprint_kids_and_no_private_parts_in_their_jwk() {
+        for (algorithm, kty, members) in [
+            (SigningAlgorithm::RS256, "RSA", &["e", "kty", "n"][..]),
+            (SigningAlgorithm::ES256, "EC", &["crv", "kty", "x", "y"][..]),
+            (SigningAlgorithm::EdDSA, "OKP", &["crv", "kty", "x"][..]),
+        ] {
+            let key = generate(algorithm, 7, None).unwrap();
+            assert!(
+                key.private_key_pem
+                    .starts_with("-----BEGIN PRIVATE KEY-----\n")
+            );
+            assert_eq!(key.activates_at, 7);
+            let jwk: Value = serde_json::from_str(&key.public_jwk).unwrap();
+            assert_eq!(
+                (jwk["kty"].as_str(), jwk["alg"].as_str()),
+                (Some(kty), Some(algorithm.as_str()))
+            );
+            assert_eq!(jwk["kid"], key.kid.as_str());
+            for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+                assert!(
+                    jwk.get(private).is_none(),
+                    "{algorithm}: {private} must not be published"
+                );
+            }
+            // The kid is the RFC 7638 thumbprint recomputed from the published members.
+            let required: serde_json::Map<String, Value> = members
+                .iter()
+                .map(|m| (m.to_string(), jwk[*m].clone()))
+                .collect();
+            assert_eq!(key.kid, thumbprint(&Value::Object(required)), "{algorithm}");
+        }
+        let rsa = generate(SigningAlgorithm::RS256, 0, None).unwrap();
+        let jwk: Value = serde_json::from_str(&rsa.public_jwk).unwrap();
         let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
         assert_eq!(n.len(), 256, "2048-bit modulus");
-        for private in ["d", "p", "q", "dp", "dq", "qi"] {
-            assert!(
-                jwk.get(private).is_none(),
-                "{private} must not be published"
-            );
-        }
-        // The kid is the thumbprint recomputed from the published members.
-        let input = format!(
-            r#"{{"e":"AQAB","kty":"RSA","n":"{}"}}"#,
-            jwk["n"].as_str().unwrap()
-        );
-        assert_eq!(
-            key.kid,
-            URL_SAFE_NO_PAD.encode(Sha256::digest(input.as_bytes()))
-        );
-        // And the stored private key parses back.
-        let der = STANDARD
-            .decode(
-                key.private_key_pem
-                    .lines()
-                    .filter(|l| !l.starts_with("-----"))
-                    .collect::<String>(),
-            )
-            .unwrap();
-        assert!(KeyPair::from_pkcs8(&der).is_ok());
+        assert!(generate(SigningAlgorithm::HS256, 0, None).is_err());
     }
 
     #[test]
-    fn two_keys_differ() {
-        assert_ne!(
-            generate_rs256(true).unwrap().kid,
-            generate_rs256(true).unwrap().kid
+    fn thumbprint_matches_rfc_7638_example() {
+        // RFC 7638 §3.1.
+        let required = json!({
+            "e": "AQAB", "kty": "RSA",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+        });
+        assert_eq!(
+            thumbprint(&required),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
         );
+    }
+
+    #[test]
+    fn private_keys_are_sealed_when_a_secret_key_is_set() {
+        let sealer = Sealer::new("a secret key of at least thirty-two characters");
+        let key = generate(SigningAlgorithm::EdDSA, 0, Some(&sealer)).unwrap();
+        assert!(!key.private_key_pem.contains("PRIVATE KEY"));
+        let opened = crate::sealing::open_stored(Some(&sealer), &key.private_key_pem).unwrap();
+        assert!(opened.starts_with("-----BEGIN PRIVATE KEY-----"));
     }
 }

@@ -5,6 +5,8 @@
 //! this library plus configuration loading and a command line.
 
 mod authorize;
+mod bearer;
+pub mod claims;
 mod client_auth;
 mod client_cache;
 mod cookies;
@@ -12,21 +14,32 @@ pub mod credentials;
 mod csrf;
 mod form;
 mod health;
+mod id_token;
 mod introspect;
 pub mod keys;
 mod login;
+mod logout;
 mod metadata;
 mod oauth_json;
 mod pages;
 mod provider;
 mod revoke;
+pub mod sealing;
 mod session;
 pub mod settings;
+mod signing;
 pub mod system;
 mod throttle;
 mod token;
+mod userinfo;
 
 pub use provider::Provider;
+
+/// jsonwebtoken signs through a process-wide crypto provider, which must be
+/// installed before first use; [`Provider`] calls this, and a second call is harmless.
+pub fn install_crypto_provider() {
+    let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+}
 pub use settings::{Settings, SettingsError};
 pub use tollgate_core as core;
 pub use tollgate_store as store;

@@ -95,6 +95,8 @@ pub(crate) async fn page(
     let next = safe_next(query.get("next").map(String::as_str)).to_owned();
     let fields = LoginPageFields {
         next,
+        // OIDC `login_hint`, passed on by the authorization endpoint.
+        username: query.get("login_hint").cloned().unwrap_or_default(),
         signed_in_as: signed_in,
         ..LoginPageFields::default()
     };

@@ -1,4 +1,4 @@
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -6,12 +6,17 @@ use minijinja::Environment;
 use tollgate_core::{Clock, Entropy};
 
 use crate::Store;
+use crate::claims::{ClaimsSource, StandardClaims};
 use crate::client_cache::ClientCache;
 use crate::cookies::CookieNames;
+use crate::sealing::Sealer;
 use crate::settings::Settings;
+use crate::signing::Keys;
 use crate::system::{OsEntropy, SystemClock};
 use crate::throttle::LoginThrottle;
-use crate::{authorize, health, introspect, login, metadata, pages, revoke, token};
+use crate::{
+    authorize, health, introspect, login, logout, metadata, pages, revoke, token, userinfo,
+};
 
 /// argon2 verifications at a time (~19 MiB each).
 const PASSWORD_CHECKS: usize = 4;
@@ -34,8 +39,13 @@ pub(crate) struct Inner {
     pub(crate) clients: ClientCache,
     /// argon2 checks running at once, to bound their memory.
     pub(crate) password_checks: tokio::sync::Semaphore,
-    /// The RFC 8414 document, serialised once.
+    /// The RFC 8414 / OIDC Discovery document, serialised once.
     pub(crate) metadata: bytes::Bytes,
+    /// Signing keys, reloaded from the store now and then.
+    pub(crate) keys: Keys,
+    /// Opens sealed HS256 client secrets and signing keys.
+    pub(crate) sealer: Option<Sealer>,
+    claims: RwLock<Arc<dyn ClaimsSource>>,
 }
 
 impl Inner {
@@ -49,6 +59,11 @@ impl Inner {
         self.clients
             .get(&self.store, client_id, self.clock.now(), ttl)
             .await
+    }
+
+    /// The claims hook in force.
+    pub(crate) fn claims(&self) -> Arc<dyn ClaimsSource> {
+        self.claims.read().expect("claims lock").clone()
     }
 }
 
@@ -71,7 +86,9 @@ impl Provider {
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
     ) -> Self {
+        crate::install_crypto_provider();
         let metadata = metadata::document(&settings);
+        let sealer = settings.sealer();
         Provider {
             shared: Arc::new(Inner {
                 store,
@@ -84,8 +101,17 @@ impl Provider {
                 clients: ClientCache::default(),
                 password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
                 metadata,
+                keys: Keys::new(sealer.clone()),
+                sealer,
+                claims: RwLock::new(Arc::new(StandardClaims)),
             }),
         }
+    }
+
+    /// Lets the application add or change the claims of ID tokens and UserInfo.
+    pub fn with_claims(self, source: impl ClaimsSource) -> Self {
+        *self.shared.claims.write().expect("claims lock") = Arc::new(source);
+        self
     }
 
     pub fn settings(&self) -> &Settings {
@@ -98,7 +124,8 @@ impl Provider {
 
     /// The provider's routes, to serve as they are or to merge into an application.
     pub fn router(&self) -> Router {
-        let o = Router::new()
+        let settings = &self.shared.settings;
+        let mut o = Router::new()
             .route("/authorize/", get(authorize::get).post(authorize::post))
             .route("/login/", get(login::page).post(login::submit))
             .route("/token/", post(token::token).options(token::preflight))
@@ -108,7 +135,7 @@ impl Provider {
             )
             .route("/introspect/", post(introspect::introspect))
             .route("/static/tollgate.css", get(stylesheet));
-        Router::new()
+        let mut root = Router::new()
             .route("/health", get(health::health))
             .route(
                 "/.well-known/oauth-authorization-server",
@@ -117,9 +144,23 @@ impl Provider {
             .route(
                 "/.well-known/oauth-authorization-server/o",
                 get(metadata::serve),
-            )
-            .nest(PREFIX, o)
-            .with_state(self.shared.clone())
+            );
+        if settings.oidc_enabled {
+            o = o
+                .route(
+                    "/userinfo/",
+                    get(userinfo::get)
+                        .post(userinfo::post)
+                        .options(userinfo::preflight),
+                )
+                .route("/.well-known/jwks.json", get(metadata::jwks))
+                .route("/.well-known/openid-configuration", get(metadata::serve));
+            root = root.route("/.well-known/openid-configuration", get(metadata::serve));
+            if settings.oidc_rp_initiated_logout_enabled {
+                o = o.route("/logout/", get(logout::get).post(logout::post));
+            }
+        }
+        root.nest(PREFIX, o).with_state(self.shared.clone())
     }
 }
 

@@ -11,6 +11,27 @@ use tollgate_core::scope::is_scope_token;
 /// `default_scopes` entry that stands for every configured scope (DOT's `__all__`).
 pub const ALL_SCOPES: &str = "__all__";
 
+/// The OpenID Connect scopes, known whenever OIDC is on, with their consent-page text
+/// unless `scopes` gives another.
+pub const OIDC_SCOPES: [(&str, &str); 5] = [
+    ("openid", "Sign you in with your account"),
+    ("profile", "Your name and username"),
+    ("email", "Your email address"),
+    ("address", "Your postal address"),
+    ("phone", "Your phone number"),
+];
+
+/// A configured secret: read from configuration, never shown by `Debug` or serialised.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(..)")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -43,8 +64,24 @@ pub struct Settings {
     pub scopes: BTreeMap<String, String>,
     pub default_scopes: Vec<String>,
     pub allowed_redirect_uri_schemes: Vec<String>,
+    /// Seals what the server must read back: HS256 client secrets and signing
+    /// keys. At least 32 characters; without it HS256 clients cannot be registered.
+    #[serde(skip_serializing)]
+    pub secret_key: Option<SecretText>,
+    /// Tollgate departs from DOT (false): a standalone identity server speaks OIDC out of the box.
     pub oidc_enabled: bool,
+    /// Tollgate departs from DOT (false): safe to offer, as it only redirects to
+    /// exactly registered URIs.
     pub oidc_rp_initiated_logout_enabled: bool,
+    /// Ask the user to confirm every logout (DOT's default); otherwise only when
+    /// the request cannot show it comes from the signed-in user's client.
+    pub oidc_rp_initiated_logout_always_prompt: bool,
+    /// Public clients may not be sent back to http post-logout URIs.
+    pub oidc_rp_initiated_logout_strict_redirect_uris: bool,
+    /// Accept an expired `id_token_hint` (its signature and issuer are still checked).
+    pub oidc_rp_initiated_logout_accept_expired_tokens: bool,
+    /// Revoke the user's tokens on logout.
+    pub oidc_rp_initiated_logout_delete_tokens: bool,
     pub oidc_jwks_max_age_seconds: u64,
     pub clear_expired_tokens_batch_size: u32,
 }
@@ -72,8 +109,13 @@ impl Default for Settings {
             ]),
             default_scopes: vec![ALL_SCOPES.to_owned()],
             allowed_redirect_uri_schemes: vec!["http".to_owned(), "https".to_owned()],
-            oidc_enabled: false,
-            oidc_rp_initiated_logout_enabled: false,
+            secret_key: None,
+            oidc_enabled: true,
+            oidc_rp_initiated_logout_enabled: true,
+            oidc_rp_initiated_logout_always_prompt: true,
+            oidc_rp_initiated_logout_strict_redirect_uris: false,
+            oidc_rp_initiated_logout_accept_expired_tokens: true,
+            oidc_rp_initiated_logout_delete_tokens: true,
             oidc_jwks_max_age_seconds: 3600,
             clear_expired_tokens_batch_size: 10_000,
         }
@@ -122,6 +164,16 @@ impl Settings {
             return Err(invalid(
                 "refresh_token_expire_seconds",
                 "must be at least 1; leave it out for refresh tokens that never expire",
+            ));
+        }
+        if self
+            .secret_key
+            .as_ref()
+            .is_some_and(|k| k.0.chars().count() < 32)
+        {
+            return Err(invalid(
+                "secret_key",
+                "must be at least 32 characters (for example 32 random bytes, base64-encoded)",
             ));
         }
         if ApprovalPrompt::parse(&self.request_approval_prompt).is_none() {
@@ -179,9 +231,37 @@ impl Settings {
         ApprovalPrompt::parse(&self.request_approval_prompt).unwrap_or(ApprovalPrompt::Force)
     }
 
-    /// Every configured scope name.
+    /// Every scope a client may ask for: the configured ones, and the OpenID
+    /// Connect scopes when OIDC is on.
     pub fn scope_names(&self) -> Vec<&str> {
-        self.scopes.keys().map(String::as_str).collect()
+        let mut names: Vec<&str> = self.scopes.keys().map(String::as_str).collect();
+        if self.oidc_enabled {
+            names.extend(OIDC_SCOPES.iter().map(|(name, _)| *name));
+            names.sort_unstable();
+            names.dedup();
+        }
+        names
+    }
+
+    /// The text the consent page shows for a scope.
+    pub fn scope_description<'a>(&'a self, name: &'a str) -> &'a str {
+        self.scopes
+            .get(name)
+            .map(String::as_str)
+            .or_else(|| {
+                OIDC_SCOPES
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, d)| *d)
+            })
+            .unwrap_or(name)
+    }
+
+    /// The sealing key, when one is configured.
+    pub fn sealer(&self) -> Option<crate::sealing::Sealer> {
+        self.secret_key
+            .as_ref()
+            .map(|k| crate::sealing::Sealer::new(&k.0))
     }
 
     /// The scopes granted when a request names none.

@@ -20,13 +20,16 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         algorithm: args.algorithm,
     };
     spec.validate(&config.provider.allowed_redirect_uri_schemes)?;
-    if spec.algorithm == SigningAlgorithm::HS256 {
-        // HS256 signs with the client secret, which Tollgate keeps only as a hash so far.
-        return Err(fail(
-            "--algorithm HS256 is not available yet: it needs a retrievable client secret, \
-             which arrives with the OpenID Connect signing work; use RS256",
-        ));
-    }
+    // HS256 signs with the client secret, so it is kept sealed, which needs a key.
+    let sealer = match spec.algorithm {
+        SigningAlgorithm::HS256 => Some(config.provider.sealer().ok_or_else(|| {
+            fail(
+                "--algorithm HS256 keeps the client secret sealed for signing, which needs \
+                 the configuration key `secret_key` (32 characters or more); or use RS256",
+            )
+        })?),
+        _ => None,
+    };
     let client_id = match args.client_id {
         Some(id) if is_client_id(&id) => id,
         Some(id) => {
@@ -37,20 +40,22 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         None => random_id(20, &OsEntropy),
     };
     // A generated secret is shown once; a chosen one is hashed with argon2id.
-    let (secret_hash, shown_secret) = match (spec.client_type, args.client_secret) {
+    let (secret_hash, sealed, shown_secret) = match (spec.client_type, args.client_secret) {
         (ClientType::Public, Some(_)) => {
             return Err(fail("a public client has no secret: drop --client-secret"));
         }
-        (ClientType::Public, None) => (None, None),
+        (ClientType::Public, None) => (None, None, None),
         (ClientType::Confidential, Some(chosen)) => {
+            let sealed = sealer.as_ref().map(|s| s.seal(&chosen));
             let hash =
                 tokio::task::spawn_blocking(move || hash_client_secret(&chosen, false)).await??;
-            (Some(hash), None)
+            (Some(hash), sealed, None)
         }
         (ClientType::Confidential, None) => {
             let secret = NewSecret::generate(SecretKind::ClientSecret, &OsEntropy);
             (
                 Some(hash_client_secret(&secret.plaintext, true)?),
+                sealer.as_ref().map(|s| s.seal(&secret.plaintext)),
                 Some(secret.plaintext),
             )
         }
@@ -74,6 +79,7 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
     let new = NewApplication {
         client_id,
         client_secret_hash: secret_hash,
+        client_secret_sealed: sealed,
         client_type: spec.client_type,
         grant_types: spec.grant_types,
         redirect_uris: spec.redirect_uris,
@@ -103,7 +109,7 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
     println!("client_id: {}", app.client_id);
     if let Some(secret) = shown_secret {
         println!("client_secret: {secret}");
-        println!("Keep the secret now: only its hash is stored, it cannot be shown again.");
+        println!("Keep the secret now: it cannot be shown again.");
     }
     Ok(())
 }

@@ -48,6 +48,9 @@ pub async fn run(config: &Config, args: CreateUser) -> Result<(), Failure> {
         email_verified: args.email_verified,
         given_name: args.given_name,
         family_name: args.family_name,
+        phone_number: args.phone_number,
+        phone_number_verified: args.phone_number_verified,
+        address: args.address,
         staff: args.staff,
     };
     let user = store

@@ -3,6 +3,7 @@
 mod clear_tokens;
 mod create_application;
 mod create_user;
+mod keys;
 mod serve;
 
 use std::fmt;
@@ -48,6 +49,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::CreateApplication(args) => create_application::run(&config, args).await,
         Command::CreateUser(args) => create_user::run(&config, args).await,
         Command::ClearTokens => clear_tokens::run(&config).await,
+        Command::Keys(command) => keys::run(&config, command).await,
     }
 }
 

@@ -1,6 +1,7 @@
 use tokio::net::TcpListener;
 use tollgate::Provider;
-use tollgate::keys::ensure_signing_key;
+use tollgate::core::Clock;
+use tollgate::keys::ensure_signing_keys;
 use tollgate::system::SystemClock;
 
 use super::{Failure, fail, open_store, redact};
@@ -9,10 +10,15 @@ use crate::http;
 
 pub async fn run(mut config: Config) -> Result<(), Failure> {
     let store = open_store(&config).await?;
-    let key = ensure_signing_key(&store, &SystemClock)
-        .await
-        .map_err(|e| fail(format!("cannot prepare a signing key: {e}")))?;
-    tracing::info!(kid = %key.kid, alg = %key.algorithm, "signing key ready");
+    let settings = &config.provider;
+    ensure_signing_keys(
+        &store,
+        settings,
+        settings.sealer().as_ref(),
+        SystemClock.now(),
+    )
+    .await
+    .map_err(|e| fail(format!("cannot prepare the signing keys: {e}")))?;
     let shutdown = http::shutdown_signal()?;
     let listener = TcpListener::bind(config.bind).await.map_err(|e| {
         fail(format!(

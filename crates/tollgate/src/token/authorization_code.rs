@@ -34,10 +34,14 @@ pub(crate) async fn grant(
         CodeRedemption::Unknown => return Err(invalid_grant("unknown authorization code")),
     };
     check_code(&redeemed, client, now, redirect_uri, code_verifier)?;
-    let user = inner.store.user_by_id(redeemed.user_id).await?;
-    if !user.is_some_and(|u| u.active) {
+    let Some(user) = inner
+        .store
+        .user_by_id(redeemed.user_id)
+        .await?
+        .filter(|u| u.active)
+    else {
         return Err(invalid_grant("the user is no longer active"));
-    }
+    };
     let scope = Scopes::parse(&redeemed.scope).unwrap_or_default();
     let refresh = Some(Refresh {
         family: None,
@@ -45,10 +49,13 @@ pub(crate) async fn grant(
     });
     let grant = Grant {
         client,
-        user_id: Some(redeemed.user_id),
+        user: Some(&user),
         scope: &scope,
         refresh,
         authorization_code_id: Some(redeemed.id),
+        auth_time: Some(redeemed.auth_time),
+        claims: redeemed.claims.clone(),
+        nonce: redeemed.nonce.as_deref(),
     };
     Ok(issue(inner, grant).await?.0)
 }

@@ -20,10 +20,13 @@ pub(crate) async fn grant(
     )?;
     let grant = Grant {
         client,
-        user_id: None,
+        user: None,
         scope: &scope,
         refresh: None,
         authorization_code_id: None,
+        auth_time: None,
+        claims: None,
+        nonce: None,
     };
     Ok(issue(inner, grant).await?.0)
 }

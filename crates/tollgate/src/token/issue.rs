@@ -1,12 +1,16 @@
-//! Minting an access token (and a refresh token) for a grant that succeeded.
+//! Minting an access token (and a refresh token, and for OpenID Connect an ID
+//! token) for a grant that succeeded.
 
 use serde::Serialize;
-use tollgate_core::model::{Application, NewAccessToken, NewRefreshToken};
+use tollgate_core::claims::ClaimsRequest;
+use tollgate_core::env::UnixTime;
+use tollgate_core::model::{Application, NewAccessToken, NewRefreshToken, User};
 use tollgate_core::scope::Scopes;
 use tollgate_core::secret::random_id;
 use tollgate_core::{NewSecret, SecretKind};
 
 use super::Failure;
+use crate::id_token::{self, Mint};
 use crate::provider::Inner;
 
 /// RFC 6749 §5.1.
@@ -18,6 +22,8 @@ pub(crate) struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// A refresh token to issue beside the access token.
@@ -30,10 +36,16 @@ pub(crate) struct Refresh {
 
 pub(crate) struct Grant<'a> {
     pub client: &'a Application,
-    pub user_id: Option<i64>,
+    pub user: Option<&'a User>,
     pub scope: &'a Scopes,
     pub refresh: Option<Refresh>,
     pub authorization_code_id: Option<i64>,
+    /// When the user signed in for this grant; refresh tokens keep it for their ID tokens.
+    pub auth_time: Option<UnixTime>,
+    /// The OIDC `claims` request, as JSON text, carried with the tokens.
+    pub claims: Option<String>,
+    /// The OIDC `nonce` of the authorization request (code grant only).
+    pub nonce: Option<&'a str>,
 }
 
 pub(crate) async fn issue(
@@ -44,20 +56,22 @@ pub(crate) async fn issue(
     let settings = &inner.settings;
     let access = NewSecret::generate(SecretKind::AccessToken, inner.entropy.as_ref());
     let lifetime = settings.access_token_expire_seconds;
+    let user_id = grant.user.map(|u| u.id);
     let new_access = NewAccessToken {
         token_hash: access.hash,
         application_id: grant.client.id,
-        user_id: grant.user_id,
+        user_id,
         scope: grant.scope.to_string(),
         expires_at: now.saturating_add(seconds(lifetime)),
         authorization_code_id: grant.authorization_code_id,
+        claims: grant.claims.clone(),
     };
     let refresh = grant.refresh.map(|plan| {
         let secret = NewSecret::generate(SecretKind::RefreshToken, inner.entropy.as_ref());
         let row = NewRefreshToken {
             token_hash: secret.hash,
             application_id: grant.client.id,
-            user_id: grant.user_id,
+            user_id,
             access_token_id: None,
             family: plan
                 .family
@@ -67,6 +81,8 @@ pub(crate) async fn issue(
                 .refresh_token_expire_seconds
                 .map(|s| now.saturating_add(seconds(s))),
             authorization_code_id: grant.authorization_code_id,
+            auth_time: grant.auth_time,
+            claims: grant.claims.clone(),
         };
         (secret.plaintext, row)
     });
@@ -74,6 +90,34 @@ pub(crate) async fn issue(
         .store
         .issue_tokens(&new_access, refresh.as_ref().map(|(_, row)| row), now)
         .await?;
+    let id_token = match (grant.user, grant.auth_time) {
+        (Some(user), Some(auth_time))
+            if settings.oidc_enabled && grant.scope.contains("openid") =>
+        {
+            let request = grant
+                .claims
+                .as_deref()
+                .and_then(|c| ClaimsRequest::parse(c).ok());
+            let mint = Mint {
+                client: grant.client,
+                user,
+                scope: grant.scope,
+                auth_time,
+                nonce: grant.nonce,
+                access_token: Some(&access.plaintext),
+                code: None,
+                request: request.as_ref(),
+                // The access token fetches the scope claims from UserInfo (OIDC Core §5.4).
+                claims_by_scope: false,
+            };
+            Some(
+                id_token::mint(inner, mint)
+                    .await
+                    .map_err(|e| Failure::Internal(e.to_string()))?,
+            )
+        }
+        _ => None,
+    };
     Ok((
         TokenResponse {
             access_token: access.plaintext,
@@ -81,6 +125,7 @@ pub(crate) async fn issue(
             expires_in: lifetime,
             refresh_token: refresh.map(|(plaintext, _)| plaintext),
             scope: grant.scope.to_string(),
+            id_token,
         },
         access_id,
     ))

@@ -45,10 +45,14 @@ pub(crate) async fn grant(
     });
     let grant = Grant {
         client,
-        user_id: Some(user.id),
+        user: Some(&user),
         scope: &scope,
         refresh,
         authorization_code_id: None,
+        // The password was checked just now: that is the sign-in.
+        auth_time: Some(inner.clock.now()),
+        claims: None,
+        nonce: None,
     };
     Ok(issue(inner, grant).await?.0)
 }

@@ -28,15 +28,13 @@ pub(crate) async fn grant(
     let grace = seconds(settings.refresh_token_grace_period_seconds);
     let mut used = check_refresh(&token, client, now, grace)?;
     let scope = refreshed_scope(scope, &token.scope)?;
-    if let Some(user_id) = token.user_id
-        && !inner
-            .store
-            .user_by_id(user_id)
-            .await?
-            .is_some_and(|u| u.active)
-    {
-        return Err(invalid_grant("the user is no longer active"));
-    }
+    let user = match token.user_id {
+        Some(user_id) => match inner.store.user_by_id(user_id).await?.filter(|u| u.active) {
+            Some(user) => Some(user),
+            None => return Err(invalid_grant("the user is no longer active")),
+        },
+        None => None,
+    };
     if used == RefreshUse::Live
         && settings.rotate_refresh_token
         && !inner.store.rotate_refresh_token(token.id, now).await?
@@ -68,10 +66,14 @@ pub(crate) async fn grant(
     });
     let grant = Grant {
         client,
-        user_id: token.user_id,
+        user: user.as_ref(),
         scope: &scope,
         refresh,
         authorization_code_id: token.authorization_code_id,
+        // The ID token repeats the original sign-in; no nonce (OIDC Core §12.2).
+        auth_time: token.auth_time,
+        claims: token.claims.clone(),
+        nonce: None,
     };
     let (mut response, access_id) = issue(inner, grant).await?;
     if !rotate {

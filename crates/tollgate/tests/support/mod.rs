@@ -100,6 +100,7 @@ async fn seed(store: &Store) {
         |client_id: &str, client_type, grants: Vec<GrantType>, redirects: &[&str]| NewApplication {
             client_id: client_id.into(),
             client_secret_hash: (client_type == ClientType::Confidential).then(|| secret.clone()),
+            client_secret_sealed: None,
             client_type,
             grant_types: grants,
             redirect_uris: redirects.iter().map(|s| s.to_string()).collect(),

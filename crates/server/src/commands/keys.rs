@@ -1,0 +1,95 @@
+//! `tollgate keys generate|list|rotate`: signing keys, rotated publish-first.
+
+use tollgate::core::env::UnixTime;
+use tollgate::core::model::SigningKey;
+use tollgate::core::{Clock, SigningAlgorithm};
+use tollgate::keys::{KEY_ALGORITHMS, Takeover, rotate};
+use tollgate::system::SystemClock;
+
+use super::{Failure, open_store};
+use crate::cli::Keys;
+use crate::config::Config;
+
+pub async fn run(config: &Config, command: Keys) -> Result<(), Failure> {
+    let store = open_store(config).await?;
+    let settings = &config.provider;
+    let sealer = settings.sealer();
+    let now = SystemClock.now();
+    let existing = store.signing_keys(now).await?;
+    let (algorithms, now_flag): (Vec<SigningAlgorithm>, bool) = match command {
+        Keys::List => {
+            print_keys(&existing, now);
+            return Ok(());
+        }
+        Keys::Generate { algorithm, now } => (vec![algorithm], now),
+        Keys::Rotate {
+            algorithm: Some(algorithm),
+            now,
+        } => (vec![algorithm], now),
+        Keys::Rotate {
+            algorithm: None,
+            now,
+        } => (
+            KEY_ALGORITHMS
+                .into_iter()
+                .filter(|a| existing.iter().any(|k| k.algorithm == *a))
+                .collect(),
+            now,
+        ),
+    };
+    if algorithms.contains(&SigningAlgorithm::HS256) {
+        return Err(super::fail(
+            "HS256 signs with each client's secret: there is no server key to make",
+        ));
+    }
+    for algorithm in algorithms {
+        // An algorithm's first key signs at once: nothing is in circulation to wait for.
+        let first = !existing.iter().any(|k| k.algorithm == algorithm);
+        let takeover = if now_flag || first {
+            Takeover::Immediate
+        } else {
+            Takeover::Scheduled
+        };
+        let key = rotate(&store, settings, sealer.as_ref(), algorithm, takeover, now).await?;
+        println!(
+            "New {} key {}: published now, signs from {}.",
+            key.algorithm,
+            key.kid,
+            when(key.activates_at, now)
+        );
+    }
+    Ok(())
+}
+
+fn print_keys(keys: &[SigningKey], now: UnixTime) {
+    if keys.is_empty() {
+        println!("No signing keys yet: `tollgate serve` makes them on first start.");
+        return;
+    }
+    println!("{:<6} {:<44} STATUS", "ALG", "KID");
+    for key in keys {
+        let signing = keys
+            .iter()
+            .find(|k| k.algorithm == key.algorithm && k.activates_at <= now)
+            .is_some_and(|k| k.kid == key.kid);
+        let status = if signing {
+            "signing".to_owned()
+        } else if key.activates_at > now {
+            format!("published, signs from {}", when(key.activates_at, now))
+        } else {
+            match key.retire_at {
+                Some(t) => format!("superseded, leaves the JWKS {}", when(t, now)),
+                None => "superseded".to_owned(),
+            }
+        };
+        println!("{:<6} {:<44} {status}", key.algorithm.as_str(), key.kid);
+    }
+}
+
+fn when(at: UnixTime, now: UnixTime) -> String {
+    if at <= now {
+        "now".to_owned()
+    } else {
+        format!("in {} s (Unix time {at})", at - now)
+    }
+}

@@ -1,0 +1,242 @@
+//! RP-Initiated Logout `/o/logout/` (RP-Initiated Logout 1.0): ends the login
+//! session, after confirmation when the settings or the request call for it, and
+//! sends the browser back only to an exactly registered post-logout URI.
+
+use axum::extract::State;
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::Response;
+use bytes::Bytes;
+use serde::Serialize;
+use tollgate_core::logout::{self, Hint, LogoutPolicy};
+use tollgate_core::{Params, SecretHash};
+use url::form_urlencoded;
+
+use crate::claims::subject;
+use crate::id_token::read_hint;
+use crate::pages::{self, error_page};
+use crate::provider::{Inner, PREFIX, Shared};
+use crate::session::{self, SignedIn};
+use crate::{cookies, csrf, form};
+
+/// The request parameters the confirmation form carries forward.
+const CARRIED: [&str; 6] = [
+    "id_token_hint",
+    "logout_hint",
+    "client_id",
+    "post_logout_redirect_uri",
+    "state",
+    "ui_locales",
+];
+
+pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
+    let pairs = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned();
+    let (params, _) = Params::from_pairs_lenient(pairs);
+    handle(&inner, &headers, &params, false).await
+}
+
+pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let params = match form::params(&headers, &body) {
+        Ok(p) => p,
+        Err(e) => return error_page(&inner, StatusCode::BAD_REQUEST, &e.description),
+    };
+    let confirming = params.get("csrf_token").is_some();
+    if confirming && !csrf::verify(&inner, &headers, &params) {
+        return error_page(
+            &inner,
+            StatusCode::FORBIDDEN,
+            "The form has expired or did not come from this site. Go back, reload the page and try again.",
+        );
+    }
+    if confirming && params.get("allow").is_none() {
+        return signed_out_page(
+            &inner,
+            StatusCode::OK,
+            "Still signed in",
+            "You did not sign out.",
+        );
+    }
+    handle(&inner, &headers, &params, confirming).await
+}
+
+async fn handle(inner: &Inner, headers: &HeaderMap, params: &Params, confirmed: bool) -> Response {
+    let settings = &inner.settings;
+    let hint = match params.get("id_token_hint") {
+        Some(token) => {
+            read_hint(
+                inner,
+                token,
+                settings.oidc_rp_initiated_logout_accept_expired_tokens,
+            )
+            .await
+        }
+        None => Hint::Absent,
+    };
+    let named = match &hint {
+        Hint::Valid { client_id, .. } => Some(client_id.as_str()),
+        _ => params.get("client_id"),
+    };
+    let client = match named {
+        Some(id) => match inner.client(id).await {
+            Ok(c) => c,
+            Err(e) => return unavailable(inner, e),
+        },
+        None => None,
+    };
+    let signed_in = match session::current(inner, headers).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(inner, e),
+    };
+    let session_subject = signed_in.as_ref().map(|s| subject(&s.user));
+    let policy = LogoutPolicy {
+        always_prompt: settings.oidc_rp_initiated_logout_always_prompt,
+        strict_redirect_uris: settings.oidc_rp_initiated_logout_strict_redirect_uris,
+    };
+    let plan = match logout::plan(
+        &hint,
+        params.get("client_id"),
+        client.as_deref(),
+        params.get("post_logout_redirect_uri"),
+        params.get("state"),
+        session_subject.as_deref(),
+        policy,
+    ) {
+        Ok(plan) => plan,
+        Err(message) => {
+            tracing::debug!(%message, "logout request refused");
+            return error_page(inner, StatusCode::BAD_REQUEST, &message);
+        }
+    };
+    if let Some(signed_in) = signed_in
+        .as_ref()
+        .filter(|_| plan.must_prompt && !confirmed)
+    {
+        let application = client.as_deref().map(|c| {
+            if c.name.is_empty() {
+                c.client_id.clone()
+            } else {
+                c.name.clone()
+            }
+        });
+        return confirmation_page(inner, headers, params, signed_in, application.as_deref());
+    }
+    let mut response = match &plan.redirect {
+        Some(location) => redirect(location),
+        None => signed_out_page(inner, StatusCode::OK, "Signed out", "You are signed out."),
+    };
+    if let Some(signed_in) = signed_in {
+        if let Err(e) = end_session(inner, headers, &signed_in).await {
+            return unavailable(inner, e);
+        }
+        // The cookie goes too, so the browser stops sending a dead session.
+        response.headers_mut().append(
+            SET_COOKIE,
+            inner.cookies.set(inner.cookies.session, "", Some(0)),
+        );
+    }
+    response
+}
+
+async fn end_session(
+    inner: &Inner,
+    headers: &HeaderMap,
+    signed_in: &SignedIn,
+) -> Result<(), tollgate_store::StoreError> {
+    if let Some(secret) = cookies::get(headers, inner.cookies.session) {
+        inner.store.delete_session(&SecretHash::of(secret)).await?;
+    }
+    if inner.settings.oidc_rp_initiated_logout_delete_tokens {
+        let revoked = inner
+            .store
+            .revoke_user_tokens(signed_in.user.id, inner.clock.now())
+            .await?;
+        tracing::info!(
+            user_id = signed_in.user.id,
+            revoked,
+            "signed out; tokens revoked"
+        );
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ConfirmationPage<'a> {
+    static_base: String,
+    action: String,
+    application: Option<&'a str>,
+    username: &'a str,
+    csrf_token: &'a str,
+    fields: Vec<(&'a str, &'a str)>,
+}
+
+fn confirmation_page(
+    inner: &Inner,
+    headers: &HeaderMap,
+    params: &'_ Params,
+    signed_in: &SignedIn,
+    application: Option<&str>,
+) -> Response {
+    let token = csrf::form_token(inner, headers);
+    let fields = CARRIED
+        .iter()
+        .filter_map(|name| Some((*name, params.get(name)?)))
+        .collect();
+    let mut response = pages::render(
+        &inner.templates,
+        StatusCode::OK,
+        "logout.html",
+        ConfirmationPage {
+            static_base: format!("{PREFIX}/static"),
+            action: format!("{PREFIX}/logout/"),
+            application,
+            username: &signed_in.user.username,
+            csrf_token: &token.token,
+            fields,
+        },
+    );
+    if let Some(cookie) = token.set_cookie {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[derive(Serialize)]
+struct SignedOutPage<'a> {
+    static_base: String,
+    title: &'a str,
+    message: &'a str,
+}
+
+fn signed_out_page(inner: &Inner, status: StatusCode, title: &str, message: &str) -> Response {
+    pages::render(
+        &inner.templates,
+        status,
+        "signed_out.html",
+        SignedOutPage {
+            static_base: format!("{PREFIX}/static"),
+            title,
+            message,
+        },
+    )
+}
+
+fn redirect(location: &str) -> Response {
+    let mut response = Response::new(axum::body::Body::empty());
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            *response.status_mut() = StatusCode::FOUND;
+            response.headers_mut().insert(LOCATION, value);
+        }
+        Err(_) => *response.status_mut() = StatusCode::BAD_REQUEST,
+    }
+    response
+}
+
+fn unavailable(inner: &Inner, e: tollgate_store::StoreError) -> Response {
+    tracing::error!(error = %e, "logout: storage failed");
+    error_page(
+        inner,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is unavailable. Try again shortly.",
+    )
+}

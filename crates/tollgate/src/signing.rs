@@ -1,0 +1,380 @@
+//! The keys in memory: parsed once each, reloaded from the store every few
+//! seconds so a rotation made by any process sharing the database is seen by all.
+
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde_json::{Map, Value};
+use tollgate_core::SigningAlgorithm;
+use tollgate_core::env::UnixTime;
+use tollgate_core::model::SigningKey;
+use tollgate_store::Store;
+
+use crate::sealing::{Sealer, open_stored};
+
+/// How often a process looks for keys made elsewhere. A scheduled key waits at
+/// least this long before it signs, so every process has it by then.
+pub const RELOAD_SECONDS: i64 = 10;
+
+fn jwt_algorithm(algorithm: SigningAlgorithm) -> Algorithm {
+    match algorithm {
+        SigningAlgorithm::RS256 => Algorithm::RS256,
+        SigningAlgorithm::ES256 => Algorithm::ES256,
+        SigningAlgorithm::EdDSA => Algorithm::EdDSA,
+        SigningAlgorithm::HS256 => Algorithm::HS256,
+    }
+}
+
+pub(crate) struct LoadedKey {
+    kid: String,
+    algorithm: SigningAlgorithm,
+    activates_at: UnixTime,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+/// The keys of one moment: newest first, with the JWKS document they publish.
+pub(crate) struct KeyRing {
+    keys: Vec<Arc<LoadedKey>>,
+    pub(crate) jwks: Bytes,
+}
+
+impl KeyRing {
+    fn empty() -> Self {
+        KeyRing {
+            keys: Vec::new(),
+            jwks: Bytes::from_static(br#"{"keys":[]}"#),
+        }
+    }
+
+    /// The key that signs for `algorithm` now: the newest whose time has come.
+    fn signer(&self, algorithm: SigningAlgorithm, now: UnixTime) -> Option<&LoadedKey> {
+        self.keys
+            .iter()
+            .map(AsRef::as_ref)
+            .find(|k| k.algorithm == algorithm && k.activates_at <= now)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SigningError {
+    #[error("no {0} signing key is active")]
+    NoKey(SigningAlgorithm),
+    #[error("signing failed: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+    #[error("signing keys could not be loaded: {0}")]
+    Load(String),
+}
+
+/// What a key of the ring, or a client secret, says about a token.
+pub(crate) enum Verifier<'a> {
+    Ring(&'a KeyRing),
+    Secret(&'a str),
+}
+
+pub(crate) struct Keys {
+    current: RwLock<(Arc<KeyRing>, Option<UnixTime>)>,
+    reloading: tokio::sync::Mutex<()>,
+    sealer: Option<Sealer>,
+}
+
+impl Keys {
+    pub(crate) fn new(sealer: Option<Sealer>) -> Self {
+        Keys {
+            current: RwLock::new((Arc::new(KeyRing::empty()), None)),
+            reloading: tokio::sync::Mutex::new(()),
+            sealer,
+        }
+    }
+
+    /// The ring, reloaded first when it is older than [`RELOAD_SECONDS`]. One
+    /// request reloads; the others go on with the keys they have.
+    pub(crate) async fn ring(
+        &self,
+        store: &Store,
+        now: UnixTime,
+    ) -> Result<Arc<KeyRing>, SigningError> {
+        let (ring, loaded_at) = self.snapshot();
+        if loaded_at.is_some_and(|t| now - t < RELOAD_SECONDS && t <= now) {
+            return Ok(ring);
+        }
+        let Ok(_reloading) = self.reloading.try_lock() else {
+            if loaded_at.is_some() {
+                return Ok(ring);
+            }
+            // The first load is under way: wait for it.
+            let _ = self.reloading.lock().await;
+            return Ok(self.snapshot().0);
+        };
+        match store.signing_keys(now).await {
+            Ok(rows) => {
+                let fresh = Arc::new(self.load(&ring, rows)?);
+                *self.current.write().expect("key lock") = (fresh.clone(), Some(now));
+                Ok(fresh)
+            }
+            Err(e) if loaded_at.is_some() => {
+                tracing::warn!(error = %e, "signing keys could not be reloaded; using those in memory");
+                Ok(ring)
+            }
+            Err(e) => Err(SigningError::Load(e.to_string())),
+        }
+    }
+
+    fn snapshot(&self) -> (Arc<KeyRing>, Option<UnixTime>) {
+        let guard = self.current.read().expect("key lock");
+        (guard.0.clone(), guard.1)
+    }
+
+    /// Builds a ring from stored keys, parsing only those not already in `previous`.
+    fn load(&self, previous: &KeyRing, rows: Vec<SigningKey>) -> Result<KeyRing, SigningError> {
+        let mut keys = Vec::with_capacity(rows.len());
+        let mut published = Vec::with_capacity(rows.len());
+        for row in rows {
+            let jwk: Value = serde_json::from_str(&row.public_jwk)
+                .map_err(|e| SigningError::Load(format!("key {}: {e}", row.kid)))?;
+            published.push(jwk);
+            if let Some(known) = previous.keys.iter().find(|k| k.kid == row.kid) {
+                keys.push(known.clone());
+                continue;
+            }
+            keys.push(Arc::new(self.parse(&row).map_err(|e| {
+                SigningError::Load(format!("key {}: {e}", row.kid))
+            })?));
+        }
+        let jwks = serde_json::to_vec(&serde_json::json!({ "keys": published }))
+            .expect("a JWKS serialises");
+        Ok(KeyRing {
+            keys,
+            jwks: Bytes::from(jwks),
+        })
+    }
+
+    fn parse(&self, row: &SigningKey) -> Result<LoadedKey, String> {
+        let pem =
+            open_stored(self.sealer.as_ref(), &row.private_key_pem).map_err(|e| e.to_string())?;
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_str(&row.public_jwk).map_err(|e| e.to_string())?;
+        let encoding = match row.algorithm {
+            SigningAlgorithm::RS256 => EncodingKey::from_rsa_pem(pem.as_bytes()),
+            SigningAlgorithm::ES256 => EncodingKey::from_ec_pem(pem.as_bytes()),
+            SigningAlgorithm::EdDSA => EncodingKey::from_ed_pem(pem.as_bytes()),
+            SigningAlgorithm::HS256 => return Err("HS256 has no server key".into()),
+        }
+        .map_err(|e| e.to_string())?;
+        Ok(LoadedKey {
+            kid: row.kid.clone(),
+            algorithm: row.algorithm,
+            activates_at: row.activates_at,
+            encoding,
+            decoding: DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?,
+        })
+    }
+}
+
+/// Signs `claims` as a JWS: with the ring's current key for `algorithm`, or with
+/// the client secret for HS256.
+pub(crate) fn sign(
+    ring: &KeyRing,
+    algorithm: SigningAlgorithm,
+    client_secret: Option<&str>,
+    claims: &Map<String, Value>,
+    now: UnixTime,
+) -> Result<String, SigningError> {
+    let mut header = Header::new(jwt_algorithm(algorithm));
+    let encoding;
+    let key = match (algorithm, client_secret) {
+        (SigningAlgorithm::HS256, Some(secret)) => {
+            encoding = EncodingKey::from_secret(secret.as_bytes());
+            &encoding
+        }
+        (SigningAlgorithm::HS256, None) => return Err(SigningError::NoKey(algorithm)),
+        _ => {
+            let key = ring
+                .signer(algorithm, now)
+                .ok_or(SigningError::NoKey(algorithm))?;
+            header.kid = Some(key.kid.clone());
+            &key.encoding
+        }
+    };
+    Ok(jsonwebtoken::encode(&header, claims, key)?)
+}
+
+/// The algorithm a JWS header names, if it is one Tollgate signs with.
+pub(crate) fn header_algorithm(token: &str) -> Option<SigningAlgorithm> {
+    match jsonwebtoken::decode_header(token).ok()?.alg {
+        Algorithm::RS256 => Some(SigningAlgorithm::RS256),
+        Algorithm::ES256 => Some(SigningAlgorithm::ES256),
+        Algorithm::EdDSA => Some(SigningAlgorithm::EdDSA),
+        Algorithm::HS256 => Some(SigningAlgorithm::HS256),
+        _ => None,
+    }
+}
+
+/// The claims of a token this server signed for `issuer`, if its signature holds.
+/// Expiry and audience are the caller's to judge, with its own clock.
+pub(crate) fn verify(
+    token: &str,
+    verifier: Verifier<'_>,
+    issuer: &str,
+) -> Option<Map<String, Value>> {
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    let (algorithm, key) = match verifier {
+        Verifier::Secret(secret) => (
+            Algorithm::HS256,
+            DecodingKey::from_secret(secret.as_bytes()),
+        ),
+        Verifier::Ring(ring) => {
+            let kid = header.kid.as_deref()?;
+            let key = ring.keys.iter().find(|k| k.kid == kid)?;
+            (jwt_algorithm(key.algorithm), key.decoding.clone())
+        }
+    };
+    // The key decides the algorithm; a header claiming another is refused (no `none`, no confusion).
+    if header.alg != algorithm {
+        return None;
+    }
+    let mut validation = Validation::new(algorithm);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation.set_issuer(&[issuer]);
+    jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
+        .ok()
+        .map(|data| data.claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::generate;
+    use tollgate_core::model::NewSigningKey;
+
+    fn stored(new: NewSigningKey, id: i64) -> SigningKey {
+        SigningKey {
+            id,
+            kid: new.kid,
+            algorithm: new.algorithm,
+            private_key_pem: new.private_key_pem,
+            public_jwk: new.public_jwk,
+            created_at: 0,
+            activates_at: new.activates_at,
+            retire_at: None,
+        }
+    }
+
+    fn ring() -> KeyRing {
+        crate::install_crypto_provider();
+        let keys = Keys::new(None);
+        let rows = vec![
+            stored(generate(SigningAlgorithm::RS256, 100, None).unwrap(), 3),
+            stored(generate(SigningAlgorithm::ES256, 0, None).unwrap(), 2),
+            stored(generate(SigningAlgorithm::RS256, 0, None).unwrap(), 1),
+        ];
+        keys.load(&KeyRing::empty(), rows).unwrap()
+    }
+
+    fn claims() -> Map<String, Value> {
+        serde_json::json!({"iss": "https://idp.example", "sub": "1"})
+            .as_object()
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn signs_with_the_newest_active_key_and_verifies_by_kid() {
+        let ring = ring();
+        let kid_of = |token: &str| jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+        let before = sign(&ring, SigningAlgorithm::RS256, None, &claims(), 50).unwrap();
+        let after = sign(&ring, SigningAlgorithm::RS256, None, &claims(), 100).unwrap();
+        assert_eq!(
+            kid_of(&before),
+            ring.keys[2].kid,
+            "the scheduled key does not sign early"
+        );
+        assert_eq!(kid_of(&after), ring.keys[0].kid);
+        for token in [&before, &after] {
+            assert_eq!(
+                verify(token, Verifier::Ring(&ring), "https://idp.example"),
+                Some(claims())
+            );
+            assert_eq!(
+                verify(token, Verifier::Ring(&ring), "https://other.example"),
+                None
+            );
+        }
+        let ec = sign(&ring, SigningAlgorithm::ES256, None, &claims(), 0).unwrap();
+        assert_eq!(header_algorithm(&ec), Some(SigningAlgorithm::ES256));
+        assert!(verify(&ec, Verifier::Ring(&ring), "https://idp.example").is_some());
+        assert!(matches!(
+            sign(&ring, SigningAlgorithm::EdDSA, None, &claims(), 0),
+            Err(SigningError::NoKey(_))
+        ));
+        let jwks: Value = serde_json::from_slice(&ring.jwks).unwrap();
+        assert_eq!(
+            jwks["keys"].as_array().unwrap().len(),
+            3,
+            "scheduled keys are published"
+        );
+    }
+
+    #[test]
+    fn refuses_tampered_unsigned_and_foreign_tokens() {
+        let ring = ring();
+        let token = sign(&ring, SigningAlgorithm::RS256, None, &claims(), 0).unwrap();
+        let (head, rest) = token.split_once('.').unwrap();
+        let (_, signature) = rest.split_once('.').unwrap();
+        let forged_body = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            br#"{"iss":"https://idp.example","sub":"2"}"#,
+        );
+        assert_eq!(
+            verify(
+                &format!("{head}.{forged_body}.{signature}"),
+                Verifier::Ring(&ring),
+                "https://idp.example"
+            ),
+            None
+        );
+        let none_head = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            br#"{"alg":"none"}"#,
+        );
+        assert_eq!(
+            verify(
+                &format!("{none_head}.{forged_body}."),
+                Verifier::Ring(&ring),
+                "https://idp.example"
+            ),
+            None
+        );
+        let elsewhere = self::ring();
+        assert_eq!(
+            verify(&token, Verifier::Ring(&elsewhere), "https://idp.example"),
+            None,
+            "another server's key"
+        );
+        let hs = sign(
+            &ring,
+            SigningAlgorithm::HS256,
+            Some("secret one"),
+            &claims(),
+            0,
+        )
+        .unwrap();
+        assert!(verify(&hs, Verifier::Secret("secret one"), "https://idp.example").is_some());
+        assert_eq!(
+            verify(&hs, Verifier::Secret("secret two"), "https://idp.example"),
+            None
+        );
+        assert_eq!(
+            verify(
+                &token,
+                Verifier::Secret("secret one"),
+                "https://idp.example"
+            ),
+            None,
+            "no algorithm confusion"
+        );
+    }
+}
