@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 use tollgate::core::model::{NewApplication, NewUser};
 use tollgate::core::{ClientType, Clock, GrantType, SigningAlgorithm};
 use tollgate::credentials::{hash_client_secret, hash_password};
+use tollgate::keys::ensure_signing_keys;
+use tollgate::settings::SecretText;
 use tollgate::system::SystemClock;
 use tollgate::{Provider, Settings, Store};
 pub use tollgate_testkit::{TestDatabase, hidden, hidden_fields, location_params};
@@ -21,6 +23,10 @@ pub const SECRET: &str = "tgs_test-secret-of-the-web-client-000000000";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 pub const WEB_REDIRECT: &str = "https://app.example/cb";
+/// The OpenID Connect relying party: code, implicit and hybrid, with a post-logout URI.
+pub const RP_REDIRECT: &str = "https://rp.example/cb";
+pub const RP_LOGOUT: &str = "https://rp.example/bye";
+pub const SECRET_KEY: &str = "test secret key, thirty-two characters or more";
 
 pub struct App {
     pub base: String,
@@ -38,6 +44,14 @@ pub async fn app() -> App {
 
 /// Starts a provider; `configure` may change the settings first.
 pub async fn app_with(configure: impl FnOnce(&mut Settings)) -> App {
+    app_with_provider(configure, |p| p).await
+}
+
+/// As [`app_with`], and `customize` may extend the provider before it serves.
+pub async fn app_with_provider(
+    configure: impl FnOnce(&mut Settings),
+    customize: impl FnOnce(Provider) -> Provider,
+) -> App {
     let db = tollgate_testkit::sqlite();
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
@@ -51,9 +65,10 @@ pub async fn app_with(configure: impl FnOnce(&mut Settings)) -> App {
         .scopes
         .insert("introspection".into(), "Introspect tokens".into());
     settings.default_scopes = vec!["read".into()];
+    settings.secret_key = Some(SecretText(SECRET_KEY.into()));
     configure(&mut settings);
-    seed(&store).await;
-    let router = Provider::new(settings, store.clone()).router();
+    seed(&store, &settings).await;
+    let router = customize(Provider::new(settings, store.clone())).router();
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -80,14 +95,20 @@ pub async fn app_with(configure: impl FnOnce(&mut Settings)) -> App {
     }
 }
 
-async fn seed(store: &Store) {
+async fn seed(store: &Store, settings: &Settings) {
     let now = SystemClock.now();
+    ensure_signing_keys(store, settings, settings.sealer().as_ref(), now)
+        .await
+        .unwrap();
     let hash = hash_password(PASSWORD).unwrap();
     for (name, active) in [("alice", true), ("bob", true), ("mallory", false)] {
         let user = NewUser {
             username: name.into(),
             password_hash: Some(hash.clone()),
             email: format!("{name}@example.com"),
+            email_verified: true,
+            given_name: format!("{name}-given"),
+            family_name: format!("{name}-family"),
             ..NewUser::default()
         };
         let user = store.create_user(&user, now).await.unwrap();
@@ -148,6 +169,32 @@ async fn seed(store: &Store) {
             vec![GrantType::Password],
             &[],
         ),
+        NewApplication {
+            post_logout_redirect_uris: vec![RP_LOGOUT.into()],
+            skip_authorization: true,
+            ..app(
+                "rp",
+                ClientType::Confidential,
+                vec![
+                    GrantType::AuthorizationCode,
+                    GrantType::Implicit,
+                    GrantType::OpenIdHybrid,
+                ],
+                &[RP_REDIRECT],
+            )
+        },
+        NewApplication {
+            post_logout_redirect_uris: vec!["https://rp2.example/bye".into()],
+            algorithm: SigningAlgorithm::HS256,
+            client_secret_sealed: settings.sealer().map(|s| s.seal(SECRET)),
+            skip_authorization: true,
+            ..app(
+                "rp-hs",
+                ClientType::Confidential,
+                vec![GrantType::AuthorizationCode, GrantType::Implicit],
+                &["https://rp2.example/cb"],
+            )
+        },
     ];
     for client in clients {
         store.create_application(&client, now).await.unwrap();
