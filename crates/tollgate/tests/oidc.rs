@@ -376,27 +376,32 @@ async fn implicit_and_hybrid_responses_carry_hashes_in_the_fragment() {
 async fn hs256_clients_get_tokens_signed_with_their_secret() {
     let app = app().await;
     app.sign_in("alice").await;
+    // A confidential client's nonce stands in for PKCE (RFC 9700 §2.1.1).
     let query = [
         ("client_id", "rp-hs"),
-        ("response_type", "id_token"),
+        ("response_type", "code"),
         ("redirect_uri", "https://rp2.example/cb"),
         ("scope", "openid"),
         ("nonce", NONCE),
     ];
-    let f = fields_of(&app.authorize(&query).await);
-    let header = jsonwebtoken::decode_header(&f["id_token"]).unwrap();
+    let code = fields_of(&app.authorize(&query).await)["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "https://rp2.example/cb"),
+    ];
+    let tokens = json(app.token(&form, Some(("rp-hs", SECRET))).await).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
     assert_eq!(
         (header.alg, header.kid),
         (jsonwebtoken::Algorithm::HS256, None)
     );
     let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.set_audience(&["rp-hs"]);
-    let claims = jsonwebtoken::decode::<Map<String, Value>>(
-        &f["id_token"],
-        &DecodingKey::from_secret(SECRET.as_bytes()),
-        &validation,
-    );
-    assert_eq!(claims.unwrap().claims["nonce"], NONCE);
+    let key = DecodingKey::from_secret(SECRET.as_bytes());
+    let claims = jsonwebtoken::decode::<Map<String, Value>>(id_token, &key, &validation).unwrap();
+    assert_eq!(claims.claims["nonce"], NONCE);
 }
 
 #[tokio::test]

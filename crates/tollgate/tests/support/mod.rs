@@ -191,7 +191,7 @@ async fn seed(store: &Store, settings: &Settings) {
             ..app(
                 "rp-hs",
                 ClientType::Confidential,
-                vec![GrantType::AuthorizationCode, GrantType::Implicit],
+                vec![GrantType::AuthorizationCode],
                 &["https://rp2.example/cb"],
             )
         },
