@@ -104,3 +104,41 @@ async fn logs_never_carry_the_authorization_header_or_query() {
         "a secret reached the logs:\n{logs}"
     );
 }
+
+#[tokio::test]
+async fn signing_keys_are_sealed_under_the_secret_key_and_refused_without_it() {
+    let dir = TempDir::new();
+    let key = [(
+        "TOLLGATE_SECRET_KEY",
+        "a serve test secret key, 32 chars or more",
+    )];
+    let mut server = Server::start(&dir.0, &key);
+    assert_eq!(
+        get(&format!("{}/o/.well-known/jwks.json", server.base))
+            .await
+            .status(),
+        200
+    );
+    assert!(server.stop_with("TERM").success());
+    let store = Store::connect(&format!("sqlite://{}", dir.0.join("tollgate.db").display()))
+        .await
+        .unwrap();
+    for stored in store.signing_keys(0).await.unwrap() {
+        assert!(
+            stored.private_key_pem.starts_with("sealed-v1:")
+                && !stored.private_key_pem.contains("PRIVATE KEY"),
+            "{} key stored unsealed",
+            stored.algorithm
+        );
+    }
+    // Without the key the server refuses to start, saying why, rather than fail requests later.
+    let out = run(tollgate(&dir.0)
+        .arg("serve")
+        .env("TOLLGATE_BIND", "127.0.0.1:0"));
+    assert!(!out.status.success());
+    let err = one_line_failure(&out);
+    assert!(
+        err.contains("signing keys could not be loaded") && err.contains("secret_key"),
+        "{err}"
+    );
+}

@@ -114,6 +114,19 @@ impl Provider {
         self
     }
 
+    /// Loads and parses the signing keys now, so a key that cannot be read (a
+    /// sealed key without the right `secret_key`) stops start-up rather than a
+    /// later request. Keys made afterwards by any process are picked up as they come.
+    pub async fn load_keys(&self) -> Result<(), String> {
+        let inner = &self.shared;
+        inner
+            .keys
+            .ring(&inner.store, inner.clock.now())
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.shared.settings
     }

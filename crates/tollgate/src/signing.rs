@@ -107,17 +107,23 @@ impl Keys {
             let _ = self.reloading.lock().await;
             return Ok(self.snapshot().0);
         };
-        match store.signing_keys(now).await {
-            Ok(rows) => {
-                let fresh = Arc::new(self.load(&ring, rows)?);
+        let loaded = match store.signing_keys(now).await {
+            Ok(rows) => self.load(&ring, rows),
+            Err(e) => Err(SigningError::Load(e.to_string())),
+        };
+        match loaded {
+            Ok(fresh) => {
+                let fresh = Arc::new(fresh);
                 *self.current.write().expect("key lock") = (fresh.clone(), Some(now));
                 Ok(fresh)
             }
+            // Keep signing with the keys in memory; try again after the interval.
             Err(e) if loaded_at.is_some() => {
                 tracing::warn!(error = %e, "signing keys could not be reloaded; using those in memory");
+                *self.current.write().expect("key lock") = (ring.clone(), Some(now));
                 Ok(ring)
             }
-            Err(e) => Err(SigningError::Load(e.to_string())),
+            Err(e) => Err(e),
         }
     }
 

@@ -30,13 +30,15 @@ pub async fn run(mut config: Config) -> Result<(), Failure> {
     if config.issuer_from_bind {
         config.provider.issuer = format!("http://{address}");
     }
+    let issuer = config.provider.issuer.clone();
+    let provider = Provider::new(config.provider, store.clone());
+    provider.load_keys().await.map_err(fail)?;
     tracing::info!(
         %address,
-        issuer = %config.provider.issuer,
+        %issuer,
         database = %redact(&config.database_url),
         "listening"
     );
-    let provider = Provider::new(config.provider, store.clone());
     http::serve(listener, http::stack(provider.router()), shutdown).await?;
     store.close().await;
     tracing::info!("stopped");
