@@ -418,6 +418,7 @@ mod tests {
             post_logout_redirect_uris: vec![],
             allowed_origins: vec![],
             algorithm: SigningAlgorithm::RS256,
+            userinfo_signed: false,
             skip_authorization: false,
             name: "A".into(),
             owner_id: None,

@@ -130,6 +130,7 @@ mod tests {
             ],
             allowed_origins: vec![],
             algorithm: SigningAlgorithm::RS256,
+            userinfo_signed: false,
             skip_authorization: false,
             name: String::new(),
             owner_id: None,

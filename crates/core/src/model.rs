@@ -56,6 +56,8 @@ pub struct Application {
     pub post_logout_redirect_uris: Vec<String>,
     pub allowed_origins: Vec<String>,
     pub algorithm: SigningAlgorithm,
+    /// UserInfo answers as a JWT signed with `algorithm` (`application/jwt`).
+    pub userinfo_signed: bool,
     pub skip_authorization: bool,
     pub name: String,
     pub owner_id: Option<i64>,
@@ -74,6 +76,7 @@ pub struct NewApplication {
     pub post_logout_redirect_uris: Vec<String>,
     pub allowed_origins: Vec<String>,
     pub algorithm: SigningAlgorithm,
+    pub userinfo_signed: bool,
     pub skip_authorization: bool,
     pub name: String,
     pub owner_id: Option<i64>,
@@ -184,6 +187,15 @@ pub struct NewRefreshToken {
     pub authorization_code_id: Option<i64>,
     pub auth_time: Option<UnixTime>,
     pub claims: Option<String>,
+}
+
+/// An access token with what a bearer request needs beside it, from one joined query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BearerToken {
+    pub token: AccessToken,
+    pub client_id: String,
+    /// `None` for a token with no user (client credentials).
+    pub user: Option<User>,
 }
 
 /// Which kind of token a lookup found.

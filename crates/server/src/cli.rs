@@ -114,6 +114,9 @@ pub struct CreateApplication {
     /// ID token signing algorithm.
     #[arg(long, default_value = "RS256")]
     pub algorithm: SigningAlgorithm,
+    /// Answer UserInfo with a JWT signed like the ID tokens (`application/jwt`).
+    #[arg(long)]
+    pub userinfo_signed: bool,
 }
 
 #[derive(Debug, Args)]

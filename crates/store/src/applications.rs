@@ -8,8 +8,8 @@ use crate::{Result, Store, StoreError, on_db};
 macro_rules! columns {
     () => {
         "id, client_id, client_secret_hash, client_secret_sealed, client_type, grant_types, redirect_uris, \
-         post_logout_redirect_uris, allowed_origins, algorithm, skip_authorization, name, \
-         owner_id, created_at, updated_at"
+         post_logout_redirect_uris, allowed_origins, algorithm, userinfo_signed, \
+         skip_authorization, name, owner_id, created_at, updated_at"
     };
 }
 
@@ -23,8 +23,9 @@ impl Store {
         let sql = concat!(
             "INSERT INTO applications (client_id, client_secret_hash, client_secret_sealed, \
              client_type, grant_types, redirect_uris, post_logout_redirect_uris, allowed_origins, \
-             algorithm, skip_authorization, name, owner_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
+             algorithm, userinfo_signed, skip_authorization, name, owner_id, created_at, \
+             updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING ",
             columns!()
         );
         let row: ApplicationRow = on_db!(write &self.db, p => sqlx::query_as(sql)
@@ -37,6 +38,7 @@ impl Store {
             .bind(new.post_logout_redirect_uris.join(" "))
             .bind(new.allowed_origins.join(" "))
             .bind(new.algorithm.as_str())
+            .bind(new.userinfo_signed)
             .bind(new.skip_authorization)
             .bind(&new.name)
             .bind(new.owner_id)
@@ -56,13 +58,6 @@ impl Store {
             " FROM applications WHERE client_id = $1"
         );
         let row: Option<ApplicationRow> = on_db!(read &self.db, p => sqlx::query_as(sql).bind(client_id).fetch_optional(p).await)?;
-        row.map(TryInto::try_into).transpose()
-    }
-
-    pub async fn application_by_id(&self, id: i64) -> Result<Option<Application>> {
-        let sql = concat!("SELECT ", columns!(), " FROM applications WHERE id = $1");
-        let row: Option<ApplicationRow> =
-            on_db!(read &self.db, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?;
         row.map(TryInto::try_into).transpose()
     }
 

@@ -63,6 +63,7 @@ pub(crate) struct ApplicationRow {
     post_logout_redirect_uris: String,
     allowed_origins: String,
     algorithm: String,
+    userinfo_signed: bool,
     skip_authorization: bool,
     name: String,
     owner_id: Option<i64>,
@@ -88,6 +89,7 @@ impl TryFrom<ApplicationRow> for Application {
             post_logout_redirect_uris: split_list(&r.post_logout_redirect_uris),
             allowed_origins: split_list(&r.allowed_origins),
             algorithm: r.algorithm.parse().map_err(|e| corrupt("algorithm", e))?,
+            userinfo_signed: r.userinfo_signed,
             skip_authorization: r.skip_authorization,
             name: r.name,
             owner_id: r.owner_id,
@@ -157,6 +159,58 @@ impl From<AccessTokenRow> for AccessToken {
             created_at: r.created_at,
             authorization_code_id: r.authorization_code_id,
             claims: r.claims,
+        }
+    }
+}
+
+/// An access token joined with its client's id and its user's columns (all
+/// `NULL` when it has no user).
+#[derive(FromRow)]
+pub(crate) struct BearerRow {
+    #[sqlx(flatten)]
+    token: AccessTokenRow,
+    client_id: String,
+    username: Option<String>,
+    password_hash: Option<String>,
+    email: Option<String>,
+    email_verified: Option<bool>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    phone_number: Option<String>,
+    phone_number_verified: Option<bool>,
+    address: Option<String>,
+    active: Option<bool>,
+    staff: Option<bool>,
+    user_created_at: Option<i64>,
+    user_updated_at: Option<i64>,
+}
+
+impl From<BearerRow> for BearerToken {
+    fn from(r: BearerRow) -> Self {
+        let token = AccessToken::from(r.token);
+        let user = match (token.user_id, r.username) {
+            (Some(id), Some(username)) => Some(User {
+                id,
+                username,
+                password_hash: r.password_hash,
+                email: r.email.unwrap_or_default(),
+                email_verified: r.email_verified.unwrap_or_default(),
+                given_name: r.given_name.unwrap_or_default(),
+                family_name: r.family_name.unwrap_or_default(),
+                phone_number: r.phone_number.unwrap_or_default(),
+                phone_number_verified: r.phone_number_verified.unwrap_or_default(),
+                address: r.address.unwrap_or_default(),
+                active: r.active.unwrap_or_default(),
+                staff: r.staff.unwrap_or_default(),
+                created_at: r.user_created_at.unwrap_or_default(),
+                updated_at: r.user_updated_at.unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        BearerToken {
+            token,
+            client_id: r.client_id,
+            user,
         }
     }
 }

@@ -50,6 +50,7 @@ contract!(
     consent_is_remembered_and_replaced,
     sessions_expire_and_can_be_deleted,
     issued_tokens_are_described_with_client_and_user,
+    a_bearer_token_comes_with_its_client_and_user,
     rotation_retires_a_refresh_token_once,
     revoking_an_access_token_revokes_its_refresh_token,
     reattaching_replaces_the_carried_access_token,
@@ -88,6 +89,7 @@ fn new_app(client_id: &str) -> NewApplication {
         post_logout_redirect_uris: vec!["https://a.example/bye".into()],
         allowed_origins: vec!["https://a.example".into()],
         algorithm: SigningAlgorithm::RS256,
+        userinfo_signed: false,
         skip_authorization: true,
         name: "Example".into(),
         owner_id: None,
@@ -205,6 +207,7 @@ async fn applications_round_trip_with_several_grant_types(store: &Store) {
     let new = NewApplication {
         owner_id: Some(owner.id),
         client_secret_sealed: Some("sealed-v1:abc".into()),
+        userinfo_signed: true,
         ..new_app("client-1")
     };
     let created = store.create_application(&new, NOW).await.unwrap();
@@ -215,10 +218,7 @@ async fn applications_round_trip_with_several_grant_types(store: &Store) {
         .unwrap();
     assert_eq!(found, created);
     assert_eq!(found.client_secret_sealed.as_deref(), Some("sealed-v1:abc"));
-    assert_eq!(
-        store.application_by_id(created.id).await.unwrap(),
-        Some(created)
-    );
+    assert!(found.userinfo_signed);
     assert_eq!(
         found.grant_types,
         vec![GrantType::AuthorizationCode, GrantType::ClientCredentials]
@@ -798,6 +798,34 @@ fn new_refresh(
         auth_time: None,
         claims: None,
     }
+}
+
+async fn a_bearer_token_comes_with_its_client_and_user(store: &Store) {
+    let (app, user) = (app(store, "client-b").await, user(store, "yan").await);
+    let with_user = NewAccessToken {
+        user_id: Some(user.id),
+        claims: Some("{}".into()),
+        ..new_access("at-user", &app, NOW + 60)
+    };
+    store.insert_access_token(&with_user, NOW).await.unwrap();
+    store
+        .insert_access_token(&new_access("at-machine", &app, NOW + 60), NOW)
+        .await
+        .unwrap();
+    let found = store.bearer_token(&hash("at-user")).await.unwrap().unwrap();
+    assert_eq!(found.client_id, "client-b");
+    assert_eq!(found.user, Some(user));
+    assert_eq!(
+        (found.token.scope.as_str(), found.token.claims.as_deref()),
+        ("read", Some("{}"))
+    );
+    let machine = store
+        .bearer_token(&hash("at-machine"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((machine.user, machine.token.user_id), (None, None));
+    assert_eq!(store.bearer_token(&hash("nope")).await.unwrap(), None);
 }
 
 async fn issued_tokens_are_described_with_client_and_user(store: &Store) {

@@ -3,7 +3,7 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
-use tollgate_core::model::AccessToken;
+use tollgate_core::model::BearerToken;
 use tollgate_core::{OAuthError, Params, SecretHash};
 use tollgate_store::StoreError;
 
@@ -35,15 +35,16 @@ pub(crate) fn presented<'a>(
     }
 }
 
-/// The access token a bearer string names, if it exists and has not expired.
-pub(crate) async fn live_access_token(
+/// The access token a bearer string names, with its client id and user, if it
+/// exists and has not expired: one indexed lookup.
+pub(crate) async fn live_bearer(
     inner: &Inner,
     token: &str,
-) -> Result<Option<AccessToken>, StoreError> {
+) -> Result<Option<BearerToken>, StoreError> {
     let now = inner.clock.now();
     Ok(inner
         .store
-        .access_token_by_hash(&SecretHash::of(token))
+        .bearer_token(&SecretHash::of(token))
         .await?
-        .filter(|t| t.expires_at > now))
+        .filter(|b| b.token.expires_at > now))
 }

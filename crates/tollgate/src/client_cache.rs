@@ -68,6 +68,7 @@ mod tests {
             post_logout_redirect_uris: vec![],
             allowed_origins: vec![],
             algorithm: SigningAlgorithm::RS256,
+            userinfo_signed: false,
             skip_authorization: false,
             name: String::new(),
             owner_id: None,

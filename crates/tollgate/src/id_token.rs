@@ -64,15 +64,19 @@ pub(crate) async fn mint(inner: &Inner, mint: Mint<'_>) -> Result<String, Signin
         user_claims,
     }
     .to_json();
+    sign_for(inner, mint.client, &claims).await
+}
+
+/// Signs claims for a client: with its algorithm's current key, or its secret for HS256.
+pub(crate) async fn sign_for(
+    inner: &Inner,
+    client: &Application,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<String, SigningError> {
+    let now = inner.clock.now();
     let ring = inner.keys.ring(&inner.store, now).await?;
-    let secret = client_secret(inner, mint.client)?;
-    signing::sign(
-        &ring,
-        mint.client.algorithm,
-        secret.as_deref(),
-        &claims,
-        now,
-    )
+    let secret = client_secret(inner, client)?;
+    signing::sign(&ring, client.algorithm, secret.as_deref(), claims, now)
 }
 
 /// An HS256 client's secret, opened from its sealed copy.

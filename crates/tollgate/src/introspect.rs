@@ -56,7 +56,7 @@ async fn authorize_caller(
             .await
             .map(drop);
     };
-    let found = bearer::live_access_token(inner, bearer)
+    let found = bearer::live_bearer(inner, bearer)
         .await
         .map_err(|e| Refusal::Internal(e.to_string()))?;
     let refuse = |code, description: &str| {
@@ -70,7 +70,9 @@ async fn authorize_caller(
             ErrorCode::InvalidToken,
             "the bearer token is unknown or expired",
         ),
-        Some(t) if !Scopes::parse(&t.scope).is_ok_and(|s| s.contains(INTROSPECTION_SCOPE)) => {
+        Some(t)
+            if !Scopes::parse(&t.token.scope).is_ok_and(|s| s.contains(INTROSPECTION_SCOPE)) =>
+        {
             refuse(
                 ErrorCode::InsufficientScope,
                 "the bearer token needs the introspection scope",

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE,
+    ACCESS_CONTROL_MAX_AGE, CONTENT_TYPE,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,7 @@ use tollgate_core::scope::Scopes;
 use tollgate_core::{ErrorCode, OAuthError};
 
 use crate::claims::{ClaimsContext, of_user, subject};
+use crate::id_token::sign_for;
 use crate::oauth_json::{self, Challenge};
 use crate::provider::{Inner, Shared};
 use crate::{bearer, form};
@@ -62,31 +63,30 @@ async fn answer(inner: &Inner, token: Result<Option<&str>, OAuthError>) -> Respo
         Ok(None) => return invalid("no access token was sent"),
         Err(e) => return refuse(&e),
     };
-    let found = match bearer::live_access_token(inner, token).await {
+    let found = match bearer::live_bearer(inner, token).await {
         Ok(found) => found,
         Err(e) => return oauth_json::server_error("userinfo: token lookup failed", e),
     };
-    let Some(access) = found else {
+    let Some(bearer) = found else {
         return invalid("the access token is unknown or expired");
     };
-    let scope = Scopes::parse(&access.scope).unwrap_or_default();
+    let scope = Scopes::parse(&bearer.token.scope).unwrap_or_default();
     if !scope.contains("openid") {
         return insufficient("the access token was not granted the openid scope");
     }
-    let Some(user_id) = access.user_id else {
+    let Some(user) = bearer.user else {
         return insufficient("the access token has no end-user behind it");
     };
-    let (user, client) = match tokio::try_join!(
-        inner.store.user_by_id(user_id),
-        inner.store.application_by_id(access.application_id)
-    ) {
-        Ok(found) => found,
-        Err(e) => return oauth_json::server_error("userinfo: lookup failed", e),
+    if !user.active {
+        return invalid("the access token's user is deactivated");
+    }
+    let client = match inner.client(&bearer.client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return invalid("the access token's client no longer exists"),
+        Err(e) => return oauth_json::server_error("userinfo: client lookup failed", e),
     };
-    let (Some(user), Some(client)) = (user.filter(|u| u.active), client) else {
-        return invalid("the access token's user or client no longer exists");
-    };
-    let request = access
+    let request = bearer
+        .token
         .claims
         .as_deref()
         .and_then(|text| ClaimsRequest::parse(text).ok());
@@ -104,7 +104,16 @@ async fn answer(inner: &Inner, token: Result<Option<&str>, OAuthError>) -> Respo
     };
     let mut body = inner.claims().userinfo_claims(context, selected).await;
     body.insert("sub".into(), subject(&user).into());
-    oauth_json::ok(&body)
+    if !client.userinfo_signed {
+        return oauth_json::ok(&body);
+    }
+    // OIDC Core §5.3.2: a signed response names its issuer and audience.
+    body.insert("iss".into(), inner.settings.issuer.clone().into());
+    body.insert("aud".into(), client.client_id.clone().into());
+    match sign_for(inner, &client, &body).await {
+        Ok(jwt) => oauth_json::no_store(([(CONTENT_TYPE, "application/jwt")], jwt).into_response()),
+        Err(e) => oauth_json::server_error("userinfo: signing failed", e),
+    }
 }
 
 fn refuse(error: &OAuthError) -> Response {

@@ -41,6 +41,16 @@ fn fields_of(response: &reqwest::Response) -> std::collections::HashMap<String, 
 
 /// Verifies an ID token against the published JWKS, as a relying party must.
 async fn verified(app: &App, token: &str, client_id: &str) -> Map<String, Value> {
+    verified_jwt(app, token, client_id, true).await
+}
+
+/// Verifies a JWT this server signed; `id_token` demands an expiry.
+async fn verified_jwt(
+    app: &App,
+    token: &str,
+    client_id: &str,
+    id_token: bool,
+) -> Map<String, Value> {
     let header = jsonwebtoken::decode_header(token).unwrap();
     let jwks: JwkSet = json(
         app.http
@@ -57,6 +67,9 @@ async fn verified(app: &App, token: &str, client_id: &str) -> Map<String, Value>
     let mut validation = Validation::new(header.alg);
     validation.set_audience(&[client_id]);
     validation.set_issuer(&[&app.base]);
+    if !id_token {
+        validation.required_spec_claims.clear();
+    }
     jsonwebtoken::decode::<Map<String, Value>>(
         token,
         &DecodingKey::from_jwk(jwk).unwrap(),
@@ -522,6 +535,44 @@ async fn userinfo_answers_bearers_and_refuses_per_rfc_6750() {
         .await
         .unwrap();
     assert_eq!(gone.status(), 401);
+}
+
+#[tokio::test]
+async fn userinfo_is_a_signed_jwt_for_clients_registered_for_it() {
+    let app = app().await;
+    app.sign_in("alice").await;
+    let query = [
+        ("client_id", "rp-jwt"),
+        ("response_type", "code"),
+        ("redirect_uri", "https://rp3.example/cb"),
+        ("scope", "openid email"),
+        ("nonce", NONCE),
+    ];
+    let code = fields_of(&app.authorize(&query).await)["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "https://rp3.example/cb"),
+    ];
+    let tokens = json(app.token(&form, Some(("rp-jwt", SECRET))).await).await;
+    let response = app
+        .http
+        .get(app.url("/o/userinfo/"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "application/jwt");
+    let jwt = response.text().await.unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(&jwt).unwrap().alg,
+        jsonwebtoken::Algorithm::ES256,
+        "signed like the client's ID tokens"
+    );
+    let claims = verified_jwt(&app, &jwt, "rp-jwt", false).await;
+    assert_eq!(claims["email"], "alice@example.com");
+    let id = verified(&app, tokens["id_token"].as_str().unwrap(), "rp-jwt").await;
+    assert_eq!(claims["sub"], id["sub"]);
 }
 
 #[tokio::test]

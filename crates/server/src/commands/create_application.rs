@@ -86,6 +86,7 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         post_logout_redirect_uris: spec.post_logout_redirect_uris,
         allowed_origins: spec.allowed_origins,
         algorithm: spec.algorithm,
+        userinfo_signed: args.userinfo_signed,
         skip_authorization: args.skip_authorization,
         name: args.name,
         owner_id,

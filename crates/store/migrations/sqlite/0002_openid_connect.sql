@@ -10,6 +10,8 @@ CREATE INDEX signing_keys_algorithm ON signing_keys (algorithm, activates_at);
 -- HS256 clients sign ID tokens with their secret, so it is kept, sealed
 -- (AES-256-GCM under the server's secret_key), beside its hash.
 ALTER TABLE applications ADD COLUMN client_secret_sealed TEXT;
+-- Answer this client's UserInfo requests with a JWT signed like its ID tokens.
+ALTER TABLE applications ADD COLUMN userinfo_signed BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- What an ID token minted at refresh repeats from the original sign-in, and the
 -- OIDC claims request that UserInfo honours.

@@ -128,6 +128,7 @@ async fn seed(store: &Store, settings: &Settings) {
             post_logout_redirect_uris: vec![],
             allowed_origins: vec![],
             algorithm: SigningAlgorithm::RS256,
+            userinfo_signed: false,
             skip_authorization: false,
             name: format!("The {client_id} app"),
             owner_id: None,
@@ -184,8 +185,20 @@ async fn seed(store: &Store, settings: &Settings) {
             )
         },
         NewApplication {
+            algorithm: SigningAlgorithm::ES256,
+            userinfo_signed: true,
+            skip_authorization: true,
+            ..app(
+                "rp-jwt",
+                ClientType::Confidential,
+                vec![GrantType::AuthorizationCode],
+                &["https://rp3.example/cb"],
+            )
+        },
+        NewApplication {
             post_logout_redirect_uris: vec!["https://rp2.example/bye".into()],
             algorithm: SigningAlgorithm::HS256,
+            userinfo_signed: false,
             client_secret_sealed: settings.sealer().map(|s| s.seal(SECRET)),
             skip_authorization: true,
             ..app(
