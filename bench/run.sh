@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Load benchmark for Tollgate: token (client_credentials), introspection and
-# discovery, measured with wrk against a release `tollgate serve` on 127.0.0.1,
+# Load benchmark for Tollgate: token (client_credentials), token with an ID token
+# (refresh, RS256-signed), introspection, UserInfo, discovery and JWKS, measured with wrk against a release `tollgate serve` on 127.0.0.1,
 # backed by a fresh SQLite file. See docs/PERFORMANCE.md.
 #
 #   bench/run.sh                                  # defaults: PORT=18000 DURATION=15
@@ -65,6 +65,8 @@ fi
 while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^TOLLGATE_' || true)
 export TOLLGATE_BIND="$HOST:$PORT"
 export TOLLGATE_SCOPES='{ read = "Reading scope", write = "Writing scope", introspection = "Introspect" }'
+# Without rotation one refresh token serves every request of the run.
+export TOLLGATE_ROTATE_REFRESH_TOKEN=false
 export RUST_LOG=warn
 cd "$WORK" # the default database is sqlite://tollgate.db in the current directory
 
@@ -74,6 +76,13 @@ cd "$WORK" # the default database is sqlite://tollgate.db in the current directo
 SECRET="$(sed -n 's/^[[:space:]]*client_secret:[[:space:]]*//p' "$WORK/createapplication.out" | head -n1)"
 [[ -n "$SECRET" ]] || die "no client_secret line in createapplication output: $(cat "$WORK/createapplication.out")"
 BASIC="$(printf '%s' "bench:$SECRET" | base64 -w0)"
+# A user and a password-grant client: their refresh token gets an ID token each time.
+printf 'bench password\n' | "$BIN" createuser benchuser --password-stdin --email bench@example.com \
+    --given-name Bench --family-name User >/dev/null || die "createuser failed"
+"$BIN" createapplication confidential password --client-id benchrp >"$WORK/createrp.out" \
+    || die "createapplication failed: $(cat "$WORK/createrp.out")"
+RP_SECRET="$(sed -n 's/^[[:space:]]*client_secret:[[:space:]]*//p' "$WORK/createrp.out" | head -n1)"
+RP_BASIC="$(printf '%s' "benchrp:$RP_SECRET" | base64 -w0)"
 
 # --- the server ----------------------------------------------------------------
 "$BIN" serve >"$WORK/server.log" 2>&1 &
@@ -99,7 +108,14 @@ ACCESS_TOKEN="$(printf '%s' "$TOKEN_JSON" | sed -n 's/.*"access_token":"\([^"]*\
 INTROSPECT_JSON="$(curl -sS --fail-with-body -H "Authorization: Basic $BASIC" \
     -d "token=$ACCESS_TOKEN" "$BASE/o/introspect/")" || die "introspection failed: $INTROSPECT_JSON"
 [[ "$INTROSPECT_JSON" == *'"active":true'* ]] || die "the token does not introspect as active: $INTROSPECT_JSON"
-curl -sS --fail -o /dev/null "$BASE/.well-known/oauth-authorization-server" || die "discovery failed"
+curl -sS --fail -o /dev/null "$BASE/.well-known/openid-configuration" || die "discovery failed"
+USER_JSON="$(curl -sS --fail-with-body -H "Authorization: Basic $RP_BASIC" --data-urlencode 'password=bench password' \
+    -d grant_type=password -d username=benchuser -d 'scope=openid profile email' "$BASE/o/token/")" \
+    || die "password grant failed: $USER_JSON"
+USER_ACCESS="$(printf '%s' "$USER_JSON" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')"
+USER_REFRESH="$(printf '%s' "$USER_JSON" | sed -n 's/.*"refresh_token":"\([^"]*\)".*/\1/p')"
+[[ -n "$USER_ACCESS" && -n "$USER_REFRESH" && "$USER_JSON" == *'"id_token"'* ]] || die "no tokens in: $USER_JSON"
+curl -sS --fail -o /dev/null -H "Authorization: Bearer $USER_ACCESS" "$BASE/o/userinfo/" || die "userinfo failed"
 
 # --- wrk scripts -----------------------------------------------------------------
 cat >"$WORK/token.lua" <<EOF
@@ -116,6 +132,16 @@ wrk.headers["Authorization"] = "Basic $BASIC"
 EOF
 cat >"$WORK/discovery.lua" <<EOF
 wrk.method = "GET"
+EOF
+cat >"$WORK/refresh.lua" <<EOF
+wrk.method = "POST"
+wrk.body = "grant_type=refresh_token&refresh_token=$USER_REFRESH"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $RP_BASIC"
+EOF
+cat >"$WORK/userinfo.lua" <<EOF
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer $USER_ACCESS"
 EOF
 
 IDLE_RSS="$(rss_mib)"
@@ -166,7 +192,11 @@ $(tail -n 50 "$WORK/server.log")"
 
 run token /o/token/ "$WORK/token.lua"
 run introspection /o/introspect/ "$WORK/introspect.lua"
-run discovery /.well-known/oauth-authorization-server "$WORK/discovery.lua"
+run userinfo /o/userinfo/ "$WORK/userinfo.lua"
+# Last of the token runs: each refresh replaces the access token the refresh token carries.
+run token-id-token /o/token/ "$WORK/refresh.lua"
+run discovery /.well-known/openid-configuration "$WORK/discovery.lua"
+run jwks /o/.well-known/jwks.json "$WORK/discovery.lua"
 
 AFTER_RSS="$(rss_mib)"
 
