@@ -3,8 +3,14 @@
 
 use std::sync::{Arc, RwLock};
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
+};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use tollgate_core::SigningAlgorithm;
 use tollgate_core::env::UnixTime;
@@ -26,11 +32,61 @@ fn jwt_algorithm(algorithm: SigningAlgorithm) -> Algorithm {
     }
 }
 
+/// A private key parsed once. (jsonwebtoken parses, and for RSA validates, its
+/// key again on every signature: some 2 ms of CPU per RS256 ID token.)
+enum PrivateKey {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
+}
+
+impl PrivateKey {
+    fn from_pem(algorithm: SigningAlgorithm, pem: &str) -> Result<Self, String> {
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = STANDARD.decode(body).map_err(|e| format!("not PEM: {e}"))?;
+        let bad = |e: aws_lc_rs::error::KeyRejected| format!("not a PKCS#8 {algorithm} key: {e}");
+        Ok(match algorithm {
+            SigningAlgorithm::RS256 => PrivateKey::Rsa(RsaKeyPair::from_pkcs8(&der).map_err(bad)?),
+            SigningAlgorithm::ES256 => PrivateKey::Ec(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der).map_err(bad)?,
+            ),
+            SigningAlgorithm::EdDSA => {
+                PrivateKey::Ed(Ed25519KeyPair::from_pkcs8(&der).map_err(bad)?)
+            }
+            SigningAlgorithm::HS256 => return Err("HS256 has no server key".into()),
+        })
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        let failed = |_| SigningError::Failed;
+        match self {
+            PrivateKey::Rsa(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(
+                    &RSA_PKCS1_SHA256,
+                    &SystemRandom::new(),
+                    message,
+                    &mut signature,
+                )
+                .map_err(failed)?;
+                Ok(signature)
+            }
+            // FIXED signing gives r || s, the JWS form (RFC 7518 §3.4).
+            PrivateKey::Ec(pair) => Ok(pair
+                .sign(&SystemRandom::new(), message)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec()),
+            PrivateKey::Ed(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+        }
+    }
+}
+
 pub(crate) struct LoadedKey {
     kid: String,
     algorithm: SigningAlgorithm,
     activates_at: UnixTime,
-    encoding: EncodingKey,
+    private: PrivateKey,
     decoding: DecodingKey,
 }
 
@@ -61,8 +117,8 @@ impl KeyRing {
 pub(crate) enum SigningError {
     #[error("no {0} signing key is active")]
     NoKey(SigningAlgorithm),
-    #[error("signing failed: {0}")]
-    Jwt(#[from] jsonwebtoken::errors::Error),
+    #[error("signing failed")]
+    Failed,
     #[error("signing keys could not be loaded: {0}")]
     Load(String),
 }
@@ -161,25 +217,18 @@ impl Keys {
             open_stored(self.sealer.as_ref(), &row.private_key_pem).map_err(|e| e.to_string())?;
         let jwk: jsonwebtoken::jwk::Jwk =
             serde_json::from_str(&row.public_jwk).map_err(|e| e.to_string())?;
-        let encoding = match row.algorithm {
-            SigningAlgorithm::RS256 => EncodingKey::from_rsa_pem(pem.as_bytes()),
-            SigningAlgorithm::ES256 => EncodingKey::from_ec_pem(pem.as_bytes()),
-            SigningAlgorithm::EdDSA => EncodingKey::from_ed_pem(pem.as_bytes()),
-            SigningAlgorithm::HS256 => return Err("HS256 has no server key".into()),
-        }
-        .map_err(|e| e.to_string())?;
         Ok(LoadedKey {
             kid: row.kid.clone(),
             algorithm: row.algorithm,
             activates_at: row.activates_at,
-            encoding,
+            private: PrivateKey::from_pem(row.algorithm, &pem)?,
             decoding: DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?,
         })
     }
 }
 
-/// Signs `claims` as a JWS: with the ring's current key for `algorithm`, or with
-/// the client secret for HS256.
+/// Signs `claims` as a compact JWS (RFC 7515 §7.1): with the ring's current key
+/// for `algorithm`, or with the client secret for HS256.
 pub(crate) fn sign(
     ring: &KeyRing,
     algorithm: SigningAlgorithm,
@@ -187,23 +236,38 @@ pub(crate) fn sign(
     claims: &Map<String, Value>,
     now: UnixTime,
 ) -> Result<String, SigningError> {
-    let mut header = Header::new(jwt_algorithm(algorithm));
-    let encoding;
-    let key = match (algorithm, client_secret) {
-        (SigningAlgorithm::HS256, Some(secret)) => {
-            encoding = EncodingKey::from_secret(secret.as_bytes());
-            &encoding
-        }
+    enum With<'a> {
+        Key(&'a LoadedKey),
+        Secret(&'a str),
+    }
+    let with = match (algorithm, client_secret) {
+        (SigningAlgorithm::HS256, Some(secret)) => With::Secret(secret),
         (SigningAlgorithm::HS256, None) => return Err(SigningError::NoKey(algorithm)),
-        _ => {
-            let key = ring
-                .signer(algorithm, now)
-                .ok_or(SigningError::NoKey(algorithm))?;
-            header.kid = Some(key.kid.clone());
-            &key.encoding
+        _ => With::Key(
+            ring.signer(algorithm, now)
+                .ok_or(SigningError::NoKey(algorithm))?,
+        ),
+    };
+    let mut header = serde_json::json!({ "alg": algorithm.as_str(), "typ": "JWT" });
+    if let With::Key(key) = with {
+        header["kid"] = key.kid.clone().into();
+    }
+    let payload = serde_json::to_vec(claims).map_err(|_| SigningError::Failed)?;
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signature = match with {
+        With::Key(key) => key.private.sign(input.as_bytes())?,
+        With::Secret(secret) => {
+            let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+            aws_lc_rs::hmac::sign(&key, input.as_bytes())
+                .as_ref()
+                .to_vec()
         }
     };
-    Ok(jsonwebtoken::encode(&header, claims, key)?)
+    Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
 }
 
 /// The algorithm a JWS header names, if it is one Tollgate signs with.

@@ -263,6 +263,63 @@ fn cases() -> Vec<Case> {
         post("/o/login/", "csrf_token=a&csrf_token=b", Page(400)),
         get("/o/login/?next=%FF%FE", Status(200)),
         get("/o/login/?next=//evil.example", Status(200)),
+        // OpenID Connect: UserInfo answers RFC 6750 errors, logout pages never redirect.
+        get("/o/userinfo/", Error(401, "invalid_token")),
+        basic(get("/o/userinfo/", Error(401, "invalid_token")), "Bearer"),
+        basic(
+            get("/o/userinfo/", Error(401, "invalid_token")),
+            "Bearer %00%FF",
+        ),
+        basic(
+            get("/o/userinfo/", Error(401, "invalid_token")),
+            "Basic Og==",
+        ),
+        post("/o/userinfo/", "access_token=", Error(401, "invalid_token")),
+        post(
+            "/o/userinfo/",
+            "access_token=a&access_token=b",
+            Error(400, "invalid_request"),
+        ),
+        typed(
+            post("/o/userinfo/", "%%%", Error(401, "invalid_token")),
+            Some("text/plain"),
+        ),
+        get("/o/logout/?id_token_hint=a.b.c", Page(400)),
+        get(
+            "/o/logout/?id_token_hint=%FF%00&post_logout_redirect_uri=https://evil.example",
+            Page(400),
+        ),
+        get(
+            "/o/logout/?id_token_hint=eyJhbGciOiJub25lIn0.e30.",
+            Page(400),
+        ),
+        get(
+            "/o/logout/?post_logout_redirect_uri=https://evil.example",
+            Page(400),
+        ),
+        get(
+            "/o/logout/?client_id=%00&post_logout_redirect_uri=x",
+            Page(400),
+        ),
+        post("/o/logout/", "csrf_token=x&allow=1", Page(403)),
+        typed(post("/o/logout/", "x", Page(400)), Some("application/json")),
+        get(
+            "/o/authorize/?client_id=rp&redirect_uri=https://rp.example/cb&response_type=id_token%20id_token",
+            Status(302),
+        ),
+        get(
+            "/o/authorize/?client_id=rp&redirect_uri=https://rp.example/cb&response_type=code&scope=openid&nonce=n&claims=%7B%7B",
+            Status(302),
+        ),
+        get(
+            "/o/authorize/?client_id=rp&redirect_uri=https://rp.example/cb&response_type=code&scope=openid&nonce=n&max_age=99999999999999999999",
+            Status(302),
+        ),
+        get(
+            "/o/authorize/?client_id=rp&redirect_uri=https://rp.example/cb&response_type=id_token&scope=openid&nonce=n&id_token_hint=%FF&prompt=none",
+            Status(302),
+        ),
+        post("/o/.well-known/jwks.json", "", Status(405)),
     ];
     for header in BAD_BASIC {
         cases.push(basic(
