@@ -129,17 +129,22 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
         Some(token) => read_hint(inner, token, true).await,
         None => Hint::Absent,
     };
+    if hint == Hint::Invalid {
+        return fail(
+            ErrorCode::InvalidRequest,
+            "id_token_hint is not an ID token issued by this server",
+        );
+    }
     let now = inner.clock.now();
     let acceptable = |s: &SignedIn| {
         let fresh = request.max_age.is_none_or(|max| {
             now.saturating_sub(s.session.auth_time) <= i64::try_from(max).unwrap_or(i64::MAX)
         });
         let expected = match &hint {
-            Hint::Absent => true,
             Hint::Valid {
                 subject: hinted, ..
             } => *hinted == subject(&s.user),
-            Hint::Invalid => false,
+            _ => true,
         };
         fresh && expected && !request.prompt.login
     };
@@ -284,13 +289,14 @@ fn consent_page(
     response
 }
 
-/// Sends the user to sign in, then back to this request (without `prompt=login`
-/// and `max_age`, which the new sign-in satisfies).
+/// Sends the user to sign in, then back to this request (without `prompt=login`,
+/// `max_age` and `id_token_hint`, which the new sign-in answers: the user chose
+/// whom to sign in as, and must not be sent round again).
 fn to_login(params: &Params) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
     let mut pairs: Vec<(&str, &str)> = params
         .iter()
-        .filter(|(n, _)| !matches!(*n, "allow" | "max_age" | CSRF_FIELD))
+        .filter(|(n, _)| !matches!(*n, "allow" | "max_age" | "id_token_hint" | CSRF_FIELD))
         .collect();
     pairs.sort();
     for (name, value) in pairs {

@@ -705,7 +705,16 @@ async fn prompt_none_max_age_and_id_token_hint() {
         ))
         .await,
     );
-    assert_eq!(f["error"], "login_required");
+    assert_eq!(f["error"], "invalid_request", "a hint not issued here");
+    // Interactively, a hint naming someone else sends to the sign-in page, once.
+    let login = location(
+        &app.authorize(&rp_request("code", &[("id_token_hint", &hint)]))
+            .await,
+    );
+    assert!(
+        login.starts_with("/o/login/") && !login.contains("id_token_hint"),
+        "{login}"
+    );
     // Request objects are refused as discovery says.
     let f = fields_of(
         &app.authorize(&rp_request(
