@@ -5,9 +5,8 @@ mod support;
 
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpRequest, HttpResponse,
-    PkceCodeChallenge, RedirectUrl, RefreshToken, RevocationUrl, Scope, StandardRevocableToken,
-    TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, RedirectUrl,
+    RefreshToken, RevocationUrl, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
 };
 use reqwest::redirect::Policy;
 use support::*;
@@ -15,27 +14,6 @@ use tollgate_testkit::{hidden, hidden_fields, location_params};
 
 const PASSWORD: &str = "interop password";
 const REDIRECT: &str = "http://127.0.0.1/callback";
-
-/// The oauth2 crate's HTTP client: reqwest, never following redirects.
-async fn send(request: HttpRequest) -> Result<HttpResponse, reqwest::Error> {
-    let client = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()?;
-    let (parts, body) = request.into_parts();
-    let response = client
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body)
-        .send()
-        .await?;
-    let mut builder = axum::http::Response::builder().status(response.status());
-    for (name, value) in response.headers() {
-        builder = builder.header(name, value);
-    }
-    Ok(builder
-        .body(response.bytes().await?.to_vec())
-        .expect("a valid response"))
-}
 
 fn setup(dir: &TempDir, database_url: &str) -> (String, String) {
     let env = [("TOLLGATE_DATABASE_URL", database_url)];

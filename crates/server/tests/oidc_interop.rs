@@ -13,8 +13,8 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AccessToken, AccessTokenHash, AuthenticationFlow, AuthorizationCode, AuthorizationCodeHash,
-    ClientId, ClientSecret, CsrfToken, HttpRequest, HttpResponse, IssuerUrl, JsonWebKey as _,
-    Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+    ClientId, ClientSecret, CsrfToken, IssuerUrl, JsonWebKey as _, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 use reqwest::redirect::Policy;
 use support::*;
@@ -24,27 +24,6 @@ const PASSWORD: &str = "oidc interop password";
 const REDIRECT: &str = "https://rp.example/cb";
 const LOGOUT: &str = "https://rp.example/bye";
 const SECRET_KEY: &str = "oidc interop secret key, 32 chars or more";
-
-/// The relying party's HTTP client: reqwest, never following redirects.
-async fn send(request: HttpRequest) -> Result<HttpResponse, reqwest::Error> {
-    let client = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()?;
-    let (parts, body) = request.into_parts();
-    let response = client
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body)
-        .send()
-        .await?;
-    let mut builder = axum::http::Response::builder().status(response.status());
-    for (name, value) in response.headers() {
-        builder = builder.header(name, value);
-    }
-    Ok(builder
-        .body(response.bytes().await?.to_vec())
-        .expect("a valid response"))
-}
 
 /// A user, and the `rp` client signing with `algorithm`; returns its secret.
 /// An HS256 client may not use the implicit or hybrid grants (as in DOT): its

@@ -2,8 +2,8 @@
 //! answer with a code or a token (RFC 6749 §4.1, §4.2; RFC 9207).
 
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -57,7 +57,7 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
     let client = match params.get("client_id") {
         Some(id) => match inner.client(id).await {
             Ok(c) => c,
-            Err(e) => return unavailable(inner, e),
+            Err(e) => return pages::unavailable(inner, "authorization endpoint", e),
         },
         None => None,
     };
@@ -91,7 +91,7 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
     let client = client.expect("validate accepts only a known client");
     let signed_in = match session::current(inner, headers).await {
         Ok(s) => s,
-        Err(e) => return unavailable(inner, e),
+        Err(e) => return pages::unavailable(inner, "authorization endpoint", e),
     };
     let fail = |code: ErrorCode, description: &str| {
         redirect_error(
@@ -118,7 +118,7 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
             return fail(ErrorCode::AccessDenied, "the user denied the request");
         }
         if let Err(e) = remember(inner, &signed_in, &client, &request.scope).await {
-            return unavailable(inner, e);
+            return pages::unavailable(inner, "authorization endpoint", e);
         }
         return issue(inner, &client, &request, &signed_in).await;
     }
@@ -160,7 +160,7 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
     };
     let needs_consent = match consent_needed(inner, &signed_in, &client, &request).await {
         Ok(n) => n,
-        Err(e) => return unavailable(inner, e),
+        Err(e) => return pages::unavailable(inner, "authorization endpoint", e),
     };
     if !needs_consent {
         return issue(inner, &client, &request, &signed_in).await;
@@ -319,7 +319,7 @@ fn to_login(params: &Params) -> Response {
         login.append_pair("login_hint", hint);
     }
     let login = format!("{PREFIX}/login/?{}", login.finish());
-    redirect(&login)
+    pages::redirect(&login)
 }
 
 /// Issues what the request asked for (a code, an access token, an ID token, or
@@ -461,7 +461,7 @@ struct FormPostPage<'a> {
 
 fn respond(inner: &Inner, delivery: Delivery) -> Response {
     match delivery {
-        Delivery::Redirect(location) => redirect(&location),
+        Delivery::Redirect(location) => pages::redirect(&location),
         Delivery::FormPost { action, fields } => {
             let response = pages::render(
                 &inner.templates,
@@ -494,30 +494,6 @@ fn form_action_source(action: &str) -> String {
         }
         None => format!("{}:", action.split(':').next().unwrap_or_default()),
     }
-}
-
-fn redirect(location: &str) -> Response {
-    let mut response = Response::new(axum::body::Body::empty());
-    // Registered redirect URIs are printable ASCII, so this holds; if not, no redirect.
-    let Ok(location) = HeaderValue::from_str(location) else {
-        *response.status_mut() = StatusCode::BAD_REQUEST;
-        return response;
-    };
-    *response.status_mut() = StatusCode::FOUND;
-    response.headers_mut().insert(LOCATION, location);
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-fn unavailable(inner: &Inner, e: tollgate_store::StoreError) -> Response {
-    tracing::error!(error = %e, "authorization endpoint: storage failed");
-    error_page(
-        inner,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "The service is unavailable. Try again shortly.",
-    )
 }
 
 #[cfg(test)]

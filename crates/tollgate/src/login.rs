@@ -90,7 +90,7 @@ pub(crate) async fn page(
 ) -> Response {
     let signed_in = match session::current(&inner, &headers).await {
         Ok(s) => s.map(|s| s.user.username),
-        Err(e) => return unavailable(&inner, e),
+        Err(e) => return pages::unavailable(&inner, "sign-in", e),
     };
     let next = safe_next(query.get("next").map(String::as_str)).to_owned();
     let fields = LoginPageFields {
@@ -151,11 +151,11 @@ pub(crate) async fn submit(
                 .insert(RETRY_AFTER, HeaderValue::from(wait));
             return response;
         }
-        Err(e) => return unavailable(&inner, e),
+        Err(e) => return pages::unavailable(&inner, "sign-in", e),
     };
     let cookie = match session::sign_in(&inner, &user).await {
         Ok(c) => c,
-        Err(e) => return unavailable(&inner, e),
+        Err(e) => return pages::unavailable(&inner, "sign-in", e),
     };
     let mut response = if next.is_empty() {
         let fields = LoginPageFields {
@@ -174,16 +174,6 @@ pub(crate) async fn submit(
     };
     response.headers_mut().append(SET_COOKIE, cookie);
     response
-}
-
-/// The detail goes to the log; the visitor gets a generic page.
-fn unavailable(inner: &Inner, e: tollgate_store::StoreError) -> Response {
-    tracing::error!(error = %e, "sign-in: storage failed");
-    error_page(
-        inner,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "The service is unavailable. Try again shortly.",
-    )
 }
 
 pub(crate) enum SignIn {

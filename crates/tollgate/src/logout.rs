@@ -3,8 +3,8 @@
 //! sends the browser back only to an exactly registered post-logout URI.
 
 use axum::extract::State;
-use axum::http::header::{LOCATION, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use bytes::Bytes;
 use serde::Serialize;
@@ -79,13 +79,13 @@ async fn handle(inner: &Inner, headers: &HeaderMap, params: &Params, confirmed: 
     let client = match named {
         Some(id) => match inner.client(id).await {
             Ok(c) => c,
-            Err(e) => return unavailable(inner, e),
+            Err(e) => return pages::unavailable(inner, "logout", e),
         },
         None => None,
     };
     let signed_in = match session::current(inner, headers).await {
         Ok(s) => s,
-        Err(e) => return unavailable(inner, e),
+        Err(e) => return pages::unavailable(inner, "logout", e),
     };
     let session_subject = signed_in.as_ref().map(|s| subject(&s.user));
     let policy = LogoutPolicy {
@@ -121,12 +121,12 @@ async fn handle(inner: &Inner, headers: &HeaderMap, params: &Params, confirmed: 
         return confirmation_page(inner, headers, params, signed_in, application.as_deref());
     }
     let mut response = match &plan.redirect {
-        Some(location) => redirect(location),
+        Some(location) => pages::redirect(location),
         None => signed_out_page(inner, StatusCode::OK, "Signed out", "You are signed out."),
     };
     if let Some(signed_in) = signed_in {
         if let Err(e) = end_session(inner, headers, &signed_in).await {
-            return unavailable(inner, e);
+            return pages::unavailable(inner, "logout", e);
         }
         // The cookie goes too, so the browser stops sending a dead session.
         response.headers_mut().append(
@@ -217,26 +217,5 @@ fn signed_out_page(inner: &Inner, status: StatusCode, title: &str, message: &str
             title,
             message,
         },
-    )
-}
-
-fn redirect(location: &str) -> Response {
-    let mut response = Response::new(axum::body::Body::empty());
-    match HeaderValue::from_str(location) {
-        Ok(value) => {
-            *response.status_mut() = StatusCode::FOUND;
-            response.headers_mut().insert(LOCATION, value);
-        }
-        Err(_) => *response.status_mut() = StatusCode::BAD_REQUEST,
-    }
-    response
-}
-
-fn unavailable(inner: &Inner, e: tollgate_store::StoreError) -> Response {
-    tracing::error!(error = %e, "logout: storage failed");
-    error_page(
-        inner,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "The service is unavailable. Try again shortly.",
     )
 }

@@ -2,7 +2,7 @@
 //! them out of frames and caches and allow no script but our own.
 
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, StatusCode};
@@ -119,4 +119,31 @@ pub(crate) fn error_page_with_code(
             error,
         },
     )
+}
+
+/// A storage failure, on a page: the detail goes to the log (under `context`),
+/// the visitor gets a generic page.
+pub(crate) fn unavailable(inner: &Inner, context: &str, e: tollgate_store::StoreError) -> Response {
+    tracing::error!(error = %e, "{context}: storage failed");
+    error_page(
+        inner,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is unavailable. Try again shortly.",
+    )
+}
+
+/// A 302 to `location`, never cached. Locations are built from registered URIs
+/// and local paths, printable ASCII; anything else gets a 400, not a redirect.
+pub(crate) fn redirect(location: &str) -> Response {
+    let mut response = Response::new(axum::body::Body::empty());
+    let Ok(location) = HeaderValue::from_str(location) else {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        return response;
+    };
+    *response.status_mut() = StatusCode::FOUND;
+    response.headers_mut().insert(LOCATION, location);
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }

@@ -385,25 +385,30 @@ async fn implicit_and_hybrid_responses_carry_hashes_in_the_fragment() {
     );
 }
 
-#[tokio::test]
-async fn hs256_clients_get_tokens_signed_with_their_secret() {
-    let app = app().await;
-    app.sign_in("alice").await;
-    // A confidential client's nonce stands in for PKCE (RFC 9700 §2.1.1).
+/// A code flow of a trusted confidential client with a nonce and no PKCE (its
+/// nonce stands in, RFC 9700 §2.1.1); returns the token response.
+async fn nonce_code_flow(app: &App, client_id: &str, redirect_uri: &str, scope: &str) -> Value {
     let query = [
-        ("client_id", "rp-hs"),
+        ("client_id", client_id),
         ("response_type", "code"),
-        ("redirect_uri", "https://rp2.example/cb"),
-        ("scope", "openid"),
+        ("redirect_uri", redirect_uri),
+        ("scope", scope),
         ("nonce", NONCE),
     ];
     let code = fields_of(&app.authorize(&query).await)["code"].clone();
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
-        ("redirect_uri", "https://rp2.example/cb"),
+        ("redirect_uri", redirect_uri),
     ];
-    let tokens = json(app.token(&form, Some(("rp-hs", SECRET))).await).await;
+    json(app.token(&form, Some((client_id, SECRET))).await).await
+}
+
+#[tokio::test]
+async fn hs256_clients_get_tokens_signed_with_their_secret() {
+    let app = app().await;
+    app.sign_in("alice").await;
+    let tokens = nonce_code_flow(&app, "rp-hs", "https://rp2.example/cb", "openid").await;
     let id_token = tokens["id_token"].as_str().unwrap();
     let header = jsonwebtoken::decode_header(id_token).unwrap();
     assert_eq!(
@@ -541,20 +546,7 @@ async fn userinfo_answers_bearers_and_refuses_per_rfc_6750() {
 async fn userinfo_is_a_signed_jwt_for_clients_registered_for_it() {
     let app = app().await;
     app.sign_in("alice").await;
-    let query = [
-        ("client_id", "rp-jwt"),
-        ("response_type", "code"),
-        ("redirect_uri", "https://rp3.example/cb"),
-        ("scope", "openid email"),
-        ("nonce", NONCE),
-    ];
-    let code = fields_of(&app.authorize(&query).await)["code"].clone();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", "https://rp3.example/cb"),
-    ];
-    let tokens = json(app.token(&form, Some(("rp-jwt", SECRET))).await).await;
+    let tokens = nonce_code_flow(&app, "rp-jwt", "https://rp3.example/cb", "openid email").await;
     let response = app
         .http
         .get(app.url("/o/userinfo/"))
