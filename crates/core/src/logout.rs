@@ -82,15 +82,10 @@ pub fn plan(
         Hint::Valid { subject, .. } => Some(subject.as_str()),
         _ => None,
     };
-    let must_prompt = match session_subject {
-        // Nobody to sign out: nothing to confirm.
-        None => false,
-        Some(user) => {
-            policy.always_prompt
-                || hint_subject.is_some_and(|s| s != user)
-                || (redirect.is_some() && hint_subject.is_none())
-        }
-    };
+    // §2: the OP MUST ask unless a hint shows the request comes from the signed-in
+    // user's client; nobody signed in, nothing to confirm.
+    let must_prompt =
+        session_subject.is_some_and(|user| policy.always_prompt || hint_subject != Some(user));
     Ok(LogoutPlan {
         redirect,
         must_prompt,
@@ -298,8 +293,12 @@ mod tests {
                 .must_prompt
         };
         assert!(
-            !prompt(&Hint::Absent, None, Some("1"), POLICY),
-            "nothing but signing out"
+            prompt(&Hint::Absent, None, Some("1"), POLICY),
+            "no hint: the user confirms, even without a redirect"
+        );
+        assert!(
+            !prompt(&valid("1"), None, Some("1"), POLICY),
+            "the signed-in user's own ID token"
         );
         assert!(
             prompt(&Hint::Absent, uri, Some("1"), POLICY),

@@ -546,9 +546,10 @@ fn kid_of(token: &CoreIdToken) -> String {
 async fn key_rotation_publishes_first_and_old_tokens_still_verify() {
     let dir = TempDir::new();
     let url = format!("sqlite://{}", dir.0.join("rotate.db").display());
+    // Relying parties cache the JWKS for a second: a new key signs 1 + 10 s after it is published.
     let env = [
         ("TOLLGATE_DATABASE_URL", url.as_str()),
-        ("TOLLGATE_OIDC_JWKS_MAX_AGE_SECONDS", "3600"),
+        ("TOLLGATE_OIDC_JWKS_MAX_AGE_SECONDS", "1"),
     ];
     let secret = setup(&dir, &env, "RS256");
     let server = Server::start(&dir.0, &env);
@@ -558,53 +559,45 @@ async fn key_rotation_publishes_first_and_old_tokens_still_verify() {
         .id_token(&browser, Ask::default())
         .await
         .0;
-
-    // A scheduled rotation, made by another process: published, not yet signing.
-    let out = run(tollgate(&dir.0)
-        .args(["keys", "rotate", "--alg", "RS256"])
-        .envs(env));
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("signs from in 3600 s"),
-        "{}",
-        stdout(&out)
-    );
-    let listed = stdout(&run(tollgate(&dir.0).args(["keys", "list"]).envs(env)));
-    assert!(listed.contains("published, signs from"), "{listed}");
-    tokio::time::sleep(Duration::from_secs(11)).await; // the server reloads its keys
-    let rp = discover(&server.base, &secret, "RS256").await;
-    let jwks: serde_json::Value = reqwest::get(format!("{}/o/.well-known/jwks.json", server.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
+    let rs256_keys = || async {
+        let jwks: serde_json::Value =
+            reqwest::get(format!("{}/o/.well-known/jwks.json", server.base))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
         jwks["keys"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|k| k["alg"] == "RS256")
-            .count(),
-        2,
-        "the new key is published"
-    );
-    assert_eq!(
-        kid_of(&rp.id_token(&browser, Ask::default()).await.0),
-        kid_of(&before),
-        "the old key still signs"
-    );
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
 
-    // An immediate rotation: the newest key signs once the server has it.
+    // A scheduled rotation, made by another process: published first, signing later.
     let out = run(tollgate(&dir.0)
-        .args(["keys", "rotate", "--alg", "RS256", "--now"])
+        .args(["keys", "rotate", "--alg", "RS256"])
         .envs(env));
     assert!(out.status.success(), "{}", stderr(&out));
-    tokio::time::sleep(Duration::from_secs(11)).await;
+    assert!(
+        stdout(&out).contains("signs from in 11 s"),
+        "{}",
+        stdout(&out)
+    );
+    let listed = stdout(&run(tollgate(&dir.0).args(["keys", "list"]).envs(env)));
+    assert!(listed.contains("published, signs from"), "{listed}");
+    tokio::time::sleep(Duration::from_secs(12)).await; // reloaded, and the new key's time has come
+    assert_eq!(
+        rs256_keys().await.len(),
+        2,
+        "old and new are both published"
+    );
     let rp = discover(&server.base, &secret, "RS256").await;
     let after = rp.id_token(&browser, Ask::default()).await.0;
-    assert_ne!(kid_of(&after), kid_of(&before));
-    // The token signed before both rotations verifies against today's JWKS.
+    assert_ne!(kid_of(&after), kid_of(&before), "the new key signs");
+    // The token signed before the rotation verifies against today's JWKS.
     let verifier = rp
         .client
         .id_token_verifier()
@@ -612,4 +605,17 @@ async fn key_rotation_publishes_first_and_old_tokens_still_verify() {
     before
         .claims(&verifier, |_: Option<&Nonce>| Ok::<(), String>(()))
         .expect("a token from before the rotation still verifies");
+
+    // An emergency rotation: the newest key signs at once and the others leave the JWKS.
+    let out = run(tollgate(&dir.0)
+        .args(["keys", "rotate", "--alg", "RS256", "--now"])
+        .envs(env));
+    assert!(out.status.success(), "{}", stderr(&out));
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let remaining = rs256_keys().await;
+    assert_eq!(remaining.len(), 1, "{remaining:?}");
+    assert!(!remaining.contains(&kid_of(&before)) && !remaining.contains(&kid_of(&after)));
+    let rp = discover(&server.base, &secret, "RS256").await;
+    let latest = rp.id_token(&browser, Ask::default()).await.0;
+    assert_eq!(kid_of(&latest), remaining[0]);
 }

@@ -11,8 +11,8 @@ macro_rules! columns {
 }
 
 impl Store {
-    /// Stores a key. The keys of its algorithm that have no retirement time yet
-    /// (the ones it supersedes) get `retire_superseded_at`.
+    /// Stores a key. The keys of its algorithm (the ones it supersedes) retire at
+    /// `retire_superseded_at`, or earlier if they were due to already.
     pub async fn insert_signing_key(
         &self,
         new: &NewSigningKey,
@@ -27,7 +27,8 @@ impl Store {
         let row: SigningKeyRow = on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
-                "UPDATE signing_keys SET retire_at = $1 WHERE algorithm = $2 AND retire_at IS NULL",
+                "UPDATE signing_keys SET retire_at = $1 \
+                 WHERE algorithm = $2 AND (retire_at IS NULL OR retire_at > $1)",
             )
             .bind(retire_superseded_at)
             .bind(new.algorithm.as_str())
@@ -49,13 +50,13 @@ impl Store {
         row.try_into()
     }
 
-    /// Every key not retired before `now`, newest first.
+    /// Every key not retired before `now`, the most recently made first.
     pub async fn signing_keys(&self, now: UnixTime) -> Result<Vec<SigningKey>> {
         let sql = concat!(
             "SELECT ",
             columns!(),
             " FROM signing_keys WHERE retire_at IS NULL OR retire_at > $1 \
-             ORDER BY activates_at DESC, id DESC"
+             ORDER BY id DESC"
         );
         let rows: Vec<SigningKeyRow> =
             on_db!(read &self.db, p => sqlx::query_as(sql).bind(now).fetch_all(p).await)?;

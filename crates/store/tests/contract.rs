@@ -724,6 +724,33 @@ async fn a_new_signing_key_supersedes_those_of_its_algorithm(store: &Store) {
             .await,
         Err(StoreError::Conflict { .. })
     ));
+    // An emergency key retires the others now; a later date never postpones a retirement.
+    store
+        .insert_signing_key(
+            &key("k3", SigningAlgorithm::RS256, NOW + 2),
+            NOW + 2,
+            NOW + 2,
+        )
+        .await
+        .unwrap();
+    store
+        .insert_signing_key(
+            &key("k4", SigningAlgorithm::RS256, NOW + 3),
+            NOW + 9999,
+            NOW + 3,
+        )
+        .await
+        .unwrap();
+    let rs256: Vec<_> = summary(store.signing_keys(NOW + 2).await.unwrap())
+        .into_iter()
+        .filter(|(kid, _, _)| kid.starts_with('k'))
+        .map(|(kid, _, retire)| (kid, retire))
+        .collect();
+    assert_eq!(
+        rs256,
+        vec![("k4".to_owned(), None), ("k3".to_owned(), Some(NOW + 9999))],
+        "k1 and k2 retired at NOW + 2"
+    );
 }
 
 async fn consent_is_remembered_and_replaced(store: &Store) {

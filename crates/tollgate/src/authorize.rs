@@ -35,10 +35,11 @@ const FORM_POST_SCRIPT: &str = "document.forms[0].submit();";
 
 pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
     let pairs = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned();
-    handle(&inner, &headers, pairs.collect()).await
+    handle(&inner, &headers, pairs.collect(), false).await
 }
 
-/// An authorization request sent as a form (OIDC Core §3.1.2.1), or the consent form.
+/// The consent form, or an authorization request sent as a form (OIDC Core
+/// §3.1.2.1), which goes on as the same request by GET.
 pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     if !form::is_form(&headers) {
         return error_page(
@@ -47,12 +48,19 @@ pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: 
             "The request must be form-encoded.",
         );
     }
-    let pairs = form_urlencoded::parse(&body).into_owned();
-    handle(&inner, &headers, pairs.collect()).await
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    if !pairs.iter().any(|(name, _)| name == CSRF_FIELD) {
+        return pages::as_get(&format!("{PREFIX}/authorize/"), &pairs);
+    }
+    handle(&inner, &headers, pairs, true).await
 }
 
-async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>) -> Response {
-    let consent_submission = pairs.iter().any(|(name, _)| name == CSRF_FIELD);
+async fn handle(
+    inner: &Inner,
+    headers: &HeaderMap,
+    pairs: Vec<(String, String)>,
+    consent_submission: bool,
+) -> Response {
     let (params, repeated) = Params::from_pairs_lenient(pairs);
     let client = match params.get("client_id") {
         Some(id) => match inner.client(id).await {
@@ -89,6 +97,18 @@ async fn handle(inner: &Inner, headers: &HeaderMap, pairs: Vec<(String, String)>
         }
     };
     let client = client.expect("validate accepts only a known client");
+    if request.is_openid() && !id_token::can_sign_for(inner, &client) {
+        return redirect_error(
+            inner,
+            &request.redirect_uri,
+            request.response_mode,
+            request.state.as_deref(),
+            &OAuthError::unauthorized_client(
+                "this client's ID tokens cannot be signed: its HS256 secret is not kept \
+                 sealed under this server's secret_key; register the client again",
+            ),
+        );
+    }
     let signed_in = match session::current(inner, headers).await {
         Ok(s) => s,
         Err(e) => return pages::unavailable(inner, "authorization endpoint", e),

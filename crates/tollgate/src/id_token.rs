@@ -79,6 +79,13 @@ pub(crate) async fn sign_for(
     signing::sign(&ring, client.algorithm, secret.as_deref(), claims, now)
 }
 
+/// Whether ID tokens for this client can be signed: an HS256 client needs its
+/// secret sealed under the configured `secret_key` (one registered before the
+/// key was set, or under another key, cannot be served).
+pub(crate) fn can_sign_for(inner: &Inner, client: &Application) -> bool {
+    client_secret(inner, client).is_ok()
+}
+
 /// An HS256 client's secret, opened from its sealed copy.
 fn client_secret(inner: &Inner, client: &Application) -> Result<Option<String>, SigningError> {
     if client.algorithm != SigningAlgorithm::HS256 {

@@ -99,14 +99,16 @@ pub fn generate(
 /// How a new key takes over from the current one of its algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Takeover {
-    /// Published now, signing once every relying party's cached JWKS has it.
+    /// Published now, signing once every relying party's cached JWKS has it; the
+    /// superseded key stays published until every token it signed has expired.
     Scheduled,
-    /// Signing now (first key, or a compromised one being replaced).
+    /// Signing now, and the superseded keys leave the JWKS now: for a first key,
+    /// or to replace a compromised one (tokens it signed stop verifying).
     Immediate,
 }
 
-/// Makes a key for `algorithm` that supersedes the current one. The old key stays
-/// published until every token it signed has expired.
+/// Makes a key for `algorithm` that supersedes the current one (and any not yet
+/// active: the key made last is the one that signs once its time has come).
 pub async fn rotate(
     store: &Store,
     settings: &Settings,
@@ -125,14 +127,19 @@ pub async fn rotate(
             .await
             .map_err(|_| KeyError::Generation)??
     };
-    let retire_at = activates_at.saturating_add(seconds(settings.id_token_expire_seconds));
+    let retire_at = match takeover {
+        Takeover::Immediate => now,
+        Takeover::Scheduled => {
+            activates_at.saturating_add(seconds(settings.id_token_expire_seconds))
+        }
+    };
     Ok(store.insert_signing_key(&new, retire_at, now).await?)
 }
 
-/// How long a published key waits before it signs: the JWKS cache lifetime,
-/// and never less than the interval at which servers reload keys.
+/// How long a published key waits before it signs: the interval in which every
+/// server reloads its keys, then the JWKS cache lifetime of relying parties.
 pub fn publish_delay(settings: &Settings) -> i64 {
-    seconds(settings.oidc_jwks_max_age_seconds).max(crate::signing::RELOAD_SECONDS)
+    seconds(settings.oidc_jwks_max_age_seconds).saturating_add(crate::signing::RELOAD_SECONDS)
 }
 
 /// On start-up, makes a key for each algorithm that has none, signing at once.
@@ -148,8 +155,8 @@ pub async fn ensure_signing_keys(
             continue;
         }
         match rotate(store, settings, sealer, algorithm, Takeover::Immediate, now).await {
-            // Another process sharing the database made one first: keep both.
-            Ok(_) | Err(KeyError::Store(StoreError::Conflict { .. })) => {}
+            // Two processes starting at once may both make one: the later signs.
+            Ok(_) => {}
             Err(e) => return Err(e),
         }
     }

@@ -40,15 +40,21 @@ pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: 
         Ok(p) => p,
         Err(e) => return error_page(&inner, StatusCode::BAD_REQUEST, &e.description),
     };
-    let confirming = params.get("csrf_token").is_some();
-    if confirming && !csrf::verify(&inner, &headers, &params) {
+    if params.get("csrf_token").is_none() {
+        let pairs: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        return pages::as_get(&format!("{PREFIX}/logout/"), &pairs);
+    }
+    if !csrf::verify(&inner, &headers, &params) {
         return error_page(
             &inner,
             StatusCode::FORBIDDEN,
             "The form has expired or did not come from this site. Go back, reload the page and try again.",
         );
     }
-    if confirming && params.get("allow").is_none() {
+    if params.get("allow").is_none() {
         return signed_out_page(
             &inner,
             StatusCode::OK,
@@ -56,7 +62,7 @@ pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: 
             "You did not sign out.",
         );
     }
-    handle(&inner, &headers, &params, confirming).await
+    handle(&inner, &headers, &params, true).await
 }
 
 async fn handle(inner: &Inner, headers: &HeaderMap, params: &Params, confirmed: bool) -> Response {

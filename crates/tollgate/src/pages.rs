@@ -132,6 +132,18 @@ pub(crate) fn unavailable(inner: &Inner, context: &str, e: tollgate_store::Store
     )
 }
 
+/// A request POSTed from another site comes without our `SameSite=Lax` session
+/// cookie; sent on as a GET of the same parameters (a 303), the browser's
+/// top-level navigation carries it.
+pub(crate) fn as_get(path: &str, pairs: &[(String, String)]) -> Response {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let mut response = redirect(&format!("{path}?{query}"));
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response
+}
+
 /// A 302 to `location`, never cached. Locations are built from registered URIs
 /// and local paths, printable ASCII; anything else gets a 400, not a redirect.
 pub(crate) fn redirect(location: &str) -> Response {

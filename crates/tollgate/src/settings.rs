@@ -74,7 +74,7 @@ pub struct Settings {
     /// exactly registered URIs.
     pub oidc_rp_initiated_logout_enabled: bool,
     /// Ask the user to confirm every logout (DOT's default); otherwise only when
-    /// the request cannot show it comes from the signed-in user's client.
+    /// no `id_token_hint` shows the request comes from the signed-in user's client.
     pub oidc_rp_initiated_logout_always_prompt: bool,
     /// Public clients may not be sent back to http post-logout URIs.
     pub oidc_rp_initiated_logout_strict_redirect_uris: bool,

@@ -104,7 +104,8 @@ impl KeyRing {
         }
     }
 
-    /// The key that signs for `algorithm` now: the newest whose time has come.
+    /// The key that signs for `algorithm` now: of those whose time has come, the
+    /// one made last (the ring is in that order).
     fn signer(&self, algorithm: SigningAlgorithm, now: UnixTime) -> Option<&LoadedKey> {
         self.keys
             .iter()
@@ -164,7 +165,7 @@ impl Keys {
             return Ok(self.snapshot().0);
         };
         let loaded = match store.signing_keys(now).await {
-            Ok(rows) => self.load(&ring, rows),
+            Ok(rows) => self.load(&ring, rows, loaded_at.is_none()),
             Err(e) => Err(SigningError::Load(e.to_string())),
         };
         match loaded {
@@ -189,20 +190,35 @@ impl Keys {
     }
 
     /// Builds a ring from stored keys, parsing only those not already in `previous`.
-    fn load(&self, previous: &KeyRing, rows: Vec<SigningKey>) -> Result<KeyRing, SigningError> {
+    /// `strict` (the first load, at start-up): a key that cannot be read is an
+    /// error. Later a new unreadable key (made with another `secret_key`, say) is
+    /// left out with a warning, so it cannot stop every later rotation.
+    fn load(
+        &self,
+        previous: &KeyRing,
+        rows: Vec<SigningKey>,
+        strict: bool,
+    ) -> Result<KeyRing, SigningError> {
         let mut keys = Vec::with_capacity(rows.len());
         let mut published = Vec::with_capacity(rows.len());
         for row in rows {
-            let jwk: Value = serde_json::from_str(&row.public_jwk)
-                .map_err(|e| SigningError::Load(format!("key {}: {e}", row.kid)))?;
-            published.push(jwk);
-            if let Some(known) = previous.keys.iter().find(|k| k.kid == row.kid) {
-                keys.push(known.clone());
-                continue;
+            let loaded = match previous.keys.iter().find(|k| k.kid == row.kid) {
+                Some(known) => Ok(known.clone()),
+                None => self.parse(&row).map(Arc::new),
+            };
+            let jwk = serde_json::from_str::<Value>(&row.public_jwk).map_err(|e| e.to_string());
+            match (loaded, jwk) {
+                (Ok(key), Ok(jwk)) => {
+                    keys.push(key);
+                    published.push(jwk);
+                }
+                (Err(e), _) | (_, Err(e)) if strict => {
+                    return Err(SigningError::Load(format!("key {}: {e}", row.kid)));
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::error!(kid = %row.kid, error = %e, "a signing key cannot be read; it is left out");
+                }
             }
-            keys.push(Arc::new(self.parse(&row).map_err(|e| {
-                SigningError::Load(format!("key {}: {e}", row.kid))
-            })?));
         }
         let jwks = serde_json::to_vec(&serde_json::json!({ "keys": published }))
             .expect("a JWKS serialises");
@@ -341,7 +357,7 @@ mod tests {
             stored(generate(SigningAlgorithm::ES256, 0, None).unwrap(), 2),
             stored(generate(SigningAlgorithm::RS256, 0, None).unwrap(), 1),
         ];
-        keys.load(&KeyRing::empty(), rows).unwrap()
+        keys.load(&KeyRing::empty(), rows, true).unwrap()
     }
 
     fn claims() -> Map<String, Value> {
@@ -386,6 +402,47 @@ mod tests {
             3,
             "scheduled keys are published"
         );
+    }
+
+    #[test]
+    fn the_key_made_last_signs_once_active_even_over_a_scheduled_one() {
+        crate::install_crypto_provider();
+        // A scheduled at 3600 (id 2), then an emergency key at 60 (id 3).
+        let rows = vec![
+            stored(generate(SigningAlgorithm::ES256, 60, None).unwrap(), 3),
+            stored(generate(SigningAlgorithm::ES256, 3600, None).unwrap(), 2),
+            stored(generate(SigningAlgorithm::ES256, 0, None).unwrap(), 1),
+        ];
+        let ring = Keys::new(None).load(&KeyRing::empty(), rows, true).unwrap();
+        let kid_at = |now| {
+            let token = sign(&ring, SigningAlgorithm::ES256, None, &claims(), now).unwrap();
+            jsonwebtoken::decode_header(&token).unwrap().kid.unwrap()
+        };
+        assert_eq!(kid_at(30), ring.keys[2].kid);
+        assert_eq!(kid_at(60), ring.keys[0].kid);
+        assert_eq!(
+            kid_at(4000),
+            ring.keys[0].kid,
+            "the scheduled key never takes over"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_key_fails_the_first_load_and_is_skipped_later() {
+        crate::install_crypto_provider();
+        let good = stored(generate(SigningAlgorithm::RS256, 0, None).unwrap(), 1);
+        let mut bad = stored(generate(SigningAlgorithm::RS256, 0, None).unwrap(), 2);
+        bad.private_key_pem = "sealed-v1:AAAA".into();
+        let keys = Keys::new(None);
+        assert!(
+            keys.load(&KeyRing::empty(), vec![bad.clone(), good.clone()], true)
+                .is_err()
+        );
+        let ring = keys
+            .load(&KeyRing::empty(), vec![bad, good.clone()], false)
+            .unwrap();
+        assert_eq!(ring.keys.len(), 1);
+        assert_eq!(ring.keys[0].kid, good.kid);
     }
 
     #[test]

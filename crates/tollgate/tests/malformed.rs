@@ -255,6 +255,8 @@ fn cases() -> Vec<Case> {
             Page(400),
         ),
         post("/o/authorize/", "csrf_token=x", Page(400)),
+        post("/o/authorize/", "client_id=web", Status(303)),
+        post("/o/logout/", "state=a&state=b", Page(400)),
         post("/o/login/", "username=a&password=b", Page(403)),
         typed(
             post("/o/login/", "username=a", Page(400)),

@@ -733,9 +733,12 @@ async fn prompt_none_max_age_and_id_token_hint() {
 }
 
 #[tokio::test]
-async fn an_authorization_request_may_be_a_form_post() {
+async fn form_posted_requests_go_on_as_get_so_the_session_cookie_comes_along() {
     let app = app().await;
     app.sign_in("alice").await;
+    // A browser posting from the client's site sends no SameSite=Lax cookie: the
+    // server answers with a 303 to the same request by GET, a top-level
+    // navigation that carries it.
     let response = app
         .browser
         .post(app.url("/o/authorize/"))
@@ -743,7 +746,57 @@ async fn an_authorization_request_may_be_a_form_post() {
         .send()
         .await
         .unwrap();
-    assert!(fields_of(&response).contains_key("code"));
+    assert_eq!(response.status(), 303);
+    let again = location(&response);
+    assert!(again.starts_with("/o/authorize/?"), "{again}");
+    let followed = app.browser.get(app.url(&again)).send().await.unwrap();
+    assert!(fields_of(&followed).contains_key("code"));
+
+    let hint = fields_of(&app.authorize(&rp_request("id_token", &[])).await)["id_token"].clone();
+    let response = app
+        .browser
+        .post(app.url("/o/logout/"))
+        .form(&[
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", RP_LOGOUT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(location(&response).starts_with("/o/logout/?"));
+}
+
+#[tokio::test]
+async fn an_hs256_client_without_a_sealed_secret_is_refused_before_anything_is_issued() {
+    let app = app().await;
+    let unsealed = tollgate::core::model::NewApplication {
+        client_id: "old-hs".into(),
+        client_secret_hash: None,
+        client_secret_sealed: None,
+        client_type: tollgate::core::ClientType::Confidential,
+        grant_types: vec![tollgate::core::GrantType::AuthorizationCode],
+        redirect_uris: vec!["https://old.example/cb".into()],
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec![],
+        algorithm: tollgate::core::SigningAlgorithm::HS256,
+        userinfo_signed: false,
+        skip_authorization: true,
+        name: String::new(),
+        owner_id: None,
+    };
+    app.store.create_application(&unsealed, 0).await.unwrap();
+    app.sign_in("alice").await;
+    let query = [
+        ("client_id", "old-hs"),
+        ("response_type", "code"),
+        ("redirect_uri", "https://old.example/cb"),
+        ("scope", "openid"),
+        ("nonce", NONCE),
+    ];
+    let f = fields_of(&app.authorize(&query).await);
+    assert_eq!(f["error"], "unauthorized_client");
+    assert!(!f.contains_key("code"));
 }
 
 struct Department;
@@ -916,15 +969,31 @@ async fn logout_redirects_only_to_exactly_registered_uris_with_a_valid_hint() {
 }
 
 #[tokio::test]
-async fn logout_without_parameters_signs_out_and_revokes_tokens() {
+async fn logout_without_a_hint_is_confirmed_then_signs_out_and_revokes_tokens() {
     let app = app_with(|s| s.oidc_rp_initiated_logout_always_prompt = false).await;
     app.sign_in("alice").await;
     let f = fields_of(&app.authorize(&rp_request("code", &[])).await);
     let tokens = code_exchange(&app, &f["code"]).await;
+    // RP-Initiated Logout §2: without a hint the user is asked, even with always_prompt off.
     let page = logout(&app, &[]).await;
     assert_eq!(page.status(), 200);
     assert!(page.headers().get("location").is_none());
-    assert!(page.text().await.unwrap().contains("You are signed out"));
+    let mut fields = hidden_fields(&page.text().await.unwrap());
+    assert!(
+        still_signed_in(&app).await,
+        "nothing happens before the answer"
+    );
+    fields.push(("allow".into(), "Sign out".into()));
+    let done = app
+        .browser
+        .post(app.url("/o/logout/"))
+        .header("origin", &app.base)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert!(done.headers().get("location").is_none());
+    assert!(done.text().await.unwrap().contains("You are signed out"));
     assert!(!still_signed_in(&app).await);
     let refresh = app
         .token(
@@ -940,6 +1009,11 @@ async fn logout_without_parameters_signs_out_and_revokes_tokens() {
         "invalid_grant",
         "oidc_rp_initiated_logout_delete_tokens"
     );
+    // The signed-in user's own hint, no redirect: signed out at once, a page says so.
+    let hint = signed_in_with_hint(&app).await;
+    let page = logout(&app, &[("id_token_hint", &hint)]).await;
+    assert!(page.text().await.unwrap().contains("You are signed out"));
+    assert!(!still_signed_in(&app).await);
 }
 
 #[tokio::test]

@@ -86,10 +86,7 @@ pub(crate) async fn issue(
         };
         (secret.plaintext, row)
     });
-    let access_id = inner
-        .store
-        .issue_tokens(&new_access, refresh.as_ref().map(|(_, row)| row), now)
-        .await?;
+    // Signed before the tokens are stored: a signing failure leaves no tokens behind.
     let id_token = match (grant.user, grant.auth_time) {
         (Some(user), Some(auth_time))
             if settings.oidc_enabled && grant.scope.contains("openid") =>
@@ -118,6 +115,10 @@ pub(crate) async fn issue(
         }
         _ => None,
     };
+    let access_id = inner
+        .store
+        .issue_tokens(&new_access, refresh.as_ref().map(|(_, row)| row), now)
+        .await?;
     Ok((
         TokenResponse {
             access_token: access.plaintext,
