@@ -4,6 +4,7 @@
 use crate::claims::ClaimsRequest;
 use crate::client::{ClientType, GrantType};
 use crate::error::{ErrorCode, OAuthError};
+use crate::id_token::ACR_PASSWORD;
 use crate::model::Application;
 use crate::params::Params;
 use crate::pkce::{self, Method};
@@ -377,6 +378,12 @@ pub fn validate(
     }
     .unwrap_or_default()
     .with_acr_values(&acr_values);
+    if claims.essential_acr_unmet(ACR_PASSWORD) {
+        return Err(fail(OAuthError::new(
+            ErrorCode::AccessDenied,
+            "the essential acr values requested cannot be met",
+        )));
+    }
 
     Ok(AuthorizationRequest {
         client_id: client.client_id.clone(),

@@ -110,6 +110,26 @@ impl ClaimsRequest {
         self
     }
 
+    /// §5.5.1: the subjects a request for `sub` with a value allows, if it names any.
+    pub fn required_subjects(&self) -> Option<Vec<&str>> {
+        let values: Vec<&str> = [&self.id_token, &self.userinfo]
+            .into_iter()
+            .filter_map(|member| member.get("sub"))
+            .flat_map(|spec| spec.values.iter().filter_map(Value::as_str))
+            .collect();
+        (!values.is_empty()).then_some(values)
+    }
+
+    /// §5.5.1.1: an essential `acr` whose values do not include `performed`
+    /// cannot be met, which counts as a failed authentication.
+    pub fn essential_acr_unmet(&self, performed: &str) -> bool {
+        self.id_token.get("acr").is_some_and(|spec| {
+            spec.essential
+                && !spec.values.is_empty()
+                && !spec.values.iter().any(|v| v.as_str() == Some(performed))
+        })
+    }
+
     pub fn member(&self, target: Target) -> &BTreeMap<String, ClaimSpec> {
         match target {
             Target::UserInfo => &self.userinfo,
@@ -299,6 +319,23 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn sub_values_and_essential_acr_are_requirements() {
+        let request = ClaimsRequest::parse(
+            r#"{"id_token":{"sub":{"value":"42"},"acr":{"essential":true,"values":["urn:a","urn:b"]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(request.required_subjects(), Some(vec!["42"]));
+        assert!(request.essential_acr_unmet("urn:c"));
+        assert!(!request.essential_acr_unmet("urn:b"));
+        let voluntary = ClaimsRequest::default().with_acr_values(&["urn:a".into()]);
+        assert!(
+            !voluntary.essential_acr_unmet("urn:c"),
+            "acr_values are voluntary"
+        );
+        assert_eq!(voluntary.required_subjects(), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
+use crate::claims::PROTOCOL_CLAIMS;
 use crate::client::SigningAlgorithm;
 use crate::env::UnixTime;
 
@@ -46,7 +47,13 @@ pub struct IdTokenClaims<'a> {
 
 impl IdTokenClaims<'_> {
     pub fn to_json(&self) -> Map<String, Value> {
-        let mut out = self.user_claims.clone();
+        // Protocol claims come from the protocol only, whatever the user claims hold.
+        let mut out: Map<String, Value> = self
+            .user_claims
+            .iter()
+            .filter(|(name, _)| !PROTOCOL_CLAIMS.contains(&name.as_str()))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
         let mut set = |name: &str, value: Value| {
             out.insert(name.to_owned(), value);
         };
@@ -102,6 +109,7 @@ mod tests {
         let mut user = Map::new();
         user.insert("email".into(), "a@example.com".into());
         user.insert("sub".into(), "forged".into());
+        user.insert("nonce".into(), "forged".into());
         let base = IdTokenClaims {
             issuer: "https://idp.example",
             subject: "42",
@@ -122,6 +130,7 @@ mod tests {
         assert_eq!(plain["aud"], "web");
         assert_eq!(plain["email"], "a@example.com");
         for absent in ["nonce", "at_hash", "c_hash", "acr"] {
+            // Not even the forged nonce of the user claims.
             assert!(!plain.contains_key(absent), "{absent}");
         }
         let full = IdTokenClaims {

@@ -245,7 +245,7 @@ pub struct NewIdToken {
     pub expires_at: UnixTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SigningKey {
     pub id: i64,
     /// RFC 7638 thumbprint of the public key.
@@ -263,13 +263,36 @@ pub struct SigningKey {
     pub retire_at: Option<UnixTime>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewSigningKey {
     pub kid: String,
     pub algorithm: SigningAlgorithm,
     pub private_key_pem: String,
     pub public_jwk: String,
     pub activates_at: UnixTime,
+}
+
+// The private key stays out of Debug output, and so out of logs.
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("id", &self.id)
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("activates_at", &self.activates_at)
+            .field("retire_at", &self.retire_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NewSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSigningKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("activates_at", &self.activates_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Scopes a user has agreed to give a client, so the consent page need not ask again.

@@ -205,6 +205,20 @@ fn wrong_input_ends_with_one_specific_line() {
         err.contains("needs the configuration key `secret_key`"),
         "{err}"
     );
+    let short = one_line_failure(&run(tollgate(&dir.0)
+        .args(["createapplication", "confidential", "authorization-code"])
+        .args([
+            "--redirect-uris",
+            "https://a.example/cb",
+            "--algorithm",
+            "HS256",
+        ])
+        .args(["--client-secret", "too short"])
+        .env(
+            "TOLLGATE_SECRET_KEY",
+            "a cli test secret key of 32 characters or more",
+        )));
+    assert!(short.contains("at least 32 bytes"), "{short}");
 
     // Argument errors are clap's: exit status 2, the bad value named.
     let out = app(&["confidential", "magic-grant"]);

@@ -156,16 +156,21 @@ async fn handle(
         );
     }
     let now = inner.clock.now();
+    // OIDC Core §5.5.1: a `sub` value in the claims request names the only acceptable user.
+    let required = request.claims.as_ref().and_then(|c| c.required_subjects());
     let acceptable = |s: &SignedIn| {
         let fresh = request.max_age.is_none_or(|max| {
             now.saturating_sub(s.session.auth_time) <= i64::try_from(max).unwrap_or(i64::MAX)
         });
+        let own = subject(&s.user);
         let expected = match &hint {
             Hint::Valid {
                 subject: hinted, ..
-            } => *hinted == subject(&s.user),
+            } => *hinted == own,
             _ => true,
-        };
+        } && required
+            .as_ref()
+            .is_none_or(|subjects| subjects.contains(&own.as_str()));
         fresh && expected && !request.prompt.login
     };
     let signed_in = match signed_in {

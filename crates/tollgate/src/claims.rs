@@ -22,9 +22,9 @@ pub struct ClaimsContext<'a> {
 pub type ClaimsFuture<'a> = Pin<Box<dyn Future<Output = Map<String, Value>> + Send + 'a>>;
 
 /// Adds or changes user claims. Both methods receive the claims Tollgate chose
-/// (by scope and by the `claims` parameter) and return the ones to send; the
-/// protocol claims (`iss`, `sub`, `aud`, `nonce`, …) are set afterwards and
-/// cannot be overridden. The defaults change nothing.
+/// (by scope and by the `claims` parameter) and return the ones to send. The
+/// protocol claims (`iss`, `sub`, `aud`, `nonce`, `at_hash`, …) are removed from
+/// what they return and set by Tollgate alone. The defaults change nothing.
 pub trait ClaimsSource: Send + Sync + 'static {
     fn id_token_claims<'a>(
         &'a self,

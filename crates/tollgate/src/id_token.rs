@@ -151,7 +151,9 @@ async fn verify_hint(
     else {
         return Ok(None);
     };
-    if expired && !accept_expired {
+    // Only ID tokens carry auth_time: a signed UserInfo answer is no hint.
+    let is_id_token = claims.get("auth_time").is_some_and(Value::is_i64);
+    if !is_id_token || (expired && !accept_expired) {
         return Ok(None);
     }
     Ok(Some(Hint::Valid {

@@ -297,8 +297,9 @@ pub(crate) fn header_algorithm(token: &str) -> Option<SigningAlgorithm> {
     }
 }
 
-/// The claims of a token this server signed for `issuer`, if its signature holds.
-/// Expiry and audience are the caller's to judge, with its own clock.
+/// The claims of a token this server signed for `issuer`, if its signature holds
+/// and it names its issuer, subject, audience and expiry. Expiry and audience are
+/// the caller's to judge, with its own clock.
 pub(crate) fn verify(
     token: &str,
     verifier: Verifier<'_>,
@@ -323,7 +324,7 @@ pub(crate) fn verify(
     let mut validation = Validation::new(algorithm);
     validation.validate_exp = false;
     validation.validate_aud = false;
-    validation.required_spec_claims.clear();
+    validation.set_required_spec_claims(&["iss", "sub", "aud", "exp"]);
     validation.set_issuer(&[issuer]);
     jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
         .ok()
@@ -361,7 +362,7 @@ mod tests {
     }
 
     fn claims() -> Map<String, Value> {
-        serde_json::json!({"iss": "https://idp.example", "sub": "1"})
+        serde_json::json!({"iss": "https://idp.example", "sub": "1", "aud": "c", "exp": 1})
             .as_object()
             .unwrap()
             .clone()

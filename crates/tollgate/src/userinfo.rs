@@ -9,7 +9,7 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use tollgate_core::claims::{self, ClaimsRequest, Target};
+use tollgate_core::claims::{self, ClaimsRequest, PROTOCOL_CLAIMS, Target};
 use tollgate_core::scope::Scopes;
 use tollgate_core::{ErrorCode, OAuthError};
 
@@ -103,6 +103,7 @@ async fn answer(inner: &Inner, token: Result<Option<&str>, OAuthError>) -> Respo
         scope: &scope,
     };
     let mut body = inner.claims().userinfo_claims(context, selected).await;
+    body.retain(|name, _| !PROTOCOL_CLAIMS.contains(&name.as_str()));
     body.insert("sub".into(), subject(&user).into());
     if !client.userinfo_signed {
         return oauth_json::ok(&body);

@@ -562,6 +562,12 @@ async fn userinfo_is_a_signed_jwt_for_clients_registered_for_it() {
         "signed like the client's ID tokens"
     );
     let claims = verified_jwt(&app, &jwt, "rp-jwt", false).await;
+    let as_hint = logout(&app, &[("id_token_hint", &jwt)]).await;
+    assert_eq!(
+        as_hint.status(),
+        400,
+        "a signed UserInfo answer is no ID token hint"
+    );
     assert_eq!(claims["email"], "alice@example.com");
     let id = verified(&app, tokens["id_token"].as_str().unwrap(), "rp-jwt").await;
     assert_eq!(claims["sub"], id["sub"]);
@@ -607,6 +613,33 @@ async fn claims_parameter_and_acr_values_shape_id_token_and_userinfo() {
             .await,
     );
     assert_eq!(f["error"], "invalid_request");
+    // An essential acr Tollgate cannot meet is a failed authentication (§5.5.1.1).
+    let essential = r#"{"id_token":{"acr":{"essential":true,"values":["urn:mfa"]}}}"#;
+    let f = fields_of(
+        &app.authorize(&rp_request("code", &[("claims", essential)]))
+            .await,
+    );
+    assert_eq!(f["error"], "access_denied");
+    // A sub value names the only acceptable user (§5.5.1).
+    let sub = id["sub"].as_str().unwrap().to_owned();
+    let same = format!(r#"{{"id_token":{{"sub":{{"value":"{sub}"}}}}}}"#);
+    let other = r#"{"id_token":{"sub":{"value":"someone-else"}}}"#;
+    let f = fields_of(
+        &app.authorize(&rp_request(
+            "code",
+            &[("claims", &same), ("prompt", "none")],
+        ))
+        .await,
+    );
+    assert!(f.contains_key("code"));
+    let f = fields_of(
+        &app.authorize(&rp_request(
+            "code",
+            &[("claims", other), ("prompt", "none")],
+        ))
+        .await,
+    );
+    assert_eq!(f["error"], "login_required");
 }
 
 #[tokio::test]

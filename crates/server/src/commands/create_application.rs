@@ -45,6 +45,14 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
             return Err(fail("a public client has no secret: drop --client-secret"));
         }
         (ClientType::Public, None) => (None, None, None),
+        // RFC 7518 §3.2: an HS256 key has at least 256 bits; a short one would also
+        // fall to an offline search from any ID token.
+        (ClientType::Confidential, Some(chosen)) if sealer.is_some() && chosen.len() < 32 => {
+            return Err(fail(
+                "an HS256 client secret must be at least 32 bytes (RFC 7518 §3.2); \
+                 leave out --client-secret to have one generated",
+            ));
+        }
         (ClientType::Confidential, Some(chosen)) => {
             let sealed = sealer.as_ref().map(|s| s.seal(&chosen));
             let hash =
