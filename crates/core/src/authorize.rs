@@ -227,6 +227,8 @@ pub fn validate(
         .get("response_mode")
         .map(|m| (m, ResponseMode::parse(m)));
     let error_mode = match (requested_mode, &response_type) {
+        // The refusal of a query response for tokens must not travel in the query either.
+        (Some((_, Some(ResponseMode::Query))), Ok(rt)) => rt.default_mode(),
         (Some((_, Some(mode))), _) => mode,
         (_, Ok(rt)) => rt.default_mode(),
         (_, Err(_)) => ResponseMode::Query,
@@ -343,7 +345,8 @@ pub fn validate(
             "none" => prompt.none = true,
             "login" => prompt.login = true,
             "consent" => prompt.consent = true,
-            "select_account" => {}
+            // One account per browser session: choosing another means signing in as it.
+            "select_account" => prompt.login = true,
             other => {
                 return Err(fail(OAuthError::invalid_request(format!(
                     "unknown prompt value `{other}`"
@@ -550,6 +553,10 @@ mod tests {
             ErrorCode::InvalidRequest
         );
         assert_eq!(
+            redirected(&format!("{}&prompt=none%20select_account", ok_query())).0,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
             redirected(&format!("{}&prompt=bogus", ok_query())).0,
             ErrorCode::InvalidRequest
         );
@@ -703,8 +710,9 @@ mod tests {
             "no nonce"
         );
         assert_eq!(
-            code_of(implicit("&nonce=n&response_mode=query")).0,
-            ErrorCode::InvalidRequest
+            code_of(implicit("&nonce=n&response_mode=query")),
+            (ErrorCode::InvalidRequest, ResponseMode::Fragment),
+            "the refusal of a query response does not travel in the query"
         );
         let q =
             format!("{OIDC}&response_type=id_token&nonce=n").replace("scope=openid", "scope=read");

@@ -291,7 +291,7 @@ fn consent_page(
         .iter()
         .map(|name| ScopeLine {
             name,
-            description: inner.settings.scopes.get(name).map_or(name, String::as_str),
+            description: inner.settings.scope_description(name),
         })
         .collect();
     let mut response = pages::render(
@@ -393,6 +393,8 @@ async fn issue_fields(
     let claims = request.claims.as_ref().map(ClaimsRequest::to_json);
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut code_issued = None;
+    // A `code token` access token is revoked with the code if the code is replayed.
+    let mut code_id = None;
     let mut token_issued = None;
     if rt.code {
         let code = NewSecret::generate(SecretKind::AuthorizationCode, inner.entropy.as_ref());
@@ -416,7 +418,7 @@ async fn issue_fields(
             auth_time: signed_in.session.auth_time,
             expires_at: now + lifetime,
         };
-        inner.store.insert_authorization_code(&new, now).await?;
+        code_id = Some(inner.store.insert_authorization_code(&new, now).await?);
         fields.push(("code".into(), code.plaintext.clone()));
         code_issued = Some(code.plaintext);
     }
@@ -429,7 +431,7 @@ async fn issue_fields(
             user_id: Some(signed_in.user.id),
             scope: request.scope.to_string(),
             expires_at: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
-            authorization_code_id: None,
+            authorization_code_id: code_id,
             claims: claims.clone(),
         };
         inner.store.insert_access_token(&new, now).await?;

@@ -70,6 +70,7 @@ pub(crate) fn document(settings: &Settings) -> Bytes {
             "jwks_uri": endpoint("/.well-known/jwks.json"),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": algorithms,
+            "userinfo_signing_alg_values_supported": algorithms,
             "claims_supported": claims,
             "claim_types_supported": ["normal"],
             "claims_parameter_supported": true,

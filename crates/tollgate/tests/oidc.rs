@@ -366,6 +366,28 @@ async fn implicit_and_hybrid_responses_carry_hashes_in_the_fragment() {
     assert!(
         f.contains_key("code") && f.contains_key("access_token") && !f.contains_key("id_token")
     );
+    // A replayed code takes the access token that travelled with it down too.
+    code_exchange(&app, &f["code"]).await;
+    let replay = app
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &f["code"]),
+                ("redirect_uri", RP_REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+            Some(("rp", SECRET)),
+        )
+        .await;
+    assert_eq!(json(replay).await["error"], "invalid_grant");
+    let front = app
+        .http
+        .get(app.url("/o/userinfo/"))
+        .bearer_auth(&f["access_token"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(front.status(), 401);
 
     // form_post on request.
     let page = app
