@@ -12,7 +12,7 @@ use tollgate_core::{SigningAlgorithm, env::UnixTime};
 
 use crate::claims::{ClaimsContext, of_user, subject};
 use crate::provider::Inner;
-use crate::sealing::open_stored;
+use crate::sealing::{Purpose, open_stored};
 use crate::signing::{self, SigningError, Verifier};
 
 /// One ID token to make.
@@ -95,9 +95,13 @@ fn client_secret(inner: &Inner, client: &Application) -> Result<Option<String>, 
         .client_secret_sealed
         .as_deref()
         .ok_or(SigningError::NoKey(SigningAlgorithm::HS256))?;
-    open_stored(inner.sealer.as_ref(), sealed)
-        .map(Some)
-        .map_err(|e| SigningError::Load(e.to_string()))
+    open_stored(
+        inner.sealer.as_ref(),
+        sealed,
+        Purpose::ClientSecret(&client.client_id),
+    )
+    .map(Some)
+    .map_err(|e| SigningError::Load(e.to_string()))
 }
 
 /// What an `id_token_hint` proves: an ID token this server signed, for which

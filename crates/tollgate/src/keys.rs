@@ -16,7 +16,7 @@ use tollgate_core::env::UnixTime;
 use tollgate_core::model::{NewSigningKey, SigningKey};
 use tollgate_store::{Store, StoreError};
 
-use crate::sealing::{Sealer, seal_if_configured};
+use crate::sealing::{Purpose, Sealer, seal_if_configured};
 use crate::settings::Settings;
 
 /// The algorithms Tollgate holds keys for; HS256 signs with each client's secret.
@@ -87,10 +87,15 @@ pub fn generate(
     jwk["kid"] = kid.clone().into();
     jwk["use"] = "sig".into();
     jwk["alg"] = algorithm.as_str().into();
+    let private_key_pem = seal_if_configured(
+        sealer,
+        &pem("PRIVATE KEY", &pkcs8),
+        Purpose::SigningKey(&kid),
+    );
     Ok(NewSigningKey {
         kid,
         algorithm,
-        private_key_pem: seal_if_configured(sealer, &pem("PRIVATE KEY", &pkcs8)),
+        private_key_pem,
         public_jwk: jwk.to_string(),
         activates_at,
     })
@@ -239,7 +244,12 @@ mod tests {
         let sealer = Sealer::new("a secret key of at least thirty-two characters");
         let key = generate(SigningAlgorithm::EdDSA, 0, Some(&sealer)).unwrap();
         assert!(!key.private_key_pem.contains("PRIVATE KEY"));
-        let opened = crate::sealing::open_stored(Some(&sealer), &key.private_key_pem).unwrap();
+        let opened = crate::sealing::open_stored(
+            Some(&sealer),
+            &key.private_key_pem,
+            Purpose::SigningKey(&key.kid),
+        )
+        .unwrap();
         assert!(opened.starts_with("-----BEGIN PRIVATE KEY-----"));
     }
 }

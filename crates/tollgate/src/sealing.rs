@@ -18,6 +18,25 @@ pub enum SealError {
     Corrupt,
 }
 
+/// What a sealed value is, bound into its seal (AES-GCM associated data): a
+/// sealed value copied to another row or put to another use does not open.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose<'a> {
+    /// The private part of the signing key with this kid.
+    SigningKey(&'a str),
+    /// The secret of the client with this client_id.
+    ClientSecret(&'a str),
+}
+
+impl Purpose<'_> {
+    fn associated_data(self) -> String {
+        match self {
+            Purpose::SigningKey(kid) => format!("signing key {kid}"),
+            Purpose::ClientSecret(client_id) => format!("client secret {client_id}"),
+        }
+    }
+}
+
 /// The server's sealing key. Its `Debug` shows nothing of it.
 #[derive(Clone)]
 pub struct Sealer {
@@ -42,19 +61,23 @@ impl Sealer {
         }
     }
 
-    pub fn seal(&self, plaintext: &str) -> String {
+    pub fn seal(&self, plaintext: &str, purpose: Purpose<'_>) -> String {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).expect("the operating system provides randomness");
         let mut data = plaintext.as_bytes().to_vec();
         self.cipher()
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(purpose.associated_data().as_bytes()),
+                &mut data,
+            )
             .expect("AES-GCM sealing does not fail for in-memory data");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
         format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(out))
     }
 
-    fn open(&self, sealed: &str) -> Result<String, SealError> {
+    fn open(&self, sealed: &str, purpose: Purpose<'_>) -> Result<String, SealError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(sealed)
             .map_err(|_| SealError::Corrupt)?;
@@ -66,7 +89,11 @@ impl Sealer {
         let mut data = ciphertext.to_vec();
         let plain = self
             .cipher()
-            .open_in_place(nonce, Aad::empty(), &mut data)
+            .open_in_place(
+                nonce,
+                Aad::from(purpose.associated_data().as_bytes()),
+                &mut data,
+            )
             .map_err(|_| SealError::Corrupt)?;
         String::from_utf8(plain.to_vec()).map_err(|_| SealError::Corrupt)
     }
@@ -77,15 +104,23 @@ impl Sealer {
 }
 
 /// Seals when a key is configured; otherwise stores as it is.
-pub fn seal_if_configured(sealer: Option<&Sealer>, plaintext: &str) -> String {
-    sealer.map_or_else(|| plaintext.to_owned(), |s| s.seal(plaintext))
+pub fn seal_if_configured(
+    sealer: Option<&Sealer>,
+    plaintext: &str,
+    purpose: Purpose<'_>,
+) -> String {
+    sealer.map_or_else(|| plaintext.to_owned(), |s| s.seal(plaintext, purpose))
 }
 
 /// Opens sealed text, or returns unsealed text (stored before a key was configured) as it is.
-pub fn open_stored(sealer: Option<&Sealer>, stored: &str) -> Result<String, SealError> {
+pub fn open_stored(
+    sealer: Option<&Sealer>,
+    stored: &str,
+    purpose: Purpose<'_>,
+) -> Result<String, SealError> {
     match stored.strip_prefix(PREFIX) {
         None => Ok(stored.to_owned()),
-        Some(sealed) => sealer.ok_or(SealError::NoKey)?.open(sealed),
+        Some(sealed) => sealer.ok_or(SealError::NoKey)?.open(sealed, purpose),
     }
 }
 
@@ -94,32 +129,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seals_and_opens_only_with_the_same_key() {
+    fn seals_and_opens_only_with_the_same_key_and_purpose() {
         let sealer = Sealer::new("a secret key of at least thirty-two characters");
-        let sealed = sealer.seal("tgs_client_secret");
+        let web = Purpose::ClientSecret("web");
+        let sealed = sealer.seal("tgs_client_secret", web);
         assert!(sealed.starts_with(PREFIX));
         assert!(!sealed.contains("tgs_client_secret"));
         assert_ne!(
             sealed,
-            sealer.seal("tgs_client_secret"),
+            sealer.seal("tgs_client_secret", web),
             "a fresh nonce each time"
         );
         assert_eq!(
-            open_stored(Some(&sealer), &sealed).unwrap(),
+            open_stored(Some(&sealer), &sealed, web).unwrap(),
             "tgs_client_secret"
         );
+        // Another row's or another use's seal does not open here.
+        for other in [Purpose::ClientSecret("spa"), Purpose::SigningKey("web")] {
+            assert_eq!(
+                open_stored(Some(&sealer), &sealed, other),
+                Err(SealError::Corrupt)
+            );
+        }
         let other = Sealer::new("another secret key of thirty-two characters");
-        assert_eq!(open_stored(Some(&other), &sealed), Err(SealError::Corrupt));
-        assert_eq!(open_stored(None, &sealed), Err(SealError::NoKey));
+        assert_eq!(
+            open_stored(Some(&other), &sealed, web),
+            Err(SealError::Corrupt)
+        );
+        assert_eq!(open_stored(None, &sealed, web), Err(SealError::NoKey));
         let mut tampered = sealed.clone().into_bytes();
         let middle = tampered.len() / 2;
         tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
         assert_eq!(
-            open_stored(Some(&sealer), &tampered),
+            open_stored(Some(&sealer), &tampered, web),
             Err(SealError::Corrupt)
         );
-        assert_eq!(open_stored(None, "plain").unwrap(), "plain");
+        assert_eq!(open_stored(None, "plain", web).unwrap(), "plain");
         assert_eq!(format!("{sealer:?}"), "Sealer(..)");
     }
 }

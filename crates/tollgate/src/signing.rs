@@ -17,7 +17,7 @@ use tollgate_core::env::UnixTime;
 use tollgate_core::model::SigningKey;
 use tollgate_store::Store;
 
-use crate::sealing::{Sealer, open_stored};
+use crate::sealing::{Purpose, Sealer, open_stored};
 
 /// How often a process looks for keys made elsewhere. A scheduled key waits at
 /// least this long before it signs, so every process has it by then.
@@ -229,8 +229,12 @@ impl Keys {
     }
 
     fn parse(&self, row: &SigningKey) -> Result<LoadedKey, String> {
-        let pem =
-            open_stored(self.sealer.as_ref(), &row.private_key_pem).map_err(|e| e.to_string())?;
+        let pem = open_stored(
+            self.sealer.as_ref(),
+            &row.private_key_pem,
+            Purpose::SigningKey(&row.kid),
+        )
+        .map_err(|e| e.to_string())?;
         let jwk: jsonwebtoken::jwk::Jwk =
             serde_json::from_str(&row.public_jwk).map_err(|e| e.to_string())?;
         Ok(LoadedKey {

@@ -3,6 +3,7 @@ use tollgate::core::redirect_uri::split_list;
 use tollgate::core::secret::random_id;
 use tollgate::core::{ApplicationSpec, ClientType, Clock, NewSecret, SecretKind, SigningAlgorithm};
 use tollgate::credentials::hash_client_secret;
+use tollgate::sealing::Purpose;
 use tollgate::store::StoreError;
 use tollgate::system::{OsEntropy, SystemClock};
 
@@ -54,7 +55,9 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
             ));
         }
         (ClientType::Confidential, Some(chosen)) => {
-            let sealed = sealer.as_ref().map(|s| s.seal(&chosen));
+            let sealed = sealer
+                .as_ref()
+                .map(|s| s.seal(&chosen, Purpose::ClientSecret(&client_id)));
             let hash =
                 tokio::task::spawn_blocking(move || hash_client_secret(&chosen, false)).await??;
             (Some(hash), sealed, None)
@@ -63,7 +66,9 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
             let secret = NewSecret::generate(SecretKind::ClientSecret, &OsEntropy);
             (
                 Some(hash_client_secret(&secret.plaintext, true)?),
-                sealer.as_ref().map(|s| s.seal(&secret.plaintext)),
+                sealer
+                    .as_ref()
+                    .map(|s| s.seal(&secret.plaintext, Purpose::ClientSecret(&client_id))),
                 Some(secret.plaintext),
             )
         }

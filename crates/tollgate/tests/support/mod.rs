@@ -13,6 +13,7 @@ use tollgate::core::model::{NewApplication, NewUser};
 use tollgate::core::{ClientType, Clock, GrantType, SigningAlgorithm};
 use tollgate::credentials::{hash_client_secret, hash_password};
 use tollgate::keys::ensure_signing_keys;
+use tollgate::sealing::Purpose;
 use tollgate::settings::SecretText;
 use tollgate::system::SystemClock;
 use tollgate::{Provider, Settings, Store};
@@ -199,7 +200,9 @@ async fn seed(store: &Store, settings: &Settings) {
             post_logout_redirect_uris: vec!["https://rp2.example/bye".into()],
             algorithm: SigningAlgorithm::HS256,
             userinfo_signed: false,
-            client_secret_sealed: settings.sealer().map(|s| s.seal(SECRET)),
+            client_secret_sealed: settings
+                .sealer()
+                .map(|s| s.seal(SECRET, Purpose::ClientSecret("rp-hs"))),
             skip_authorization: true,
             ..app(
                 "rp-hs",
