@@ -86,6 +86,16 @@ trait Pipe: Sized {
 }
 impl<T> Pipe for T {}
 
+/// GET UserInfo with a bearer token.
+async fn userinfo(app: &App, token: &str) -> reqwest::Response {
+    app.http
+        .get(app.url("/o/userinfo/"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn half_hash(value: &str) -> String {
     tollgate::core::id_token::half_hash(tollgate::core::SigningAlgorithm::RS256, value)
 }
@@ -380,13 +390,7 @@ async fn implicit_and_hybrid_responses_carry_hashes_in_the_fragment() {
         )
         .await;
     assert_eq!(json(replay).await["error"], "invalid_grant");
-    let front = app
-        .http
-        .get(app.url("/o/userinfo/"))
-        .bearer_auth(&f["access_token"])
-        .send()
-        .await
-        .unwrap();
+    let front = userinfo(&app, &f["access_token"]).await;
     assert_eq!(front.status(), 401);
 
     // form_post on request.
@@ -455,13 +459,7 @@ async fn userinfo_answers_bearers_and_refuses_per_rfc_6750() {
     let tokens = code_exchange(&app, &f["code"]).await;
     let access = tokens["access_token"].as_str().unwrap();
 
-    let got = app
-        .http
-        .get(app.url("/o/userinfo/"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let got = userinfo(&app, access).await;
     assert_eq!(got.status(), 200);
     assert_eq!(got.headers()["access-control-allow-origin"], "*");
     let claims = json(got).await;
@@ -500,13 +498,7 @@ async fn userinfo_answers_bearers_and_refuses_per_rfc_6750() {
     let missing = app.http.get(app.url("/o/userinfo/")).send().await.unwrap();
     assert_eq!(missing.status(), 401);
     assert!(challenge(&missing).contains(r#"error="invalid_token""#));
-    let bad = app
-        .http
-        .get(app.url("/o/userinfo/"))
-        .bearer_auth("tga_nope")
-        .send()
-        .await
-        .unwrap();
+    let bad = userinfo(&app, "tga_nope").await;
     assert_eq!(bad.status(), 401);
     assert!(challenge(&bad).starts_with("Bearer "));
 
@@ -525,13 +517,7 @@ async fn userinfo_answers_bearers_and_refuses_per_rfc_6750() {
         .await,
     )
     .await;
-    let no_openid = app
-        .http
-        .get(app.url("/o/userinfo/"))
-        .bearer_auth(web["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let no_openid = userinfo(&app, web["access_token"].as_str().unwrap()).await;
     assert_eq!(no_openid.status(), 403);
     assert!(challenge(&no_openid).contains(r#"error="insufficient_scope""#));
     let svc = json(
@@ -542,25 +528,13 @@ async fn userinfo_answers_bearers_and_refuses_per_rfc_6750() {
         .await,
     )
     .await;
-    let machine = app
-        .http
-        .get(app.url("/o/userinfo/"))
-        .bearer_auth(svc["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let machine = userinfo(&app, svc["access_token"].as_str().unwrap()).await;
     assert_eq!(machine.status(), 403);
 
     // A revoked user is no longer described.
     let alice = app.store.user_by_username("alice").await.unwrap().unwrap();
     app.store.set_user_active(alice.id, false, 0).await.unwrap();
-    let gone = app
-        .http
-        .get(app.url("/o/userinfo/"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let gone = userinfo(&app, access).await;
     assert_eq!(gone.status(), 401);
 }
 
@@ -569,13 +543,7 @@ async fn userinfo_is_a_signed_jwt_for_clients_registered_for_it() {
     let app = app().await;
     app.sign_in("alice").await;
     let tokens = nonce_code_flow(&app, "rp-jwt", "https://rp3.example/cb", "openid email").await;
-    let response = app
-        .http
-        .get(app.url("/o/userinfo/"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let response = userinfo(&app, tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(response.headers()["content-type"], "application/jwt");
     let jwt = response.text().await.unwrap();
     assert_eq!(
@@ -616,15 +584,7 @@ async fn claims_parameter_and_acr_values_shape_id_token_and_userinfo() {
     assert_eq!(id["email"], "alice@example.com");
     assert_eq!(id["acr"], tollgate::core::id_token::ACR_PASSWORD);
     assert!(id.get("given_name").is_none());
-    let info = json(
-        app.http
-            .get(app.url("/o/userinfo/"))
-            .bearer_auth(tokens["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let info = json(userinfo(&app, tokens["access_token"].as_str().unwrap()).await).await;
     assert_eq!(info["given_name"], "alice-given");
     assert!(
         info.get("email").is_none(),
@@ -897,15 +857,7 @@ async fn an_application_adds_and_changes_claims_separately() {
     let id = verified(&app, tokens["id_token"].as_str().unwrap(), "rp").await;
     assert_eq!(id["department"], "dept-of-alice");
     assert_ne!(id["sub"], "forged", "protocol claims are not overridable");
-    let info = json(
-        app.http
-            .get(app.url("/o/userinfo/"))
-            .bearer_auth(tokens["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let info = json(userinfo(&app, tokens["access_token"].as_str().unwrap()).await).await;
     assert_eq!(info["roles"], serde_json::json!(["rp"]));
     assert!(info.get("email").is_none() && info.get("department").is_none());
     assert_eq!(info["sub"], id["sub"]);
