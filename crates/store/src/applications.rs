@@ -21,7 +21,7 @@ impl Store {
         now: UnixTime,
     ) -> Result<Application> {
         let sql = concat!(
-            "INSERT INTO applications (client_id, client_secret_hash, client_secret_sealed, \
+            "INSERT INTO tollgate_applications (client_id, client_secret_hash, client_secret_sealed, \
              client_type, grant_types, redirect_uris, post_logout_redirect_uris, allowed_origins, \
              algorithm, userinfo_signed, skip_authorization, name, owner_id, created_at, \
              updated_at) \
@@ -55,7 +55,7 @@ impl Store {
         let sql = concat!(
             "SELECT ",
             columns!(),
-            " FROM applications WHERE client_id = $1"
+            " FROM tollgate_applications WHERE client_id = $1"
         );
         let row: Option<ApplicationRow> = on_db!(read &self.db, p => sqlx::query_as(sql).bind(client_id).fetch_optional(p).await)?;
         row.map(TryInto::try_into).transpose()
@@ -64,7 +64,7 @@ impl Store {
     /// Whether any client lists `origin` among its allowed origins (CORS preflight).
     pub async fn origin_is_registered(&self, origin: &str) -> Result<bool> {
         let found: Option<i64> = on_db!(read &self.db, p => sqlx::query_scalar(
-            "SELECT id FROM applications \
+            "SELECT id FROM tollgate_applications \
              WHERE (' ' || allowed_origins || ' ') LIKE ('% ' || $1 || ' %') LIMIT 1")
             .bind(origin)
             .fetch_optional(p)

@@ -49,8 +49,8 @@ impl Store {
         let mut counts = ClearedCounts::default();
         for (table, condition, binds, counter) in passes {
             let sql = format!(
-                "DELETE FROM {table} WHERE id IN \
-                 (SELECT id FROM {table} WHERE {condition} LIMIT {batch})"
+                "DELETE FROM tollgate_{table} WHERE id IN \
+                 (SELECT id FROM tollgate_{table} WHERE {condition} LIMIT {batch})"
             );
             loop {
                 let deleted = on_db!(write &self.db, p => {

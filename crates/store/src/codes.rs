@@ -12,7 +12,7 @@ impl Store {
         now: UnixTime,
     ) -> Result<i64> {
         let id = on_db!(write &self.db, p => sqlx::query_scalar(
-            "INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri, \
+            "INSERT INTO tollgate_authorization_codes (code_hash, application_id, user_id, redirect_uri, \
              redirect_uri_given, scope, code_challenge, code_challenge_method, nonce, claims, \
              auth_time, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id")
@@ -48,7 +48,7 @@ impl Store {
         now: UnixTime,
     ) -> Result<CodeRedemption> {
         let row: Option<CodeRow> = on_db!(write &self.db, p => sqlx::query_as(
-            "UPDATE authorization_codes SET redeemed_at = $2 \
+            "UPDATE tollgate_authorization_codes SET redeemed_at = $2 \
              WHERE code_hash = $1 AND application_id = $3 AND redeemed_at IS NULL \
              RETURNING id, application_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge, \
              code_challenge_method, nonce, claims, auth_time, expires_at, created_at")
@@ -62,7 +62,7 @@ impl Store {
         }
         // The failure path alone pays a second round trip, to tell a replay apart.
         let replayed: Option<i64> = on_db!(read &self.db, p => sqlx::query_scalar(
-            "SELECT id FROM authorization_codes WHERE code_hash = $1 AND application_id = $2")
+            "SELECT id FROM tollgate_authorization_codes WHERE code_hash = $1 AND application_id = $2")
             .bind(code_hash.as_bytes())
             .bind(application_id)
             .fetch_optional(p)

@@ -20,14 +20,14 @@ impl Store {
         now: UnixTime,
     ) -> Result<SigningKey> {
         let sql = concat!(
-            "INSERT INTO signing_keys (kid, algorithm, private_key_pem, public_jwk, created_at, \
+            "INSERT INTO tollgate_signing_keys (kid, algorithm, private_key_pem, public_jwk, created_at, \
              activates_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
             columns!()
         );
         let row: SigningKeyRow = on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
-                "UPDATE signing_keys SET retire_at = $1 \
+                "UPDATE tollgate_signing_keys SET retire_at = $1 \
                  WHERE algorithm = $2 AND (retire_at IS NULL OR retire_at > $1)",
             )
             .bind(retire_superseded_at)
@@ -55,7 +55,7 @@ impl Store {
         let sql = concat!(
             "SELECT ",
             columns!(),
-            " FROM signing_keys WHERE retire_at IS NULL OR retire_at > $1 \
+            " FROM tollgate_signing_keys WHERE retire_at IS NULL OR retire_at > $1 \
              ORDER BY id DESC"
         );
         let rows: Vec<SigningKeyRow> =

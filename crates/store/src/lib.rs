@@ -140,6 +140,10 @@ async fn create_missing_postgres_database(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// Where the applied migrations are recorded (not sqlx's `_sqlx_migrations`,
+/// which an embedding application's own migrations use).
+const MIGRATIONS_TABLE: &str = "tollgate_migrations";
+
 impl Store {
     /// Connects to `sqlite:path` (WAL, foreign keys on) or `postgres://…`,
     /// creating the database if missing. Does not migrate: call [`Store::migrate`].
@@ -190,15 +194,21 @@ impl Store {
         &self.db
     }
 
-    /// Applies the embedded migrations that have not run yet.
+    /// Applies the embedded migrations that have not run yet. Tollgate's tables,
+    /// indexes and migration history are all named `tollgate_…`, so they can live
+    /// in an application's own database beside its tables and its own sqlx migrations.
     pub async fn migrate(&self) -> Result<()> {
         match &self.db {
             Db::Sqlite(sqlite) => {
-                sqlx::migrate!("./migrations/sqlite")
-                    .run(&sqlite.write)
-                    .await?
+                let mut migrator = sqlx::migrate!("./migrations/sqlite");
+                migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+                migrator.run(&sqlite.write).await?
             }
-            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Db::Postgres(p) => {
+                let mut migrator = sqlx::migrate!("./migrations/postgres");
+                migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+                migrator.run(p).await?
+            }
         }
         Ok(())
     }

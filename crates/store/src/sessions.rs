@@ -7,7 +7,7 @@ use crate::{Result, Store, StoreError, on_db};
 impl Store {
     pub async fn create_session(&self, new: &NewSession, now: UnixTime) -> Result<i64> {
         let id = on_db!(write &self.db, p => sqlx::query_scalar(
-            "INSERT INTO sessions (session_hash, user_id, auth_time, expires_at, created_at) \
+            "INSERT INTO tollgate_sessions (session_hash, user_id, auth_time, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(new.session_hash.as_bytes())
             .bind(new.user_id)
@@ -27,7 +27,7 @@ impl Store {
         now: UnixTime,
     ) -> Result<Option<Session>> {
         let row: Option<(i64, i64, i64, i64, i64)> = on_db!(read &self.db, p => sqlx::query_as(
-            "SELECT id, user_id, auth_time, expires_at, created_at FROM sessions \
+            "SELECT id, user_id, auth_time, expires_at, created_at FROM tollgate_sessions \
              WHERE session_hash = $1 AND expires_at > $2")
             .bind(hash.as_bytes())
             .bind(now)
@@ -45,7 +45,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, hash: &SecretHash) -> Result<()> {
-        on_db!(write &self.db, p => sqlx::query("DELETE FROM sessions WHERE session_hash = $1")
+        on_db!(write &self.db, p => sqlx::query("DELETE FROM tollgate_sessions WHERE session_hash = $1")
             .bind(hash.as_bytes())
             .execute(p)
             .await

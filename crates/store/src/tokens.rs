@@ -18,7 +18,7 @@ pub(crate) const REFRESH_CONFLICT: &str = "a refresh token with this hash";
 macro_rules! insert_access {
     ($executor:expr, $new:expr, $now:expr) => {
         sqlx::query_scalar::<_, i64>(
-            "INSERT INTO access_tokens (token_hash, application_id, user_id, scope, expires_at, \
+            "INSERT INTO tollgate_access_tokens (token_hash, application_id, user_id, scope, expires_at, \
              created_at, authorization_code_id, claims) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              RETURNING id",
         )
@@ -39,7 +39,7 @@ pub(crate) use insert_access;
 macro_rules! insert_refresh {
     ($executor:expr, $new:expr, $access_token_id:expr, $now:expr) => {
         sqlx::query_scalar::<_, i64>(
-            "INSERT INTO refresh_tokens (token_hash, application_id, user_id, access_token_id, \
+            "INSERT INTO tollgate_refresh_tokens (token_hash, application_id, user_id, access_token_id, \
              family, scope, expires_at, created_at, authorization_code_id, auth_time, claims) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
@@ -72,7 +72,7 @@ impl Store {
     pub async fn access_token_by_hash(&self, hash: &SecretHash) -> Result<Option<AccessToken>> {
         let row: Option<AccessTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, scope, expires_at, created_at, \
-             authorization_code_id, claims FROM access_tokens WHERE token_hash = $1")
+             authorization_code_id, claims FROM tollgate_access_tokens WHERE token_hash = $1")
             .bind(hash.as_bytes())
             .fetch_optional(p)
             .await)?;
@@ -88,8 +88,8 @@ impl Store {
              u.email, u.email_verified, u.given_name, u.family_name, u.phone_number, \
              u.phone_number_verified, u.address, u.active, u.staff, \
              u.created_at AS user_created_at, u.updated_at AS user_updated_at \
-             FROM access_tokens t JOIN applications a ON a.id = t.application_id \
-             LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1")
+             FROM tollgate_access_tokens t JOIN tollgate_applications a ON a.id = t.application_id \
+             LEFT JOIN tollgate_users u ON u.id = t.user_id WHERE t.token_hash = $1")
             .bind(hash.as_bytes())
             .fetch_optional(p)
             .await)?;
@@ -105,7 +105,7 @@ impl Store {
         let row: Option<RefreshTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, access_token_id, family, scope, expires_at, \
              created_at, revoked_at, rotated, authorization_code_id, auth_time, claims \
-             FROM refresh_tokens \
+             FROM tollgate_refresh_tokens \
              WHERE token_hash = $1")
             .bind(hash.as_bytes())
             .fetch_optional(p)
@@ -142,7 +142,7 @@ impl Store {
         now: UnixTime,
     ) -> Result<u64> {
         let revoked = self.revoke_refresh_tokens_where(condition, id, now).await?;
-        let delete = format!("DELETE FROM access_tokens WHERE {condition}");
+        let delete = format!("DELETE FROM tollgate_access_tokens WHERE {condition}");
         on_db!(write &self.db, p => sqlx::query(AssertSqlSafe(delete))
             .bind(id)
             .execute(p)
@@ -167,12 +167,12 @@ impl Store {
             + sqlx::Type<sqlx::Postgres>,
     {
         let delete_access = format!(
-            "DELETE FROM access_tokens WHERE id IN \
-             (SELECT access_token_id FROM refresh_tokens WHERE {condition})"
+            "DELETE FROM tollgate_access_tokens WHERE id IN \
+             (SELECT access_token_id FROM tollgate_refresh_tokens WHERE {condition})"
         );
         // Rotated members lose their grace too: a revoked family is unusable whole.
         let revoke = format!(
-            "UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, $2), \
+            "UPDATE tollgate_refresh_tokens SET revoked_at = COALESCE(revoked_at, $2), \
              access_token_id = NULL, rotated = FALSE \
              WHERE {condition} AND (revoked_at IS NULL OR rotated)"
         );
@@ -192,7 +192,7 @@ impl Store {
 
     pub async fn insert_id_token(&self, new: &NewIdToken, now: UnixTime) -> Result<i64> {
         let id = on_db!(write &self.db, p => sqlx::query_scalar(
-            "INSERT INTO id_tokens (jti, application_id, user_id, scope, expires_at, created_at) \
+            "INSERT INTO tollgate_id_tokens (jti, application_id, user_id, scope, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(&new.jti)
             .bind(new.application_id)
@@ -243,13 +243,13 @@ impl Store {
         on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
-                "DELETE FROM access_tokens WHERE id = \
-                 (SELECT access_token_id FROM refresh_tokens WHERE id = $1 AND revoked_at IS NULL)")
+                "DELETE FROM tollgate_access_tokens WHERE id = \
+                 (SELECT access_token_id FROM tollgate_refresh_tokens WHERE id = $1 AND revoked_at IS NULL)")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
             let retired = sqlx::query(
-                "UPDATE refresh_tokens SET revoked_at = $2, access_token_id = NULL, rotated = TRUE \
+                "UPDATE tollgate_refresh_tokens SET revoked_at = $2, access_token_id = NULL, rotated = TRUE \
                  WHERE id = $1 AND revoked_at IS NULL")
                 .bind(id)
                 .bind(now)
@@ -269,20 +269,20 @@ impl Store {
         on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
-                "DELETE FROM access_tokens WHERE id = \
-                 (SELECT access_token_id FROM refresh_tokens WHERE id = $1 AND revoked_at IS NULL)")
+                "DELETE FROM tollgate_access_tokens WHERE id = \
+                 (SELECT access_token_id FROM tollgate_refresh_tokens WHERE id = $1 AND revoked_at IS NULL)")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
             let attached = sqlx::query(
-                "UPDATE refresh_tokens SET access_token_id = $2 WHERE id = $1 AND revoked_at IS NULL")
+                "UPDATE tollgate_refresh_tokens SET access_token_id = $2 WHERE id = $1 AND revoked_at IS NULL")
                 .bind(id)
                 .bind(access_token_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
             if attached == 0 {
-                sqlx::query("DELETE FROM access_tokens WHERE id = $1")
+                sqlx::query("DELETE FROM tollgate_access_tokens WHERE id = $1")
                     .bind(access_token_id)
                     .execute(&mut *tx)
                     .await?;
@@ -297,13 +297,13 @@ impl Store {
         on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
-                "UPDATE refresh_tokens SET revoked_at = $2, access_token_id = NULL \
+                "UPDATE tollgate_refresh_tokens SET revoked_at = $2, access_token_id = NULL \
                  WHERE access_token_id = $1 AND revoked_at IS NULL")
                 .bind(id)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM access_tokens WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM tollgate_access_tokens WHERE id = $1").bind(id).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -339,14 +339,14 @@ impl Store {
                 "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, u.active AS user_active, t.scope, \
                  t.expires_at, t.created_at, CAST(NULL AS BIGINT) AS revoked_at, \
                  CAST(NULL AS TEXT) AS family \
-                 FROM access_tokens t JOIN applications a ON a.id = t.application_id \
-                 LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+                 FROM tollgate_access_tokens t JOIN tollgate_applications a ON a.id = t.application_id \
+                 LEFT JOIN tollgate_users u ON u.id = t.user_id WHERE t.token_hash = $1"
             }
             TokenKind::Refresh => {
                 "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, u.active AS user_active, t.scope, \
                  t.expires_at, t.created_at, t.revoked_at, t.family \
-                 FROM refresh_tokens t JOIN applications a ON a.id = t.application_id \
-                 LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+                 FROM tollgate_refresh_tokens t JOIN tollgate_applications a ON a.id = t.application_id \
+                 LEFT JOIN tollgate_users u ON u.id = t.user_id WHERE t.token_hash = $1"
             }
         };
         let row: Option<TokenDetailsRow> = on_db!(read &self.db, p => sqlx::query_as(sql)

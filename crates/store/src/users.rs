@@ -14,7 +14,7 @@ macro_rules! columns {
 impl Store {
     pub async fn create_user(&self, new: &NewUser, now: UnixTime) -> Result<User> {
         let sql = concat!(
-            "INSERT INTO users (username, password_hash, email, email_verified, given_name, \
+            "INSERT INTO tollgate_users (username, password_hash, email, email_verified, given_name, \
              family_name, phone_number, phone_number_verified, address, active, staff, \
              created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10, $11, $11) RETURNING ",
@@ -39,14 +39,18 @@ impl Store {
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-        let sql = concat!("SELECT ", columns!(), " FROM users WHERE username = $1");
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tollgate_users WHERE username = $1"
+        );
         let row: Option<UserRow> =
             on_db!(read &self.db, p => sqlx::query_as(sql).bind(username).fetch_optional(p).await)?;
         Ok(row.map(Into::into))
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
+        let sql = concat!("SELECT ", columns!(), " FROM tollgate_users WHERE id = $1");
         let row: Option<UserRow> =
             on_db!(read &self.db, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?;
         Ok(row.map(Into::into))
@@ -55,7 +59,7 @@ impl Store {
     /// Activates or deactivates a user; an inactive user cannot sign in or use tokens.
     pub async fn set_user_active(&self, id: i64, active: bool, now: UnixTime) -> Result<()> {
         let changed = on_db!(write &self.db, p => sqlx::query(
-            "UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
+            "UPDATE tollgate_users SET active = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
             .bind(active)
             .bind(now)

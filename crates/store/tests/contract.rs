@@ -1122,3 +1122,59 @@ async fn concurrent_token_inserts_all_land_and_a_duplicate_fails_alone(store: &S
             .is_none()
     );
 }
+
+/// An application's database with its own `users` and `sessions` tables and its
+/// own sqlx migration history: Tollgate migrates beside them and touches neither.
+async fn migrates_beside_an_applications_own_tables(url: &str) {
+    use sqlx::{Connection, Executor};
+    let app_tables = [
+        "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT NOT NULL)",
+        "CREATE TABLE sessions (id BIGINT PRIMARY KEY)",
+        "CREATE INDEX sessions_user ON sessions (id)",
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL)",
+        "INSERT INTO _sqlx_migrations VALUES (1, 'the application''s own')",
+        "INSERT INTO users VALUES (7, 'app@example.com')",
+    ];
+    let store = Store::connect(url).await.expect("connect");
+    let count = "SELECT COUNT(*) FROM users";
+    let rows: i64 = if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        for sql in app_tables {
+            c.execute(sql).await.unwrap();
+        }
+        store
+            .migrate()
+            .await
+            .expect("migrate beside the application");
+        sqlx::query_scalar(count).fetch_one(&mut c).await.unwrap()
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        for sql in app_tables {
+            c.execute(sql).await.unwrap();
+        }
+        store
+            .migrate()
+            .await
+            .expect("migrate beside the application");
+        sqlx::query_scalar(count).fetch_one(&mut c).await.unwrap()
+    };
+    assert_eq!(rows, 1, "the application's users table is untouched");
+    let ours = user(&store, "alice").await;
+    assert_eq!(
+        store.user_by_username("alice").await.unwrap().unwrap().id,
+        ours.id
+    );
+}
+
+#[tokio::test]
+async fn sqlite_migrates_beside_an_applications_own_tables() {
+    let db = tollgate_testkit::sqlite();
+    migrates_beside_an_applications_own_tables(&db.url).await;
+}
+
+#[tokio::test]
+async fn postgres_migrates_beside_an_applications_own_tables() {
+    if let Some(db) = tollgate_testkit::postgres("migrates_beside").await {
+        migrates_beside_an_applications_own_tables(&db.url).await;
+    }
+}

@@ -1,7 +1,7 @@
 -- Times are Unix seconds (BIGINT) on both databases: one SQL text, exact comparisons.
 -- Secrets are SHA-256 hashes (BLOB); the plaintext is never stored.
 
-CREATE TABLE users (
+CREATE TABLE tollgate_users (
     id             INTEGER PRIMARY KEY,
     username       TEXT    NOT NULL UNIQUE,
     password_hash  TEXT,
@@ -15,7 +15,7 @@ CREATE TABLE users (
     updated_at     BIGINT  NOT NULL
 );
 
-CREATE TABLE applications (
+CREATE TABLE tollgate_applications (
     id                        INTEGER PRIMARY KEY,
     client_id                 TEXT    NOT NULL UNIQUE,
     client_secret_hash        TEXT,
@@ -27,17 +27,17 @@ CREATE TABLE applications (
     algorithm                 TEXT    NOT NULL,
     skip_authorization        BOOLEAN NOT NULL DEFAULT FALSE,
     name                      TEXT    NOT NULL DEFAULT '',
-    owner_id                  BIGINT  REFERENCES users (id) ON DELETE CASCADE,
+    owner_id                  BIGINT  REFERENCES tollgate_users (id) ON DELETE CASCADE,
     created_at                BIGINT  NOT NULL,
     updated_at                BIGINT  NOT NULL
 );
-CREATE INDEX applications_owner ON applications (owner_id);
+CREATE INDEX tollgate_applications_owner ON tollgate_applications (owner_id);
 
-CREATE TABLE authorization_codes (
+CREATE TABLE tollgate_authorization_codes (
     id                    INTEGER PRIMARY KEY,
     code_hash             BLOB   NOT NULL UNIQUE,
-    application_id        BIGINT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
-    user_id               BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    application_id        BIGINT NOT NULL REFERENCES tollgate_applications (id) ON DELETE CASCADE,
+    user_id               BIGINT NOT NULL REFERENCES tollgate_users (id) ON DELETE CASCADE,
     redirect_uri          TEXT   NOT NULL,
     redirect_uri_given    BOOLEAN NOT NULL,
     scope                 TEXT   NOT NULL,
@@ -50,31 +50,31 @@ CREATE TABLE authorization_codes (
     created_at            BIGINT NOT NULL,
     redeemed_at           BIGINT
 );
-CREATE INDEX authorization_codes_expires ON authorization_codes (expires_at);
-CREATE INDEX authorization_codes_application ON authorization_codes (application_id);
-CREATE INDEX authorization_codes_user ON authorization_codes (user_id);
+CREATE INDEX tollgate_authorization_codes_expires ON tollgate_authorization_codes (expires_at);
+CREATE INDEX tollgate_authorization_codes_application ON tollgate_authorization_codes (application_id);
+CREATE INDEX tollgate_authorization_codes_user ON tollgate_authorization_codes (user_id);
 
-CREATE TABLE access_tokens (
+CREATE TABLE tollgate_access_tokens (
     id                    INTEGER PRIMARY KEY,
     token_hash            BLOB   NOT NULL UNIQUE,
-    application_id        BIGINT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
-    user_id               BIGINT REFERENCES users (id) ON DELETE CASCADE,
+    application_id        BIGINT NOT NULL REFERENCES tollgate_applications (id) ON DELETE CASCADE,
+    user_id               BIGINT REFERENCES tollgate_users (id) ON DELETE CASCADE,
     scope                 TEXT   NOT NULL,
     expires_at            BIGINT NOT NULL,
     created_at            BIGINT NOT NULL,
-    authorization_code_id BIGINT REFERENCES authorization_codes (id) ON DELETE SET NULL
+    authorization_code_id BIGINT REFERENCES tollgate_authorization_codes (id) ON DELETE SET NULL
 );
-CREATE INDEX access_tokens_expires ON access_tokens (expires_at);
-CREATE INDEX access_tokens_application ON access_tokens (application_id);
-CREATE INDEX access_tokens_user ON access_tokens (user_id);
-CREATE INDEX access_tokens_code ON access_tokens (authorization_code_id);
+CREATE INDEX tollgate_access_tokens_expires ON tollgate_access_tokens (expires_at);
+CREATE INDEX tollgate_access_tokens_application ON tollgate_access_tokens (application_id);
+CREATE INDEX tollgate_access_tokens_user ON tollgate_access_tokens (user_id);
+CREATE INDEX tollgate_access_tokens_code ON tollgate_access_tokens (authorization_code_id);
 
-CREATE TABLE refresh_tokens (
+CREATE TABLE tollgate_refresh_tokens (
     id                    INTEGER PRIMARY KEY,
     token_hash            BLOB   NOT NULL UNIQUE,
-    application_id        BIGINT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
-    user_id               BIGINT REFERENCES users (id) ON DELETE CASCADE,
-    access_token_id       BIGINT REFERENCES access_tokens (id) ON DELETE SET NULL,
+    application_id        BIGINT NOT NULL REFERENCES tollgate_applications (id) ON DELETE CASCADE,
+    user_id               BIGINT REFERENCES tollgate_users (id) ON DELETE CASCADE,
+    access_token_id       BIGINT REFERENCES tollgate_access_tokens (id) ON DELETE SET NULL,
     family                TEXT   NOT NULL,
     scope                 TEXT   NOT NULL,
     expires_at            BIGINT,
@@ -82,30 +82,30 @@ CREATE TABLE refresh_tokens (
     revoked_at            BIGINT,
     -- Retired by rotation (not revoked): presentable again within the grace period.
     rotated               BOOLEAN NOT NULL DEFAULT FALSE,
-    authorization_code_id BIGINT REFERENCES authorization_codes (id) ON DELETE SET NULL
+    authorization_code_id BIGINT REFERENCES tollgate_authorization_codes (id) ON DELETE SET NULL
 );
-CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
-CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
-CREATE INDEX refresh_tokens_revoked ON refresh_tokens (revoked_at);
-CREATE INDEX refresh_tokens_access_token ON refresh_tokens (access_token_id);
-CREATE INDEX refresh_tokens_application ON refresh_tokens (application_id);
-CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
-CREATE INDEX refresh_tokens_code ON refresh_tokens (authorization_code_id);
+CREATE INDEX tollgate_refresh_tokens_family ON tollgate_refresh_tokens (family);
+CREATE INDEX tollgate_refresh_tokens_expires ON tollgate_refresh_tokens (expires_at);
+CREATE INDEX tollgate_refresh_tokens_revoked ON tollgate_refresh_tokens (revoked_at);
+CREATE INDEX tollgate_refresh_tokens_access_token ON tollgate_refresh_tokens (access_token_id);
+CREATE INDEX tollgate_refresh_tokens_application ON tollgate_refresh_tokens (application_id);
+CREATE INDEX tollgate_refresh_tokens_user ON tollgate_refresh_tokens (user_id);
+CREATE INDEX tollgate_refresh_tokens_code ON tollgate_refresh_tokens (authorization_code_id);
 
-CREATE TABLE id_tokens (
+CREATE TABLE tollgate_id_tokens (
     id             INTEGER PRIMARY KEY,
     jti            TEXT   NOT NULL UNIQUE,
-    application_id BIGINT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
-    user_id        BIGINT REFERENCES users (id) ON DELETE CASCADE,
+    application_id BIGINT NOT NULL REFERENCES tollgate_applications (id) ON DELETE CASCADE,
+    user_id        BIGINT REFERENCES tollgate_users (id) ON DELETE CASCADE,
     scope          TEXT   NOT NULL,
     expires_at     BIGINT NOT NULL,
     created_at     BIGINT NOT NULL
 );
-CREATE INDEX id_tokens_expires ON id_tokens (expires_at);
-CREATE INDEX id_tokens_application ON id_tokens (application_id);
-CREATE INDEX id_tokens_user ON id_tokens (user_id);
+CREATE INDEX tollgate_id_tokens_expires ON tollgate_id_tokens (expires_at);
+CREATE INDEX tollgate_id_tokens_application ON tollgate_id_tokens (application_id);
+CREATE INDEX tollgate_id_tokens_user ON tollgate_id_tokens (user_id);
 
-CREATE TABLE signing_keys (
+CREATE TABLE tollgate_signing_keys (
     id              INTEGER PRIMARY KEY,
     kid             TEXT    NOT NULL UNIQUE,
     algorithm       TEXT    NOT NULL,
@@ -116,25 +116,25 @@ CREATE TABLE signing_keys (
     retire_at       BIGINT
 );
 -- At most one key signs at a time.
-CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active;
+CREATE UNIQUE INDEX tollgate_signing_keys_one_active ON tollgate_signing_keys (active) WHERE active;
 
-CREATE TABLE consents (
-    user_id        BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    application_id BIGINT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+CREATE TABLE tollgate_consents (
+    user_id        BIGINT NOT NULL REFERENCES tollgate_users (id) ON DELETE CASCADE,
+    application_id BIGINT NOT NULL REFERENCES tollgate_applications (id) ON DELETE CASCADE,
     scope          TEXT   NOT NULL,
     created_at     BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL,
     PRIMARY KEY (user_id, application_id)
 );
-CREATE INDEX consents_application ON consents (application_id);
+CREATE INDEX tollgate_consents_application ON tollgate_consents (application_id);
 
-CREATE TABLE sessions (
+CREATE TABLE tollgate_sessions (
     id           INTEGER PRIMARY KEY,
     session_hash BLOB   NOT NULL UNIQUE,
-    user_id      BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id      BIGINT NOT NULL REFERENCES tollgate_users (id) ON DELETE CASCADE,
     auth_time    BIGINT NOT NULL,
     expires_at   BIGINT NOT NULL,
     created_at   BIGINT NOT NULL
 );
-CREATE INDEX sessions_expires ON sessions (expires_at);
-CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX tollgate_sessions_expires ON tollgate_sessions (expires_at);
+CREATE INDEX tollgate_sessions_user ON tollgate_sessions (user_id);
