@@ -38,6 +38,43 @@ impl Store {
         Ok(row.into())
     }
 
+    /// Writes a user of an application's own directory under the application's
+    /// id: inserted the first time, its profile replaced after. Tokens and sessions
+    /// refer to this row; no password is kept.
+    pub async fn mirror_user(&self, user: &User, now: UnixTime) -> Result<User> {
+        let sql = concat!(
+            "INSERT INTO tollgate_users (id, username, password_hash, email, email_verified, \
+             given_name, family_name, phone_number, phone_number_verified, address, active, \
+             staff, created_at, updated_at) \
+             VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+             ON CONFLICT (id) DO UPDATE SET username = excluded.username, \
+             email = excluded.email, email_verified = excluded.email_verified, \
+             given_name = excluded.given_name, family_name = excluded.family_name, \
+             phone_number = excluded.phone_number, \
+             phone_number_verified = excluded.phone_number_verified, \
+             address = excluded.address, active = excluded.active, staff = excluded.staff, \
+             updated_at = excluded.updated_at RETURNING ",
+            columns!()
+        );
+        let row: UserRow = on_db!(write &self.db, p => sqlx::query_as(sql)
+            .bind(user.id)
+            .bind(&user.username)
+            .bind(&user.email)
+            .bind(user.email_verified)
+            .bind(&user.given_name)
+            .bind(&user.family_name)
+            .bind(&user.phone_number)
+            .bind(user.phone_number_verified)
+            .bind(&user.address)
+            .bind(user.active)
+            .bind(user.staff)
+            .bind(now)
+            .fetch_one(p)
+            .await)
+        .map_err(StoreError::conflict_on("another user with this username"))?;
+        Ok(row.into())
+    }
+
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         let sql = concat!(
             "SELECT ",

@@ -55,6 +55,7 @@ contract!(
     revoking_an_access_token_revokes_its_refresh_token,
     reattaching_replaces_the_carried_access_token,
     concurrent_token_inserts_all_land_and_a_duplicate_fails_alone,
+    a_directory_user_is_mirrored_under_its_own_id,
 );
 
 async fn open(url: &str) -> Store {
@@ -1177,4 +1178,45 @@ async fn postgres_migrates_beside_an_applications_own_tables() {
     if let Some(db) = tollgate_testkit::postgres("migrates_beside").await {
         migrates_beside_an_applications_own_tables(&db.url).await;
     }
+}
+
+async fn a_directory_user_is_mirrored_under_its_own_id(store: &Store) {
+    let mut outside = User {
+        id: 4242,
+        username: "dana".into(),
+        password_hash: Some("never stored".into()),
+        email: "dana@example.com".into(),
+        email_verified: true,
+        given_name: "Dana".into(),
+        family_name: String::new(),
+        phone_number: String::new(),
+        phone_number_verified: false,
+        address: String::new(),
+        active: true,
+        staff: false,
+        created_at: 0,
+        updated_at: 0,
+    };
+    let first = store.mirror_user(&outside, NOW).await.unwrap();
+    assert_eq!((first.id, first.password_hash), (4242, None));
+    outside.email = "dana@new.example".into();
+    outside.active = false;
+    store.mirror_user(&outside, NOW + 5).await.unwrap();
+    let again = store.user_by_id(4242).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            again.email.as_str(),
+            again.active,
+            again.created_at,
+            again.updated_at
+        ),
+        ("dana@new.example", false, NOW, NOW + 5)
+    );
+    user(store, "erin").await;
+    outside.id = 4343;
+    outside.username = "erin".into();
+    assert!(matches!(
+        store.mirror_user(&outside, NOW).await,
+        Err(StoreError::Conflict { .. })
+    ));
 }

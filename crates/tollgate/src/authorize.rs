@@ -1,6 +1,7 @@
 //! The authorization endpoint `/o/authorize/`: validate, sign in, ask consent,
 //! answer with a code or a token (RFC 6749 §4.1, §4.2; RFC 9207).
 
+use crate::events::Event;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -69,9 +70,10 @@ async fn handle(
         },
         None => None,
     };
+    let (known_scopes, default_scopes) = inner.scope_rules(client.as_deref());
     let policy = Policy {
-        known_scopes: inner.settings.scope_names(),
-        default_scopes: inner.settings.default_scope_names(),
+        known_scopes: known_scopes.iter().map(String::as_str).collect(),
+        default_scopes: default_scopes.iter().map(String::as_str).collect(),
         pkce_required: inner.settings.pkce_required,
         pkce_plain_allowed: inner.settings.pkce_plain_allowed,
     };
@@ -132,7 +134,7 @@ async fn handle(
             );
         }
         let Some(signed_in) = signed_in else {
-            return to_login(&params);
+            return to_login(inner, &params);
         };
         if params.get("allow").is_none() {
             return fail(ErrorCode::AccessDenied, "the user denied the request");
@@ -140,6 +142,11 @@ async fn handle(
         if let Err(e) = remember(inner, &signed_in, &client, &request.scope).await {
             return pages::unavailable(inner, "authorization endpoint", e);
         }
+        inner.events.emit(&Event::ConsentGranted {
+            client_id: &client.client_id,
+            user_id: signed_in.user.id,
+            scope: &request.scope.to_string(),
+        });
         return issue(inner, &client, &request, &signed_in).await;
     }
 
@@ -181,7 +188,7 @@ async fn handle(
                 "the user is not signed in, or not as the request requires",
             );
         }
-        _ => return to_login(&params),
+        _ => return to_login(inner, &params),
     };
     let needs_consent = match consent_needed(inner, &signed_in, &client, &request).await {
         Ok(n) => n,
@@ -317,7 +324,7 @@ fn consent_page(
 /// Sends the user to sign in, then back to this request (without `prompt=login`,
 /// `max_age` and `id_token_hint`, which the new sign-in answers: the user chose
 /// whom to sign in as, and must not be sent round again).
-fn to_login(params: &Params) -> Response {
+fn to_login(inner: &Inner, params: &Params) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
     let mut pairs: Vec<(&str, &str)> = params
         .iter()
@@ -343,7 +350,13 @@ fn to_login(params: &Params) -> Response {
     if let Some(hint) = params.get("login_hint") {
         login.append_pair("login_hint", hint);
     }
-    let login = format!("{PREFIX}/login/?{}", login.finish());
+    let login = match &inner.login_url {
+        Some(url) => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}{}", login.finish())
+        }
+        None => format!("{PREFIX}/login/?{}", login.finish()),
+    };
     pages::redirect(&login)
 }
 
@@ -435,6 +448,12 @@ async fn issue_fields(
             claims: claims.clone(),
         };
         inner.store.insert_access_token(&new, now).await?;
+        inner.events.emit(&Event::TokenIssued {
+            client_id: &client.client_id,
+            user_id: Some(signed_in.user.id),
+            grant_type: "implicit",
+            scope: &new.scope,
+        });
         fields.push(("access_token".into(), token.plaintext.clone()));
         fields.push(("token_type".into(), "Bearer".into()));
         fields.push(("expires_in".into(), lifetime.to_string()));

@@ -40,13 +40,7 @@ pub(crate) fn form_token(inner: &Inner, headers: &HeaderMap) -> FormToken {
 
 /// Whether a form submission comes from our own page.
 pub(crate) fn verify(inner: &Inner, headers: &HeaderMap, params: &Params) -> bool {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if header("sec-fetch-site").is_some_and(|site| site == "cross-site" || site == "same-site") {
-        return false;
-    }
-    if let Some(origin) = header("origin")
-        && origin != issuer_origin(&inner.settings.issuer)
-    {
+    if !same_origin(inner, headers) {
         return false;
     }
     let (Some(cookie), Some(sent)) = (
@@ -56,6 +50,16 @@ pub(crate) fn verify(inner: &Inner, headers: &HeaderMap, params: &Params) -> boo
         return false;
     };
     derive(cookie).as_bytes().ct_eq(sent.as_bytes()).into()
+}
+
+/// Whether the browser says the request comes from the issuer's own origin (or
+/// says nothing, as non-browser clients do).
+pub(crate) fn same_origin(inner: &Inner, headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if header("sec-fetch-site").is_some_and(|site| site == "cross-site" || site == "same-site") {
+        return false;
+    }
+    header("origin").is_none_or(|origin| origin == issuer_origin(&inner.settings.issuer))
 }
 
 fn derive(cookie: &str) -> String {

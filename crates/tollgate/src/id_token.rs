@@ -44,7 +44,7 @@ pub(crate) async fn mint(inner: &Inner, mint: Mint<'_>) -> Result<String, Signin
         client: mint.client,
         scope: mint.scope,
     };
-    let user_claims = inner.claims().id_token_claims(context, selected).await;
+    let user_claims = inner.claims.id_token_claims(context, selected).await;
     let subject = subject(mint.user);
     let jti = random_id(16, inner.entropy.as_ref());
     let lifetime = i64::try_from(inner.settings.id_token_expire_seconds).unwrap_or(i64::MAX);

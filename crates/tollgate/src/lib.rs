@@ -12,6 +12,7 @@ mod client_cache;
 mod cookies;
 pub mod credentials;
 mod csrf;
+pub mod events;
 mod form;
 mod health;
 mod id_token;
@@ -23,7 +24,9 @@ mod metadata;
 mod oauth_json;
 mod pages;
 mod provider;
+pub mod resource;
 mod revoke;
+pub mod scope_policy;
 pub mod sealing;
 mod session;
 pub mod settings;
@@ -32,8 +35,10 @@ pub mod system;
 mod throttle;
 mod token;
 mod userinfo;
+pub mod users;
 
-pub use provider::Provider;
+pub use provider::{BuildError, Provider, ProviderBuilder};
+pub use session::SessionCookie;
 
 /// jsonwebtoken signs through a process-wide crypto provider, which must be
 /// installed before first use; [`Provider`] calls this, and a second call is harmless.

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::credentials::{hash_password, verify_password};
+use crate::events::Event;
 use crate::pages::error_page;
 use crate::provider::{Inner, PREFIX, Shared};
 use crate::{csrf, form, pages, session};
@@ -151,6 +152,13 @@ pub(crate) async fn submit(
                 .insert(RETRY_AFTER, HeaderValue::from(wait));
             return response;
         }
+        Ok(SignIn::Unavailable) => {
+            return error_page(
+                &inner,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is unavailable. Try again shortly.",
+            );
+        }
         Err(e) => return pages::unavailable(&inner, "sign-in", e),
     };
     let cookie = match session::sign_in(&inner, &user).await {
@@ -181,6 +189,8 @@ pub(crate) enum SignIn {
     Refused,
     /// Locked for this many more seconds.
     Throttled(i64),
+    /// The application's user directory could not answer.
+    Unavailable,
 }
 
 /// The one password check of the sign-in page and the password grant:
@@ -196,16 +206,30 @@ pub(crate) async fn verify_user(
         return Ok(SignIn::Throttled(wait));
     }
     inner.throttle.attempt(username, address, now);
-    let user = inner.store.user_by_username(username).await?;
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let matches = password_matches(inner, stored, password).await;
+    let user = match &inner.users {
+        None => {
+            let user = inner.store.user_by_username(username).await?;
+            let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+            let matches = password_matches(inner, stored, password).await;
+            user.filter(|_| matches)
+        }
+        Some(directory) => match directory.authenticate(username, &password).await {
+            Ok(Some(user)) if user.active => Some(inner.store.mirror_user(&user, now).await?),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "sign-in: the user directory failed");
+                return Ok(SignIn::Unavailable);
+            }
+        },
+    };
     match user {
-        Some(user) if matches && user.active => {
+        Some(user) if user.active => {
             inner.throttle.succeeded(username, address);
             Ok(SignIn::Verified(user))
         }
         _ => {
             tracing::info!(%address, "password check failed");
+            inner.events.emit(&Event::LoginFailed { username, address });
             Ok(SignIn::Refused)
         }
     }

@@ -13,6 +13,7 @@ use tollgate_core::{Params, SecretHash};
 use url::form_urlencoded;
 
 use crate::claims::subject;
+use crate::events::Event;
 use crate::id_token::read_hint;
 use crate::pages::{self, error_page};
 use crate::provider::{Inner, PREFIX, Shared};
@@ -151,17 +152,18 @@ async fn end_session(
     if let Some(secret) = cookies::get(headers, inner.cookies.session) {
         inner.store.delete_session(&SecretHash::of(secret)).await?;
     }
-    if inner.settings.oidc_rp_initiated_logout_delete_tokens {
-        let revoked = inner
+    let tokens_revoked = if inner.settings.oidc_rp_initiated_logout_delete_tokens {
+        inner
             .store
             .revoke_user_tokens(signed_in.user.id, inner.clock.now())
-            .await?;
-        tracing::info!(
-            user_id = signed_in.user.id,
-            revoked,
-            "signed out; tokens revoked"
-        );
-    }
+            .await?
+    } else {
+        0
+    };
+    inner.events.emit(&Event::SignedOut {
+        user_id: signed_in.user.id,
+        tokens_revoked,
+    });
     Ok(())
 }
 

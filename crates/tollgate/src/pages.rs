@@ -10,7 +10,9 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
 use serde::Serialize;
 
-use crate::provider::{Inner, PREFIX};
+use std::path::Path;
+
+use crate::provider::{BuildError, Inner, PREFIX};
 
 const TEMPLATES: [(&str, &str); 7] = [
     ("base.html", include_str!("../templates/base.html")),
@@ -30,14 +32,41 @@ const TEMPLATES: [(&str, &str); 7] = [
 
 pub(crate) const STYLESHEET: &str = include_str!("../static/tollgate.css");
 
-/// The default page templates, compiled in.
-pub(crate) fn templates() -> Environment<'static> {
+/// The page templates: the defaults compiled in, replaced by the files of the
+/// same name in `dir`, then by `overrides` (name, source).
+pub(crate) fn templates(
+    dir: Option<&Path>,
+    overrides: Vec<(String, String)>,
+) -> Result<Environment<'static>, BuildError> {
     let mut env = Environment::new();
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .expect("the built-in templates parse");
+    let problem = |name: &str, problem: String| BuildError::Template {
+        name: name.to_owned(),
+        problem,
+    };
+    let mut sources: Vec<(String, String)> = TEMPLATES
+        .iter()
+        .map(|(name, source)| ((*name).to_owned(), (*source).to_owned()))
+        .collect();
+    if let Some(dir) = dir {
+        for (name, source) in &mut sources {
+            match std::fs::read_to_string(dir.join(&*name)) {
+                Ok(text) => *source = text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(problem(
+                        name,
+                        format!("cannot read it from {}: {e}", dir.display()),
+                    ));
+                }
+            }
+        }
     }
-    env
+    sources.extend(overrides);
+    for (name, source) in sources {
+        env.add_template_owned(name.clone(), source)
+            .map_err(|e| problem(&name, e.to_string()))?;
+    }
+    Ok(env)
 }
 
 /// Content-Security-Policy of every page: nothing from elsewhere, no inline script.

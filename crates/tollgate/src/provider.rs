@@ -1,4 +1,4 @@
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -9,14 +9,23 @@ use crate::Store;
 use crate::claims::{ClaimsSource, StandardClaims};
 use crate::client_cache::ClientCache;
 use crate::cookies::CookieNames;
+use crate::events::{Events, LogEvents};
+use crate::resource::{ProtectedResource, ResourceServer};
+use crate::scope_policy::{AllScopes, ScopePolicy};
 use crate::sealing::Sealer;
+use crate::session::SessionCookie;
 use crate::settings::Settings;
 use crate::signing::Keys;
 use crate::system::{OsEntropy, SystemClock};
 use crate::throttle::LoginThrottle;
+use crate::users::{User, UserDirectory};
 use crate::{
-    authorize, health, introspect, login, logout, metadata, pages, revoke, token, userinfo,
+    authorize, health, introspect, login, logout, metadata, pages, revoke, session, token, userinfo,
 };
+use tollgate_core::OAuthError;
+use tollgate_core::model::Application;
+use tollgate_core::scope::Scopes;
+use tollgate_store::StoreError;
 
 /// argon2 verifications at a time (~19 MiB each).
 const PASSWORD_CHECKS: usize = 4;
@@ -45,7 +54,14 @@ pub(crate) struct Inner {
     pub(crate) keys: Keys,
     /// Opens sealed HS256 client secrets and signing keys.
     pub(crate) sealer: Option<Sealer>,
-    claims: RwLock<Arc<dyn ClaimsSource>>,
+    pub(crate) claims: Arc<dyn ClaimsSource>,
+    /// The application's user directory; `None`: Tollgate's users table.
+    pub(crate) users: Option<Arc<dyn UserDirectory>>,
+    scopes: Arc<dyn ScopePolicy>,
+    pub(crate) events: Arc<dyn Events>,
+    /// The application's own sign-in page, if it has one.
+    pub(crate) login_url: Option<String>,
+    protected_resource: Option<ProtectedResource>,
 }
 
 impl Inner {
@@ -61,57 +77,236 @@ impl Inner {
             .await
     }
 
-    /// The claims hook in force.
-    pub(crate) fn claims(&self) -> Arc<dyn ClaimsSource> {
-        self.claims.read().expect("claims lock").clone()
+    /// The scopes `client` may ask for, and those it gets when it names none.
+    pub(crate) fn scope_rules(&self, client: Option<&Application>) -> (Vec<String>, Vec<String>) {
+        let known: Vec<String> = self
+            .settings
+            .scope_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let defaults: Vec<String> = self
+            .settings
+            .default_scope_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let Some(client) = client else {
+            return (known, defaults);
+        };
+        let available = self.scopes.available(client, known);
+        let defaults = self
+            .scopes
+            .default_scopes(client, defaults)
+            .into_iter()
+            .filter(|s| available.contains(s))
+            .collect();
+        (available, defaults)
+    }
+
+    /// The scope of a new grant for `client` (client credentials, password):
+    /// what it asked for, or its defaults.
+    pub(crate) fn new_grant_scope(
+        &self,
+        client: &Application,
+        requested: Option<&str>,
+    ) -> Result<Scopes, OAuthError> {
+        let (known, defaults) = self.scope_rules(Some(client));
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        let defaults: Vec<&str> = defaults.iter().map(String::as_str).collect();
+        tollgate_core::token::new_grant_scope(requested, &known, &defaults)
     }
 }
 
-/// An OAuth 2.0 / OpenID Connect provider, ready to serve.
+/// An OAuth 2.0 / OpenID Connect provider, ready to serve: made by
+/// [`Provider::builder`], cheap to clone.
 #[derive(Clone)]
 pub struct Provider {
     shared: Shared,
 }
 
-impl Provider {
-    /// `settings` should have passed [`Settings::validate`].
-    pub fn new(settings: Settings, store: Store) -> Self {
-        Self::with_environment(settings, store, Arc::new(SystemClock), Arc::new(OsEntropy))
+/// Why a [`ProviderBuilder`] could not build.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A setting that cannot work.
+    #[error(transparent)]
+    Settings(#[from] crate::SettingsError),
+    /// A replacement template that does not parse, or a templates directory that cannot be read.
+    #[error("template `{name}`: {problem}")]
+    Template {
+        /// The template's file name, such as `login.html`.
+        name: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// Configures a [`Provider`]: the settings and store it was made with, and the
+/// extension points, each with a default that needs no code.
+pub struct ProviderBuilder {
+    settings: Settings,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+    users: Option<Arc<dyn UserDirectory>>,
+    claims: Arc<dyn ClaimsSource>,
+    scopes: Arc<dyn ScopePolicy>,
+    events: Arc<dyn Events>,
+    login_url: Option<String>,
+    templates: Vec<(String, String)>,
+    protected_resource: Option<ProtectedResource>,
+}
+
+impl ProviderBuilder {
+    /// Users come from the application's directory instead of Tollgate's users table.
+    pub fn users(mut self, directory: impl UserDirectory) -> Self {
+        self.users = Some(Arc::new(directory));
+        self
     }
 
-    /// As [`Provider::new`], with the clock and randomness given (for tests).
-    pub fn with_environment(
-        settings: Settings,
-        store: Store,
-        clock: Arc<dyn Clock>,
-        entropy: Arc<dyn Entropy>,
-    ) -> Self {
+    /// Adds or changes the claims of ID tokens and UserInfo.
+    pub fn claims(mut self, source: impl ClaimsSource) -> Self {
+        self.claims = Arc::new(source);
+        self
+    }
+
+    /// Decides which scopes each client may ask for.
+    pub fn scopes(mut self, policy: impl ScopePolicy) -> Self {
+        self.scopes = Arc::new(policy);
+        self
+    }
+
+    /// Receives tokens issued and revoked, consents and failed sign-ins.
+    pub fn events(mut self, sink: impl Events) -> Self {
+        self.events = Arc::new(sink);
+        self
+    }
+
+    /// Sends users who must sign in to the application's own sign-in page
+    /// instead of Tollgate's: `url?next=<path>` (and `&login_hint=…` when the
+    /// client sent one). The application checks the user, calls
+    /// [`Provider::sign_in`], sets the cookie it returns and redirects to `next`
+    /// (after checking that it is a local path).
+    pub fn login_url(mut self, url: impl Into<String>) -> Self {
+        self.login_url = Some(url.into());
+        self
+    }
+
+    /// Replaces one of the page templates (`base.html`, `login.html`,
+    /// `consent.html`, `error.html`, `logout.html`, `signed_out.html`,
+    /// `form_post.html`) with `source`, a minijinja template given the same
+    /// context as the default (see the defaults under `templates/`).
+    pub fn template(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
+        self.templates.push((name.into(), source.into()));
+        self
+    }
+
+    /// Serves RFC 9728 protected-resource metadata for the application's API
+    /// and names it in the `WWW-Authenticate` challenges of
+    /// [`Provider::resource_server`]. Its authorization server is this provider.
+    pub fn protected_resource(mut self, resource: ProtectedResource) -> Self {
+        self.protected_resource = Some(resource);
+        self
+    }
+
+    /// Replaces the clock and the source of randomness (for tests).
+    pub fn environment(mut self, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Self {
+        self.clock = clock;
+        self.entropy = entropy;
+        self
+    }
+
+    /// Checks the settings, compiles the templates (the defaults, then the
+    /// settings' `templates_dir`, then [`template`](Self::template)s) and builds.
+    pub fn build(self) -> Result<Provider, BuildError> {
         crate::install_crypto_provider();
+        let settings = self.settings;
+        settings.validate()?;
+        let templates = pages::templates(settings.templates_dir.as_deref(), self.templates)?;
         let metadata = metadata::document(&settings);
         let sealer = settings.sealer();
-        Provider {
+        let protected_resource = self
+            .protected_resource
+            .map(|r| r.with_authorization_server(&settings.issuer));
+        Ok(Provider {
             shared: Arc::new(Inner {
-                store,
+                store: self.store,
                 cookies: CookieNames::for_issuer(&settings.issuer),
                 settings,
-                clock,
-                entropy,
-                templates: pages::templates(),
+                clock: self.clock,
+                entropy: self.entropy,
+                templates,
                 throttle: LoginThrottle::default(),
                 clients: ClientCache::default(),
                 password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
                 metadata,
                 keys: Keys::new(sealer.clone()),
                 sealer,
-                claims: RwLock::new(Arc::new(StandardClaims)),
+                claims: self.claims,
+                users: self.users,
+                scopes: self.scopes,
+                events: self.events,
+                login_url: self.login_url,
+                protected_resource,
             }),
+        })
+    }
+}
+
+impl Provider {
+    /// Starts configuring a provider. `store` must be migrated
+    /// ([`Store::migrate`]); it may be the application's own database.
+    pub fn builder(settings: Settings, store: Store) -> ProviderBuilder {
+        ProviderBuilder {
+            settings,
+            store,
+            clock: Arc::new(SystemClock),
+            entropy: Arc::new(OsEntropy),
+            users: None,
+            claims: Arc::new(StandardClaims),
+            scopes: Arc::new(AllScopes),
+            events: Arc::new(LogEvents),
+            login_url: None,
+            templates: Vec::new(),
+            protected_resource: None,
         }
     }
 
-    /// Lets the application add or change the claims of ID tokens and UserInfo.
-    pub fn with_claims(self, source: impl ClaimsSource) -> Self {
-        *self.shared.claims.write().expect("claims lock") = Arc::new(source);
-        self
+    /// Signs `user` in, after the application's own sign-in page checked them
+    /// (see [`ProviderBuilder::login_url`]): keeps a copy of the user when a
+    /// [`UserDirectory`] is in use, starts a login session and returns its
+    /// cookie, to be set on the response.
+    pub async fn sign_in(&self, user: &User) -> Result<SessionCookie, StoreError> {
+        let inner = &self.shared;
+        let user = match inner.users {
+            Some(_) => inner.store.mirror_user(user, inner.clock.now()).await?,
+            None => user.clone(),
+        };
+        session::sign_in(inner, &user).await.map(SessionCookie)
+    }
+
+    /// Updates Tollgate's copy of a user of the application's [`UserDirectory`]
+    /// now (a deactivated user's tokens stop working at once) rather than at
+    /// their next sign-in.
+    pub async fn sync_user(&self, user: &User) -> Result<(), StoreError> {
+        let inner = &self.shared;
+        inner
+            .store
+            .mirror_user(user, inner.clock.now())
+            .await
+            .map(drop)
+    }
+
+    /// Validates this provider's access tokens for the application's own routes,
+    /// in process against the store: add it as a layer, then use
+    /// [`RequireScopes`](crate::resource::RequireScopes) and the
+    /// [`AccessToken`](crate::resource::AccessToken) extractor.
+    pub fn resource_server(&self) -> ResourceServer {
+        let local = ResourceServer::local(self.shared.clone());
+        match &self.shared.protected_resource {
+            Some(resource) => local.resource_metadata(resource.metadata_url()),
+            None => local,
+        }
     }
 
     /// Loads and parses the signing keys now, so a key that cannot be read (a
@@ -127,10 +322,12 @@ impl Provider {
             .map_err(|e| e.to_string())
     }
 
+    /// The settings in force.
     pub fn settings(&self) -> &Settings {
         &self.shared.settings
     }
 
+    /// The store it serves from.
     pub fn store(&self) -> &Store {
         &self.shared.store
     }
@@ -172,6 +369,9 @@ impl Provider {
             if settings.oidc_rp_initiated_logout_enabled {
                 o = o.route("/logout/", get(logout::get).post(logout::post));
             }
+        }
+        if let Some(resource) = &self.shared.protected_resource {
+            root = root.merge(resource.router());
         }
         root.nest(PREFIX, o).with_state(self.shared.clone())
     }

@@ -10,6 +10,7 @@ use tollgate_core::SecretHash;
 use tollgate_core::model::TokenKind;
 
 use crate::client_auth::{self, Public};
+use crate::events::Event;
 use crate::form;
 use crate::oauth_json::{self, Challenge};
 use crate::provider::Shared;
@@ -40,15 +41,21 @@ pub(crate) async fn revoke(
         .token_details(&SecretHash::of(token), refresh_first)
         .await
     {
-        Ok(Some(found)) if found.application_id == client.id => match (found.kind, found.family) {
-            (TokenKind::Access, _) => inner.store.revoke_access_token(found.id, now).await,
-            (TokenKind::Refresh, Some(family)) => inner
-                .store
-                .revoke_refresh_token_family(&family, now)
-                .await
-                .map(drop),
-            (TokenKind::Refresh, None) => Ok(()),
-        },
+        Ok(Some(found)) if found.application_id == client.id => {
+            inner.events.emit(&Event::TokenRevoked {
+                client_id: &client.client_id,
+                user_id: found.user_id,
+            });
+            match (found.kind, found.family) {
+                (TokenKind::Access, _) => inner.store.revoke_access_token(found.id, now).await,
+                (TokenKind::Refresh, Some(family)) => inner
+                    .store
+                    .revoke_refresh_token_family(&family, now)
+                    .await
+                    .map(drop),
+                (TokenKind::Refresh, None) => Ok(()),
+            }
+        }
         Ok(_) => Ok(()),
         Err(e) => Err(e),
     };

@@ -8,6 +8,24 @@ use tollgate_store::StoreError;
 use crate::cookies;
 use crate::provider::Inner;
 
+/// The `Set-Cookie` of a new login session, from [`Provider::sign_in`](crate::Provider::sign_in):
+/// return it as part of the response (it implements `IntoResponseParts`).
+#[derive(Debug, Clone)]
+pub struct SessionCookie(pub(crate) HeaderValue);
+
+impl axum::response::IntoResponseParts for SessionCookie {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(
+        self,
+        mut res: axum::response::ResponseParts,
+    ) -> Result<axum::response::ResponseParts, Self::Error> {
+        res.headers_mut()
+            .append(axum::http::header::SET_COOKIE, self.0);
+        Ok(res)
+    }
+}
+
 pub(crate) struct SignedIn {
     pub session: Session,
     pub user: User,

@@ -84,6 +84,9 @@ pub struct Settings {
     pub oidc_rp_initiated_logout_delete_tokens: bool,
     pub oidc_jwks_max_age_seconds: u64,
     pub clear_expired_tokens_batch_size: u32,
+    /// A directory of page templates replacing the built-in ones of the same
+    /// file name (`login.html`, `consent.html`, …), read at start-up.
+    pub templates_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -118,6 +121,7 @@ impl Default for Settings {
             oidc_rp_initiated_logout_delete_tokens: true,
             oidc_jwks_max_age_seconds: 3600,
             clear_expired_tokens_batch_size: 10_000,
+            templates_dir: None,
         }
     }
 }

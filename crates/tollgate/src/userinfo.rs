@@ -102,7 +102,7 @@ async fn answer(inner: &Inner, token: Result<Option<&str>, OAuthError>) -> Respo
         client: &client,
         scope: &scope,
     };
-    let mut body = inner.claims().userinfo_claims(context, selected).await;
+    let mut body = inner.claims.userinfo_claims(context, selected).await;
     body.retain(|name, _| !PROTOCOL_CLAIMS.contains(&name.as_str()));
     body.insert("sub".into(), subject(&user).into());
     if !client.userinfo_signed {

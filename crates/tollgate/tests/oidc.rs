@@ -850,7 +850,7 @@ impl ClaimsSource for Department {
 
 #[tokio::test]
 async fn an_application_adds_and_changes_claims_separately() {
-    let app = app_with_provider(|_| {}, |p| p.with_claims(Department)).await;
+    let app = app_with_provider(|_| {}, |p| p.claims(Department)).await;
     app.sign_in("alice").await;
     let f = fields_of(&app.authorize(&rp_request("code", &[])).await);
     let tokens = code_exchange(&app, &f["code"]).await;

@@ -31,7 +31,9 @@ pub async fn run(mut config: Config) -> Result<(), Failure> {
         config.provider.issuer = format!("http://{address}");
     }
     let issuer = config.provider.issuer.clone();
-    let provider = Provider::new(config.provider, store.clone());
+    let provider = Provider::builder(config.provider, store.clone())
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
     provider.load_keys().await.map_err(fail)?;
     tracing::info!(
         %address,

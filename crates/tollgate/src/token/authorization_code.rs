@@ -48,6 +48,7 @@ pub(crate) async fn grant(
         scope: redeemed.scope.clone(),
     });
     let grant = Grant {
+        grant_type: "authorization_code",
         client,
         user: Some(&user),
         scope: &scope,

@@ -1,7 +1,6 @@
 //! RFC 6749 §4.4: a confidential client acting for itself; no refresh token.
 
 use tollgate_core::model::Application;
-use tollgate_core::token::new_grant_scope;
 
 use super::Failure;
 use super::issue::{Grant, TokenResponse, issue};
@@ -12,13 +11,9 @@ pub(crate) async fn grant(
     client: &Application,
     scope: Option<&str>,
 ) -> Result<TokenResponse, Failure> {
-    let settings = &inner.settings;
-    let scope = new_grant_scope(
-        scope,
-        &settings.scope_names(),
-        &settings.default_scope_names(),
-    )?;
+    let scope = inner.new_grant_scope(client, scope)?;
     let grant = Grant {
+        grant_type: "client_credentials",
         client,
         user: None,
         scope: &scope,

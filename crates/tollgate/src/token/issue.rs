@@ -10,6 +10,7 @@ use tollgate_core::secret::random_id;
 use tollgate_core::{NewSecret, SecretKind};
 
 use super::Failure;
+use crate::events::Event;
 use crate::id_token::{self, Mint};
 use crate::provider::Inner;
 
@@ -35,6 +36,8 @@ pub(crate) struct Refresh {
 }
 
 pub(crate) struct Grant<'a> {
+    /// As the request named it, for the audit events.
+    pub grant_type: &'static str,
     pub client: &'a Application,
     pub user: Option<&'a User>,
     pub scope: &'a Scopes,
@@ -119,6 +122,12 @@ pub(crate) async fn issue(
         .store
         .issue_tokens(&new_access, refresh.as_ref().map(|(_, row)| row), now)
         .await?;
+    inner.events.emit(&Event::TokenIssued {
+        client_id: &grant.client.client_id,
+        user_id,
+        grant_type: grant.grant_type,
+        scope: &new_access.scope,
+    });
     Ok((
         TokenResponse {
             access_token: access.plaintext,

@@ -4,7 +4,6 @@
 use axum::http::Extensions;
 use tollgate_core::OAuthError;
 use tollgate_core::model::Application;
-use tollgate_core::token::new_grant_scope;
 
 use super::issue::{Grant, Refresh, TokenResponse, issue};
 use super::{Failure, invalid_grant};
@@ -26,11 +25,7 @@ pub(crate) async fn grant(
         )
         .into());
     }
-    let scope = new_grant_scope(
-        scope,
-        &settings.scope_names(),
-        &settings.default_scope_names(),
-    )?;
+    let scope = inner.new_grant_scope(client, scope)?;
     let address = client_address(extensions);
     let user = match verify_user(inner, &username, password, &address).await? {
         SignIn::Verified(user) => user,
@@ -38,12 +33,16 @@ pub(crate) async fn grant(
         SignIn::Throttled(_) => {
             return Err(invalid_grant("too many failed attempts; try again later"));
         }
+        SignIn::Unavailable => {
+            return Err(Failure::Internal("the user directory failed".into()));
+        }
     };
     let refresh = Some(Refresh {
         family: None,
         scope: scope.to_string(),
     });
     let grant = Grant {
+        grant_type: "password",
         client,
         user: Some(&user),
         scope: &scope,

@@ -65,6 +65,7 @@ pub(crate) async fn grant(
         scope: token.scope.clone(),
     });
     let grant = Grant {
+        grant_type: "refresh_token",
         client,
         user: user.as_ref(),
         scope: &scope,

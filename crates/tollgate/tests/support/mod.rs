@@ -16,7 +16,7 @@ use tollgate::keys::ensure_signing_keys;
 use tollgate::sealing::Purpose;
 use tollgate::settings::SecretText;
 use tollgate::system::SystemClock;
-use tollgate::{Provider, Settings, Store};
+use tollgate::{Provider, ProviderBuilder, Settings, Store};
 pub use tollgate_testkit::{TestDatabase, hidden, hidden_fields, location_params};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -51,7 +51,7 @@ pub async fn app_with(configure: impl FnOnce(&mut Settings)) -> App {
 /// As [`app_with`], and `customize` may extend the provider before it serves.
 pub async fn app_with_provider(
     configure: impl FnOnce(&mut Settings),
-    customize: impl FnOnce(Provider) -> Provider,
+    customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
 ) -> App {
     let db = tollgate_testkit::sqlite();
     let store = Store::connect(&db.url).await.unwrap();
@@ -69,7 +69,10 @@ pub async fn app_with_provider(
     settings.secret_key = Some(SecretText(SECRET_KEY.into()));
     configure(&mut settings);
     seed(&store, &settings).await;
-    let router = customize(Provider::new(settings, store.clone())).router();
+    let provider = customize(Provider::builder(settings, store.clone()))
+        .build()
+        .unwrap();
+    let router = provider.router();
     tokio::spawn(async move {
         axum::serve(
             listener,

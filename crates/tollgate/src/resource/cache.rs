@@ -1,0 +1,105 @@
+//! Validated tokens kept for a short while, keyed by the token's SHA-256, so a
+//! token presented again costs no round trip. Only active tokens are kept: a
+//! flood of made-up tokens cannot fill it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tollgate_core::SecretHash;
+
+use super::TokenDetails;
+
+/// Entries at most; when full, the expired go, and if that is not enough, all.
+const CAPACITY: usize = 10_000;
+
+pub(super) struct TokenCache {
+    ttl: i64,
+    entries: Mutex<HashMap<SecretHash, (Arc<TokenDetails>, i64)>>,
+}
+
+impl TokenCache {
+    pub(super) fn new(ttl: Duration) -> Self {
+        TokenCache {
+            ttl: i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn ttl(&self) -> Duration {
+        Duration::from_secs(self.ttl.unsigned_abs())
+    }
+
+    pub(super) fn get(&self, key: &SecretHash, now: i64) -> Option<Arc<TokenDetails>> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(key)
+            .filter(|(_, until)| *until > now)
+            .map(|(details, _)| details.clone())
+    }
+
+    /// Keeps `details` until the cache lifetime ends or the token expires, whichever is first.
+    pub(super) fn put(&self, key: SecretHash, details: Arc<TokenDetails>, now: i64) {
+        if self.ttl == 0 {
+            return;
+        }
+        let until = now.saturating_add(self.ttl).min(details.expires_at);
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= CAPACITY {
+            entries.retain(|_, (_, until)| *until > now);
+            if entries.len() >= CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (details, until));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tollgate_core::scope::Scopes;
+
+    fn details(expires_at: i64) -> Arc<TokenDetails> {
+        Arc::new(TokenDetails {
+            client_id: "c".into(),
+            subject: None,
+            username: None,
+            user: None,
+            scopes: Scopes::default(),
+            expires_at,
+        })
+    }
+
+    #[test]
+    fn entries_last_the_lifetime_or_until_the_token_expires() {
+        let cache = TokenCache::new(Duration::from_secs(60));
+        let (a, b) = (SecretHash::of("a"), SecretHash::of("b"));
+        cache.put(a.clone(), details(1_000), 100);
+        cache.put(b.clone(), details(130), 100);
+        assert!(cache.get(&a, 159).is_some());
+        assert!(cache.get(&a, 160).is_none(), "the cache lifetime ended");
+        assert!(cache.get(&b, 129).is_some());
+        assert!(cache.get(&b, 130).is_none(), "the token expired");
+    }
+
+    #[test]
+    fn a_zero_lifetime_keeps_nothing() {
+        let cache = TokenCache::new(Duration::ZERO);
+        cache.put(SecretHash::of("a"), details(1_000), 100);
+        assert!(cache.get(&SecretHash::of("a"), 100).is_none());
+    }
+
+    #[test]
+    fn a_full_cache_makes_room() {
+        let cache = TokenCache::new(Duration::from_secs(60));
+        for i in 0..CAPACITY {
+            cache.put(SecretHash::of(&i.to_string()), details(1_000), 100);
+        }
+        cache.put(SecretHash::of("new"), details(1_000), 100);
+        assert!(cache.get(&SecretHash::of("new"), 100).is_some());
+        assert!(cache.entries.lock().unwrap().len() <= CAPACITY);
+    }
+}
