@@ -37,6 +37,7 @@ mod token;
 mod userinfo;
 pub mod users;
 
+pub use login::local_path;
 pub use provider::{BuildError, Provider, ProviderBuilder};
 pub use session::SessionCookie;
 

@@ -34,6 +34,13 @@ struct LoginPage<'a> {
     signed_in_as: Option<&'a str>,
 }
 
+/// `next` when it is a path on this server, never `//host`, `/\host` or a URL:
+/// what an application's own sign-in page checks before redirecting back after
+/// [`Provider::sign_in`](crate::Provider::sign_in).
+pub fn local_path(next: &str) -> Option<&str> {
+    Some(safe_next(Some(next))).filter(|n| !n.is_empty())
+}
+
 /// A `next` that stays on this server: a path, never `//host` or `/\host`.
 pub(crate) fn safe_next(next: Option<&str>) -> &str {
     match next {

@@ -69,6 +69,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for AccessToken {
 /// `IsAuthenticatedOrTokenHasScope` with [`RequireScopes::or_session`](super::RequireScopes::or_session).
 /// Only with an in-process [`ResourceServer`]; a state-changing request must
 /// come from the issuer's own origin (a cross-site POST carries no weight).
+/// As `Option<SignedInUser>`, no session gives `None`.
 ///
 /// ```
 /// use tollgate::resource::SignedInUser;
@@ -93,5 +94,16 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedInUser {
             Some(user) => Ok(SignedInUser(user)),
             None => Err(server.refusal(Kind::Missing)),
         }
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedInUser {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Refusal> {
+        if let Some(user) = parts.extensions.get::<SignedInUser>() {
+            return Ok(Some(user.clone()));
+        }
+        Ok(server(parts)?.session_user(parts).await?.map(SignedInUser))
     }
 }

@@ -53,6 +53,15 @@ pub async fn app_with_provider(
     configure: impl FnOnce(&mut Settings),
     customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
 ) -> App {
+    app_with_api(configure, customize, |_| axum::Router::new()).await
+}
+
+/// As [`app_with_provider`], with the application's own routes beside the provider's.
+pub async fn app_with_api(
+    configure: impl FnOnce(&mut Settings),
+    customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
+    api: impl FnOnce(&Provider) -> axum::Router,
+) -> App {
     let db = tollgate_testkit::sqlite();
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
@@ -72,7 +81,7 @@ pub async fn app_with_provider(
     let provider = customize(Provider::builder(settings, store.clone()))
         .build()
         .unwrap();
-    let router = provider.router();
+    let router = provider.router().merge(api(&provider));
     tokio::spawn(async move {
         axum::serve(
             listener,
