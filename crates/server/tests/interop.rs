@@ -8,9 +8,8 @@ use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, RedirectUrl,
     RefreshToken, RevocationUrl, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
 };
-use reqwest::redirect::Policy;
 use support::*;
-use tollgate_testkit::{hidden, hidden_fields, location_params};
+use tollgate_testkit::location_params;
 
 const PASSWORD: &str = "interop password";
 const REDIRECT: &str = "http://127.0.0.1/callback";
@@ -46,57 +45,6 @@ fn setup(dir: &TempDir, database_url: &str) -> (String, String) {
     (web, svc)
 }
 
-/// A user in a browser: signs in and, if asked, approves the consent page;
-/// returns where the browser was finally sent.
-async fn browser_approves(base: &str, authorize_url: &str) -> String {
-    let browser = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
-    let to_login = browser.get(authorize_url).send().await.unwrap();
-    assert_eq!(to_login.status(), 302);
-    let login_path = to_login.headers()["location"].to_str().unwrap().to_owned();
-    let login = browser
-        .get(format!("{base}{login_path}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let form = [
-        ("username", "alice".to_owned()),
-        ("password", PASSWORD.to_owned()),
-        ("csrf_token", hidden(&login, "csrf_token").unwrap()),
-        ("next", hidden(&login, "next").unwrap()),
-    ];
-    let signed_in = browser
-        .post(format!("{base}/o/login/"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), 303);
-    let next = signed_in.headers()["location"].to_str().unwrap().to_owned();
-    let consent = browser.get(format!("{base}{next}")).send().await.unwrap();
-    if consent.status() == 302 {
-        return consent.headers()["location"].to_str().unwrap().to_owned();
-    }
-    let consent = consent.text().await.unwrap();
-    assert!(consent.contains("Interop web"), "{consent}");
-    let mut fields = hidden_fields(&consent);
-    fields.push(("allow".into(), "Authorize".into()));
-    let approved = browser
-        .post(format!("{base}/o/authorize/"))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(approved.status(), 302);
-    approved.headers()["location"].to_str().unwrap().to_owned()
-}
-
 async fn whole_flows(database_url: &str) {
     let dir = TempDir::new();
     let (web_secret, svc_secret) = setup(&dir, database_url);
@@ -119,7 +67,12 @@ async fn whole_flows(database_url: &str) {
         .add_scope(Scope::new("write".into()))
         .set_pkce_challenge(challenge)
         .url();
-    let callback = browser_approves(&base, url.as_str()).await;
+    let approval = sign_in_and_approve(&base, url.as_str(), "alice", PASSWORD).await;
+    let consent = approval
+        .consent_page
+        .expect("the first request asks for consent");
+    assert!(consent.contains("Interop web"), "{consent}");
+    let callback = approval.location;
     assert!(callback.starts_with(REDIRECT), "{callback}");
     let params = location_params(&callback);
     assert_eq!(&params["state"], csrf.secret());
@@ -170,7 +123,9 @@ async fn whole_flows(database_url: &str) {
         .add_scope(Scope::new("read".into()))
         .set_pkce_challenge(challenge)
         .url();
-    let code = location_params(&browser_approves(&base, url.as_str()).await)["code"].clone();
+    let approval = sign_in_and_approve(&base, url.as_str(), "alice", PASSWORD).await;
+    assert!(approval.consent_page.is_none(), "consent is remembered");
+    let code = location_params(&approval.location)["code"].clone();
     let second = web
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)

@@ -140,6 +140,21 @@ async fn create_missing_postgres_database(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// The application's own SQLite pool (one pool for reads and writes; give its
+/// connections a busy timeout, as writers then wait on each other in SQLite).
+impl From<SqlitePool> for Store {
+    fn from(pool: SqlitePool) -> Self {
+        Store::from_db(Db::Sqlite(SqliteDb::single(pool)))
+    }
+}
+
+/// The application's own PostgreSQL pool.
+impl From<PgPool> for Store {
+    fn from(pool: PgPool) -> Self {
+        Store::from_db(Db::Postgres(pool))
+    }
+}
+
 /// Where the applied migrations are recorded (not sqlx's `_sqlx_migrations`,
 /// which an embedding application's own migrations use).
 const MIGRATIONS_TABLE: &str = "tollgate_migrations";
@@ -190,6 +205,7 @@ impl Store {
         Store { db, batcher }
     }
 
+    /// The pools, for an application that runs its own queries beside Tollgate's.
     pub fn db(&self) -> &Db {
         &self.db
     }

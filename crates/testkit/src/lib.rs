@@ -5,6 +5,8 @@
 //! When it is unreachable the PostgreSQL half of a test is skipped, loudly, except
 //! under `CI=true`, where it fails.
 
+pub mod browser;
+
 use std::io::Write;
 use std::path::PathBuf;
 

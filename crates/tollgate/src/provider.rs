@@ -309,14 +309,19 @@ impl Provider {
         }
     }
 
-    /// Loads and parses the signing keys now, so a key that cannot be read (a
-    /// sealed key without the right `secret_key`) stops start-up rather than a
-    /// later request. Keys made afterwards by any process are picked up as they come.
-    pub async fn load_keys(&self) -> Result<(), String> {
+    /// Makes a signing key for each algorithm that has none (on first start),
+    /// then loads and parses them all, so a key that cannot be read (sealed
+    /// under another `secret_key`) stops start-up rather than a later request.
+    /// Keys made afterwards by any process are picked up as they come.
+    pub async fn prepare_keys(&self) -> Result<(), String> {
         let inner = &self.shared;
+        let now = inner.clock.now();
+        crate::keys::ensure_signing_keys(&inner.store, &inner.settings, inner.sealer.as_ref(), now)
+            .await
+            .map_err(|e| format!("cannot prepare the signing keys: {e}"))?;
         inner
             .keys
-            .ring(&inner.store, inner.clock.now())
+            .ring(&inner.store, now)
             .await
             .map(drop)
             .map_err(|e| e.to_string())

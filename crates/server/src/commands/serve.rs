@@ -1,8 +1,5 @@
 use tokio::net::TcpListener;
 use tollgate::Provider;
-use tollgate::core::Clock;
-use tollgate::keys::ensure_signing_keys;
-use tollgate::system::SystemClock;
 
 use super::{Failure, fail, open_store, redact};
 use crate::config::Config;
@@ -10,15 +7,6 @@ use crate::http;
 
 pub async fn run(mut config: Config) -> Result<(), Failure> {
     let store = open_store(&config).await?;
-    let settings = &config.provider;
-    ensure_signing_keys(
-        &store,
-        settings,
-        settings.sealer().as_ref(),
-        SystemClock.now(),
-    )
-    .await
-    .map_err(|e| fail(format!("cannot prepare the signing keys: {e}")))?;
     let shutdown = http::shutdown_signal()?;
     let listener = TcpListener::bind(config.bind).await.map_err(|e| {
         fail(format!(
@@ -34,7 +22,7 @@ pub async fn run(mut config: Config) -> Result<(), Failure> {
     let provider = Provider::builder(config.provider, store.clone())
         .build()
         .map_err(|e| fail(e.to_string()))?;
-    provider.load_keys().await.map_err(fail)?;
+    provider.prepare_keys().await.map_err(fail)?;
     tracing::info!(
         %address,
         %issuer,

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use tollgate_testkit::TempDir;
+#[allow(unused_imports)] // each test file uses its own part
+pub use tollgate_testkit::browser::{send, sign_in_and_approve};
 
 /// `tollgate` run in `dir`, with no TOLLGATE_* variable inherited from the caller.
 pub fn tollgate(dir: &Path) -> Command {
@@ -132,28 +134,4 @@ impl Drop for Server {
 fn listening_address(line: &str) -> Option<String> {
     let event: serde_json::Value = serde_json::from_str(line).ok()?;
     (event["message"] == "listening").then(|| event["address"].as_str().map(str::to_owned))?
-}
-
-/// The HTTP client of the client libraries under test (`oauth2` and
-/// `openidconnect` share its types): reqwest, never following redirects.
-pub async fn send(
-    request: axum::http::Request<Vec<u8>>,
-) -> Result<axum::http::Response<Vec<u8>>, reqwest::Error> {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let (parts, body) = request.into_parts();
-    let response = client
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body)
-        .send()
-        .await?;
-    let mut builder = axum::http::Response::builder().status(response.status());
-    for (name, value) in response.headers() {
-        builder = builder.header(name, value);
-    }
-    Ok(builder
-        .body(response.bytes().await?.to_vec())
-        .expect("a valid response"))
 }
