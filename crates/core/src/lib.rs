@@ -1,6 +1,6 @@
 //! Tollgate's protocol core: the rules of OAuth 2.0 and OpenID Connect as plain
 //! functions over plain data. Nothing here does I/O, reads a clock or draws
-//! randomness except through the traits in [`env`].
+//! randomness except through the traits in [`env`](mod@env).
 
 pub mod authorize;
 pub mod claims;

@@ -172,6 +172,16 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
             probe::<sqlx::SqliteConnection>(&options).await?;
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                // Each connection to memory is a database of its own: one, kept open.
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_lazy_with(options);
+                return Ok(Store::from(pool));
+            }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_lazy_with(options.clone());

@@ -1220,3 +1220,11 @@ async fn a_directory_user_is_mirrored_under_its_own_id(store: &Store) {
         Err(StoreError::Conflict { .. })
     ));
 }
+
+#[tokio::test]
+async fn an_in_memory_database_is_one_database() {
+    let store = open("sqlite::memory:").await;
+    let alice = user(&store, "alice").await;
+    let found = store.user_by_username("alice").await.unwrap().unwrap();
+    assert_eq!(found.id, alice.id);
+}

@@ -12,7 +12,9 @@ use tollgate_core::scope::Scopes;
 /// What a claims hook is told about the request.
 #[derive(Debug, Clone, Copy)]
 pub struct ClaimsContext<'a> {
+    /// The end-user the claims describe.
     pub user: &'a User,
+    /// The client that will receive them.
     pub client: &'a Application,
     /// The scopes granted.
     pub scope: &'a Scopes,
@@ -26,6 +28,7 @@ pub type ClaimsFuture<'a> = Pin<Box<dyn Future<Output = Map<String, Value>> + Se
 /// protocol claims (`iss`, `sub`, `aud`, `nonce`, `at_hash`, …) are removed from
 /// what they return and set by Tollgate alone. The defaults change nothing.
 pub trait ClaimsSource: Send + Sync + 'static {
+    /// The claims of an ID token.
     fn id_token_claims<'a>(
         &'a self,
         context: ClaimsContext<'a>,
@@ -35,6 +38,7 @@ pub trait ClaimsSource: Send + Sync + 'static {
         Box::pin(async move { claims })
     }
 
+    /// The claims of a UserInfo response.
     fn userinfo_claims<'a>(
         &'a self,
         context: ClaimsContext<'a>,

@@ -8,6 +8,7 @@ use tollgate_core::SecretHash;
 
 const SHA256_PREFIX: &str = "sha256:";
 
+/// argon2 could not hash the password.
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);

@@ -4,30 +4,47 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event<'a> {
-    /// Tokens were issued: by the token endpoint (`grant_type` as sent) or by the
-    /// authorization endpoint (`implicit`). `user_id` is `None` for client credentials.
+    /// Tokens were issued, by the token endpoint or the authorization endpoint.
     TokenIssued {
+        /// The client they were issued to.
         client_id: &'a str,
+        /// The end-user's id; `None` for client credentials.
         user_id: Option<i64>,
+        /// The grant as the request named it, or `implicit` for the authorization endpoint.
         grant_type: &'a str,
+        /// The scopes granted.
         scope: &'a str,
     },
     /// A client revoked one of its tokens (RFC 7009).
     TokenRevoked {
+        /// The client that revoked it.
         client_id: &'a str,
+        /// The token's end-user; `None` for a client's own token.
         user_id: Option<i64>,
     },
-    /// A user approved a client's request for these scopes on the consent page.
+    /// A user approved a client's request on the consent page.
     ConsentGranted {
+        /// The client.
         client_id: &'a str,
+        /// The user who approved.
         user_id: i64,
+        /// The scopes approved.
         scope: &'a str,
     },
-    /// A user signed out through RP-initiated logout; `tokens_revoked` counts
-    /// the access and refresh tokens revoked with the session.
-    SignedOut { user_id: i64, tokens_revoked: u64 },
+    /// A user signed out through RP-initiated logout.
+    SignedOut {
+        /// The user.
+        user_id: i64,
+        /// Access and refresh tokens revoked with the session.
+        tokens_revoked: u64,
+    },
     /// A username and password did not match (sign-in page or password grant).
-    LoginFailed { username: &'a str, address: &'a str },
+    LoginFailed {
+        /// The username tried.
+        username: &'a str,
+        /// The client's IP address, or `unknown`.
+        address: &'a str,
+    },
 }
 
 /// Receives every [`Event`]. Called on the request's task, so it must not block:

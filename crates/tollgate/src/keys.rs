@@ -26,12 +26,16 @@ pub const KEY_ALGORITHMS: [SigningAlgorithm; 3] = [
     SigningAlgorithm::EdDSA,
 ];
 
+/// Why a signing key could not be made or stored.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// The cryptographic library could not generate the key.
     #[error("key generation failed")]
     Generation,
+    /// HS256 signs with each client's secret, not a server key.
     #[error("{0} signs with the client secret; there is no server key to make")]
     NotAKeyAlgorithm(SigningAlgorithm),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -10,10 +10,13 @@ use sha2::{Digest, Sha256};
 /// Marks sealed text, with the scheme version, so plain PEM from before stays readable.
 const PREFIX: &str = "sealed-v1:";
 
+/// Why a sealed value did not open.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SealError {
+    /// The value is sealed and no `secret_key` is configured.
     #[error("the value is sealed, and no secret_key is configured to open it")]
     NoKey,
+    /// Not sealed under this key, for this purpose, or damaged.
     #[error("the sealed value does not open with the configured secret_key")]
     Corrupt,
 }
@@ -61,6 +64,7 @@ impl Sealer {
         }
     }
 
+    /// `plaintext` sealed for `purpose`: `sealed-v1:` and base64 of nonce and ciphertext.
     pub fn seal(&self, plaintext: &str, purpose: Purpose<'_>) -> String {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).expect("the operating system provides randomness");

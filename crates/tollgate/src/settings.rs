@@ -32,21 +32,29 @@ impl std::fmt::Debug for SecretText {
     }
 }
 
+/// The provider's configuration, DOT's settings by name (see docs/CONFIGURATION.md);
+/// `Default` gives DOT's defaults with Tollgate's documented departures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// The issuer identifier, fixed: never derived from a request's Host header.
     pub issuer: String,
+    /// Lifetime of an access token.
     pub access_token_expire_seconds: u64,
+    /// Lifetime of an authorization code.
     pub authorization_code_expire_seconds: u64,
+    /// Lifetime of an ID token.
     pub id_token_expire_seconds: u64,
     /// Lifetime of a refresh token after it is issued; `None`: no expiry (DOT's default).
     pub refresh_token_expire_seconds: Option<u64>,
+    /// Issue a new refresh token at each refresh, retiring the old one.
     pub rotate_refresh_token: bool,
+    /// How long a rotated refresh token may still be used (for racing clients).
     pub refresh_token_grace_period_seconds: u64,
     /// Tollgate departs from DOT (false) here: RFC 9700 §4.14.2 wants a replayed
     /// rotated refresh token to revoke its family.
     pub refresh_token_reuse_protection: bool,
+    /// Every authorization-code request needs PKCE.
     pub pkce_required: bool,
     /// Accept `code_challenge_method=plain` (RFC 9700 §2.1.1 says S256); DOT accepts it by default.
     pub pkce_plain_allowed: bool,
@@ -62,7 +70,9 @@ pub struct Settings {
     pub client_cache_seconds: u64,
     /// Scope name → description shown on the consent page.
     pub scopes: BTreeMap<String, String>,
+    /// Granted when a request names no scope; `__all__` means every configured scope.
     pub default_scopes: Vec<String>,
+    /// Schemes a registered redirect URI may use.
     pub allowed_redirect_uri_schemes: Vec<String>,
     /// Seals what the server must read back: HS256 client secrets and signing
     /// keys. At least 32 characters; without it HS256 clients cannot be registered.
@@ -82,7 +92,9 @@ pub struct Settings {
     pub oidc_rp_initiated_logout_accept_expired_tokens: bool,
     /// Revoke the user's tokens on logout.
     pub oidc_rp_initiated_logout_delete_tokens: bool,
+    /// `Cache-Control: max-age` of the JWKS, and how long a rotated-in key is published before it signs.
     pub oidc_jwks_max_age_seconds: u64,
+    /// Rows deleted per statement by `cleartokens`.
     pub clear_expired_tokens_batch_size: u32,
     /// A directory of page templates replacing the built-in ones of the same
     /// file name (`login.html`, `consent.html`, …), read at start-up.
@@ -130,7 +142,9 @@ impl Default for Settings {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration key `{key}`: {problem}")]
 pub struct SettingsError {
+    /// The configuration key at fault.
     pub key: &'static str,
+    /// What is wrong with its value.
     pub problem: String,
 }
 
@@ -231,6 +245,7 @@ impl Settings {
         Ok(())
     }
 
+    /// `request_approval_prompt`, parsed.
     pub fn approval_prompt(&self) -> ApprovalPrompt {
         ApprovalPrompt::parse(&self.request_approval_prompt).unwrap_or(ApprovalPrompt::Force)
     }

@@ -4,6 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tollgate_core::env::{Clock, Entropy, UnixTime};
 
+/// The system's clock, in Unix seconds.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
@@ -16,6 +17,7 @@ impl Clock for SystemClock {
     }
 }
 
+/// The operating system's randomness.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OsEntropy;
 

@@ -77,8 +77,8 @@ mod tests {
     fn entries_last_the_lifetime_or_until_the_token_expires() {
         let cache = TokenCache::new(Duration::from_secs(60));
         let (a, b) = (SecretHash::of("a"), SecretHash::of("b"));
-        cache.put(a.clone(), details(1_000), 100);
-        cache.put(b.clone(), details(130), 100);
+        cache.put(a, details(1_000), 100);
+        cache.put(b, details(130), 100);
         assert!(cache.get(&a, 159).is_some());
         assert!(cache.get(&a, 160).is_none(), "the cache lifetime ended");
         assert!(cache.get(&b, 129).is_some());

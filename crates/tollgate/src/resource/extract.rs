@@ -16,28 +16,6 @@ fn server(parts: &Parts) -> Result<ResourceServer, Refusal> {
         .ok_or_else(Refusal::misconfigured)
 }
 
-/// A handler's access token: the one [`RequireScopes`](super::RequireScopes)
-/// already validated, or else the `Authorization: Bearer` header's, validated
-/// now. No token → 401 with a bare challenge; a bad one → 401 `invalid_token`.
-/// As `Option<AccessToken>`, a request without a token gets `None`.
-///
-/// ```
-/// use axum::{Router, routing::get};
-/// use tollgate::resource::AccessToken;
-///
-/// async fn whoami(token: AccessToken) -> String {
-///     format!("{} via {}", token.subject().unwrap_or("a client"), token.client_id())
-/// }
-///
-/// async fn greeting(token: Option<AccessToken>) -> &'static str {
-///     if token.is_some() { "hello again" } else { "hello, stranger" }
-/// }
-///
-/// // Both need a `ResourceServer` layer around them (see `Provider::resource_server`).
-/// let routes: Router = Router::new()
-///     .route("/whoami", get(whoami))
-///     .route("/greeting", get(greeting));
-/// ```
 impl<S: Send + Sync> FromRequestParts<S> for AccessToken {
     type Rejection = Refusal;
 
@@ -72,12 +50,28 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for AccessToken {
 /// As `Option<SignedInUser>`, no session gives `None`.
 ///
 /// ```
+/// use axum::{Router, body::Body, http::Request, routing::get};
 /// use tollgate::resource::SignedInUser;
+/// use tollgate::{Provider, Settings, Store};
+/// use tower::ServiceExt;
 ///
 /// async fn dashboard(SignedInUser(user): SignedInUser) -> String {
 ///     format!("Hello, {}", user.username)
 /// }
-/// # let _ = axum::routing::get(dashboard);
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = Store::connect("sqlite::memory:").await?;
+/// store.migrate().await?;
+/// let provider = Provider::builder(Settings::default(), store).build()?;
+/// let app = Router::new()
+///     .route("/dashboard", get(dashboard))
+///     .layer(provider.resource_server());
+/// // No session cookie: 401.
+/// let response = app.oneshot(Request::get("/dashboard").body(Body::empty())?).await?;
+/// assert_eq!(response.status(), 401);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone)]
 pub struct SignedInUser(pub User);

@@ -52,7 +52,45 @@ use crate::provider::Shared;
 use cache::TokenCache;
 
 /// A validated access token: who it speaks for, which client holds it, and
-/// what it may do. The [`AccessToken`] extractor yields it to handlers.
+/// what it may do.
+///
+/// As an extractor it is the token [`RequireScopes`] already validated, or else
+/// the `Authorization: Bearer` header's, validated now (a [`ResourceServer`]
+/// layer must be around the route). No token → 401 with a bare challenge; a bad
+/// one → 401 `invalid_token`. As `Option<AccessToken>`, no token gives `None`.
+///
+/// ```
+/// use axum::{Router, body::Body, http::Request, routing::get};
+/// use tollgate::resource::AccessToken;
+/// use tollgate::{Provider, Settings, Store};
+/// use tower::ServiceExt;
+///
+/// async fn whoami(token: AccessToken) -> String {
+///     format!("{} via {}", token.subject().unwrap_or("a client"), token.client_id())
+/// }
+///
+/// async fn greeting(token: Option<AccessToken>) -> &'static str {
+///     if token.is_some() { "hello again" } else { "hello, stranger" }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = Store::connect("sqlite::memory:").await?;
+/// store.migrate().await?;
+/// let provider = Provider::builder(Settings::default(), store).build()?;
+/// let app = Router::new()
+///     .route("/whoami", get(whoami))
+///     .route("/greeting", get(greeting))
+///     .layer(provider.resource_server());
+///
+/// let anonymous = |path| Request::get(path).body(Body::empty()).unwrap();
+/// let refused = app.clone().oneshot(anonymous("/whoami")).await?;
+/// assert_eq!(refused.status(), 401);
+/// assert!(refused.headers()["www-authenticate"].to_str()?.starts_with("Bearer realm="));
+/// assert_eq!(app.oneshot(anonymous("/greeting")).await?.status(), 200);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct AccessToken {
     details: Arc<TokenDetails>,

@@ -63,11 +63,15 @@ struct Requirement {
 ///
 /// ```
 /// use axum::http::Method;
-/// use axum::{Router, routing::get};
+/// use axum::{Router, body::Body, http::Request, routing::get};
 /// use tollgate::resource::RequireScopes;
+/// use tollgate::{Provider, Settings, Store};
+/// use tower::ServiceExt;
 ///
 /// async fn notes() -> &'static str { "[]" }
 ///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let routes: Router = Router::new()
 ///     // GET needs `notes:read`; POST, PUT, DELETE… need `notes:write`.
 ///     .route("/notes", get(notes).post(notes))
@@ -80,7 +84,20 @@ struct Requirement {
 ///             .on(Method::GET, [&["admin"][..], &["audit"]])
 ///             .on(Method::DELETE, [&["admin", "delete"][..]]),
 ///     );
-/// # let _ = (routes, admin);
+///
+/// let store = Store::connect("sqlite::memory:").await?;
+/// store.migrate().await?;
+/// let provider = Provider::builder(Settings::default(), store).build()?;
+/// let app = routes.merge(admin).layer(provider.resource_server());
+/// let forged = Request::get("/notes")
+///     .header("authorization", "Bearer tga_forged")
+///     .body(Body::empty())?;
+/// let response = app.oneshot(forged).await?;
+/// assert_eq!(response.status(), 401);
+/// let challenge = response.headers()["www-authenticate"].to_str()?;
+/// assert!(challenge.contains(r#"error="invalid_token""#));
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone)]
 pub struct RequireScopes {
