@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Load benchmark for Tollgate: token (client_credentials), token with an ID token
 # (refresh, RS256-signed), introspection, UserInfo, discovery and JWKS, measured with wrk against a release `tollgate serve` on 127.0.0.1,
-# backed by a fresh SQLite file. See docs/PERFORMANCE.md.
+# backed by a fresh SQLite file; then a protected route of the resource-server example
+# (examples/resource-server), whose tokens are checked by cached remote introspection.
+# See docs/PERFORMANCE.md.
 #
 #   bench/run.sh                                  # defaults: PORT=18000 DURATION=15
 #   CARGO_TARGET_DIR=/tmp/bench-target DURATION=30 PORT=18001 bench/run.sh
@@ -32,9 +34,11 @@ fi
 command -v curl >/dev/null 2>&1 || die "curl is required"
 
 # --- release build ---------------------------------------------------------
-echo "bench: building the release binary (cargo build --release -p tollgate-server)" >&2
+echo "bench: building the release binaries (cargo build --release -p tollgate-server -p tollgate-example-resource-server)" >&2
 COMMIT_BEFORE="$(git -C "$REPO_ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
-(cd "$REPO_ROOT" && cargo build --release -p tollgate-server)
+(cd "$REPO_ROOT" && cargo build --release -p tollgate-server -p tollgate-example-resource-server)
+RS_BIN="$TARGET_DIR/release/tollgate-example-resource-server"
+RS_PORT=$((PORT + 1))
 [[ -x "$BIN" ]] || die "no binary at $BIN after the build"
 COMMIT="$(git -C "$REPO_ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 if [[ "$COMMIT" != "$COMMIT_BEFORE" ]]; then
@@ -44,13 +48,18 @@ fi
 # --- scratch directory and clean-up -----------------------------------------
 WORK="$(mktemp -d -t tollgate-bench.XXXXXX)"
 SERVER_PID=""
-cleanup() {
-    if [[ -n "${SERVER_PID:-}" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
+RS_PID=""
+stop() { # pid
+    if [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; then
+        kill -TERM "$1" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
     fi
+}
+cleanup() {
+    stop "${RS_PID:-}"
+    stop "${SERVER_PID:-}"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -97,7 +106,8 @@ $(cat "$WORK/server.log")"
 done
 
 rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; } # utime + stime
+MEASURED_PID="" # whose CPU a run counts: tollgate serve, then the resource server
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${MEASURED_PID:-$SERVER_PID}/stat"; } # utime + stime
 CLK_TCK="$(getconf CLK_TCK)"
 
 # --- one access token to introspect -------------------------------------------
@@ -163,12 +173,12 @@ echo "database: SQLite, $WORK/tollgate.db"
 # --- runs ------------------------------------------------------------------------------
 ROWS=()
 FAILED=""
-run() { # name path script
-    local name="$1" path="$2" script="$3" out="$WORK/wrk-$1.txt" before after
+run() { # name path script [base]
+    local name="$1" path="$2" script="$3" base="${4:-$BASE}" out="$WORK/wrk-$1.txt" before after
     echo
     echo "== $name: ${path}"
     before="$(cpu_ticks)"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$BASE$path" | tee "$out"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$base$path" | tee "$out"
     after="$(cpu_ticks)"
     kill -0 "$SERVER_PID" 2>/dev/null || die "tollgate serve died during the $name run; log:
 $(tail -n 50 "$WORK/server.log")"
@@ -197,6 +207,27 @@ run userinfo /o/userinfo/ "$WORK/userinfo.lua"
 run token-id-token /o/token/ "$WORK/refresh.lua"
 run discovery /.well-known/openid-configuration "$WORK/discovery.lua"
 run jwks /o/.well-known/jwks.json "$WORK/discovery.lua"
+
+# --- a protected route of another process, validated by introspection ---------------------
+# The resource server authenticates to /o/introspect/ as the bench client; after the first
+# request the token is served from its cache, so this measures the hot path (no round trip).
+ISSUER="$BASE" RESOURCE="http://$HOST:$RS_PORT" BIND="$HOST:$RS_PORT" CLIENT_ID=bench \
+    CLIENT_SECRET="$SECRET" "$RS_BIN" >"$WORK/resource-server.log" 2>&1 &
+RS_PID=$!
+for i in $(seq 100); do
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 -H "Authorization: Bearer $ACCESS_TOKEN" \
+        "http://$HOST:$RS_PORT/api/reports" || true)"
+    [[ "$code" == 200 ]] && break
+    ((i < 100)) || die "the resource server did not answer 200 (last: $code); log: $(cat "$WORK/resource-server.log")"
+    sleep 0.1
+done
+cat >"$WORK/protected.lua" <<EOF
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer $ACCESS_TOKEN"
+EOF
+MEASURED_PID="$RS_PID"
+run protected-route /api/reports "$WORK/protected.lua" "http://$HOST:$RS_PORT"
+MEASURED_PID=""
 
 AFTER_RSS="$(rss_mib)"
 

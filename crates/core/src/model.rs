@@ -26,6 +26,29 @@ pub struct User {
     pub updated_at: UnixTime,
 }
 
+impl User {
+    /// An active user with `id` and `username` and nothing else known: what an
+    /// application's user directory fills in (`User { email, ..User::new(id, name) }`).
+    pub fn new(id: i64, username: impl Into<String>) -> Self {
+        User {
+            id,
+            username: username.into(),
+            password_hash: None,
+            email: String::new(),
+            email_verified: false,
+            given_name: String::new(),
+            family_name: String::new(),
+            phone_number: String::new(),
+            phone_number_verified: false,
+            address: String::new(),
+            active: true,
+            staff: false,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
     pub username: String,

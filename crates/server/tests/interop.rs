@@ -25,11 +25,7 @@ fn setup(dir: &TempDir, database_url: &str) -> (String, String) {
             .arg("createapplication")
             .args(args)
             .envs(env));
-        assert!(out.status.success(), "{}", stderr(&out));
-        stdout(&out)
-            .lines()
-            .find_map(|l| l.strip_prefix("client_secret: ").map(str::to_owned))
-            .expect("a generated secret")
+        generated_secret(&out)
     };
     let web = secret_of(&[
         "confidential",

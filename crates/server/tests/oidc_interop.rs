@@ -52,11 +52,7 @@ fn setup(dir: &TempDir, env: &[(&str, &str)], algorithm: &str) -> String {
         ])
         .args(["--algorithm", algorithm, "--skip-authorization"])
         .envs(env.iter().copied()));
-    assert!(out.status.success(), "{}", stderr(&out));
-    stdout(&out)
-        .lines()
-        .find_map(|l| l.strip_prefix("client_secret: ").map(str::to_owned))
-        .expect("a generated secret")
+    generated_secret(&out)
 }
 
 /// A browser with a cookie jar.

@@ -13,11 +13,7 @@ fn secret_for(dir: &TempDir, env: &[(&str, &str)], client_id: &str) -> String {
         .args(["createapplication", "confidential", "client-credentials"])
         .args(["--client-id", client_id])
         .envs(env.iter().copied()));
-    assert!(out.status.success(), "{}", stderr(&out));
-    stdout(&out)
-        .lines()
-        .find_map(|l| l.strip_prefix("client_secret: ").map(str::to_owned))
-        .expect("a generated secret")
+    generated_secret(&out)
 }
 
 #[tokio::test]

@@ -1182,20 +1182,11 @@ async fn postgres_migrates_beside_an_applications_own_tables() {
 
 async fn a_directory_user_is_mirrored_under_its_own_id(store: &Store) {
     let mut outside = User {
-        id: 4242,
-        username: "dana".into(),
         password_hash: Some("never stored".into()),
         email: "dana@example.com".into(),
         email_verified: true,
         given_name: "Dana".into(),
-        family_name: String::new(),
-        phone_number: String::new(),
-        phone_number_verified: false,
-        address: String::new(),
-        active: true,
-        staff: false,
-        created_at: 0,
-        updated_at: 0,
+        ..User::new(4242, "dana")
     };
     let first = store.mirror_user(&outside, NOW).await.unwrap();
     assert_eq!((first.id, first.password_hash), (4242, None));

@@ -36,20 +36,11 @@ pub struct DirectoryError(pub String);
 ///         Box::pin(async move {
 ///             // Compare against a password hash in real life.
 ///             Ok((username == "ada" && password == "analytical").then(|| User {
-///                 id: 1815,
-///                 username: "ada".into(),
-///                 password_hash: None,
 ///                 email: "ada@example.com".into(),
 ///                 email_verified: true,
 ///                 given_name: "Ada".into(),
 ///                 family_name: "Lovelace".into(),
-///                 phone_number: String::new(),
-///                 phone_number_verified: false,
-///                 address: String::new(),
-///                 active: true,
-///                 staff: false,
-///                 created_at: 0,
-///                 updated_at: 0,
+///                 ..User::new(1815, "ada")
 ///             }))
 ///         })
 ///     }

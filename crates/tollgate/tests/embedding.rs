@@ -19,20 +19,11 @@ use tollgate::{BuildError, Provider, Settings, Store};
 
 fn person(id: i64, username: &str) -> User {
     User {
-        id,
-        username: username.into(),
-        password_hash: None,
         email: format!("{username}@directory.example"),
         email_verified: true,
         given_name: "Grace".into(),
         family_name: "Hopper".into(),
-        phone_number: String::new(),
-        phone_number_verified: false,
-        address: String::new(),
-        active: true,
-        staff: false,
-        created_at: 0,
-        updated_at: 0,
+        ..User::new(id, username)
     }
 }
 

@@ -120,6 +120,10 @@ async fn call(app: &App, method: Method, path: &str, token: Option<&str>) -> req
     request.send().await.unwrap()
 }
 
+async fn status(app: &App, method: Method, path: &str, token: Option<&str>) -> u16 {
+    call(app, method, path, token).await.status().as_u16()
+}
+
 fn challenge(response: &reqwest::Response) -> String {
     response
         .headers()
@@ -146,10 +150,7 @@ async fn no_token_gets_a_bare_challenge_naming_the_metadata() {
         "{c}"
     );
     // The extractor alone says the same.
-    assert_eq!(
-        call(&app, Method::GET, "/api/plain", None).await.status(),
-        401
-    );
+    assert_eq!(status(&app, Method::GET, "/api/plain", None).await, 401);
 }
 
 #[tokio::test]
@@ -186,15 +187,11 @@ async fn read_and_write_scopes_follow_the_method() {
     );
     let write = user_token(&app, "write").await;
     assert_eq!(
-        call(&app, Method::POST, "/api/rw", Some(&write))
-            .await
-            .status(),
+        status(&app, Method::POST, "/api/rw", Some(&write)).await,
         200
     );
     assert_eq!(
-        call(&app, Method::GET, "/api/rw", Some(&write))
-            .await
-            .status(),
+        status(&app, Method::GET, "/api/rw", Some(&write)).await,
         403
     );
 }
@@ -204,9 +201,7 @@ async fn resource_scopes_and_alternatives_per_method() {
     let app = app().await;
     let notes_read = user_token(&app, "notes:read").await;
     assert_eq!(
-        call(&app, Method::GET, "/api/notes", Some(&notes_read))
-            .await
-            .status(),
+        status(&app, Method::GET, "/api/notes", Some(&notes_read)).await,
         200
     );
     let put = call(&app, Method::PUT, "/api/notes", Some(&notes_read)).await;
@@ -215,36 +210,26 @@ async fn resource_scopes_and_alternatives_per_method() {
 
     let audit = user_token(&app, "audit").await;
     assert_eq!(
-        call(&app, Method::GET, "/api/admin", Some(&audit))
-            .await
-            .status(),
+        status(&app, Method::GET, "/api/admin", Some(&audit)).await,
         200
     );
     assert_eq!(
-        call(&app, Method::DELETE, "/api/admin", Some(&audit))
-            .await
-            .status(),
+        status(&app, Method::DELETE, "/api/admin", Some(&audit)).await,
         403
     );
     let admin = user_token(&app, "admin").await;
     assert_eq!(
-        call(&app, Method::DELETE, "/api/admin", Some(&admin))
-            .await
-            .status(),
+        status(&app, Method::DELETE, "/api/admin", Some(&admin)).await,
         403
     );
     let admin_write = user_token(&app, "admin write").await;
     assert_eq!(
-        call(&app, Method::DELETE, "/api/admin", Some(&admin_write))
-            .await
-            .status(),
+        status(&app, Method::DELETE, "/api/admin", Some(&admin_write)).await,
         200
     );
     // A method no rule names is refused, whatever the token.
     assert_eq!(
-        call(&app, Method::POST, "/api/admin", Some(&admin_write))
-            .await
-            .status(),
+        status(&app, Method::POST, "/api/admin", Some(&admin_write)).await,
         403
     );
 }
@@ -304,15 +289,11 @@ async fn a_hot_token_is_served_from_the_cache_and_revocation_reaches_an_uncached
     let app = app().await;
     let token = user_token(&app, "read").await;
     assert_eq!(
-        call(&app, Method::GET, "/api/any", Some(&token))
-            .await
-            .status(),
+        status(&app, Method::GET, "/api/any", Some(&token)).await,
         200
     );
     assert_eq!(
-        call(&app, Method::GET, "/fresh/any", Some(&token))
-            .await
-            .status(),
+        status(&app, Method::GET, "/fresh/any", Some(&token)).await,
         200
     );
     let revoked = app
@@ -325,15 +306,11 @@ async fn a_hot_token_is_served_from_the_cache_and_revocation_reaches_an_uncached
     assert_eq!(revoked.status(), 200);
     // The cached server does not look again within its lifetime: no round trip.
     assert_eq!(
-        call(&app, Method::GET, "/api/any", Some(&token))
-            .await
-            .status(),
+        status(&app, Method::GET, "/api/any", Some(&token)).await,
         200
     );
     assert_eq!(
-        call(&app, Method::GET, "/fresh/any", Some(&token))
-            .await
-            .status(),
+        status(&app, Method::GET, "/fresh/any", Some(&token)).await,
         401
     );
 }
@@ -343,17 +320,13 @@ async fn a_deactivated_users_tokens_stop_working() {
     let app = app().await;
     let token = user_token(&app, "read").await;
     assert_eq!(
-        call(&app, Method::GET, "/fresh/any", Some(&token))
-            .await
-            .status(),
+        status(&app, Method::GET, "/fresh/any", Some(&token)).await,
         200
     );
     let alice = app.store.user_by_username("alice").await.unwrap().unwrap();
     app.store.set_user_active(alice.id, false, 0).await.unwrap();
     assert_eq!(
-        call(&app, Method::GET, "/fresh/any", Some(&token))
-            .await
-            .status(),
+        status(&app, Method::GET, "/fresh/any", Some(&token)).await,
         401
     );
 }

@@ -14,8 +14,11 @@ use serde_json::{Map, Value, json};
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteConnectOptions;
 use tollgate::claims::{ClaimsContext, ClaimsFuture, ClaimsSource};
+use tollgate::core::model::NewApplication;
+use tollgate::core::{ClientType, GrantType, SigningAlgorithm};
 use tollgate::credentials::{hash_password, verify_password};
 use tollgate::resource::{AccessToken, RequireScopes};
+use tollgate::store::StoreError;
 use tollgate::users::{DirectoryError, DirectoryFuture, User, UserDirectory};
 use tollgate::{Provider, Settings, Store};
 
@@ -100,6 +103,35 @@ pub async fn add_person(
     Ok(id)
 }
 
+/// The notes command line: a public client (PKCE) with a loopback redirect URI.
+pub const CLI_CLIENT_ID: &str = "notes-cli";
+/// Where the command line listens for the code.
+pub const CLI_REDIRECT_URI: &str = "http://127.0.0.1/callback";
+
+/// Registers the command-line client, as `tollgate createapplication` would.
+pub async fn register_cli_client(provider: &Provider) -> Result<(), StoreError> {
+    let client = NewApplication {
+        client_id: CLI_CLIENT_ID.into(),
+        client_secret_hash: None,
+        client_secret_sealed: None,
+        client_type: ClientType::Public,
+        grant_types: vec![GrantType::AuthorizationCode],
+        redirect_uris: vec![CLI_REDIRECT_URI.into()],
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec![],
+        algorithm: SigningAlgorithm::RS256,
+        userinfo_signed: false,
+        skip_authorization: false,
+        name: "Notes command line".into(),
+        owner_id: None,
+    };
+    provider
+        .store()
+        .create_application(&client, 0)
+        .await
+        .map(drop)
+}
+
 /// The application's people, as Tollgate's user directory: signing in with the email.
 struct People(SqlitePool);
 
@@ -124,20 +156,11 @@ impl UserDirectory for People {
                     .unwrap_or(false);
             let (given_name, family_name) = full_name.split_once(' ').unwrap_or((&full_name, ""));
             Ok(matches.then(|| User {
-                id,
-                username: email.clone(),
-                password_hash: None,
-                email,
                 email_verified: true,
                 given_name: given_name.to_owned(),
                 family_name: family_name.to_owned(),
-                phone_number: String::new(),
-                phone_number_verified: false,
-                address: String::new(),
-                active: true,
-                staff: false,
-                created_at: 0,
-                updated_at: 0,
+                email: email.clone(),
+                ..User::new(id, email)
             }))
         })
     }

@@ -10,13 +10,11 @@ use oauth2::{
     TokenResponse, TokenUrl,
 };
 use serde_json::{Value, json};
-use tollgate::core::model::NewApplication;
-use tollgate::core::{ClientType, GrantType, SigningAlgorithm};
-use tollgate_example_embedded::{add_person, build};
+use tollgate_example_embedded::{
+    CLI_CLIENT_ID, CLI_REDIRECT_URI, add_person, build, register_cli_client,
+};
 use tollgate_testkit::browser::{send, sign_in_and_approve};
 use tollgate_testkit::location_params;
-
-const REDIRECT: &str = "http://127.0.0.1/callback";
 
 struct Site {
     base: String,
@@ -37,26 +35,7 @@ async fn start() -> Site {
     )
     .await
     .unwrap();
-    let client = NewApplication {
-        client_id: "notes-cli".into(),
-        client_secret_hash: None,
-        client_secret_sealed: None,
-        client_type: ClientType::Public,
-        grant_types: vec![GrantType::AuthorizationCode],
-        redirect_uris: vec![REDIRECT.into()],
-        post_logout_redirect_uris: vec![],
-        allowed_origins: vec![],
-        algorithm: SigningAlgorithm::RS256,
-        userinfo_signed: false,
-        skip_authorization: false,
-        name: "Notes command line".into(),
-        owner_id: None,
-    };
-    site.provider
-        .store()
-        .create_application(&client, 0)
-        .await
-        .unwrap();
+    register_cli_client(&site.provider).await.unwrap();
     let router = site.router;
     tokio::spawn(async move {
         axum::serve(
@@ -72,10 +51,10 @@ async fn start() -> Site {
 /// The whole authorization-code flow with PKCE for `scopes`; the access token.
 async fn access_token(site: &Site, scopes: &[&str]) -> String {
     let base = &site.base;
-    let client = BasicClient::new(ClientId::new("notes-cli".into()))
+    let client = BasicClient::new(ClientId::new(CLI_CLIENT_ID.into()))
         .set_auth_uri(AuthUrl::new(format!("{base}/o/authorize/")).unwrap())
         .set_token_uri(TokenUrl::new(format!("{base}/o/token/")).unwrap())
-        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+        .set_redirect_uri(RedirectUrl::new(CLI_REDIRECT_URI.into()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client
         .authorize_url(CsrfToken::new_random)

@@ -1,4 +1,4 @@
-//! Runs the reports API on 127.0.0.1:4000 against a `tollgate serve`:
+//! Runs the reports API on 127.0.0.1:4000 (or `BIND`) against a `tollgate serve`:
 //!
 //! ```text
 //! tollgate createapplication confidential client-credentials --client-id reports-api
@@ -17,7 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         client_id: var("CLIENT_ID", "reports-api"),
         client_secret: std::env::var("CLIENT_SECRET").map_err(|_| "set CLIENT_SECRET")?,
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:4000").await?;
+    let listener = tokio::net::TcpListener::bind(var("BIND", "127.0.0.1:4000")).await?;
     axum::serve(listener, app(config)?).await?;
     Ok(())
 }

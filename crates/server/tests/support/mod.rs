@@ -37,6 +37,15 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The client secret `createapplication` printed (once), after asserting it succeeded.
+pub fn generated_secret(out: &Output) -> String {
+    assert!(out.status.success(), "{}", stderr(out));
+    stdout(out)
+        .lines()
+        .find_map(|l| l.strip_prefix("client_secret: ").map(str::to_owned))
+        .expect("a generated secret")
+}
+
 /// Asserts a command failed with exactly one line on stderr, and returns it.
 pub fn one_line_failure(out: &Output) -> String {
     assert!(
