@@ -35,6 +35,24 @@ async fn who(user: Option<SignedInUser>, token: Option<AccessToken>) -> Json<Val
     }))
 }
 
+#[derive(Clone)]
+struct AppUser;
+
+/// Stands for the application's session middleware: `x-app-user: yes` is signed in.
+async fn app_login(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if request
+        .headers()
+        .get("x-app-user")
+        .is_some_and(|v| v == "yes")
+    {
+        request.extensions_mut().insert(AppUser);
+    }
+    next.run(request).await
+}
+
 fn api(provider: &Provider) -> Router {
     let rw = Router::new()
         .route("/api/rw", get(whoami).post(whoami))
@@ -55,6 +73,14 @@ fn api(provider: &Provider) -> Router {
     let session = Router::new()
         .route("/api/session", get(who).post(who))
         .route_layer(RequireScopes::all(["read"]).or_session());
+    // The application's own login: its middleware marks the request.
+    let app_session = Router::new()
+        .route("/api/app-session", get(who))
+        .route_layer(
+            RequireScopes::all(["read"])
+                .or_signed_in_by(|parts| parts.extensions.get::<AppUser>().is_some()),
+        )
+        .layer(axum::middleware::from_fn(app_login));
     let plain = Router::new().route("/api/plain", get(whoami));
     let optional = Router::new().route("/api/optional", get(who));
     let cached = Router::new()
@@ -63,6 +89,7 @@ fn api(provider: &Provider) -> Router {
         .merge(admin)
         .merge(any)
         .merge(session)
+        .merge(app_session)
         .merge(plain)
         .merge(optional)
         .layer(provider.resource_server().accept_form_body());
@@ -516,4 +543,17 @@ async fn remote_introspection_with_a_bearer_token_and_its_failures() {
         .await
         .unwrap();
     assert_eq!(response.status(), 503);
+}
+
+#[tokio::test]
+async fn the_applications_own_login_can_stand_in_for_a_token() {
+    let app = app().await;
+    let url = app.url("/api/app-session");
+    let get = |user: &'static str| app.http.get(&url).header("x-app-user", user).send();
+    assert_eq!(get("yes").await.unwrap().status(), 200);
+    assert_eq!(get("no").await.unwrap().status(), 401);
+    // A token is still judged by its scopes.
+    let write = user_token(&app, "write").await;
+    let refused = app.http.get(&url).bearer_auth(&write).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
 }

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use axum::http::{Method, Request};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
@@ -59,7 +60,7 @@ struct Requirement {
 /// | `@rw_protected_resource`, `TokenHasReadWriteScope` | [`RequireScopes::read_write`] |
 /// | `TokenHasResourceScope` | [`RequireScopes::resource`] |
 /// | `TokenMatchesOASRequirements` | [`RequireScopes::by_method`] + [`on`](RequireScopes::on) |
-/// | `IsAuthenticatedOrTokenHasScope` | [`or_session`](RequireScopes::or_session) on any of them |
+/// | `IsAuthenticatedOrTokenHasScope` | [`or_session`](RequireScopes::or_session) (the provider's sign-in) or [`or_signed_in_by`](RequireScopes::or_signed_in_by) (the application's) on any of them |
 ///
 /// ```
 /// use axum::http::Method;
@@ -102,7 +103,27 @@ struct Requirement {
 #[derive(Debug, Clone)]
 pub struct RequireScopes {
     rules: Arc<Vec<Requirement>>,
-    session: bool,
+    without_token: WithoutToken,
+}
+
+/// Who may come in without a token.
+#[derive(Clone)]
+enum WithoutToken {
+    Nobody,
+    /// A browser signed in to the provider.
+    ProviderSession,
+    /// Whoever the application's own authentication let through.
+    Application(Arc<dyn Fn(&Parts) -> bool + Send + Sync>),
+}
+
+impl std::fmt::Debug for WithoutToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WithoutToken::Nobody => "Nobody",
+            WithoutToken::ProviderSession => "ProviderSession",
+            WithoutToken::Application(_) => "Application(..)",
+        })
+    }
 }
 
 fn owned<S: AsRef<str>>(scopes: impl IntoIterator<Item = S>) -> Vec<String> {
@@ -113,7 +134,7 @@ impl RequireScopes {
     fn new(rules: Vec<Requirement>) -> Self {
         RequireScopes {
             rules: Arc::new(rules),
-            session: false,
+            without_token: WithoutToken::Nobody,
         }
     }
 
@@ -166,7 +187,31 @@ impl RequireScopes {
     /// Also lets in a request from a browser signed in to the provider, whatever
     /// the scopes; the handler reads the user with [`SignedInUser`].
     pub fn or_session(mut self) -> Self {
-        self.session = true;
+        self.without_token = WithoutToken::ProviderSession;
+        self
+    }
+
+    /// Also lets in, without a token, a request the application's own
+    /// authentication accepted: `signed_in` reads what the application's session
+    /// middleware (layered outside this one) left in the request, such as an
+    /// extension. That middleware answers for CSRF on state-changing methods.
+    ///
+    /// ```
+    /// use axum::http::request::Parts;
+    /// use tollgate::resource::RequireScopes;
+    ///
+    /// #[derive(Clone)]
+    /// struct CurrentUser(String); // set by the application's session middleware
+    ///
+    /// let rule = RequireScopes::all(["read"])
+    ///     .or_signed_in_by(|parts: &Parts| parts.extensions.get::<CurrentUser>().is_some());
+    /// # let _ = rule;
+    /// ```
+    pub fn or_signed_in_by(
+        mut self,
+        signed_in: impl Fn(&Parts) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.without_token = WithoutToken::Application(Arc::new(signed_in));
         self
     }
 
@@ -258,19 +303,20 @@ async fn admit(rule: &RequireScopes, request: Request<Body>) -> Result<Request<B
                 .map_err(|needed| server.refusal(Kind::InsufficientScope(needed)))?;
             parts.extensions.insert(token);
         }
-        None => {
-            let user = match rule.session {
-                true => server.session_user(&parts).await?,
-                false => None,
-            };
-            let user = user.ok_or_else(|| server.refusal(Kind::Missing))?;
-            parts.extensions.insert(SignedInUser(user));
-        }
+        None => match &rule.without_token {
+            WithoutToken::ProviderSession => {
+                let user = server.session_user(&parts).await?;
+                let user = user.ok_or_else(|| server.refusal(Kind::Missing))?;
+                parts.extensions.insert(SignedInUser(user));
+            }
+            WithoutToken::Application(signed_in) if signed_in(&parts) => {}
+            _ => return Err(server.refusal(Kind::Missing)),
+        },
     }
     Ok(Request::from_parts(parts, body))
 }
 
-fn is_form_post(parts: &axum::http::request::Parts) -> bool {
+fn is_form_post(parts: &Parts) -> bool {
     parts.method == Method::POST
         && parts
             .headers
