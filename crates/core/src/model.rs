@@ -374,3 +374,30 @@ impl ClearedCounts {
             + self.sessions
     }
 }
+
+/// What the owner of a client may change after registering it; its type and
+/// signing algorithm stay, because the secret was made for them.
+#[derive(Debug, Clone)]
+pub struct ApplicationChanges {
+    pub name: String,
+    pub grant_types: Vec<GrantType>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub allowed_origins: Vec<String>,
+}
+
+/// A client a user has authorized: remembered consent and live tokens together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizedApplication {
+    pub application_id: i64,
+    pub client_id: String,
+    pub name: String,
+    /// Every scope granted, by consent or in a live token, space-separated.
+    pub scope: String,
+    /// The first consent or token still on record.
+    pub granted_at: UnixTime,
+    /// The newest consent or token.
+    pub last_used_at: UnixTime,
+    /// Access and refresh tokens that still work.
+    pub live_tokens: u32,
+}

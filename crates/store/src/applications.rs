@@ -1,6 +1,6 @@
 use tollgate_core::GrantType;
 use tollgate_core::env::UnixTime;
-use tollgate_core::model::{Application, NewApplication};
+use tollgate_core::model::{Application, ApplicationChanges, NewApplication};
 
 use crate::rows::ApplicationRow;
 use crate::{Result, Store, StoreError, on_db};
@@ -70,5 +70,94 @@ impl Store {
             .fetch_optional(p)
             .await)?;
         Ok(found.is_some())
+    }
+
+    pub async fn application_by_id(&self, id: i64) -> Result<Option<Application>> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tollgate_applications WHERE id = $1"
+        );
+        let row: Option<ApplicationRow> =
+            on_db!(read &self.db, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// The clients `owner` registered, or every client when `owner` is `None`, by name.
+    pub async fn applications(&self, owner: Option<i64>) -> Result<Vec<Application>> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tollgate_applications WHERE (CAST($1 AS BIGINT) IS NULL OR owner_id = $1) \
+             ORDER BY name, client_id"
+        );
+        let rows: Vec<ApplicationRow> =
+            on_db!(read &self.db, p => sqlx::query_as(sql).bind(owner).fetch_all(p).await)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// Replaces what an owner may change of a client.
+    pub async fn update_application(
+        &self,
+        id: i64,
+        changes: &ApplicationChanges,
+        now: UnixTime,
+    ) -> Result<Application> {
+        let sql = concat!(
+            "UPDATE tollgate_applications SET name = $2, grant_types = $3, redirect_uris = $4, \
+             post_logout_redirect_uris = $5, allowed_origins = $6, updated_at = $7 \
+             WHERE id = $1 RETURNING ",
+            columns!()
+        );
+        let row: Option<ApplicationRow> = on_db!(write &self.db, p => sqlx::query_as(sql)
+            .bind(id)
+            .bind(&changes.name)
+            .bind(GrantType::format_list(&changes.grant_types))
+            .bind(changes.redirect_uris.join(" "))
+            .bind(changes.post_logout_redirect_uris.join(" "))
+            .bind(changes.allowed_origins.join(" "))
+            .bind(now)
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::NotFound("application"))?.try_into()
+    }
+
+    /// Gives a confidential client a new secret (its hash, and for HS256 the
+    /// sealed secret); the old one stops working at once.
+    pub async fn set_client_secret(
+        &self,
+        id: i64,
+        hash: &str,
+        sealed: Option<&str>,
+        now: UnixTime,
+    ) -> Result<()> {
+        let changed = on_db!(write &self.db, p => sqlx::query(
+            "UPDATE tollgate_applications SET client_secret_hash = $2, client_secret_sealed = $3, \
+             updated_at = $4 WHERE id = $1")
+            .bind(id)
+            .bind(hash)
+            .bind(sealed)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound("application"));
+        }
+        Ok(())
+    }
+
+    /// Deletes a client with its codes, tokens and consents (foreign keys cascade).
+    pub async fn delete_application(&self, id: i64) -> Result<()> {
+        let deleted = on_db!(write &self.db, p => sqlx::query(
+            "DELETE FROM tollgate_applications WHERE id = $1")
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound("application"));
+        }
+        Ok(())
     }
 }

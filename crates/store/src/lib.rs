@@ -7,6 +7,7 @@ mod batch;
 mod cleanup;
 mod codes;
 mod consents;
+mod grants;
 mod keys;
 mod rows;
 mod sessions;
@@ -20,6 +21,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use grants::TOKEN_SEARCH_LIMIT;
 pub use tollgate_core::model::*;
 
 /// Runs `$body` with `$pool` bound to whichever native pool the store holds:

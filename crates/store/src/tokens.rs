@@ -152,7 +152,7 @@ impl Store {
     }
 
     /// `condition` is a fixed SQL fragment over `refresh_tokens` with one bind, `$1`.
-    async fn revoke_refresh_tokens_where<T>(
+    pub(crate) async fn revoke_refresh_tokens_where<T>(
         &self,
         condition: &'static str,
         value: T,

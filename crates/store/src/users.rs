@@ -108,4 +108,45 @@ impl Store {
         }
         Ok(())
     }
+
+    /// Every user, by username.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tollgate_users ORDER BY username"
+        );
+        let rows: Vec<UserRow> =
+            on_db!(read &self.db, p => sqlx::query_as(sql).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Replaces a user's password hash (a PHC string) and ends their sessions.
+    pub async fn set_user_password(
+        &self,
+        id: i64,
+        password_hash: &str,
+        now: UnixTime,
+    ) -> Result<()> {
+        on_db!(write &self.db, p => {
+            let mut tx = p.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE tollgate_users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(password_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM tollgate_sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            if changed == 0 {
+                return Err(StoreError::NotFound("user"));
+            }
+            Ok(())
+        })
+    }
 }

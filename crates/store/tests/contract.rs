@@ -56,6 +56,13 @@ contract!(
     reattaching_replaces_the_carried_access_token,
     concurrent_token_inserts_all_land_and_a_duplicate_fails_alone,
     a_directory_user_is_mirrored_under_its_own_id,
+    owners_list_update_and_delete_their_applications,
+    a_new_client_secret_replaces_the_old,
+    authorized_applications_merge_consent_and_live_tokens,
+    revoking_an_authorization_spares_other_clients_and_users,
+    tokens_are_found_by_client_and_user,
+    revoking_a_refresh_token_by_id_revokes_its_family,
+    users_are_listed_and_a_new_password_ends_their_sessions,
 );
 
 async fn open(url: &str) -> Store {
@@ -1218,4 +1225,331 @@ async fn an_in_memory_database_is_one_database() {
     let alice = user(&store, "alice").await;
     let found = store.user_by_username("alice").await.unwrap().unwrap();
     assert_eq!(found.id, alice.id);
+}
+
+async fn owners_list_update_and_delete_their_applications(store: &Store) {
+    let (alice, bob) = (user(store, "alice").await, user(store, "bob").await);
+    let mine = |client_id: &str, name: &str, owner: &User| NewApplication {
+        name: name.into(),
+        owner_id: Some(owner.id),
+        ..new_app(client_id)
+    };
+    let b = store
+        .create_application(&mine("b", "Beta", &alice), NOW)
+        .await
+        .unwrap();
+    store
+        .create_application(&mine("a", "Alpha", &alice), NOW)
+        .await
+        .unwrap();
+    store
+        .create_application(&mine("c", "Bob's", &bob), NOW)
+        .await
+        .unwrap();
+    let names = |apps: Vec<Application>| apps.into_iter().map(|a| a.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(store.applications(Some(alice.id)).await.unwrap()),
+        ["Alpha", "Beta"]
+    );
+    assert_eq!(
+        names(store.applications(None).await.unwrap()),
+        ["Alpha", "Beta", "Bob's"]
+    );
+
+    let changes = ApplicationChanges {
+        name: "Beta 2".into(),
+        grant_types: vec![GrantType::AuthorizationCode],
+        redirect_uris: vec!["https://b.example/cb".into()],
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec!["https://b.example".into()],
+    };
+    let updated = store
+        .update_application(b.id, &changes, NOW + 5)
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "Beta 2");
+    assert_eq!(updated.grant_types, [GrantType::AuthorizationCode]);
+    assert_eq!(updated.redirect_uris, ["https://b.example/cb"]);
+    assert!(updated.post_logout_redirect_uris.is_empty());
+    assert_eq!((updated.created_at, updated.updated_at), (NOW, NOW + 5));
+    assert_eq!(store.application_by_id(b.id).await.unwrap(), Some(updated));
+
+    let (at, _) = token_pair(store, "b", &b, "fb").await;
+    store.delete_application(b.id).await.unwrap();
+    assert_eq!(store.application_by_id(b.id).await.unwrap(), None);
+    assert!(
+        store
+            .access_token_by_hash(&hash("at-b"))
+            .await
+            .unwrap()
+            .is_none(),
+        "{at}"
+    );
+    assert!(
+        store
+            .refresh_token_by_hash(&hash("rt-b"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        store.delete_application(b.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.update_application(b.id, &changes, NOW).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn a_new_client_secret_replaces_the_old(store: &Store) {
+    let app = app(store, "c").await;
+    store
+        .set_client_secret(app.id, "sha256:11", Some("sealed"), NOW + 1)
+        .await
+        .unwrap();
+    let after = store.application_by_id(app.id).await.unwrap().unwrap();
+    assert_eq!(after.client_secret_hash.as_deref(), Some("sha256:11"));
+    assert_eq!(after.client_secret_sealed.as_deref(), Some("sealed"));
+    assert!(matches!(
+        store
+            .set_client_secret(app.id + 100, "sha256:22", None, NOW)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// Alice's grants: consent to `a` (read) plus a live token with `write`; an
+/// expired token of `b`; a live refresh token of `c`.
+async fn alice_grants(store: &Store) -> (User, User, [Application; 3]) {
+    let (alice, bob) = (user(store, "alice").await, user(store, "bob").await);
+    let named = |id: &str, name: &str| NewApplication {
+        name: name.into(),
+        ..new_app(id)
+    };
+    let a = store
+        .create_application(&named("a", "Alpha"), NOW)
+        .await
+        .unwrap();
+    let b = store
+        .create_application(&named("b", "Beta"), NOW)
+        .await
+        .unwrap();
+    let c = store
+        .create_application(&named("c", "Gamma"), NOW)
+        .await
+        .unwrap();
+    store
+        .remember_consent(alice.id, a.id, "read", NOW - 100)
+        .await
+        .unwrap();
+    let access =
+        |text: &str, app: &Application, owner: &User, scope: &str, expires_at| NewAccessToken {
+            user_id: Some(owner.id),
+            scope: scope.into(),
+            ..new_access(text, app, expires_at)
+        };
+    for (text, app, owner, scope, expires) in [
+        ("a-alice", &a, &alice, "read write", NOW + 60),
+        ("b-alice", &b, &alice, "read", NOW - 1),
+        ("a-bob", &a, &bob, "read", NOW + 60),
+    ] {
+        store
+            .insert_access_token(&access(text, app, owner, scope, expires), NOW)
+            .await
+            .unwrap();
+    }
+    store
+        .insert_refresh_token(&new_refresh("c-alice", &c, Some(&alice), "fc"), NOW - 50)
+        .await
+        .unwrap();
+    (alice, bob, [a, b, c])
+}
+
+async fn authorized_applications_merge_consent_and_live_tokens(store: &Store) {
+    let (alice, _, [a, _, c]) = alice_grants(store).await;
+    let list = store.authorized_applications(alice.id, NOW).await.unwrap();
+    assert_eq!(
+        list,
+        [
+            AuthorizedApplication {
+                application_id: a.id,
+                client_id: "a".into(),
+                name: "Alpha".into(),
+                scope: "read write".into(),
+                granted_at: NOW - 100,
+                last_used_at: NOW,
+                live_tokens: 1,
+            },
+            AuthorizedApplication {
+                application_id: c.id,
+                client_id: "c".into(),
+                name: "Gamma".into(),
+                scope: "read write".into(),
+                granted_at: NOW - 50,
+                last_used_at: NOW - 50,
+                live_tokens: 1,
+            },
+        ]
+    );
+}
+
+async fn revoking_an_authorization_spares_other_clients_and_users(store: &Store) {
+    let (alice, bob, [a, _, c]) = alice_grants(store).await;
+    store
+        .revoke_authorization(alice.id, a.id, NOW)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .access_token_by_hash(&hash("a-alice"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.consent(alice.id, a.id).await.unwrap().is_none());
+    assert!(
+        store
+            .access_token_by_hash(&hash("a-bob"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let left = store.authorized_applications(alice.id, NOW).await.unwrap();
+    assert_eq!(
+        left.iter().map(|g| g.application_id).collect::<Vec<_>>(),
+        [c.id]
+    );
+    assert_eq!(
+        store
+            .authorized_applications(bob.id, NOW)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    store
+        .revoke_authorization(alice.id, c.id, NOW)
+        .await
+        .unwrap();
+    let refresh = store
+        .refresh_token_by_hash(&hash("c-alice"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(refresh.revoked_at, Some(NOW));
+    assert!(
+        store
+            .authorized_applications(alice.id, NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn tokens_are_found_by_client_and_user(store: &Store) {
+    alice_grants(store).await;
+    let found = |client: Option<&'static str>, username: Option<&'static str>| async move {
+        let mut ids: Vec<(TokenKind, String, Option<String>)> = store
+            .find_tokens(client, username)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.kind, t.client_id, t.username))
+            .collect();
+        ids.sort_by(|x, y| format!("{x:?}").cmp(&format!("{y:?}")));
+        ids
+    };
+    let alice = Some("alice".to_owned());
+    assert_eq!(
+        found(None, Some("alice")).await,
+        [
+            (TokenKind::Access, "a".into(), alice.clone()),
+            (TokenKind::Access, "b".into(), alice.clone()),
+            (TokenKind::Refresh, "c".into(), alice.clone()),
+        ]
+    );
+    assert_eq!(
+        found(Some("a"), None).await,
+        [
+            (TokenKind::Access, "a".into(), alice.clone()),
+            (TokenKind::Access, "a".into(), Some("bob".into())),
+        ]
+    );
+    assert_eq!(found(Some("a"), Some("bob")).await.len(), 1);
+    assert_eq!(found(None, None).await.len(), 4);
+    assert!(found(Some("nobody"), None).await.is_empty());
+}
+
+async fn revoking_a_refresh_token_by_id_revokes_its_family(store: &Store) {
+    let app = app(store, "c").await;
+    let (at1, rt1) = token_pair(store, "one", &app, "f1").await;
+    let (_, rt2) = token_pair(store, "two", &app, "f1").await;
+    let (_, rt3) = token_pair(store, "three", &app, "f2").await;
+    assert_eq!(store.revoke_refresh_token(rt1, NOW).await.unwrap(), 2);
+    for (name, id, revoked) in [
+        ("one", rt1, true),
+        ("two", rt2, true),
+        ("three", rt3, false),
+    ] {
+        let rt = store
+            .refresh_token_by_hash(&hash(&format!("rt-{name}")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((rt.id, rt.revoked_at.is_some()), (id, revoked), "{name}");
+    }
+    assert!(
+        store
+            .access_token_by_hash(&hash("at-one"))
+            .await
+            .unwrap()
+            .is_none(),
+        "{at1}"
+    );
+    assert!(
+        store
+            .access_token_by_hash(&hash("at-three"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn users_are_listed_and_a_new_password_ends_their_sessions(store: &Store) {
+    let bob = user(store, "bob").await;
+    user(store, "alice").await;
+    let names: Vec<String> = store
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, ["alice", "bob"]);
+    let session = NewSession {
+        session_hash: hash("s-bob"),
+        user_id: bob.id,
+        auth_time: NOW,
+        expires_at: NOW + 600,
+    };
+    store.create_session(&session, NOW).await.unwrap();
+    store
+        .set_user_password(bob.id, "$argon2id$new", NOW + 1)
+        .await
+        .unwrap();
+    let after = store.user_by_id(bob.id).await.unwrap().unwrap();
+    assert_eq!(after.password_hash.as_deref(), Some("$argon2id$new"));
+    assert!(
+        store
+            .session_by_hash(&hash("s-bob"), NOW)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        store.set_user_password(bob.id + 100, "x", NOW).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
