@@ -198,6 +198,19 @@ pub enum SpecError {
     Origin(String),
 }
 
+impl SpecError {
+    /// The registration field the error is about, so a form can show it there.
+    pub fn field(&self) -> &'static str {
+        match self {
+            SpecError::NoGrantType | SpecError::PublicClientCredentials => "grant_types",
+            SpecError::RedirectUriRequired(_) | SpecError::RedirectUri(_) => "redirect_uris",
+            SpecError::PublicHs256 | SpecError::Hs256FrontChannel => "algorithm",
+            SpecError::PostLogoutRedirectUri(_) => "post_logout_redirect_uris",
+            SpecError::Origin(_) => "allowed_origins",
+        }
+    }
+}
+
 impl ApplicationSpec {
     /// Every rule a client registration must meet; the first broken one is reported.
     pub fn validate(&self, allowed_redirect_schemes: &[String]) -> Result<(), SpecError> {
@@ -272,6 +285,63 @@ mod tests {
 
     fn schemes() -> Vec<String> {
         vec!["http".into(), "https".into()]
+    }
+
+    #[test]
+    fn each_registration_error_names_its_form_field() {
+        let cases: [(ApplicationSpec, &str); 5] = [
+            (
+                ApplicationSpec {
+                    grant_types: vec![],
+                    ..spec()
+                },
+                "grant_types",
+            ),
+            (
+                ApplicationSpec {
+                    redirect_uris: vec!["https://a.example/#f".into()],
+                    ..spec()
+                },
+                "redirect_uris",
+            ),
+            (
+                ApplicationSpec {
+                    redirect_uris: vec![],
+                    ..spec()
+                },
+                "redirect_uris",
+            ),
+            (
+                ApplicationSpec {
+                    post_logout_redirect_uris: vec!["nope".into()],
+                    ..spec()
+                },
+                "post_logout_redirect_uris",
+            ),
+            (
+                ApplicationSpec {
+                    allowed_origins: vec!["https://a.example/path".into()],
+                    ..spec()
+                },
+                "allowed_origins",
+            ),
+        ];
+        for (case, field) in cases {
+            assert_eq!(
+                case.validate(&schemes()).unwrap_err().field(),
+                field,
+                "{case:?}"
+            );
+        }
+        let public_hs256 = ApplicationSpec {
+            client_type: ClientType::Public,
+            algorithm: SigningAlgorithm::HS256,
+            ..spec()
+        };
+        assert_eq!(
+            public_hs256.validate(&schemes()).unwrap_err().field(),
+            "algorithm"
+        );
     }
 
     #[test]

@@ -345,19 +345,7 @@ fn to_login(inner: &Inner, params: &Params) -> Response {
         }
     }
     let next = format!("{PREFIX}/authorize/?{}", query.finish());
-    let mut login = form_urlencoded::Serializer::new(String::new());
-    login.append_pair("next", &next);
-    if let Some(hint) = params.get("login_hint") {
-        login.append_pair("login_hint", hint);
-    }
-    let login = match &inner.login_url {
-        Some(url) => {
-            let sep = if url.contains('?') { '&' } else { '?' };
-            format!("{url}{sep}{}", login.finish())
-        }
-        None => format!("{PREFIX}/login/?{}", login.finish()),
-    };
-    pages::redirect(&login)
+    pages::to_login(inner, &next, params.get("login_hint"))
 }
 
 /// Issues what the request asked for (a code, an access token, an ID token, or

@@ -49,6 +49,12 @@ impl ClientCache {
         }
         Ok(Some(client))
     }
+
+    /// Drops a client changed or deleted by this process, so the change is seen at once here.
+    pub fn forget(&self, client_id: &str) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        entries.remove(client_id);
+    }
 }
 
 #[cfg(test)]

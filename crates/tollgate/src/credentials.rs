@@ -44,6 +44,37 @@ pub fn hash_client_secret(secret: &str, generated: bool) -> Result<String, HashE
     }
 }
 
+/// A client secret Tollgate made: shown once, kept as its hash (and, for an
+/// HS256 client, sealed, because its ID tokens are signed with it).
+pub struct GeneratedSecret {
+    /// The secret, to show the client's owner once.
+    pub plaintext: String,
+    /// What the store keeps to check it.
+    pub hash: String,
+    /// The sealed secret, when a sealer was given.
+    pub sealed: Option<String>,
+}
+
+/// Makes a new 256-bit client secret for `client_id`; `sealer` only for HS256 clients.
+pub fn generate_client_secret(
+    entropy: &dyn tollgate_core::Entropy,
+    sealer: Option<&crate::sealing::Sealer>,
+    client_id: &str,
+) -> GeneratedSecret {
+    let secret =
+        tollgate_core::NewSecret::generate(tollgate_core::SecretKind::ClientSecret, entropy);
+    GeneratedSecret {
+        hash: format!("{SHA256_PREFIX}{}", secret.hash.to_hex()),
+        sealed: sealer.map(|s| {
+            s.seal(
+                &secret.plaintext,
+                crate::sealing::Purpose::ClientSecret(client_id),
+            )
+        }),
+        plaintext: secret.plaintext,
+    }
+}
+
 /// Constant-time for generated secrets; argon2 (slow) for chosen ones.
 pub fn verify_client_secret(secret: &str, stored: &str) -> bool {
     match stored.strip_prefix(SHA256_PREFIX) {

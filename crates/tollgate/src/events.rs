@@ -38,6 +38,22 @@ pub enum Event<'a> {
         /// Access and refresh tokens revoked with the session.
         tokens_revoked: u64,
     },
+    /// A user took back what they granted a client, on the authorized-tokens page.
+    AuthorizationRevoked {
+        /// The user.
+        user_id: i64,
+        /// The client's database id.
+        application_id: i64,
+    },
+    /// A staff member changed something on the admin pages.
+    StaffAction {
+        /// The staff member.
+        staff_user_id: i64,
+        /// What they did, such as `user deactivated` or `key rotated`.
+        action: &'a str,
+        /// What it was done to: a username, a client id, a key id.
+        subject: &'a str,
+    },
     /// A username and password did not match (sign-in page or password grant).
     LoginFailed {
         /// The username tried.

@@ -116,6 +116,46 @@ pub enum Takeover {
     Immediate,
 }
 
+impl Takeover {
+    /// The takeover of a new key for `algorithm`: immediate when asked, or when
+    /// it is the algorithm's first key (nothing is in circulation to wait for).
+    pub fn for_new_key(existing: &[SigningKey], algorithm: SigningAlgorithm, now: bool) -> Self {
+        if now || !existing.iter().any(|k| k.algorithm == algorithm) {
+            Takeover::Immediate
+        } else {
+            Takeover::Scheduled
+        }
+    }
+}
+
+/// Where a key is in its life, as `keys list` and the admin page show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// The key its algorithm signs with now.
+    Signing,
+    /// Published, signing from this time.
+    Published(UnixTime),
+    /// Replaced; still published until this time, if it has one.
+    Superseded(Option<UnixTime>),
+}
+
+impl KeyStatus {
+    /// The status of `key` among `keys` (newest first, as the store lists them).
+    pub fn of(key: &SigningKey, keys: &[SigningKey], now: UnixTime) -> Self {
+        let signing = keys
+            .iter()
+            .find(|k| k.algorithm == key.algorithm && k.activates_at <= now)
+            .is_some_and(|k| k.kid == key.kid);
+        if signing {
+            KeyStatus::Signing
+        } else if key.activates_at > now {
+            KeyStatus::Published(key.activates_at)
+        } else {
+            KeyStatus::Superseded(key.retire_at)
+        }
+    }
+}
+
 /// Makes a key for `algorithm` that supersedes the current one (and any not yet
 /// active: the key made last is the one that signs once its time has come).
 pub async fn rotate(

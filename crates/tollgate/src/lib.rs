@@ -58,6 +58,7 @@ mod introspect;
 pub mod keys;
 mod login;
 mod logout;
+mod manage;
 mod metadata;
 mod oauth_json;
 mod pages;

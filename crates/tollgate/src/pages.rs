@@ -14,7 +14,7 @@ use std::path::Path;
 
 use crate::provider::{BuildError, Inner, PREFIX};
 
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 18] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("consent.html", include_str!("../templates/consent.html")),
@@ -28,9 +28,49 @@ const TEMPLATES: [(&str, &str); 7] = [
         "form_post.html",
         include_str!("../templates/form_post.html"),
     ),
+    ("manage.html", include_str!("../templates/manage.html")),
+    (
+        "applications.html",
+        include_str!("../templates/applications.html"),
+    ),
+    (
+        "application.html",
+        include_str!("../templates/application.html"),
+    ),
+    (
+        "application_form.html",
+        include_str!("../templates/application_form.html"),
+    ),
+    (
+        "application_delete.html",
+        include_str!("../templates/application_delete.html"),
+    ),
+    (
+        "authorized_tokens.html",
+        include_str!("../templates/authorized_tokens.html"),
+    ),
+    ("admin.html", include_str!("../templates/admin.html")),
+    (
+        "admin_applications.html",
+        include_str!("../templates/admin_applications.html"),
+    ),
+    (
+        "admin_users.html",
+        include_str!("../templates/admin_users.html"),
+    ),
+    (
+        "admin_tokens.html",
+        include_str!("../templates/admin_tokens.html"),
+    ),
+    (
+        "admin_keys.html",
+        include_str!("../templates/admin_keys.html"),
+    ),
 ];
 
 pub(crate) const STYLESHEET: &str = include_str!("../static/tollgate.css");
+/// The one script of the pages (the copy button), served from our origin as the CSP requires.
+pub(crate) const SCRIPT: &str = include_str!("../static/tollgate.js");
 
 /// The page templates: the defaults compiled in, replaced by the files of the
 /// same name in `dir`, then by `overrides` (name, source).
@@ -39,6 +79,7 @@ pub(crate) fn templates(
     overrides: Vec<(String, String)>,
 ) -> Result<Environment<'static>, BuildError> {
     let mut env = Environment::new();
+    env.add_filter("datetime", datetime);
     let problem = |name: &str, problem: String| BuildError::Template {
         name: name.to_owned(),
         problem,
@@ -69,11 +110,31 @@ pub(crate) fn templates(
     Ok(env)
 }
 
-/// Content-Security-Policy of every page: nothing from elsewhere, no inline script.
+/// A Unix time as `2026-11-28 17:49 UTC`, for the pages.
+fn datetime(unix: i64) -> String {
+    let (days, seconds) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        seconds / 3600,
+        seconds % 3600 / 60
+    )
+}
+
+/// Content-Security-Policy of every page: nothing from elsewhere, no inline script
+/// (our one script file only).
 /// No `form-action`: Chromium applies it to the redirects after a submission too,
 /// and the sign-in and consent forms end in a redirect to the client.
-pub(crate) const CSP: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub(crate) fn render(
     env: &Environment<'_>,
@@ -173,6 +234,24 @@ pub(crate) fn as_get(path: &str, pairs: &[(String, String)]) -> Response {
     response
 }
 
+/// Sends the visitor to sign in (on Tollgate's page, or the application's own
+/// `login_url`), and from there back to the local path `next`.
+pub(crate) fn to_login(inner: &Inner, next: &str, login_hint: Option<&str>) -> Response {
+    let mut login = url::form_urlencoded::Serializer::new(String::new());
+    login.append_pair("next", next);
+    if let Some(hint) = login_hint {
+        login.append_pair("login_hint", hint);
+    }
+    let login = match &inner.login_url {
+        Some(url) => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}{}", login.finish())
+        }
+        None => format!("{PREFIX}/login/?{}", login.finish()),
+    };
+    redirect(&login)
+}
+
 /// A 302 to `location`, never cached. Locations are built from registered URIs
 /// and local paths, printable ASCII; anything else gets a 400, not a redirect.
 pub(crate) fn redirect(location: &str) -> Response {
@@ -187,4 +266,17 @@ pub(crate) fn redirect(location: &str) -> Response {
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::datetime;
+
+    #[test]
+    fn unix_times_read_as_utc_dates() {
+        assert_eq!(datetime(0), "1970-01-01 00:00 UTC");
+        assert_eq!(datetime(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(datetime(1_795_887_000), "2026-11-28 17:30 UTC");
+        assert_eq!(datetime(-1), "1969-12-31 23:59 UTC");
+    }
 }

@@ -20,7 +20,8 @@ use crate::system::{OsEntropy, SystemClock};
 use crate::throttle::LoginThrottle;
 use crate::users::{User, UserDirectory};
 use crate::{
-    authorize, health, introspect, login, logout, metadata, pages, revoke, session, token, userinfo,
+    authorize, health, introspect, login, logout, manage, metadata, pages, revoke, session, token,
+    userinfo,
 };
 use tollgate_core::OAuthError;
 use tollgate_core::model::Application;
@@ -194,7 +195,9 @@ impl ProviderBuilder {
 
     /// Replaces one of the page templates (`base.html`, `login.html`,
     /// `consent.html`, `error.html`, `logout.html`, `signed_out.html`,
-    /// `form_post.html`) with `source`, a minijinja template given the same
+    /// `form_post.html`, the management pages `manage.html`, `applications.html`,
+    /// `application.html`, `application_form.html`, `application_delete.html`,
+    /// `authorized_tokens.html`, and the staff pages `admin*.html`) with `source`, a minijinja template given the same
     /// context as the default (see the defaults under `templates/`).
     pub fn template(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
         self.templates.push((name.into(), source.into()));
@@ -349,7 +352,9 @@ impl Provider {
                 post(revoke::revoke).options(token::preflight),
             )
             .route("/introspect/", post(introspect::introspect))
-            .route("/static/tollgate.css", get(stylesheet));
+            .route("/static/tollgate.css", get(stylesheet))
+            .route("/static/tollgate.js", get(script))
+            .merge(manage::routes());
         let mut root = Router::new()
             .route("/health", get(health::health))
             .route(
@@ -383,11 +388,23 @@ impl Provider {
 }
 
 async fn stylesheet() -> impl axum::response::IntoResponse {
+    static_file("text/css; charset=utf-8", pages::STYLESHEET)
+}
+
+async fn script() -> impl axum::response::IntoResponse {
+    static_file("text/javascript; charset=utf-8", pages::SCRIPT)
+}
+
+fn static_file(
+    content_type: &'static str,
+    body: &'static str,
+) -> impl axum::response::IntoResponse {
     (
         [
-            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CONTENT_TYPE, content_type),
             (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+            (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        pages::STYLESHEET,
+        body,
     )
 }

@@ -184,6 +184,11 @@ impl Keys {
         }
     }
 
+    /// Has the next use reload the keys: after this process changed them.
+    pub(crate) fn reload_soon(&self) {
+        self.current.write().expect("key lock").1 = Some(0);
+    }
+
     fn snapshot(&self) -> (Arc<KeyRing>, Option<UnixTime>) {
         let guard = self.current.read().expect("key lock");
         (guard.0.clone(), guard.1)

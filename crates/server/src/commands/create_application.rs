@@ -1,8 +1,8 @@
 use tollgate::core::model::NewApplication;
 use tollgate::core::redirect_uri::split_list;
 use tollgate::core::secret::random_id;
-use tollgate::core::{ApplicationSpec, ClientType, Clock, NewSecret, SecretKind, SigningAlgorithm};
-use tollgate::credentials::hash_client_secret;
+use tollgate::core::{ApplicationSpec, ClientType, Clock, SigningAlgorithm};
+use tollgate::credentials::{generate_client_secret, hash_client_secret};
 use tollgate::sealing::Purpose;
 use tollgate::store::StoreError;
 use tollgate::system::{OsEntropy, SystemClock};
@@ -63,14 +63,8 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
             (Some(hash), sealed, None)
         }
         (ClientType::Confidential, None) => {
-            let secret = NewSecret::generate(SecretKind::ClientSecret, &OsEntropy);
-            (
-                Some(hash_client_secret(&secret.plaintext, true)?),
-                sealer
-                    .as_ref()
-                    .map(|s| s.seal(&secret.plaintext, Purpose::ClientSecret(&client_id))),
-                Some(secret.plaintext),
-            )
+            let secret = generate_client_secret(&OsEntropy, sealer.as_ref(), &client_id);
+            (Some(secret.hash), secret.sealed, Some(secret.plaintext))
         }
     };
 

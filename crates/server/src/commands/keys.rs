@@ -3,7 +3,7 @@
 use tollgate::core::env::UnixTime;
 use tollgate::core::model::SigningKey;
 use tollgate::core::{Clock, SigningAlgorithm};
-use tollgate::keys::{KEY_ALGORITHMS, Takeover, rotate};
+use tollgate::keys::{KEY_ALGORITHMS, KeyStatus, Takeover, rotate};
 use tollgate::system::SystemClock;
 
 use super::{Failure, open_store};
@@ -43,13 +43,7 @@ pub async fn run(config: &Config, command: Keys) -> Result<(), Failure> {
         ));
     }
     for algorithm in algorithms {
-        // An algorithm's first key signs at once: nothing is in circulation to wait for.
-        let first = !existing.iter().any(|k| k.algorithm == algorithm);
-        let takeover = if now_flag || first {
-            Takeover::Immediate
-        } else {
-            Takeover::Scheduled
-        };
+        let takeover = Takeover::for_new_key(&existing, algorithm, now_flag);
         let key = rotate(&store, settings, sealer.as_ref(), algorithm, takeover, now).await?;
         println!(
             "New {} key {}: published now, signs from {}.",
@@ -68,19 +62,13 @@ fn print_keys(keys: &[SigningKey], now: UnixTime) {
     }
     println!("{:<6} {:<44} STATUS", "ALG", "KID");
     for key in keys {
-        let signing = keys
-            .iter()
-            .find(|k| k.algorithm == key.algorithm && k.activates_at <= now)
-            .is_some_and(|k| k.kid == key.kid);
-        let status = if signing {
-            "signing".to_owned()
-        } else if key.activates_at > now {
-            format!("published, signs from {}", when(key.activates_at, now))
-        } else {
-            match key.retire_at {
-                Some(t) => format!("superseded, leaves the JWKS {}", when(t, now)),
-                None => "superseded".to_owned(),
+        let status = match KeyStatus::of(key, keys, now) {
+            KeyStatus::Signing => "signing".to_owned(),
+            KeyStatus::Published(at) => format!("published, signs from {}", when(at, now)),
+            KeyStatus::Superseded(Some(t)) => {
+                format!("superseded, leaves the JWKS {}", when(t, now))
             }
+            KeyStatus::Superseded(None) => "superseded".to_owned(),
         };
         println!("{:<6} {:<44} {status}", key.algorithm.as_str(), key.kid);
     }

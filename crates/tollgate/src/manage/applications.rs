@@ -1,0 +1,492 @@
+//! `/o/applications/`: a user's own clients, registered, shown, changed and
+//! deleted (DOT's application views). The secret of a confidential client is
+//! generated, shown once, and can be replaced.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+use minijinja::value::{Serde, Value};
+use serde::Serialize;
+use tollgate_core::model::{Application, ApplicationChanges, NewApplication, User};
+use tollgate_core::redirect_uri::split_list;
+use tollgate_core::secret::random_id;
+use tollgate_core::{ApplicationSpec, ClientType, GrantType, Params, SigningAlgorithm};
+
+use super::{Submission, Visitor, not_found, page, see_other};
+use crate::credentials::generate_client_secret;
+use crate::pages::{error_page, unavailable};
+use crate::provider::{Inner, Shared};
+
+/// The grants a client can be registered for here (the device grant is not served yet).
+const GRANTS: [GrantType; 5] = [
+    GrantType::AuthorizationCode,
+    GrantType::Implicit,
+    GrantType::Password,
+    GrantType::ClientCredentials,
+    GrantType::OpenIdHybrid,
+];
+
+const ALGORITHMS: [&str; 4] = ["RS256", "ES256", "EdDSA", "HS256"];
+
+/// A client as the pages show it: never its secret or the secret's hash.
+#[derive(Serialize)]
+pub(super) struct ApplicationView {
+    id: i64,
+    client_id: String,
+    name: String,
+    client_type: &'static str,
+    grant_types: Vec<&'static str>,
+    redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    allowed_origins: Vec<String>,
+    algorithm: &'static str,
+    skip_authorization: bool,
+    owner_id: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<Application> for ApplicationView {
+    fn from(a: Application) -> Self {
+        ApplicationView {
+            id: a.id,
+            client_id: a.client_id,
+            name: a.name,
+            client_type: a.client_type.as_str(),
+            grant_types: a.grant_types.iter().map(|g| g.as_str()).collect(),
+            redirect_uris: a.redirect_uris,
+            post_logout_redirect_uris: a.post_logout_redirect_uris,
+            allowed_origins: a.allowed_origins,
+            algorithm: a.algorithm.as_str(),
+            skip_authorization: a.skip_authorization,
+            owner_id: a.owner_id,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// What the registration form holds, as typed, to show again beside its errors.
+#[derive(Serialize, Default)]
+struct Fields {
+    name: String,
+    client_type: String,
+    grant_types: Vec<String>,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    allowed_origins: String,
+    algorithm: String,
+}
+
+impl Fields {
+    fn read(params: &Params) -> Self {
+        let text = |name: &str| params.get(name).unwrap_or_default().trim().to_owned();
+        Fields {
+            name: text("name"),
+            client_type: text("client_type"),
+            grant_types: GRANTS
+                .iter()
+                .map(|g| g.as_str())
+                .filter(|g| params.get(&format!("grant:{g}")).is_some())
+                .map(str::to_owned)
+                .collect(),
+            redirect_uris: text("redirect_uris"),
+            post_logout_redirect_uris: text("post_logout_redirect_uris"),
+            allowed_origins: text("allowed_origins"),
+            algorithm: text("algorithm"),
+        }
+    }
+
+    fn of(a: &Application) -> Self {
+        Fields {
+            name: a.name.clone(),
+            client_type: a.client_type.as_str().to_owned(),
+            grant_types: a
+                .grant_types
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            redirect_uris: a.redirect_uris.join("\n"),
+            post_logout_redirect_uris: a.post_logout_redirect_uris.join("\n"),
+            allowed_origins: a.allowed_origins.join("\n"),
+            algorithm: a.algorithm.as_str().to_owned(),
+        }
+    }
+
+    /// The registration these fields ask for, checked by the rules every
+    /// registration meets, or an error message for each field that breaks one.
+    fn check(&self, inner: &Inner) -> Result<ApplicationSpec, BTreeMap<&'static str, String>> {
+        let mut errors = BTreeMap::new();
+        if self.name.is_empty() || self.name.len() > 255 {
+            errors.insert(
+                "name",
+                "Give the application a name (at most 255 characters).".to_owned(),
+            );
+        }
+        let client_type = self.client_type.parse::<ClientType>();
+        if let Err(e) = &client_type {
+            errors.insert("client_type", e.clone());
+        }
+        let algorithm = self.algorithm.parse::<SigningAlgorithm>();
+        match &algorithm {
+            Err(e) => {
+                errors.insert("algorithm", e.clone());
+            }
+            Ok(SigningAlgorithm::HS256) if inner.sealer.is_none() => {
+                errors.insert(
+                    "algorithm",
+                    "HS256 keeps the client secret sealed for signing, which this server is not \
+                     configured for (no secret_key): choose RS256, ES256 or EdDSA."
+                        .to_owned(),
+                );
+            }
+            Ok(_) => {}
+        }
+        let (Ok(client_type), Ok(algorithm)) = (client_type, algorithm) else {
+            return Err(errors);
+        };
+        let spec = ApplicationSpec {
+            client_type,
+            grant_types: self
+                .grant_types
+                .iter()
+                .filter_map(|g| g.parse().ok())
+                .collect(),
+            redirect_uris: split_list(&self.redirect_uris),
+            post_logout_redirect_uris: split_list(&self.post_logout_redirect_uris),
+            allowed_origins: split_list(&self.allowed_origins),
+            algorithm,
+        };
+        if let Err(e) = spec.validate(&inner.settings.allowed_redirect_uri_schemes) {
+            errors
+                .entry(e.field())
+                .or_insert_with(|| capitalised(&e.to_string()));
+        }
+        if errors.is_empty() {
+            Ok(spec)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// The visitor's own client `id`; anyone else's, or none, is a 404.
+async fn owned(inner: &Inner, user: &User, id: i64) -> Result<Application, Response> {
+    match inner.store.application_by_id(id).await {
+        Ok(Some(app)) if app.owner_id == Some(user.id) => Ok(app),
+        Ok(_) => Err(not_found(inner)),
+        Err(e) => Err(unavailable(inner, "application page", e)),
+    }
+}
+
+pub(crate) async fn list(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+) -> Response {
+    let apps = match inner.store.applications(Some(user.id)).await {
+        Ok(apps) => apps,
+        Err(e) => return unavailable(&inner, "application list", e),
+    };
+    let context = context! { applications => Value::from(Serde(views(apps))) };
+    page(
+        &inner,
+        &headers,
+        &user,
+        StatusCode::OK,
+        "applications.html",
+        context,
+    )
+}
+
+fn form_page(
+    inner: &Inner,
+    headers: &HeaderMap,
+    user: &User,
+    application: Option<&Application>,
+    fields: &Fields,
+    errors: &BTreeMap<&'static str, String>,
+) -> Response {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let grants: Vec<&str> = GRANTS.iter().map(|g| g.as_str()).collect();
+    let context = context! {
+        application => Value::from(Serde(application.map(|a| ApplicationView::from(a.clone())))),
+        fields => Value::from(Serde(fields)),
+        errors => Value::from(Serde(errors)),
+        grant_choices => grants,
+        algorithm_choices => ALGORITHMS,
+        hs256_available => inner.sealer.is_some(),
+    };
+    page(
+        inner,
+        headers,
+        user,
+        status,
+        "application_form.html",
+        context,
+    )
+}
+
+pub(crate) async fn register_form(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+) -> Response {
+    let fields = Fields {
+        client_type: "confidential".into(),
+        grant_types: vec![GrantType::AuthorizationCode.as_str().into()],
+        algorithm: "RS256".into(),
+        ..Fields::default()
+    };
+    form_page(&inner, &headers, &user, None, &fields, &BTreeMap::new())
+}
+
+pub(crate) async fn register(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+    Submission(params): Submission,
+) -> Response {
+    let fields = Fields::read(&params);
+    let spec = match fields.check(&inner) {
+        Ok(spec) => spec,
+        Err(errors) => return form_page(&inner, &headers, &user, None, &fields, &errors),
+    };
+    let client_id = random_id(20, inner.entropy.as_ref());
+    let secret = (spec.client_type == ClientType::Confidential).then(|| {
+        let sealer = inner
+            .sealer
+            .as_ref()
+            .filter(|_| spec.algorithm == SigningAlgorithm::HS256);
+        generate_client_secret(inner.entropy.as_ref(), sealer, &client_id)
+    });
+    let new = NewApplication {
+        client_id,
+        client_secret_hash: secret.as_ref().map(|s| s.hash.clone()),
+        client_secret_sealed: secret.as_ref().and_then(|s| s.sealed.clone()),
+        client_type: spec.client_type,
+        grant_types: spec.grant_types,
+        redirect_uris: spec.redirect_uris,
+        post_logout_redirect_uris: spec.post_logout_redirect_uris,
+        allowed_origins: spec.allowed_origins,
+        algorithm: spec.algorithm,
+        userinfo_signed: false,
+        skip_authorization: false,
+        name: fields.name,
+        owner_id: Some(user.id),
+    };
+    match inner
+        .store
+        .create_application(&new, inner.clock.now())
+        .await
+    {
+        Ok(app) => detail_page(
+            &inner,
+            &headers,
+            &user,
+            StatusCode::CREATED,
+            app,
+            secret.map(|s| s.plaintext),
+        ),
+        Err(e) => unavailable(&inner, "application registration", e),
+    }
+}
+
+fn detail_page(
+    inner: &Inner,
+    headers: &HeaderMap,
+    user: &User,
+    status: StatusCode,
+    app: Application,
+    secret: Option<String>,
+) -> Response {
+    let context =
+        context! { application => Value::from(Serde(ApplicationView::from(app))), secret };
+    page(inner, headers, user, status, "application.html", context)
+}
+
+pub(crate) async fn detail(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    match owned(&inner, &user, id).await {
+        Ok(app) => detail_page(&inner, &headers, &user, StatusCode::OK, app, None),
+        Err(response) => response,
+    }
+}
+
+pub(crate) async fn update_form(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    match owned(&inner, &user, id).await {
+        Ok(app) => form_page(
+            &inner,
+            &headers,
+            &user,
+            Some(&app),
+            &Fields::of(&app),
+            &BTreeMap::new(),
+        ),
+        Err(response) => response,
+    }
+}
+
+pub(crate) async fn update(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Submission(params): Submission,
+) -> Response {
+    let app = match owned(&inner, &user, id).await {
+        Ok(app) => app,
+        Err(response) => return response,
+    };
+    // The type and algorithm stay what the secret was made for.
+    let fields = Fields {
+        client_type: app.client_type.as_str().to_owned(),
+        algorithm: app.algorithm.as_str().to_owned(),
+        ..Fields::read(&params)
+    };
+    let spec = match fields.check(&inner) {
+        Ok(spec) => spec,
+        Err(errors) => return form_page(&inner, &headers, &user, Some(&app), &fields, &errors),
+    };
+    let changes = ApplicationChanges {
+        name: fields.name,
+        grant_types: spec.grant_types,
+        redirect_uris: spec.redirect_uris,
+        post_logout_redirect_uris: spec.post_logout_redirect_uris,
+        allowed_origins: spec.allowed_origins,
+    };
+    match inner
+        .store
+        .update_application(app.id, &changes, inner.clock.now())
+        .await
+    {
+        Ok(_) => {
+            inner.clients.forget(&app.client_id);
+            see_other(&format!("/applications/{}/", app.id))
+        }
+        Err(e) => unavailable(&inner, "application update", e),
+    }
+}
+
+pub(crate) async fn delete_form(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    match owned(&inner, &user, id).await {
+        Ok(app) => {
+            let context =
+                context! { application => Value::from(Serde(ApplicationView::from(app))) };
+            page(
+                &inner,
+                &headers,
+                &user,
+                StatusCode::OK,
+                "application_delete.html",
+                context,
+            )
+        }
+        Err(response) => response,
+    }
+}
+
+pub(crate) async fn delete(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    Path(id): Path<i64>,
+    Submission(_): Submission,
+) -> Response {
+    match owned(&inner, &user, id).await {
+        Ok(app) => delete_application(&inner, &app, "/applications/").await,
+        Err(response) => response,
+    }
+}
+
+/// Deletes a client with everything issued to it, then shows `next`.
+pub(super) async fn delete_application(inner: &Inner, app: &Application, next: &str) -> Response {
+    match inner.store.delete_application(app.id).await {
+        Ok(()) => {
+            inner.clients.forget(&app.client_id);
+            see_other(next)
+        }
+        Err(e) => unavailable(inner, "application deletion", e),
+    }
+}
+
+pub(crate) async fn new_secret(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Submission(_): Submission,
+) -> Response {
+    let app = match owned(&inner, &user, id).await {
+        Ok(app) => app,
+        Err(response) => return response,
+    };
+    if app.client_type == ClientType::Public {
+        return error_page(
+            &inner,
+            StatusCode::BAD_REQUEST,
+            "A public client has no secret.",
+        );
+    }
+    let sealer = match (app.algorithm, inner.sealer.as_ref()) {
+        (SigningAlgorithm::HS256, None) => {
+            return error_page(
+                &inner,
+                StatusCode::CONFLICT,
+                "This HS256 client's secret must be kept sealed, and the server has no secret_key.",
+            );
+        }
+        (SigningAlgorithm::HS256, sealer) => sealer,
+        _ => None,
+    };
+    let secret = generate_client_secret(inner.entropy.as_ref(), sealer, &app.client_id);
+    let now = inner.clock.now();
+    if let Err(e) = inner
+        .store
+        .set_client_secret(app.id, &secret.hash, secret.sealed.as_deref(), now)
+        .await
+    {
+        return unavailable(&inner, "new client secret", e);
+    }
+    inner.clients.forget(&app.client_id);
+    detail_page(
+        &inner,
+        &headers,
+        &user,
+        StatusCode::OK,
+        app,
+        Some(secret.plaintext),
+    )
+}
+
+/// Clients as the list pages show them.
+pub(super) fn views(apps: Vec<Application>) -> Vec<ApplicationView> {
+    apps.into_iter().map(Into::into).collect()
+}

@@ -1,0 +1,68 @@
+//! `/o/authorized_tokens/`: what the user granted to which client; revoking
+//! takes back the tokens and the remembered consent (DOT's authorized tokens).
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+
+use super::{Submission, Visitor, page, see_other};
+use crate::events::Event;
+use crate::pages::unavailable;
+use crate::provider::Shared;
+
+pub(crate) async fn list(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+) -> Response {
+    let now = inner.clock.now();
+    let granted = match inner.store.authorized_applications(user.id, now).await {
+        Ok(list) => list,
+        Err(e) => return unavailable(&inner, "authorized tokens", e),
+    };
+    let granted: Vec<_> = granted
+        .into_iter()
+        .map(|g| {
+            context! {
+                application_id => g.application_id,
+                client_id => g.client_id,
+                name => g.name,
+                scopes => g.scope.split_whitespace().map(str::to_owned).collect::<Vec<_>>(),
+                granted_at => g.granted_at,
+                last_used_at => g.last_used_at,
+                live_tokens => g.live_tokens,
+            }
+        })
+        .collect();
+    let context = context! { authorizations => granted };
+    page(
+        &inner,
+        &headers,
+        &user,
+        StatusCode::OK,
+        "authorized_tokens.html",
+        context,
+    )
+}
+
+pub(crate) async fn revoke(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    Path(application_id): Path<i64>,
+    Submission(_): Submission,
+) -> Response {
+    let now = inner.clock.now();
+    if let Err(e) = inner
+        .store
+        .revoke_authorization(user.id, application_id, now)
+        .await
+    {
+        return unavailable(&inner, "revoking an authorization", e);
+    }
+    inner.events.emit(&Event::AuthorizationRevoked {
+        user_id: user.id,
+        application_id,
+    });
+    see_other("/authorized_tokens/")
+}

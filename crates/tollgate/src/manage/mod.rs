@@ -1,0 +1,169 @@
+//! The pages where a signed-in user manages their own clients and what they
+//! have authorized, and where staff administer the server. Every change is a
+//! POST from our own page (CSRF-checked); anything a visitor may not see is a 404.
+
+mod admin;
+mod applications;
+mod authorized;
+
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
+use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use minijinja::{Value, context};
+use tollgate_core::Params;
+use tollgate_core::model::User;
+
+use crate::pages::{self, error_page};
+use crate::provider::{Inner, PREFIX, Shared};
+use crate::{csrf, form, session};
+
+pub(crate) fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/applications/", get(applications::list))
+        .route(
+            "/applications/register/",
+            get(applications::register_form).post(applications::register),
+        )
+        .route("/applications/{id}/", get(applications::detail))
+        .route(
+            "/applications/{id}/update/",
+            get(applications::update_form).post(applications::update),
+        )
+        .route(
+            "/applications/{id}/delete/",
+            get(applications::delete_form).post(applications::delete),
+        )
+        .route("/applications/{id}/secret/", post(applications::new_secret))
+        .route("/authorized_tokens/", get(authorized::list))
+        .route("/authorized_tokens/{id}/delete/", post(authorized::revoke))
+        .route("/admin/", get(admin::index))
+        .route("/admin/applications/", get(admin::applications))
+        .route(
+            "/admin/applications/{id}/delete/",
+            post(admin::delete_application_route),
+        )
+        .route("/admin/users/", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}/active/", post(admin::set_active))
+        .route("/admin/users/{id}/password/", post(admin::reset_password))
+        .route("/admin/tokens/", get(admin::tokens))
+        .route("/admin/tokens/revoke/", post(admin::revoke_token))
+        .route("/admin/keys/", get(admin::keys))
+        .route("/admin/keys/rotate/", post(admin::rotate_key))
+}
+
+/// The signed-in user of a management page. Someone not signed in is sent to
+/// sign in (on a GET) or refused (a POST whose session has ended).
+pub(crate) struct Visitor(pub User);
+
+impl FromRequestParts<Shared> for Visitor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, inner: &Shared) -> Result<Self, Response> {
+        match session::current(inner, &parts.headers).await {
+            Ok(Some(signed_in)) => Ok(Visitor(signed_in.user)),
+            Ok(None) if parts.method == Method::GET => {
+                // The URI as requested, not as seen below the `/o` nest.
+                let uri = parts
+                    .extensions
+                    .get::<OriginalUri>()
+                    .map_or(&parts.uri, |o| &o.0);
+                let next = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+                Err(pages::to_login(inner, next, None))
+            }
+            Ok(None) => Err(error_page(
+                inner,
+                StatusCode::FORBIDDEN,
+                "Your session has ended. Sign in again and repeat the change.",
+            )),
+            Err(e) => Err(pages::unavailable(inner, "management page", e)),
+        }
+    }
+}
+
+/// A staff member; to anyone else the staff pages do not exist.
+pub(crate) struct Staff(pub User);
+
+impl FromRequestParts<Shared> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, inner: &Shared) -> Result<Self, Response> {
+        let Visitor(user) = Visitor::from_request_parts(parts, inner).await?;
+        if user.staff {
+            Ok(Staff(user))
+        } else {
+            Err(not_found(inner))
+        }
+    }
+}
+
+/// The fields of a management form that came from our own page.
+pub(crate) struct Submission(pub Params);
+
+impl FromRequest<Shared> for Submission {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, inner: &Shared) -> Result<Self, Response> {
+        let headers = request.headers().clone();
+        let body = axum::body::to_bytes(request.into_body(), 64 * 1024)
+            .await
+            .map_err(|_| {
+                error_page(
+                    inner,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "The form is too large.",
+                )
+            })?;
+        let params = form::params(&headers, &body)
+            .map_err(|e| error_page(inner, StatusCode::BAD_REQUEST, &e.description))?;
+        if !csrf::verify(inner, &headers, &params) {
+            return Err(error_page(
+                inner,
+                StatusCode::FORBIDDEN,
+                "The form has expired or did not come from this site. Go back, reload the page and try again.",
+            ));
+        }
+        Ok(Submission(params))
+    }
+}
+
+pub(crate) fn not_found(inner: &Inner) -> Response {
+    error_page(inner, StatusCode::NOT_FOUND, "There is no such page.")
+}
+
+/// A management page: `context` plus what every such page needs (the
+/// visitor, the form token, where the static files and the pages are).
+pub(crate) fn page(
+    inner: &Inner,
+    headers: &HeaderMap,
+    visitor: &User,
+    status: StatusCode,
+    template: &str,
+    context: Value,
+) -> Response {
+    let token = csrf::form_token(inner, headers);
+    let full = context! {
+        static_base => format!("{PREFIX}/static"),
+        prefix => PREFIX,
+        csrf_token => token.token,
+        me => context! { username => visitor.username.clone(), staff => visitor.staff },
+        ..context
+    };
+    let mut response = pages::render(&inner.templates, status, template, full);
+    if let Some(cookie) = token.set_cookie {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// After a change, to the page that shows its result (POST, redirect, GET).
+pub(crate) fn see_other(path: &str) -> Response {
+    let mut response = pages::redirect(&format!("{PREFIX}{path}"));
+    if response.status() == StatusCode::FOUND {
+        *response.status_mut() = StatusCode::SEE_OTHER;
+    }
+    response
+}
