@@ -27,7 +27,7 @@ use crate::id_token::{self, Mint, read_hint};
 use crate::pages::{error_page, error_page_with_code};
 use crate::provider::{Inner, PREFIX, Shared};
 use crate::session::{self, SignedIn};
-use crate::{csrf, form, pages};
+use crate::{csrf, form, i18n, pages};
 
 /// The consent form is a POST to this endpoint carrying this field.
 const CSRF_FIELD: &str = "csrf_token";
@@ -305,6 +305,7 @@ fn consent_page(
         &inner.templates,
         StatusCode::OK,
         "consent.html",
+        i18n::language(params.get("ui_locales"), headers),
         ConsentPage {
             static_base: format!("{PREFIX}/static"),
             action: format!("{PREFIX}/authorize/"),
@@ -501,6 +502,7 @@ fn respond(inner: &Inner, delivery: Delivery) -> Response {
                 &inner.templates,
                 StatusCode::OK,
                 "form_post.html",
+                "en",
                 FormPostPage {
                     static_base: format!("{PREFIX}/static"),
                     action: &action,

@@ -53,6 +53,7 @@ mod csrf;
 pub mod events;
 mod form;
 mod health;
+mod i18n;
 mod id_token;
 mod introspect;
 pub mod keys;

@@ -16,7 +16,7 @@ use crate::credentials::{hash_password, verify_password};
 use crate::events::Event;
 use crate::pages::error_page;
 use crate::provider::{Inner, PREFIX, Shared};
-use crate::{csrf, form, pages, session};
+use crate::{csrf, form, i18n, pages, session};
 use tollgate_core::model::User;
 
 /// Verified when the username is unknown, so timing does not tell which names exist.
@@ -63,10 +63,17 @@ fn login_page(
     fields: LoginPageFields,
 ) -> Response {
     let token = csrf::form_token(inner, headers);
+    // The authorization request being signed in for may name its `ui_locales`.
+    let ui_locales = fields.next.split_once('?').and_then(|(_, query)| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "ui_locales")
+            .map(|(_, value)| value.into_owned())
+    });
     let mut response = pages::render(
         &inner.templates,
         status,
         "login.html",
+        i18n::language(ui_locales.as_deref(), headers),
         LoginPage {
             static_base: format!("{PREFIX}/static"),
             action: format!("{PREFIX}/login/"),

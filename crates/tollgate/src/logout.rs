@@ -18,7 +18,7 @@ use crate::id_token::read_hint;
 use crate::pages::{self, error_page};
 use crate::provider::{Inner, PREFIX, Shared};
 use crate::session::{self, SignedIn};
-use crate::{cookies, csrf, form};
+use crate::{cookies, csrf, form, i18n};
 
 /// The request parameters the confirmation form carries forward.
 const CARRIED: [&str; 6] = [
@@ -59,6 +59,7 @@ pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: 
         return signed_out_page(
             &inner,
             StatusCode::OK,
+            i18n::language(params.get("ui_locales"), &headers),
             "Still signed in",
             "You did not sign out.",
         );
@@ -129,7 +130,13 @@ async fn handle(inner: &Inner, headers: &HeaderMap, params: &Params, confirmed: 
     }
     let mut response = match &plan.redirect {
         Some(location) => pages::redirect(location),
-        None => signed_out_page(inner, StatusCode::OK, "Signed out", "You are signed out."),
+        None => signed_out_page(
+            inner,
+            StatusCode::OK,
+            i18n::language(params.get("ui_locales"), headers),
+            "Signed out",
+            "You are signed out.",
+        ),
     };
     if let Some(signed_in) = signed_in {
         if let Err(e) = end_session(inner, headers, &signed_in).await {
@@ -193,6 +200,7 @@ fn confirmation_page(
         &inner.templates,
         StatusCode::OK,
         "logout.html",
+        i18n::language(params.get("ui_locales"), headers),
         ConfirmationPage {
             static_base: format!("{PREFIX}/static"),
             action: format!("{PREFIX}/logout/"),
@@ -215,11 +223,18 @@ struct SignedOutPage<'a> {
     message: &'a str,
 }
 
-fn signed_out_page(inner: &Inner, status: StatusCode, title: &str, message: &str) -> Response {
+fn signed_out_page(
+    inner: &Inner,
+    status: StatusCode,
+    lang: &str,
+    title: &str,
+    message: &str,
+) -> Response {
     pages::render(
         &inner.templates,
         status,
         "signed_out.html",
+        lang,
         SignedOutPage {
             static_base: format!("{PREFIX}/static"),
             title,

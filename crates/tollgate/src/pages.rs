@@ -72,6 +72,11 @@ pub(crate) const STYLESHEET: &str = include_str!("../static/tollgate.css");
 /// The one script of the pages (the copy button), served from our origin as the CSP requires.
 pub(crate) const SCRIPT: &str = include_str!("../static/tollgate.js");
 
+/// The default templates, by name.
+pub(crate) fn default_templates() -> impl Iterator<Item = (&'static str, &'static str)> {
+    TEMPLATES.into_iter()
+}
+
 /// The page templates: the defaults compiled in, replaced by the files of the
 /// same name in `dir`, then by `overrides` (name, source).
 pub(crate) fn templates(
@@ -80,13 +85,13 @@ pub(crate) fn templates(
 ) -> Result<Environment<'static>, BuildError> {
     let mut env = Environment::new();
     env.add_filter("datetime", datetime);
+    crate::i18n::install(&mut env);
     let problem = |name: &str, problem: String| BuildError::Template {
         name: name.to_owned(),
         problem,
     };
-    let mut sources: Vec<(String, String)> = TEMPLATES
-        .iter()
-        .map(|(name, source)| ((*name).to_owned(), (*source).to_owned()))
+    let mut sources: Vec<(String, String)> = default_templates()
+        .map(|(name, source)| (name.to_owned(), source.to_owned()))
         .collect();
     if let Some(dir) = dir {
         for (name, source) in &mut sources {
@@ -136,16 +141,17 @@ fn datetime(unix: i64) -> String {
 /// and the sign-in and consent forms end in a redirect to the client.
 pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// Renders page `name` in language `lang` (see [`crate::i18n`]).
 pub(crate) fn render(
     env: &Environment<'_>,
     status: StatusCode,
     name: &str,
+    lang: &str,
     context: impl Serialize,
 ) -> Response {
-    match env
-        .get_template(name)
-        .and_then(|t| t.render(minijinja::value::Serde(&context)))
-    {
+    let context =
+        minijinja::context! { lang, ..minijinja::Value::from(minijinja::value::Serde(&context)) };
+    match env.get_template(name).and_then(|t| t.render(context)) {
         Ok(html) => secure((status, Html(html)).into_response(), CSP),
         Err(e) => {
             tracing::error!(template = name, error = %e, "template failed to render");
@@ -202,6 +208,7 @@ pub(crate) fn error_page_with_code(
         &inner.templates,
         status,
         "error.html",
+        "en",
         ErrorPage {
             static_base: format!("{PREFIX}/static"),
             title,

@@ -152,7 +152,7 @@ pub(crate) fn page(
         me => context! { username => visitor.username.clone(), staff => visitor.staff },
         ..context
     };
-    let mut response = pages::render(&inner.templates, status, template, full);
+    let mut response = pages::render(&inner.templates, status, template, "en", full);
     if let Some(cookie) = token.set_cookie {
         response.headers_mut().append(SET_COOKIE, cookie);
     }

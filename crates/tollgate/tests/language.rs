@@ -1,0 +1,112 @@
+//! The sign-in, consent and sign-out pages speak the visitor's language:
+//! `ui_locales` first, then `Accept-Language`, English otherwise.
+
+mod support;
+
+use support::*;
+
+fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut query = web_request();
+    query.extend_from_slice(extra);
+    query
+}
+
+#[tokio::test]
+async fn the_sign_in_page_follows_the_requests_ui_locales() {
+    let app = app().await;
+    let response = app.authorize(&with(&[("ui_locales", "de fr-CA")])).await;
+    let login = app
+        .browser
+        .get(app.url(&location(&response)))
+        .send()
+        .await
+        .unwrap();
+    let html = login.text().await.unwrap();
+    assert!(html.contains("<html lang=\"fr\">"), "{html}");
+    assert!(html.contains("<h1>Se connecter</h1>") && html.contains("Mot de passe"));
+    // A refused password is said in French too.
+    let form = [
+        ("username", "alice".to_owned()),
+        ("password", "wrong".to_owned()),
+        ("csrf_token", hidden(&html, "csrf_token").unwrap()),
+        ("next", hidden(&html, "next").unwrap()),
+    ];
+    let again = app
+        .browser
+        .post(app.url("/o/login/"))
+        .header("origin", &app.base)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        again.contains("Le nom d&#x27;utilisateur ou le mot de passe est incorrect."),
+        "{again}"
+    );
+    // Without ui_locales, and with a language there is no translation for: English.
+    let response = app.authorize(&with(&[("ui_locales", "de")])).await;
+    let html = app
+        .browser
+        .get(app.url(&location(&response)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("<h1>Sign in</h1>"));
+}
+
+#[tokio::test]
+async fn the_consent_page_follows_ui_locales_before_accept_language() {
+    let app = app().await;
+    app.sign_in("alice").await;
+    let consent = |query: Vec<(&'static str, &'static str)>, accept: &'static str| {
+        let request = app
+            .browser
+            .get(app.url("/o/authorize/"))
+            .query(&query)
+            .header("accept-language", accept);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let french = consent(web_request(), "fr-FR,fr;q=0.9,en;q=0.8").await;
+    assert!(
+        french.contains("<h1>Autoriser The web app ?</h1>"),
+        "{french}"
+    );
+    assert!(french.contains(">Autoriser</button>") && french.contains(">Annuler</button>"));
+    let english = consent(with(&[("ui_locales", "en")]), "fr").await;
+    assert!(
+        english.contains("<h1>Authorize The web app?</h1>"),
+        "{english}"
+    );
+    // The approval still works from the translated page: the button's value is not translated.
+    assert!(french.contains("name=\"allow\" value=\"Authorize\""));
+}
+
+#[tokio::test]
+async fn the_sign_out_confirmation_follows_ui_locales() {
+    let app = app_with(|s| s.oidc_rp_initiated_logout_always_prompt = true).await;
+    app.sign_in("alice").await;
+    let page = app
+        .browser
+        .get(app.url("/o/logout/"))
+        .query(&[("ui_locales", "fr")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<h1>Se déconnecter ?</h1>") && html.contains("Rester connecté"),
+        "{html}"
+    );
+    assert_eq!(
+        hidden(&html, "ui_locales").as_deref(),
+        Some("fr"),
+        "carried to the signed-out page"
+    );
+}
