@@ -6,6 +6,7 @@
 //! under `CI=true`, where it fails.
 
 pub mod browser;
+pub mod webdriver;
 
 use std::io::Write;
 use std::path::PathBuf;

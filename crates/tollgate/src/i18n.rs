@@ -14,6 +14,8 @@ const FRENCH: &[(&str, &str)] = &[
     ("Sign in", "Se connecter"),
     ("You are signed in as", "Vous êtes connecté en tant que"),
     ("Username", "Nom d'utilisateur"),
+    ("Your applications", "Vos applications"),
+    ("Authorized applications", "Applications autorisées"),
     ("Password", "Mot de passe"),
     ("Authorize %s", "Autoriser %s"),
     ("Authorize %s?", "Autoriser %s ?"),

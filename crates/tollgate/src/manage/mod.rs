@@ -150,6 +150,7 @@ pub(crate) fn page(
         prefix => PREFIX,
         csrf_token => token.token,
         me => context! { username => visitor.username.clone(), staff => visitor.staff },
+        logout => inner.settings.oidc_enabled && inner.settings.oidc_rp_initiated_logout_enabled,
         ..context
     };
     let mut response = pages::render(&inner.templates, status, template, "en", full);
