@@ -90,6 +90,13 @@ fn server_with_client(dir: &TempDir, flags: &[&str]) -> (Server, String) {
     (Server::start(&dir.0, &env), secret)
 }
 
+/// A fresh browser, and the screenshot folder of test `name`; `None` (after
+/// saying so) when Chromium is not installed, outside CI.
+async fn browser(name: &str) -> Option<(Browser, Screenshots)> {
+    let browser = Browser::start().await?;
+    Some((browser, Screenshots::new(env!("CARGO_TARGET_TMPDIR"), name)))
+}
+
 /// Fills in and submits the sign-in page the browser is on, as alice.
 async fn sign_in(browser: &Browser, shots: &mut Screenshots) {
     sign_in_as(browser, shots, "alice").await;
@@ -146,13 +153,11 @@ fn authorize_url(base: &str, redirect_uri: &str, extra: &[(&str, &str)]) -> Stri
 
 #[tokio::test]
 async fn sign_in_and_consent_land_on_the_redirect_uri_with_a_code() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, mut shots)) =
+        browser("sign_in_and_consent_land_on_the_redirect_uri_with_a_code").await
+    else {
         return;
     };
-    let mut shots = Screenshots::new(
-        env!("CARGO_TARGET_TMPDIR"),
-        "sign_in_and_consent_land_on_the_redirect_uri_with_a_code",
-    );
     let responder = Responder::start();
     let callback = format!("{}/callback", responder.base);
     let dir = TempDir::new();
@@ -227,13 +232,11 @@ fn claims(jwt: &str) -> Value {
 
 #[tokio::test]
 async fn rp_initiated_logout_asks_for_confirmation_then_returns_to_the_client() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, mut shots)) =
+        browser("rp_initiated_logout_asks_for_confirmation_then_returns_to_the_client").await
+    else {
         return;
     };
-    let mut shots = Screenshots::new(
-        env!("CARGO_TARGET_TMPDIR"),
-        "rp_initiated_logout_asks_for_confirmation_then_returns_to_the_client",
-    );
     let responder = Responder::start();
     let callback = format!("{}/callback", responder.base);
     let bye = format!("{}/bye", responder.base);
@@ -347,13 +350,11 @@ async fn rp_initiated_logout_asks_for_confirmation_then_returns_to_the_client() 
 
 #[tokio::test]
 async fn a_user_registers_an_application_and_reads_its_secret_once() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, mut shots)) =
+        browser("a_user_registers_an_application_and_reads_its_secret_once").await
+    else {
         return;
     };
-    let mut shots = Screenshots::new(
-        env!("CARGO_TARGET_TMPDIR"),
-        "a_user_registers_an_application_and_reads_its_secret_once",
-    );
     let dir = TempDir::new();
     let (server, _) = server_with_client(&dir, &["--redirect-uris", "https://web.example/cb"]);
 
@@ -467,13 +468,11 @@ async fn a_user_registers_an_application_and_reads_its_secret_once() {
 
 #[tokio::test]
 async fn revoking_an_authorized_application_stops_its_refresh_token() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, mut shots)) =
+        browser("revoking_an_authorized_application_stops_its_refresh_token").await
+    else {
         return;
     };
-    let mut shots = Screenshots::new(
-        env!("CARGO_TARGET_TMPDIR"),
-        "revoking_an_authorized_application_stops_its_refresh_token",
-    );
     let responder = Responder::start();
     let callback = format!("{}/callback", responder.base);
     let dir = TempDir::new();
@@ -543,13 +542,9 @@ async fn revoking_an_authorized_application_stops_its_refresh_token() {
 
 #[tokio::test]
 async fn a_staff_member_rotates_the_signing_key() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, mut shots)) = browser("a_staff_member_rotates_the_signing_key").await else {
         return;
     };
-    let mut shots = Screenshots::new(
-        env!("CARGO_TARGET_TMPDIR"),
-        "a_staff_member_rotates_the_signing_key",
-    );
     let dir = TempDir::new();
     let (server, _) = server_with_client(&dir, &["--redirect-uris", "https://web.example/cb"]);
     let url = format!("sqlite://{}", dir.0.join("browser.db").display());

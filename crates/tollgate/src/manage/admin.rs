@@ -206,7 +206,11 @@ pub(crate) async fn create_user(
     }
 }
 
-async fn user_or_404(inner: &Inner, id: i64) -> Result<User, Response> {
+/// The user `id`, if staff may change them here (not a directory's user).
+async fn changeable_user(inner: &Inner, id: i64) -> Result<User, Response> {
+    if let Some(refusal) = directory_refusal(inner) {
+        return Err(refusal);
+    }
     match inner.store.user_by_id(id).await {
         Ok(Some(user)) => Ok(user),
         Ok(None) => Err(not_found(inner)),
@@ -220,10 +224,7 @@ pub(crate) async fn set_active(
     Path(id): Path<i64>,
     Submission(params): Submission,
 ) -> Response {
-    if let Some(refusal) = directory_refusal(&inner) {
-        return refusal;
-    }
-    let user = match user_or_404(&inner, id).await {
+    let user = match changeable_user(&inner, id).await {
         Ok(u) => u,
         Err(response) => return response,
     };
@@ -258,10 +259,7 @@ pub(crate) async fn reset_password(
     Path(id): Path<i64>,
     Submission(_): Submission,
 ) -> Response {
-    if let Some(refusal) = directory_refusal(&inner) {
-        return refusal;
-    }
-    let user = match user_or_404(&inner, id).await {
+    let user = match changeable_user(&inner, id).await {
         Ok(u) => u,
         Err(response) => return response,
     };

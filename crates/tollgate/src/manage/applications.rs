@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
@@ -180,12 +181,25 @@ fn capitalised(text: &str) -> String {
         .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
-/// The visitor's own client `id`; anyone else's, or none, is a 404.
-async fn owned(inner: &Inner, user: &User, id: i64) -> Result<Application, Response> {
-    match inner.store.application_by_id(id).await {
-        Ok(Some(app)) if app.owner_id == Some(user.id) => Ok(app),
-        Ok(_) => Err(not_found(inner)),
-        Err(e) => Err(unavailable(inner, "application page", e)),
+/// The visitor's own client named by the path's id; anyone else's, or none, is a 404.
+pub(crate) struct Owned {
+    user: User,
+    app: Application,
+}
+
+impl FromRequestParts<Shared> for Owned {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, inner: &Shared) -> Result<Self, Response> {
+        let Visitor(user) = Visitor::from_request_parts(parts, inner).await?;
+        let Ok(Path(id)) = Path::<i64>::from_request_parts(parts, inner).await else {
+            return Err(not_found(inner));
+        };
+        match inner.store.application_by_id(id).await {
+            Ok(Some(app)) if app.owner_id == Some(user.id) => Ok(Owned { user, app }),
+            Ok(_) => Err(not_found(inner)),
+            Err(e) => Err(unavailable(inner, "application page", e)),
+        }
     }
 }
 
@@ -321,46 +335,34 @@ fn detail_page(
 
 pub(crate) async fn detail(
     State(inner): State<Shared>,
-    Visitor(user): Visitor,
+    Owned { user, app }: Owned,
     headers: HeaderMap,
-    Path(id): Path<i64>,
 ) -> Response {
-    match owned(&inner, &user, id).await {
-        Ok(app) => detail_page(&inner, &headers, &user, StatusCode::OK, app, None),
-        Err(response) => response,
-    }
+    detail_page(&inner, &headers, &user, StatusCode::OK, app, None)
 }
 
 pub(crate) async fn update_form(
     State(inner): State<Shared>,
-    Visitor(user): Visitor,
+    Owned { user, app }: Owned,
     headers: HeaderMap,
-    Path(id): Path<i64>,
 ) -> Response {
-    match owned(&inner, &user, id).await {
-        Ok(app) => form_page(
-            &inner,
-            &headers,
-            &user,
-            Some(&app),
-            &Fields::of(&app),
-            &BTreeMap::new(),
-        ),
-        Err(response) => response,
-    }
+    let fields = Fields::of(&app);
+    form_page(
+        &inner,
+        &headers,
+        &user,
+        Some(&app),
+        &fields,
+        &BTreeMap::new(),
+    )
 }
 
 pub(crate) async fn update(
     State(inner): State<Shared>,
-    Visitor(user): Visitor,
+    Owned { user, app }: Owned,
     headers: HeaderMap,
-    Path(id): Path<i64>,
     Submission(params): Submission,
 ) -> Response {
-    let app = match owned(&inner, &user, id).await {
-        Ok(app) => app,
-        Err(response) => return response,
-    };
     // The type and algorithm stay what the secret was made for.
     let fields = Fields {
         client_type: app.client_type.as_str().to_owned(),
@@ -393,37 +395,26 @@ pub(crate) async fn update(
 
 pub(crate) async fn delete_form(
     State(inner): State<Shared>,
-    Visitor(user): Visitor,
+    Owned { user, app }: Owned,
     headers: HeaderMap,
-    Path(id): Path<i64>,
 ) -> Response {
-    match owned(&inner, &user, id).await {
-        Ok(app) => {
-            let context =
-                context! { application => Value::from(Serde(ApplicationView::from(app))) };
-            page(
-                &inner,
-                &headers,
-                &user,
-                StatusCode::OK,
-                "application_delete.html",
-                context,
-            )
-        }
-        Err(response) => response,
-    }
+    let context = context! { application => Value::from(Serde(ApplicationView::from(app))) };
+    page(
+        &inner,
+        &headers,
+        &user,
+        StatusCode::OK,
+        "application_delete.html",
+        context,
+    )
 }
 
 pub(crate) async fn delete(
     State(inner): State<Shared>,
-    Visitor(user): Visitor,
-    Path(id): Path<i64>,
+    Owned { app, .. }: Owned,
     Submission(_): Submission,
 ) -> Response {
-    match owned(&inner, &user, id).await {
-        Ok(app) => delete_application(&inner, &app, "/applications/").await,
-        Err(response) => response,
-    }
+    delete_application(&inner, &app, "/applications/").await
 }
 
 /// Deletes a client with everything issued to it, then shows `next`.
@@ -439,15 +430,10 @@ pub(super) async fn delete_application(inner: &Inner, app: &Application, next: &
 
 pub(crate) async fn new_secret(
     State(inner): State<Shared>,
-    Visitor(user): Visitor,
+    Owned { user, app }: Owned,
     headers: HeaderMap,
-    Path(id): Path<i64>,
     Submission(_): Submission,
 ) -> Response {
-    let app = match owned(&inner, &user, id).await {
-        Ok(app) => app,
-        Err(response) => return response,
-    };
     if app.client_type == ClientType::Public {
         return error_page(
             &inner,
