@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark for Tollgate: token (client_credentials), token with an ID token
-# (refresh, RS256-signed), introspection, UserInfo, discovery and JWKS, measured with wrk against a release `tollgate serve` on 127.0.0.1,
+# (refresh, RS256-signed), introspection, UserInfo, discovery and JWKS, the sign-in page and a
+# signed-in user's application list, measured with wrk against a release `tollgate serve` on 127.0.0.1,
 # backed by a fresh SQLite file; then a protected route of the resource-server example
 # (examples/resource-server), whose tokens are checked by cached remote introspection.
 # See docs/PERFORMANCE.md.
@@ -127,6 +128,18 @@ USER_REFRESH="$(printf '%s' "$USER_JSON" | sed -n 's/.*"refresh_token":"\([^"]*\
 [[ -n "$USER_ACCESS" && -n "$USER_REFRESH" && "$USER_JSON" == *'"id_token"'* ]] || die "no tokens in: $USER_JSON"
 curl -sS --fail -o /dev/null -H "Authorization: Bearer $USER_ACCESS" "$BASE/o/userinfo/" || die "userinfo failed"
 
+# --- a browser session: sign in through the form, as a browser does ---------------------
+JAR="$WORK/cookies.txt"
+LOGIN_PAGE="$(curl -sS --fail -c "$JAR" -b "$JAR" "$BASE/o/login/")" || die "the sign-in page failed"
+CSRF="$(printf '%s' "$LOGIN_PAGE" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n1)"
+[[ -n "$CSRF" ]] || die "no CSRF token on the sign-in page"
+curl -sS -o /dev/null -c "$JAR" -b "$JAR" -H "Origin: $BASE" --data-urlencode "csrf_token=$CSRF" \
+    -d username=benchuser --data-urlencode 'password=bench password' -d next=/o/applications/ \
+    "$BASE/o/login/" || die "signing in failed"
+SESSION="$(awk '$6 == "tollgate_session" { print $7 }' "$JAR")"
+[[ -n "$SESSION" ]] || die "no session cookie after signing in"
+curl -sS --fail -o /dev/null -b "tollgate_session=$SESSION" "$BASE/o/applications/" || die "the application list failed"
+
 # --- wrk scripts -----------------------------------------------------------------
 cat >"$WORK/token.lua" <<EOF
 wrk.method = "POST"
@@ -148,6 +161,10 @@ wrk.method = "POST"
 wrk.body = "grant_type=refresh_token&refresh_token=$USER_REFRESH"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Authorization"] = "Basic $RP_BASIC"
+EOF
+cat >"$WORK/session.lua" <<EOF
+wrk.method = "GET"
+wrk.headers["Cookie"] = "tollgate_session=$SESSION"
 EOF
 cat >"$WORK/userinfo.lua" <<EOF
 wrk.method = "GET"
@@ -207,6 +224,9 @@ run userinfo /o/userinfo/ "$WORK/userinfo.lua"
 run token-id-token /o/token/ "$WORK/refresh.lua"
 run discovery /.well-known/openid-configuration "$WORK/discovery.lua"
 run jwks /o/.well-known/jwks.json "$WORK/discovery.lua"
+# Pages: a template render with a new CSRF cookie each time; then session, user and list lookups.
+run sign-in-page /o/login/ "$WORK/discovery.lua"
+run application-list /o/applications/ "$WORK/session.lua"
 
 # --- a protected route of another process, validated by introspection ---------------------
 # The resource server authenticates to /o/introspect/ as the bench client; after the first

@@ -89,7 +89,7 @@ impl Store {
             "SELECT ",
             columns!(),
             " FROM tollgate_applications WHERE (CAST($1 AS BIGINT) IS NULL OR owner_id = $1) \
-             ORDER BY name, client_id"
+             ORDER BY lower(name), name, client_id"
         );
         let rows: Vec<ApplicationRow> =
             on_db!(read &self.db, p => sqlx::query_as(sql).bind(owner).fetch_all(p).await)?;

@@ -20,16 +20,16 @@ impl Store {
         user_id: i64,
         now: UnixTime,
     ) -> Result<Vec<AuthorizedApplication>> {
-        // (application id, client id, name, scope, created at, is a live token)
-        type Row = (i64, String, String, String, i64, bool);
+        // (application id, client id, name, scope, first and last time, is a live token)
+        type Row = (i64, String, String, String, i64, i64, bool);
         let rows: Vec<Row> = on_db!(read &self.db, p => sqlx::query_as(
-            "SELECT a.id, a.client_id, a.name, c.scope, c.updated_at, FALSE \
+            "SELECT a.id, a.client_id, a.name, c.scope, c.created_at, c.updated_at, FALSE \
              FROM tollgate_consents c JOIN tollgate_applications a ON a.id = c.application_id \
              WHERE c.user_id = $1 \
-             UNION ALL SELECT a.id, a.client_id, a.name, t.scope, t.created_at, TRUE \
+             UNION ALL SELECT a.id, a.client_id, a.name, t.scope, t.created_at, t.created_at, TRUE \
              FROM tollgate_access_tokens t JOIN tollgate_applications a ON a.id = t.application_id \
              WHERE t.user_id = $1 AND t.expires_at > $2 \
-             UNION ALL SELECT a.id, a.client_id, a.name, t.scope, t.created_at, TRUE \
+             UNION ALL SELECT a.id, a.client_id, a.name, t.scope, t.created_at, t.created_at, TRUE \
              FROM tollgate_refresh_tokens t JOIN tollgate_applications a ON a.id = t.application_id \
              WHERE t.user_id = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)")
             .bind(user_id)
@@ -37,21 +37,21 @@ impl Store {
             .fetch_all(p)
             .await)?;
         let mut by_client: BTreeMap<i64, (AuthorizedApplication, Vec<String>)> = BTreeMap::new();
-        for (application_id, client_id, name, scope, at, live) in rows {
+        for (application_id, client_id, name, scope, first, last, live) in rows {
             let (entry, scopes) = by_client.entry(application_id).or_insert_with(|| {
                 let first = AuthorizedApplication {
                     application_id,
                     client_id,
                     name,
                     scope: String::new(),
-                    granted_at: at,
-                    last_used_at: at,
+                    granted_at: first,
+                    last_used_at: last,
                     live_tokens: 0,
                 };
                 (first, Vec::new())
             });
-            entry.granted_at = entry.granted_at.min(at);
-            entry.last_used_at = entry.last_used_at.max(at);
+            entry.granted_at = entry.granted_at.min(first);
+            entry.last_used_at = entry.last_used_at.max(last);
             entry.live_tokens += u32::from(live);
             for s in scope.split_whitespace() {
                 if !scopes.iter().any(|known| known == s) {

@@ -114,7 +114,7 @@ impl Store {
         let sql = concat!(
             "SELECT ",
             columns!(),
-            " FROM tollgate_users ORDER BY username"
+            " FROM tollgate_users ORDER BY lower(username), username"
         );
         let rows: Vec<UserRow> =
             on_db!(read &self.db, p => sqlx::query_as(sql).fetch_all(p).await)?;

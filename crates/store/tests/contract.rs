@@ -1339,10 +1339,19 @@ async fn alice_grants(store: &Store) -> (User, User, [Application; 3]) {
         .create_application(&named("c", "Gamma"), NOW)
         .await
         .unwrap();
-    store
-        .remember_consent(alice.id, a.id, "read", NOW - 100)
-        .await
-        .unwrap();
+    // Alice consented at NOW - 100 and was asked again at NOW - 30.
+    for (owner, at) in [(&alice, NOW - 100), (&alice, NOW - 30), (&bob, NOW - 10)] {
+        store
+            .remember_consent(owner.id, a.id, "read", at)
+            .await
+            .unwrap();
+    }
+    for (text, owner) in [("code-alice", &alice), ("code-bob", &bob)] {
+        store
+            .insert_authorization_code(&new_code(text, &a, owner, NOW + 60), NOW)
+            .await
+            .unwrap();
+    }
     let access =
         |text: &str, app: &Application, owner: &User, scope: &str, expires_at| NewAccessToken {
             user_id: Some(owner.id),
@@ -1396,10 +1405,40 @@ async fn authorized_applications_merge_consent_and_live_tokens(store: &Store) {
 
 async fn revoking_an_authorization_spares_other_clients_and_users(store: &Store) {
     let (alice, bob, [a, _, c]) = alice_grants(store).await;
+    // Bob's refresh token for `a`, and one of Alice's for `c` retired by rotation (in its grace).
+    store
+        .insert_refresh_token(&new_refresh("a-bob-rt", &a, Some(&bob), "fab"), NOW)
+        .await
+        .unwrap();
+    let graced = store
+        .insert_refresh_token(
+            &new_refresh("c-alice-old", &c, Some(&alice), "fc"),
+            NOW - 60,
+        )
+        .await
+        .unwrap();
+    assert!(store.rotate_refresh_token(graced, NOW - 55).await.unwrap());
     store
         .revoke_authorization(alice.id, a.id, NOW)
         .await
         .unwrap();
+    let (alice_code, bob_code) = (hash("code-alice"), hash("code-bob"));
+    let redeemed = |code| store.redeem_authorization_code(code, a.id, NOW);
+    assert_eq!(
+        redeemed(&alice_code).await.unwrap(),
+        CodeRedemption::Unknown
+    );
+    assert!(matches!(
+        redeemed(&bob_code).await.unwrap(),
+        CodeRedemption::Redeemed(_)
+    ));
+    assert!(store.consent(bob.id, a.id).await.unwrap().is_some());
+    let bobs = store
+        .refresh_token_by_hash(&hash("a-bob-rt"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bobs.revoked_at, None);
     assert!(
         store
             .access_token_by_hash(&hash("a-alice"))
@@ -1439,6 +1478,13 @@ async fn revoking_an_authorization_spares_other_clients_and_users(store: &Store)
         .unwrap()
         .unwrap();
     assert_eq!(refresh.revoked_at, Some(NOW));
+    // The rotated one loses its grace: a revoked family is unusable whole.
+    let old = store
+        .refresh_token_by_hash(&hash("c-alice-old"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!old.rotated && old.revoked_at.is_some());
     assert!(
         store
             .authorized_applications(alice.id, NOW)
@@ -1520,6 +1566,7 @@ async fn revoking_a_refresh_token_by_id_revokes_its_family(store: &Store) {
 async fn users_are_listed_and_a_new_password_ends_their_sessions(store: &Store) {
     let bob = user(store, "bob").await;
     user(store, "alice").await;
+    user(store, "Carol").await;
     let names: Vec<String> = store
         .users()
         .await
@@ -1527,7 +1574,11 @@ async fn users_are_listed_and_a_new_password_ends_their_sessions(store: &Store) 
         .into_iter()
         .map(|u| u.username)
         .collect();
-    assert_eq!(names, ["alice", "bob"]);
+    assert_eq!(
+        names,
+        ["alice", "bob", "Carol"],
+        "case does not decide the order"
+    );
     let session = NewSession {
         session_hash: hash("s-bob"),
         user_id: bob.id,

@@ -253,6 +253,22 @@ impl Browser {
         std::fs::write(path, png).expect("write the screenshot");
     }
 
+    /// Polls the page's text until it contains `needle` and returns it; panics after `timeout`.
+    pub async fn wait_for_text(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let text = self.page_text().await;
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the page did not say {needle:?} within {timeout:?}; it says: {text}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Polls the URL until `predicate` holds and returns it; panics after `timeout`.
     pub async fn wait_for_url(
         &self,

@@ -35,13 +35,14 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 /// for one a person chose (it may be guessable).
 pub fn hash_client_secret(secret: &str, generated: bool) -> Result<String, HashError> {
     if generated {
-        Ok(format!(
-            "{SHA256_PREFIX}{}",
-            SecretHash::of(secret).to_hex()
-        ))
+        Ok(generated_secret_hash(secret))
     } else {
         hash_password(secret)
     }
+}
+
+fn generated_secret_hash(secret: &str) -> String {
+    format!("{SHA256_PREFIX}{}", SecretHash::of(secret).to_hex())
 }
 
 /// A client secret Tollgate made: shown once, kept as its hash (and, for an
@@ -64,7 +65,7 @@ pub fn generate_client_secret(
     let secret =
         tollgate_core::NewSecret::generate(tollgate_core::SecretKind::ClientSecret, entropy);
     GeneratedSecret {
-        hash: format!("{SHA256_PREFIX}{}", secret.hash.to_hex()),
+        hash: generated_secret_hash(&secret.plaintext),
         sealed: sealer.map(|s| {
             s.seal(
                 &secret.plaintext,

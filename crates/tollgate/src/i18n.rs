@@ -3,9 +3,34 @@
 //! `Accept-Language`; English where no translation exists. Templates mark
 //! text with `_("…")`; the English text is the key.
 
+use axum::extract::Request;
 use axum::http::HeaderMap;
 use axum::http::header::ACCEPT_LANGUAGE;
+use axum::middleware::Next;
+use axum::response::Response;
 use minijinja::{Environment, State};
+
+tokio::task_local! {
+    /// The language negotiated for the page request being served.
+    static LANGUAGE: &'static str;
+}
+
+/// Middleware of the page routes: negotiates the request's language once, for
+/// the pages rendered with no request parameters at hand (error pages).
+pub(crate) async fn negotiate(request: Request, next: Next) -> Response {
+    let ui_locales = request.uri().query().and_then(|query| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "ui_locales")
+            .map(|(_, value)| value.into_owned())
+    });
+    let lang = language(ui_locales.as_deref(), request.headers());
+    LANGUAGE.scope(lang, next.run(request)).await
+}
+
+/// The language [`negotiate`] chose for this request; English outside a page route.
+pub(crate) fn current() -> &'static str {
+    LANGUAGE.try_with(|lang| *lang).unwrap_or("en")
+}
 
 /// The languages the default templates are translated into; English first.
 pub(crate) const LANGUAGES: [&str; 2] = ["en", "fr"];
@@ -143,10 +168,10 @@ mod tests {
     fn every_marked_text_of_the_default_pages_has_a_french_translation() {
         let marked: Vec<String> = crate::pages::default_templates()
             .flat_map(|(_, source)| {
-                source
-                    .split("_(\"")
-                    .skip(1)
-                    .map(|rest| rest[..rest.find("\")").unwrap()].to_owned())
+                ["_(\"", "_('"]
+                    .into_iter()
+                    .flat_map(|open| source.split(open).skip(1))
+                    .map(|rest| rest[..rest.find(['"', '\'']).unwrap()].to_owned())
                     .collect::<Vec<_>>()
             })
             .collect();

@@ -135,11 +135,15 @@ fn datetime(unix: i64) -> String {
     )
 }
 
-/// Content-Security-Policy of every page: nothing from elsewhere, no inline script
-/// (our one script file only).
+/// Content-Security-Policy of every page: nothing from elsewhere, no script.
 /// No `form-action`: Chromium applies it to the redirects after a submission too,
 /// and the sign-in and consent forms end in a redirect to the client.
-pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+pub(crate) const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The management pages may also run our one script file (the copy button).
+pub(crate) const CSP_WITH_SCRIPT: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Renders page `name` in language `lang` (see [`crate::i18n`]).
 pub(crate) fn render(
@@ -208,7 +212,7 @@ pub(crate) fn error_page_with_code(
         &inner.templates,
         status,
         "error.html",
-        "en",
+        crate::i18n::current(),
         ErrorPage {
             static_base: format!("{PREFIX}/static"),
             title,

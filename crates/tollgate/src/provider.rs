@@ -20,8 +20,8 @@ use crate::system::{OsEntropy, SystemClock};
 use crate::throttle::LoginThrottle;
 use crate::users::{User, UserDirectory};
 use crate::{
-    authorize, health, introspect, login, logout, manage, metadata, pages, revoke, session, token,
-    userinfo,
+    authorize, health, i18n, introspect, login, logout, manage, metadata, pages, revoke, session,
+    token, userinfo,
 };
 use tollgate_core::OAuthError;
 use tollgate_core::model::Application;
@@ -343,9 +343,15 @@ impl Provider {
     /// The provider's routes, to serve as they are or to merge into an application.
     pub fn router(&self) -> Router {
         let settings = &self.shared.settings;
-        let mut o = Router::new()
+        let mut pages = Router::new()
             .route("/authorize/", get(authorize::get).post(authorize::post))
             .route("/login/", get(login::page).post(login::submit))
+            .merge(manage::routes());
+        if settings.oidc_enabled && settings.oidc_rp_initiated_logout_enabled {
+            pages = pages.route("/logout/", get(logout::get).post(logout::post));
+        }
+        let mut o = Router::new()
+            .merge(pages.layer(axum::middleware::from_fn(i18n::negotiate)))
             .route("/token/", post(token::token).options(token::preflight))
             .route(
                 "/revoke_token/",
@@ -353,8 +359,7 @@ impl Provider {
             )
             .route("/introspect/", post(introspect::introspect))
             .route("/static/tollgate.css", get(stylesheet))
-            .route("/static/tollgate.js", get(script))
-            .merge(manage::routes());
+            .route("/static/tollgate.js", get(script));
         let mut root = Router::new()
             .route("/health", get(health::health))
             .route(
@@ -376,9 +381,6 @@ impl Provider {
                 .route("/.well-known/jwks.json", get(metadata::jwks))
                 .route("/.well-known/openid-configuration", get(metadata::serve));
             root = root.route("/.well-known/openid-configuration", get(metadata::serve));
-            if settings.oidc_rp_initiated_logout_enabled {
-                o = o.route("/logout/", get(logout::get).post(logout::post));
-            }
         }
         if let Some(resource) = &self.shared.protected_resource {
             root = root.merge(resource.router());

@@ -110,3 +110,42 @@ async fn the_sign_out_confirmation_follows_ui_locales() {
         "carried to the signed-out page"
     );
 }
+
+#[tokio::test]
+async fn error_pages_follow_the_requests_language() {
+    let app = app().await;
+    let response = app
+        .browser
+        .get(app.url("/o/authorize/"))
+        .query(&[
+            ("client_id", "nobody"),
+            ("response_type", "code"),
+            ("ui_locales", "fr"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<html lang=\"fr\">"), "{html}");
+    assert!(
+        html.contains("<h1>Cette demande ne peut pas aboutir</h1>"),
+        "{html}"
+    );
+    // Outside the page routes nothing is negotiated.
+    let english = app
+        .browser
+        .get(app.url("/o/authorize/"))
+        .query(&[("client_id", "nobody"), ("response_type", "code")])
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        english.contains("<h1>This request cannot be completed</h1>"),
+        "{english}"
+    );
+}

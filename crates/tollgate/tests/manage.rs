@@ -4,7 +4,8 @@
 mod support;
 
 use support::*;
-use tollgate::core::model::NewUser;
+use tollgate::core::model::{ApplicationChanges, NewApplication, NewUser};
+use tollgate::core::{ClientType, GrantType, SigningAlgorithm};
 use tollgate::core::{Clock, SecretHash};
 use tollgate::credentials::hash_password;
 use tollgate::system::SystemClock;
@@ -327,6 +328,10 @@ async fn management_pages_are_kept_out_of_frames_and_caches() {
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     let html = response.text().await.unwrap();
     assert!(html.contains("tollgate.js\" defer></script>") && !html.contains("<script>"));
+    // Pages that run no script allow none.
+    let login = app.browser.get(app.url("/o/login/")).send().await.unwrap();
+    let login_csp = login.headers()["content-security-policy"].to_str().unwrap();
+    assert!(!login_csp.contains("script-src"), "{login_csp}");
     let script = app
         .browser
         .get(app.url("/o/static/tollgate.js"))
@@ -382,6 +387,19 @@ async fn revoking_an_authorization_ends_its_tokens_and_consent() {
         .await;
     assert_eq!(again.status(), 400);
     assert_eq!(json(again).await["error"], "invalid_grant");
+    let access = tokens["access_token"].as_str().unwrap();
+    let introspected = app
+        .post_form(
+            "/o/introspect/",
+            &[("token", access)],
+            Some(("web", SECRET)),
+        )
+        .await;
+    assert_eq!(
+        json(introspected).await["active"],
+        false,
+        "the access token ends too"
+    );
     // The consent is forgotten: the next request asks again.
     assert_eq!(app.authorize(&web_request()).await.status(), 200);
 }
@@ -567,4 +585,121 @@ async fn staff_rotate_a_signing_key_and_it_is_published_at_once() {
         .submit("/o/admin/keys/rotate/", &[("algorithm", "HS256")])
         .await;
     assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
+async fn editing_keeps_the_grants_the_form_does_not_offer_and_shows_every_error() {
+    let app = app_with(|s| s.secret_key = None).await;
+    app.sign_in("alice").await;
+    let (id, _, _) = register(&app).await;
+    // A grant only the command line registers: the device grant.
+    let mut stored = app.store.application_by_id(id).await.unwrap().unwrap();
+    stored.grant_types.push(GrantType::DeviceCode);
+    let changes = ApplicationChanges {
+        name: stored.name.clone(),
+        grant_types: stored.grant_types.clone(),
+        redirect_uris: vec![],
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec![],
+    };
+    app.store
+        .update_application(id, &changes, SystemClock.now())
+        .await
+        .unwrap();
+    let response = app
+        .submit(
+            &format!("/o/applications/{id}/update/"),
+            &[("name", "Renamed"), ("grant:client-credentials", "on")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let after = app.store.application_by_id(id).await.unwrap().unwrap();
+    assert_eq!(after.name, "Renamed");
+    assert_eq!(
+        after.grant_types,
+        [GrantType::ClientCredentials, GrantType::DeviceCode]
+    );
+    // An HS256 client may not take a front-channel grant: said next to the
+    // algorithm, which the edit form shows but does not let change.
+    let alice = app.store.user_by_username("alice").await.unwrap().unwrap();
+    let hs = NewApplication {
+        client_id: "hs-owned".into(),
+        client_secret_hash: Some("sha256:00".into()),
+        client_secret_sealed: None,
+        client_type: ClientType::Confidential,
+        grant_types: vec![GrantType::AuthorizationCode],
+        redirect_uris: vec!["https://hs.example/cb".into()],
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec![],
+        algorithm: SigningAlgorithm::HS256,
+        userinfo_signed: false,
+        skip_authorization: false,
+        name: "HS".into(),
+        owner_id: Some(alice.id),
+    };
+    let hs = app
+        .store
+        .create_application(&hs, SystemClock.now())
+        .await
+        .unwrap();
+    let response = app
+        .submit(
+            &format!("/o/applications/{}/update/", hs.id),
+            &[
+                ("name", "HS"),
+                ("grant:authorization-code", "on"),
+                ("grant:implicit", "on"),
+                ("redirect_uris", "https://hs.example/cb"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    let error = html
+        .split("id=\"algorithm-error\">")
+        .nth(1)
+        .expect("the error is shown");
+    assert!(error.starts_with("HS256 is not allowed"), "{error}");
+    // Every problem is listed at the top, linked to its field.
+    let response = app
+        .submit(&format!("/o/applications/{id}/update/"), &[("name", "")])
+        .await;
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<a href=\"#name\">"), "{html}");
+    assert!(html.contains("id=\"name-error\""), "{html}");
+}
+
+#[tokio::test]
+async fn staff_confirm_before_deleting_any_application() {
+    let app = app().await;
+    app.make_staff("root").await;
+    app.sign_in("root").await;
+    let web = app
+        .store
+        .application_by_client_id("web")
+        .await
+        .unwrap()
+        .unwrap();
+    let list = app.page("/o/admin/applications/", 200).await;
+    assert!(
+        list.contains("The web app") && !list.contains("method=\"post\""),
+        "{list}"
+    );
+    let confirm = app
+        .page(&format!("/o/admin/applications/{}/delete/", web.id), 200)
+        .await;
+    assert!(confirm.contains("cannot be undone"));
+    assert!(
+        app.store.application_by_id(web.id).await.unwrap().is_some(),
+        "a GET deletes nothing"
+    );
+    let response = app
+        .submit(&format!("/o/admin/applications/{}/delete/", web.id), &[])
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/o/admin/applications/");
+    assert!(app.store.application_by_id(web.id).await.unwrap().is_none());
+    app.page(&format!("/o/admin/applications/{}/delete/", web.id), 404)
+        .await;
 }

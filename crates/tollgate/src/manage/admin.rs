@@ -11,10 +11,10 @@ use minijinja::context;
 use minijinja::value::{Serde, Value};
 use serde::Deserialize;
 use tollgate_core::SigningAlgorithm;
-use tollgate_core::model::{NewUser, TokenKind, User};
+use tollgate_core::model::{Application, NewUser, TokenKind, User};
 use tollgate_core::secret::random_id;
 
-use super::applications::{delete_application, views};
+use super::applications::{delete_application, delete_context, views};
 use super::{Staff, Submission, not_found, page, see_other};
 use crate::credentials::hash_password;
 use crate::events::Event;
@@ -69,10 +69,9 @@ pub(crate) async fn applications(
         (Ok(apps), Ok(users)) => (apps, users),
         (Err(e), _) | (_, Err(e)) => return unavailable(&inner, "admin applications", e),
     };
-    let owners: HashMap<i64, String> = users.into_iter().map(|u| (u.id, u.username)).collect();
-    let owners: HashMap<String, String> = owners
+    let owners: HashMap<String, String> = users
         .into_iter()
-        .map(|(id, name)| (id.to_string(), name))
+        .map(|u| (u.id.to_string(), u.username))
         .collect();
     let context = context! { applications => Value::from(Serde(views(apps))), owners };
     page(
@@ -85,21 +84,52 @@ pub(crate) async fn applications(
     )
 }
 
+async fn application_or_404(inner: &Inner, id: i64) -> Result<Application, Response> {
+    match inner.store.application_by_id(id).await {
+        Ok(Some(app)) => Ok(app),
+        Ok(None) => Err(not_found(inner)),
+        Err(e) => Err(unavailable(inner, "admin application", e)),
+    }
+}
+
+pub(crate) async fn delete_application_form(
+    State(inner): State<Shared>,
+    Staff(staff): Staff,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    match application_or_404(&inner, id).await {
+        Ok(app) => {
+            let action = format!("/admin/applications/{}/delete/", app.id);
+            let context = delete_context(app, &action, "/admin/applications/");
+            page(
+                &inner,
+                &headers,
+                &staff,
+                StatusCode::OK,
+                "application_delete.html",
+                context,
+            )
+        }
+        Err(response) => response,
+    }
+}
+
 pub(crate) async fn delete_application_route(
     State(inner): State<Shared>,
     Staff(staff): Staff,
     Path(id): Path<i64>,
     Submission(_): Submission,
 ) -> Response {
-    let inner = &*inner;
-    match inner.store.application_by_id(id).await {
-        Ok(Some(app)) => {
-            staff_action(inner, &staff, "application deleted", &app.client_id);
-            delete_application(inner, &app, "/admin/applications/").await
-        }
-        Ok(None) => not_found(inner),
-        Err(e) => unavailable(inner, "admin application deletion", e),
+    let app = match application_or_404(&inner, id).await {
+        Ok(app) => app,
+        Err(response) => return response,
+    };
+    if let Err(response) = delete_application(&inner, &app).await {
+        return response;
     }
+    staff_action(&inner, &staff, "application deleted", &app.client_id);
+    see_other("/admin/applications/")
 }
 
 /// The users page, with a password to show once when one was just set.
@@ -119,7 +149,7 @@ async fn users_page(
         .map(|u| {
             context! {
                 id => u.id, username => u.username, email => u.email, active => u.active,
-                staff => u.staff, has_password => u.password_hash.is_some(), created_at => u.created_at,
+                staff => u.staff, created_at => u.created_at,
             }
         })
         .collect();

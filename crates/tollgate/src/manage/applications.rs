@@ -20,6 +20,7 @@ use super::{Submission, Visitor, not_found, page, see_other};
 use crate::credentials::generate_client_secret;
 use crate::pages::{error_page, unavailable};
 use crate::provider::{Inner, Shared};
+use crate::sealing::Sealer;
 
 /// The grants a client can be registered for here (the device grant is not served yet).
 const GRANTS: [GrantType; 5] = [
@@ -119,9 +120,14 @@ impl Fields {
 
     /// The registration these fields ask for, checked by the rules every
     /// registration meets, or an error message for each field that breaks one.
-    fn check(&self, inner: &Inner) -> Result<ApplicationSpec, BTreeMap<&'static str, String>> {
+    /// `registering`: the secret is about to be made, so it must be sealable.
+    fn check(
+        &self,
+        inner: &Inner,
+        registering: bool,
+    ) -> Result<ApplicationSpec, BTreeMap<&'static str, String>> {
         let mut errors = BTreeMap::new();
-        if self.name.is_empty() || self.name.len() > 255 {
+        if self.name.is_empty() || self.name.chars().count() > 255 {
             errors.insert(
                 "name",
                 "Give the application a name (at most 255 characters).".to_owned(),
@@ -136,13 +142,10 @@ impl Fields {
             Err(e) => {
                 errors.insert("algorithm", e.clone());
             }
-            Ok(SigningAlgorithm::HS256) if inner.sealer.is_none() => {
-                errors.insert(
-                    "algorithm",
-                    "HS256 keeps the client secret sealed for signing, which this server is not \
-                     configured for (no secret_key): choose RS256, ES256 or EdDSA."
-                        .to_owned(),
-                );
+            Ok(algorithm) if registering => {
+                if let Err(e) = secret_sealer(inner, *algorithm) {
+                    errors.insert("algorithm", e.to_owned());
+                }
             }
             Ok(_) => {}
         }
@@ -171,6 +174,22 @@ impl Fields {
         } else {
             Err(errors)
         }
+    }
+}
+
+/// The sealer a new secret of a client signing with `algorithm` is sealed
+/// with: only HS256 clients, whose ID tokens are signed with the secret.
+fn secret_sealer(
+    inner: &Inner,
+    algorithm: SigningAlgorithm,
+) -> Result<Option<&Sealer>, &'static str> {
+    match (algorithm, inner.sealer.as_ref()) {
+        (SigningAlgorithm::HS256, None) => Err(
+            "HS256 keeps the client secret sealed for signing, which this server is not \
+             configured for (no secret_key): choose RS256, ES256 or EdDSA.",
+        ),
+        (SigningAlgorithm::HS256, sealer) => Ok(sealer),
+        _ => Ok(None),
     }
 }
 
@@ -276,18 +295,14 @@ pub(crate) async fn register(
     Submission(params): Submission,
 ) -> Response {
     let fields = Fields::read(&params);
-    let spec = match fields.check(&inner) {
+    let spec = match fields.check(&inner, true) {
         Ok(spec) => spec,
         Err(errors) => return form_page(&inner, &headers, &user, None, &fields, &errors),
     };
     let client_id = random_id(20, inner.entropy.as_ref());
-    let secret = (spec.client_type == ClientType::Confidential).then(|| {
-        let sealer = inner
-            .sealer
-            .as_ref()
-            .filter(|_| spec.algorithm == SigningAlgorithm::HS256);
-        generate_client_secret(inner.entropy.as_ref(), sealer, &client_id)
-    });
+    let sealer = secret_sealer(&inner, spec.algorithm).unwrap_or(None);
+    let secret = (spec.client_type == ClientType::Confidential)
+        .then(|| generate_client_secret(inner.entropy.as_ref(), sealer, &client_id));
     let new = NewApplication {
         client_id,
         client_secret_hash: secret.as_ref().map(|s| s.hash.clone()),
@@ -363,13 +378,20 @@ pub(crate) async fn update(
     headers: HeaderMap,
     Submission(params): Submission,
 ) -> Response {
-    // The type and algorithm stay what the secret was made for.
-    let fields = Fields {
+    // The type and algorithm stay what the secret was made for; grants the
+    // form does not offer (the device grant) stay as they are.
+    let mut fields = Fields {
         client_type: app.client_type.as_str().to_owned(),
         algorithm: app.algorithm.as_str().to_owned(),
         ..Fields::read(&params)
     };
-    let spec = match fields.check(&inner) {
+    fields.grant_types.extend(
+        app.grant_types
+            .iter()
+            .filter(|g| !GRANTS.contains(g))
+            .map(|g| g.as_str().to_owned()),
+    );
+    let spec = match fields.check(&inner, false) {
         Ok(spec) => spec,
         Err(errors) => return form_page(&inner, &headers, &user, Some(&app), &fields, &errors),
     };
@@ -398,7 +420,11 @@ pub(crate) async fn delete_form(
     Owned { user, app }: Owned,
     headers: HeaderMap,
 ) -> Response {
-    let context = context! { application => Value::from(Serde(ApplicationView::from(app))) };
+    let (action, cancel) = (
+        format!("/applications/{}/delete/", app.id),
+        format!("/applications/{}/", app.id),
+    );
+    let context = delete_context(app, &action, &cancel);
     page(
         &inner,
         &headers,
@@ -409,23 +435,32 @@ pub(crate) async fn delete_form(
     )
 }
 
+/// The deletion page's context: the client, where the form goes, and where
+/// Cancel goes (paths below the prefix).
+pub(super) fn delete_context(app: Application, action: &str, cancel: &str) -> Value {
+    context! { application => Value::from(Serde(ApplicationView::from(app))), action, cancel }
+}
+
 pub(crate) async fn delete(
     State(inner): State<Shared>,
     Owned { app, .. }: Owned,
     Submission(_): Submission,
 ) -> Response {
-    delete_application(&inner, &app, "/applications/").await
+    match delete_application(&inner, &app).await {
+        Ok(()) => see_other("/applications/"),
+        Err(response) => response,
+    }
 }
 
-/// Deletes a client with everything issued to it, then shows `next`.
-pub(super) async fn delete_application(inner: &Inner, app: &Application, next: &str) -> Response {
-    match inner.store.delete_application(app.id).await {
-        Ok(()) => {
-            inner.clients.forget(&app.client_id);
-            see_other(next)
-        }
-        Err(e) => unavailable(inner, "application deletion", e),
-    }
+/// Deletes a client with everything issued to it.
+pub(super) async fn delete_application(inner: &Inner, app: &Application) -> Result<(), Response> {
+    inner
+        .store
+        .delete_application(app.id)
+        .await
+        .map_err(|e| unavailable(inner, "application deletion", e))?;
+    inner.clients.forget(&app.client_id);
+    Ok(())
 }
 
 pub(crate) async fn new_secret(
@@ -441,16 +476,9 @@ pub(crate) async fn new_secret(
             "A public client has no secret.",
         );
     }
-    let sealer = match (app.algorithm, inner.sealer.as_ref()) {
-        (SigningAlgorithm::HS256, None) => {
-            return error_page(
-                &inner,
-                StatusCode::CONFLICT,
-                "This HS256 client's secret must be kept sealed, and the server has no secret_key.",
-            );
-        }
-        (SigningAlgorithm::HS256, sealer) => sealer,
-        _ => None,
+    let sealer = match secret_sealer(&inner, app.algorithm) {
+        Ok(sealer) => sealer,
+        Err(message) => return error_page(&inner, StatusCode::CONFLICT, message),
     };
     let secret = generate_client_secret(inner.entropy.as_ref(), sealer, &app.client_id);
     let now = inner.clock.now();

@@ -44,7 +44,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/admin/applications/", get(admin::applications))
         .route(
             "/admin/applications/{id}/delete/",
-            post(admin::delete_application_route),
+            get(admin::delete_application_form).post(admin::delete_application_route),
         )
         .route("/admin/users/", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}/active/", post(admin::set_active))
@@ -153,7 +153,8 @@ pub(crate) fn page(
         logout => inner.settings.oidc_enabled && inner.settings.oidc_rp_initiated_logout_enabled,
         ..context
     };
-    let mut response = pages::render(&inner.templates, status, template, "en", full);
+    let rendered = pages::render(&inner.templates, status, template, "en", full);
+    let mut response = pages::secure(rendered, pages::CSP_WITH_SCRIPT);
     if let Some(cookie) = token.set_cookie {
         response.headers_mut().append(SET_COOKIE, cookie);
     }
