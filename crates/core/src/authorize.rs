@@ -126,6 +126,8 @@ pub struct Policy<'a> {
     pub default_scopes: Vec<&'a str>,
     pub pkce_required: bool,
     pub pkce_plain_allowed: bool,
+    /// Response types that return an access token from this endpoint (RFC 9700 §2.1.2 says no).
+    pub front_channel_access_tokens: bool,
 }
 
 /// A request that passed every check.
@@ -246,6 +248,18 @@ pub fn validate(
         ))));
     }
     let response_type = response_type.map_err(&fail)?;
+    // RFC over DOT: only the types that put an access token in the redirect are turned
+    // off, as RFC 9700 §2.1.2 asks; a lone `id_token` carries none.
+    if response_type.token && !policy.front_channel_access_tokens {
+        return Err(fail(OAuthError::new(
+            ErrorCode::UnsupportedResponseType,
+            format!(
+                "response_type `{}` returns an access token in the redirect, which this \
+                 server does not do (RFC 9700 §2.1.2)",
+                response_type.as_str()
+            ),
+        )));
+    }
     if !client.grant_types.contains(&response_type.grant()) {
         return Err(fail(OAuthError::unauthorized_client(format!(
             "this client may not use response_type `{}`",
@@ -443,6 +457,7 @@ mod tests {
             default_scopes: vec!["read"],
             pkce_required: true,
             pkce_plain_allowed: false,
+            front_channel_access_tokens: true,
         }
     }
 
@@ -686,6 +701,42 @@ mod tests {
         }
         for bad in ["", "code code", "code  token", "none", "Code", "code,token"] {
             assert_eq!(ResponseType::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rfc9700_turns_off_access_tokens_in_the_redirect_only() {
+        let policy = Policy {
+            known_scopes: vec!["openid", "profile", "read"],
+            front_channel_access_tokens: false,
+            ..policy()
+        };
+        let client = oidc_client(ClientType::Confidential);
+        let run = |rt: &str| {
+            let query = format!(
+                "{OIDC}&response_type={rt}&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256"
+            );
+            let (params, repeated) = Params::from_pairs_lenient(
+                url::form_urlencoded::parse(query.as_bytes()).into_owned(),
+            );
+            validate(&params, &repeated, Some(&client), &policy)
+        };
+        for rt in [
+            "token",
+            "id_token%20token",
+            "code%20token",
+            "code%20id_token%20token",
+        ] {
+            match run(rt) {
+                Err(AuthorizeError::Redirect { error, mode, .. }) => {
+                    assert_eq!(error.code, ErrorCode::UnsupportedResponseType, "{rt}");
+                    assert_eq!(mode, ResponseMode::Fragment, "{rt}");
+                }
+                other => panic!("{rt}: {other:?}"),
+            }
+        }
+        for rt in ["code", "id_token", "code%20id_token"] {
+            assert!(run(rt).is_ok(), "{rt}: {:?}", run(rt));
         }
     }
 

@@ -53,6 +53,13 @@ pub enum Command {
     /// Manage the keys ID tokens are signed with.
     #[command(subcommand)]
     Keys(Keys),
+    /// Check the configuration and the database; with --deploy, report every
+    /// security weakness of the deployment (exit status 1 on any error).
+    Check {
+        /// The security checks for a production deployment.
+        #[arg(long)]
+        deploy: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

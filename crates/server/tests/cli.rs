@@ -32,6 +32,8 @@ fn help_lists_every_command_and_each_has_help() {
         "createapplication",
         "createuser",
         "cleartokens",
+        "keys",
+        "check",
     ];
     for command in commands {
         assert!(help.contains(command), "{command} missing from:\n{help}");

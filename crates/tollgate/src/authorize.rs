@@ -75,7 +75,8 @@ async fn handle(
         known_scopes: known_scopes.iter().map(String::as_str).collect(),
         default_scopes: default_scopes.iter().map(String::as_str).collect(),
         pkce_required: inner.settings.pkce_required,
-        pkce_plain_allowed: inner.settings.pkce_plain_allowed,
+        pkce_plain_allowed: inner.settings.pkce_plain_accepted(),
+        front_channel_access_tokens: inner.settings.front_channel_access_tokens(),
     };
     let request = match authorize::validate(&params, &repeated, client.as_deref(), &policy) {
         Ok(r) => r,

@@ -156,6 +156,17 @@ impl KeyStatus {
     }
 }
 
+/// The modulus length of an RSA key from its public JWK; `None` for other keys.
+pub fn rsa_modulus_bits(public_jwk: &str) -> Option<u32> {
+    let jwk: Value = serde_json::from_str(public_jwk).ok()?;
+    let n = URL_SAFE_NO_PAD.decode(jwk.get("n")?.as_str()?).ok()?;
+    let n = &n[n.iter().position(|b| *b != 0)?..];
+    let top = u32::from(n[0]);
+    u32::try_from(n.len() - 1)
+        .ok()
+        .map(|bytes| bytes * 8 + (32 - top.leading_zeros()))
+}
+
 /// Makes a key for `algorithm` that supersedes the current one (and any not yet
 /// active: the key made last is the one that signs once its time has come).
 pub async fn rotate(
@@ -268,6 +279,19 @@ mod tests {
         let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
         assert_eq!(n.len(), 256, "2048-bit modulus");
         assert!(generate(SigningAlgorithm::HS256, 0, None).is_err());
+    }
+
+    #[test]
+    fn rsa_modulus_length_is_read_from_the_jwk() {
+        let rsa = generate(SigningAlgorithm::RS256, 0, None).unwrap();
+        assert_eq!(rsa_modulus_bits(&rsa.public_jwk), Some(2048));
+        // A 1024-bit modulus: its top byte has its high bit set, after a leading zero.
+        let mut n = vec![0u8, 0xc3];
+        n.extend([0x5a; 127]);
+        let jwk = json!({"kty": "RSA", "e": "AQAB", "n": URL_SAFE_NO_PAD.encode(&n)});
+        assert_eq!(rsa_modulus_bits(&jwk.to_string()), Some(1024));
+        let ec = generate(SigningAlgorithm::ES256, 0, None).unwrap();
+        assert_eq!(rsa_modulus_bits(&ec.public_jwk), None);
     }
 
     #[test]

@@ -19,24 +19,26 @@ use crate::settings::Settings;
 pub(crate) fn document(settings: &Settings) -> Bytes {
     let endpoint = |path: &str| format!("{}{PREFIX}{path}", settings.issuer);
     let oidc = settings.oidc_enabled;
-    let mut grant_types = vec![
-        "authorization_code",
-        "implicit",
-        "client_credentials",
-        "refresh_token",
-    ];
-    if settings.password_grant_enabled {
+    let mut grant_types = vec!["authorization_code", "client_credentials", "refresh_token"];
+    // Without front-channel access tokens, OIDC's `id_token` is what is left of implicit.
+    if settings.front_channel_access_tokens() || oidc {
+        grant_types.insert(1, "implicit");
+    }
+    if settings.password_grant_allowed() {
         grant_types.push("password");
     }
     let mut pkce = vec!["S256"];
-    if settings.pkce_plain_allowed {
+    if settings.pkce_plain_accepted() {
         pkce.push("plain");
     }
-    let response_types: &[&str] = if oidc {
-        &ResponseType::SUPPORTED
+    let response_types: Vec<&str> = if oidc {
+        ResponseType::SUPPORTED.to_vec()
     } else {
-        &["code", "token"]
-    };
+        vec!["code", "token"]
+    }
+    .into_iter()
+    .filter(|rt| settings.front_channel_access_tokens() || !rt.split(' ').any(|p| p == "token"))
+    .collect();
     let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
     let mut doc = json!({
         "issuer": settings.issuer,

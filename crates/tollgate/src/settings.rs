@@ -99,6 +99,23 @@ pub struct Settings {
     /// A directory of page templates replacing the built-in ones of the same
     /// file name (`login.html`, `consent.html`, …), read at start-up.
     pub templates_dir: Option<std::path::PathBuf>,
+    /// RFC 9700 §2.1.2: no response type that puts an access token in the
+    /// redirect (`token`, `id_token token`, `code token`, `code id_token token`).
+    pub compliant_bcp_rfc9700_implicit_grant: bool,
+    /// RFC 9700 §2.4: no resource owner password grant, whatever `password_grant_enabled` says.
+    pub compliant_bcp_rfc9700_password_grant: bool,
+    /// RFC 9700 §2.1.1: no PKCE `plain`, whatever `pkce_plain_allowed` says.
+    pub compliant_bcp_rfc9700_pkce_method: bool,
+    /// `check --deploy`: refresh reuse protection off is an error, not a warning.
+    pub compliant_bcp_rfc9700_refresh_token: bool,
+    /// `check --deploy`: `http` redirect URIs (allowed, or registered for confidential clients) are errors.
+    pub compliant_bcp_rfc9700_redirect_uri_scheme: bool,
+    /// `check --deploy`: wildcard redirect URIs are errors.
+    pub compliant_bcp_rfc9700_redirect_uri_matching: bool,
+    /// `check --deploy`: PKCE not required is an error.
+    pub compliant_bcp_rfc9700_pkce_required: bool,
+    /// `check --deploy`: a signing key older than this many days should be rotated.
+    pub signing_key_max_age_days: u64,
 }
 
 impl Default for Settings {
@@ -134,7 +151,32 @@ impl Default for Settings {
             oidc_jwks_max_age_seconds: 3600,
             clear_expired_tokens_batch_size: 10_000,
             templates_dir: None,
+            compliant_bcp_rfc9700_implicit_grant: false,
+            compliant_bcp_rfc9700_password_grant: false,
+            compliant_bcp_rfc9700_pkce_method: false,
+            compliant_bcp_rfc9700_refresh_token: false,
+            compliant_bcp_rfc9700_redirect_uri_scheme: false,
+            compliant_bcp_rfc9700_redirect_uri_matching: false,
+            compliant_bcp_rfc9700_pkce_required: false,
+            signing_key_max_age_days: 180,
         }
+    }
+}
+
+impl Settings {
+    /// Whether the password grant is served: enabled, and not turned off by RFC 9700.
+    pub fn password_grant_allowed(&self) -> bool {
+        self.password_grant_enabled && !self.compliant_bcp_rfc9700_password_grant
+    }
+
+    /// Whether PKCE `plain` is accepted: allowed, and not turned off by RFC 9700.
+    pub fn pkce_plain_accepted(&self) -> bool {
+        self.pkce_plain_allowed && !self.compliant_bcp_rfc9700_pkce_method
+    }
+
+    /// Whether a response type may return an access token from the authorization endpoint.
+    pub fn front_channel_access_tokens(&self) -> bool {
+        !self.compliant_bcp_rfc9700_implicit_grant
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per command; each loads what it needs and reports one line on failure.
 
+mod check;
 mod clear_tokens;
 mod create_application;
 mod create_user;
@@ -50,6 +51,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::CreateUser(args) => create_user::run(&config, args).await,
         Command::ClearTokens => clear_tokens::run(&config).await,
         Command::Keys(command) => keys::run(&config, command).await,
+        Command::Check { deploy } => check::run(&config, deploy).await,
     }
 }
 

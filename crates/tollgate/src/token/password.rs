@@ -19,7 +19,7 @@ pub(crate) async fn grant(
     scope: Option<&str>,
 ) -> Result<TokenResponse, Failure> {
     let settings = &inner.settings;
-    if !settings.password_grant_enabled {
+    if !settings.password_grant_allowed() {
         return Err(OAuthError::unauthorized_client(
             "the password grant is disabled on this server",
         )

@@ -1,0 +1,353 @@
+//! `tollgate check --deploy`: the weaknesses of a deployment, each under a
+//! stable identifier, as Django's deploy checks report them. A warning becomes
+//! an error where the matching `compliant_bcp_rfc9700_*` switch asks for it.
+
+use std::fmt;
+
+use crate::client::{ClientType, GrantType, SigningAlgorithm};
+use crate::env::UnixTime;
+use crate::model::Application;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// One weakness: its identifier, how bad, what and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// A signing key as the check sees it.
+#[derive(Debug, Clone)]
+pub struct KeyFacts {
+    pub kid: String,
+    pub algorithm: SigningAlgorithm,
+    pub created_at: UnixTime,
+    /// Whether it is the key its algorithm signs with now.
+    pub signing: bool,
+    /// RSA keys: the modulus length.
+    pub rsa_bits: Option<u32>,
+}
+
+/// Which warnings the RFC 9700 switches turn into errors.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Strict {
+    pub refresh_token: bool,
+    pub redirect_uri_scheme: bool,
+    pub redirect_uri_matching: bool,
+    pub pkce_required: bool,
+}
+
+/// What the check reads: the settings that matter, the clients and the keys.
+#[derive(Debug, Clone)]
+pub struct Deployment<'a> {
+    pub issuer: &'a str,
+    pub pkce_required: bool,
+    pub refresh_token_reuse_protection: bool,
+    pub allowed_redirect_uri_schemes: &'a [String],
+    pub front_channel_access_tokens: bool,
+    pub password_grant_allowed: bool,
+    pub clients: &'a [Application],
+    pub keys: &'a [KeyFacts],
+    pub key_max_age_seconds: i64,
+    pub now: UnixTime,
+    pub strict: Strict,
+}
+
+const RSA_MIN_BITS: u32 = 2048;
+
+fn level(strict: bool) -> Severity {
+    if strict {
+        Severity::Error
+    } else {
+        Severity::Warning
+    }
+}
+
+/// Every finding, in identifier order.
+pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let mut add = |id, severity, message: String| {
+        found.push(Finding {
+            id,
+            severity,
+            message,
+        })
+    };
+    if !d.issuer.starts_with("https://") {
+        add(
+            "T001",
+            Severity::Error,
+            format!(
+                "the issuer `{}` is not https: tokens, codes and the session cookie would cross the network in clear (RFC 9700 §2.6); set `issuer` to the https URL clients use",
+                d.issuer
+            ),
+        );
+    }
+    if d.allowed_redirect_uri_schemes.iter().any(|s| s == "http") {
+        add("T002", level(d.strict.redirect_uri_scheme),
+            "`allowed_redirect_uri_schemes` allows http: codes could be sent over an unencrypted connection (RFC 9700 §2.6); keep https and the custom schemes of native apps".to_owned());
+    }
+    for client in d.clients {
+        let http: Vec<&String> = client
+            .redirect_uris
+            .iter()
+            .filter(|u| u.starts_with("http://"))
+            .collect();
+        if client.client_type == ClientType::Confidential && !http.is_empty() {
+            add(
+                "T003",
+                level(d.strict.redirect_uri_scheme),
+                format!(
+                    "confidential client `{}` has http redirect URIs ({}): register https ones",
+                    client.client_id,
+                    http.iter()
+                        .map(|u| u.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        if let Some(wild) = client.redirect_uris.iter().find(|u| u.contains('*')) {
+            add(
+                "T004",
+                level(d.strict.redirect_uri_matching),
+                format!(
+                    "client `{}` has the wildcard redirect URI `{wild}`: Tollgate matches exactly (RFC 9700 §2.1), so it never matches; register each URI",
+                    client.client_id
+                ),
+            );
+        }
+    }
+    if !d.pkce_required {
+        add("T005", level(d.strict.pkce_required),
+            "PKCE is not required (`pkce_required = false`): codes can be injected or replayed (RFC 9700 §2.1.1)".to_owned());
+    }
+    if !d.refresh_token_reuse_protection {
+        add("T006", level(d.strict.refresh_token),
+            "refresh token reuse protection is off: a stolen, rotated refresh token keeps working (RFC 9700 §4.14.2); set `refresh_token_reuse_protection = true`".to_owned());
+    }
+    let using = |grants: &[GrantType]| {
+        d.clients
+            .iter()
+            .filter(|c| c.grant_types.iter().any(|g| grants.contains(g)))
+            .count()
+    };
+    if d.front_channel_access_tokens {
+        add(
+            "T007",
+            Severity::Warning,
+            format!(
+                "access tokens may be returned in the redirect (implicit and hybrid response types; {} clients registered for them): set `compliant_bcp_rfc9700_implicit_grant = true` (RFC 9700 §2.1.2)",
+                using(&[GrantType::Implicit, GrantType::OpenIdHybrid])
+            ),
+        );
+    }
+    if d.password_grant_allowed {
+        add(
+            "T008",
+            Severity::Warning,
+            format!(
+                "the password grant is served ({} clients registered for it): set `compliant_bcp_rfc9700_password_grant = true` (RFC 9700 §2.4)",
+                using(&[GrantType::Password])
+            ),
+        );
+    }
+    for key in d.keys.iter().filter(|k| k.signing) {
+        let age = d.now - key.created_at;
+        if age > d.key_max_age_seconds {
+            add(
+                "T009",
+                Severity::Warning,
+                format!(
+                    "the {} signing key `{}` is {} days old, past `signing_key_max_age_days`: run `tollgate keys rotate --alg {}`",
+                    key.algorithm,
+                    key.kid,
+                    age / 86_400,
+                    key.algorithm
+                ),
+            );
+        }
+    }
+    for key in d.keys {
+        if let Some(bits) = key.rsa_bits.filter(|b| *b < RSA_MIN_BITS) {
+            add(
+                "T010",
+                Severity::Error,
+                format!(
+                    "the RSA key `{}` has {bits} bits, under {RSA_MIN_BITS} (RFC 7518 §3.3): rotate it with `tollgate keys rotate --alg RS256 --now`",
+                    key.kid
+                ),
+            );
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(
+        id: &str,
+        client_type: ClientType,
+        grants: Vec<GrantType>,
+        uris: &[&str],
+    ) -> Application {
+        Application {
+            id: 1,
+            client_id: id.into(),
+            client_secret_hash: None,
+            client_secret_sealed: None,
+            client_type,
+            grant_types: grants,
+            redirect_uris: uris.iter().map(|u| u.to_string()).collect(),
+            post_logout_redirect_uris: vec![],
+            allowed_origins: vec![],
+            algorithm: SigningAlgorithm::RS256,
+            userinfo_signed: false,
+            skip_authorization: false,
+            name: String::new(),
+            owner_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    const DAY: i64 = 86_400;
+    const NOW: i64 = 1_800_000_000;
+
+    fn key(kid: &str, age_days: i64, signing: bool, rsa_bits: Option<u32>) -> KeyFacts {
+        KeyFacts {
+            kid: kid.into(),
+            algorithm: SigningAlgorithm::RS256,
+            created_at: NOW - age_days * DAY,
+            signing,
+            rsa_bits,
+        }
+    }
+
+    fn ids(found: &[Finding]) -> Vec<(&'static str, Severity)> {
+        found.iter().map(|f| (f.id, f.severity)).collect()
+    }
+
+    #[test]
+    fn a_hardened_deployment_has_no_findings() {
+        let https = vec!["https".to_owned()];
+        let clients = [client(
+            "web",
+            ClientType::Confidential,
+            vec![GrantType::AuthorizationCode],
+            &["https://a.example/cb"],
+        )];
+        let keys = [key("k1", 10, true, Some(2048))];
+        let d = Deployment {
+            issuer: "https://idp.example",
+            pkce_required: true,
+            refresh_token_reuse_protection: true,
+            allowed_redirect_uri_schemes: &https,
+            front_channel_access_tokens: false,
+            password_grant_allowed: false,
+            clients: &clients,
+            keys: &keys,
+            key_max_age_seconds: 180 * DAY,
+            now: NOW,
+            strict: Strict::default(),
+        };
+        assert_eq!(check(&d), []);
+    }
+
+    #[test]
+    fn every_weakness_is_found_and_the_switches_make_errors() {
+        let schemes = vec!["http".to_owned(), "https".to_owned()];
+        let clients = [
+            client(
+                "conf",
+                ClientType::Confidential,
+                vec![GrantType::AuthorizationCode],
+                &["http://a.example/cb"],
+            ),
+            client(
+                "native",
+                ClientType::Public,
+                vec![GrantType::AuthorizationCode, GrantType::Implicit],
+                &["http://127.0.0.1/cb", "https://*.example/cb"],
+            ),
+            client(
+                "pw",
+                ClientType::Confidential,
+                vec![GrantType::Password],
+                &[],
+            ),
+        ];
+        let keys = [
+            key("old", 400, true, Some(2048)),
+            key("weak", 500, false, Some(1024)),
+        ];
+        let mut d = Deployment {
+            issuer: "http://idp.example",
+            pkce_required: false,
+            refresh_token_reuse_protection: false,
+            allowed_redirect_uri_schemes: &schemes,
+            front_channel_access_tokens: true,
+            password_grant_allowed: true,
+            clients: &clients,
+            keys: &keys,
+            key_max_age_seconds: 180 * DAY,
+            now: NOW,
+            strict: Strict::default(),
+        };
+        use Severity::*;
+        let lenient = check(&d);
+        assert_eq!(
+            ids(&lenient),
+            [
+                ("T001", Error),
+                ("T002", Warning),
+                ("T003", Warning),
+                ("T004", Warning),
+                ("T005", Warning),
+                ("T006", Warning),
+                ("T007", Warning),
+                ("T008", Warning),
+                ("T009", Warning),
+                ("T010", Error),
+            ]
+        );
+        assert!(lenient[2].message.contains("`conf`"), "{:?}", lenient[2]);
+        assert!(lenient[6].message.contains("1 clients"), "{:?}", lenient[6]);
+        assert!(
+            lenient[8].message.contains("`old` is 400 days old"),
+            "{:?}",
+            lenient[8]
+        );
+        assert!(lenient[9].message.contains("1024 bits"), "{:?}", lenient[9]);
+        d.strict = Strict {
+            refresh_token: true,
+            redirect_uri_scheme: true,
+            redirect_uri_matching: true,
+            pkce_required: true,
+        };
+        let strict = check(&d);
+        for id in ["T002", "T003", "T004", "T005", "T006"] {
+            assert!(
+                strict.iter().any(|f| f.id == id && f.severity == Error),
+                "{id}: {strict:?}"
+            );
+        }
+    }
+}
