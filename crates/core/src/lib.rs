@@ -7,6 +7,7 @@ pub mod claims;
 pub mod client;
 pub mod client_auth;
 pub mod deploy_check;
+pub mod device;
 pub mod env;
 pub mod error;
 pub mod id_token;

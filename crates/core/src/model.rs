@@ -401,3 +401,30 @@ pub struct AuthorizedApplication {
     /// Access and refresh tokens that still work.
     pub live_tokens: u32,
 }
+
+/// An RFC 8628 device authorization; both codes are kept only as hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCode {
+    pub id: i64,
+    pub application_id: i64,
+    pub scope: String,
+    pub status: crate::device::DeviceStatus,
+    /// Who approved or denied it.
+    pub user_id: Option<i64>,
+    pub auth_time: Option<UnixTime>,
+    /// Seconds a device must wait between polls; grows by 5 at each `slow_down`.
+    pub poll_interval: i64,
+    pub last_polled_at: Option<UnixTime>,
+    pub expires_at: UnixTime,
+    pub created_at: UnixTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDeviceCode {
+    pub device_code_hash: SecretHash,
+    pub user_code_hash: SecretHash,
+    pub application_id: i64,
+    pub scope: String,
+    pub poll_interval: i64,
+    pub expires_at: UnixTime,
+}

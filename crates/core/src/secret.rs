@@ -16,6 +16,7 @@ pub enum SecretKind {
     AuthorizationCode,
     ClientSecret,
     Session,
+    DeviceCode,
 }
 
 impl SecretKind {
@@ -26,6 +27,7 @@ impl SecretKind {
             SecretKind::AuthorizationCode => "tgc_",
             SecretKind::ClientSecret => "tgs_",
             SecretKind::Session => "tgx_",
+            SecretKind::DeviceCode => "tgd_",
         }
     }
 }

@@ -31,7 +31,7 @@ impl Store {
         } else {
             (REVOKED_RT, &[grace_cutoff])
         };
-        let passes: [(&str, &str, &[i64], Counter); 6] = [
+        let passes: [(&str, &str, &[i64], Counter); 7] = [
             ("refresh_tokens", revoked.0, revoked.1, |c| {
                 &mut c.refresh_tokens
             }),
@@ -41,6 +41,10 @@ impl Store {
             ("access_tokens", EXPIRED, &[now], |c| &mut c.access_tokens),
             ("id_tokens", EXPIRED, &[now], |c| &mut c.id_tokens),
             ("authorization_codes", EXPIRED, &[now], |c| {
+                &mut c.authorization_codes
+            }),
+            // Device codes are authorization codes of another kind.
+            ("device_codes", EXPIRED, &[now], |c| {
                 &mut c.authorization_codes
             }),
             ("sessions", EXPIRED, &[now], |c| &mut c.sessions),

@@ -7,6 +7,7 @@ mod batch;
 mod cleanup;
 mod codes;
 mod consents;
+mod device_codes;
 mod grants;
 mod keys;
 mod rows;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use tollgate_core::device::DeviceStatus;
 use tollgate_core::model::*;
 use tollgate_core::{ClientType, GrantType, SecretHash, SigningAlgorithm};
 use tollgate_store::{Store, StoreError};
@@ -63,6 +64,7 @@ contract!(
     tokens_are_found_by_client_and_user,
     revoking_a_refresh_token_by_id_revokes_its_family,
     users_are_listed_and_a_new_password_ends_their_sessions,
+    a_device_code_is_decided_once_and_consumed_once,
 );
 
 async fn open(url: &str) -> Store {
@@ -1603,4 +1605,90 @@ async fn users_are_listed_and_a_new_password_ends_their_sessions(store: &Store) 
         store.set_user_password(bob.id + 100, "x", NOW).await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+async fn a_device_code_is_decided_once_and_consumed_once(store: &Store) {
+    let (app, alice) = (app(store, "tv").await, user(store, "alice").await);
+    let new = |device: &str, user_code: &str| NewDeviceCode {
+        device_code_hash: hash(device),
+        user_code_hash: hash(user_code),
+        application_id: app.id,
+        scope: "read".into(),
+        poll_interval: 5,
+        expires_at: NOW + 600,
+    };
+    let id = store
+        .insert_device_code(&new("d1", "BCDFGHJK"), NOW)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.insert_device_code(&new("d2", "BCDFGHJK"), NOW).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let found = store
+        .device_code_by_user_code(&hash("BCDFGHJK"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id, found.status, found.user_id),
+        (id, DeviceStatus::Pending, None)
+    );
+    assert_eq!(
+        store.device_code_by_device_code(&hash("d1")).await.unwrap(),
+        Some(found)
+    );
+
+    store.record_device_poll(id, true, NOW + 1).await.unwrap();
+    let polled = store
+        .device_code_by_device_code(&hash("d1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (polled.poll_interval, polled.last_polled_at),
+        (10, Some(NOW + 1))
+    );
+
+    assert!(
+        !store.consume_device_code(id).await.unwrap(),
+        "pending is not consumed"
+    );
+    assert!(
+        !store
+            .decide_device_code(id, alice.id, true, NOW, NOW + 600)
+            .await
+            .unwrap(),
+        "expired"
+    );
+    assert!(
+        store
+            .decide_device_code(id, alice.id, true, NOW - 3, NOW + 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .decide_device_code(id, alice.id, false, NOW, NOW + 3)
+            .await
+            .unwrap(),
+        "decided once"
+    );
+    let approved = store
+        .device_code_by_device_code(&hash("d1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (approved.status, approved.user_id, approved.auth_time),
+        (DeviceStatus::Approved, Some(alice.id), Some(NOW - 3))
+    );
+    let (a, b) = tokio::join!(store.consume_device_code(id), store.consume_device_code(id));
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one consumes it");
+    let used = store
+        .device_code_by_device_code(&hash("d1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(used.status, DeviceStatus::Used);
 }
