@@ -72,6 +72,9 @@ impl DeviceStatus {
     }
 }
 
+/// Seconds added to a device's polling interval at each `slow_down` (RFC 8628 §3.5).
+pub const DEVICE_POLL_SLOWDOWN: i64 = 5;
+
 /// What a poll of the token endpoint gets (RFC 8628 §3.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Poll {

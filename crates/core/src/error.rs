@@ -22,6 +22,10 @@ pub enum ErrorCode {
     /// RFC 6750 §3.1, for bearer tokens.
     InvalidToken,
     InsufficientScope,
+    /// RFC 8628 §3.5, to a polling device.
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -44,6 +48,9 @@ impl ErrorCode {
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
         }
     }
 

@@ -21,7 +21,9 @@ pub mod scope;
 pub mod secret;
 pub mod token;
 
-pub use client::{ApplicationSpec, ClientType, GrantType, SigningAlgorithm, SpecError};
+pub use client::{
+    ApplicationSpec, ClientType, DEVICE_CODE_URN, GrantType, SigningAlgorithm, SpecError,
+};
 pub use env::{Clock, Entropy};
 pub use error::{ErrorCode, OAuthError};
 pub use params::Params;

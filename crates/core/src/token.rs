@@ -1,6 +1,6 @@
 //! Token endpoint rules (RFC 6749 §4–6, RFC 7636 §4.6, RFC 9700 §2.1.1, §4.14).
 
-use crate::client::{ClientType, GrantType};
+use crate::client::{ClientType, DEVICE_CODE_URN, GrantType};
 use crate::env::UnixTime;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{Application, AuthorizationCode, RefreshToken};
@@ -27,6 +27,10 @@ pub enum GrantRequest {
     RefreshToken {
         refresh_token: String,
         scope: Option<String>,
+    },
+    /// RFC 8628 §3.4.
+    DeviceCode {
+        device_code: String,
     },
 }
 
@@ -58,6 +62,9 @@ impl GrantRequest {
                 refresh_token: owned("refresh_token")?,
                 scope: optional("scope"),
             }),
+            DEVICE_CODE_URN => Ok(GrantRequest::DeviceCode {
+                device_code: owned("device_code")?,
+            }),
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("grant_type `{other}` is not supported"),
@@ -71,6 +78,7 @@ impl GrantRequest {
             GrantRequest::ClientCredentials { .. } => "client_credentials",
             GrantRequest::Password { .. } => "password",
             GrantRequest::RefreshToken { .. } => "refresh_token",
+            GrantRequest::DeviceCode { .. } => DEVICE_CODE_URN,
         }
     }
 }
@@ -87,6 +95,7 @@ pub fn client_may_use(client: &Application, grant: &GrantRequest) -> Result<(), 
             has(GrantType::ClientCredentials) && client.client_type == ClientType::Confidential
         }
         GrantRequest::Password { .. } => has(GrantType::Password),
+        GrantRequest::DeviceCode { .. } => has(GrantType::DeviceCode),
         GrantRequest::RefreshToken { .. } => [
             GrantType::AuthorizationCode,
             GrantType::OpenIdHybrid,

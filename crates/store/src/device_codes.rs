@@ -1,5 +1,5 @@
 use tollgate_core::SecretHash;
-use tollgate_core::device::DeviceStatus;
+use tollgate_core::device::{DEVICE_POLL_SLOWDOWN, DeviceStatus};
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{DeviceCode, NewDeviceCode};
 
@@ -114,10 +114,10 @@ impl Store {
     pub async fn record_device_poll(&self, id: i64, slow_down: bool, now: UnixTime) -> Result<()> {
         on_db!(write &self.db, p => sqlx::query(
             "UPDATE tollgate_device_codes SET last_polled_at = $2, \
-             poll_interval = poll_interval + CASE WHEN $3 THEN 5 ELSE 0 END WHERE id = $1")
+             poll_interval = poll_interval + $3 WHERE id = $1")
             .bind(id)
             .bind(now)
-            .bind(slow_down)
+            .bind(if slow_down { DEVICE_POLL_SLOWDOWN } else { 0 })
             .execute(p)
             .await
             .map(drop))?;

@@ -50,6 +50,7 @@ mod client_cache;
 mod cookies;
 pub mod credentials;
 mod csrf;
+mod device;
 pub mod events;
 mod form;
 mod health;

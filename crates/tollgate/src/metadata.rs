@@ -27,6 +27,7 @@ pub(crate) fn document(settings: &Settings) -> Bytes {
     if settings.password_grant_allowed() {
         grant_types.push("password");
     }
+    grant_types.push(tollgate_core::DEVICE_CODE_URN);
     let mut pkce = vec!["S256"];
     if settings.pkce_plain_accepted() {
         pkce.push("plain");
@@ -44,6 +45,7 @@ pub(crate) fn document(settings: &Settings) -> Bytes {
         "issuer": settings.issuer,
         "authorization_endpoint": endpoint("/authorize/"),
         "token_endpoint": endpoint("/token/"),
+        "device_authorization_endpoint": endpoint("/device-authorization/"),
         "revocation_endpoint": endpoint("/revoke_token/"),
         "introspection_endpoint": endpoint("/introspect/"),
         "response_types_supported": response_types,

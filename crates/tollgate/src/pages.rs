@@ -14,7 +14,7 @@ use std::path::Path;
 
 use crate::provider::{BuildError, Inner, PREFIX};
 
-const TEMPLATES: [(&str, &str); 18] = [
+const TEMPLATES: [(&str, &str); 21] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("consent.html", include_str!("../templates/consent.html")),
@@ -65,6 +65,15 @@ const TEMPLATES: [(&str, &str); 18] = [
     (
         "admin_keys.html",
         include_str!("../templates/admin_keys.html"),
+    ),
+    ("device.html", include_str!("../templates/device.html")),
+    (
+        "device_confirm.html",
+        include_str!("../templates/device_confirm.html"),
+    ),
+    (
+        "device_done.html",
+        include_str!("../templates/device_done.html"),
     ),
 ];
 

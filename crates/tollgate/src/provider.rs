@@ -20,8 +20,8 @@ use crate::system::{OsEntropy, SystemClock};
 use crate::throttle::LoginThrottle;
 use crate::users::{User, UserDirectory};
 use crate::{
-    authorize, health, i18n, introspect, login, logout, manage, metadata, pages, revoke, session,
-    token, userinfo,
+    authorize, device, health, i18n, introspect, login, logout, manage, metadata, pages, revoke,
+    session, token, userinfo,
 };
 use tollgate_core::OAuthError;
 use tollgate_core::model::Application;
@@ -197,7 +197,8 @@ impl ProviderBuilder {
     /// `consent.html`, `error.html`, `logout.html`, `signed_out.html`,
     /// `form_post.html`, the management pages `manage.html`, `applications.html`,
     /// `application.html`, `application_form.html`, `application_delete.html`,
-    /// `authorized_tokens.html`, and the staff pages `admin*.html`) with `source`, a minijinja template given the same
+    /// `authorized_tokens.html`, the device pages `device*.html`, and the staff
+    /// pages `admin*.html`) with `source`, a minijinja template given the same
     /// context as the default (see the defaults under `templates/`).
     pub fn template(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
         self.templates.push((name.into(), source.into()));
@@ -346,6 +347,11 @@ impl Provider {
         let mut pages = Router::new()
             .route("/authorize/", get(authorize::get).post(authorize::post))
             .route("/login/", get(login::page).post(login::submit))
+            .route(
+                "/device/",
+                get(device::pages::entry).post(device::pages::submit),
+            )
+            .route("/device/confirm/", post(device::pages::decide))
             .merge(manage::routes());
         if settings.oidc_enabled && settings.oidc_rp_initiated_logout_enabled {
             pages = pages.route("/logout/", get(logout::get).post(logout::post));
@@ -353,6 +359,10 @@ impl Provider {
         let mut o = Router::new()
             .merge(pages.layer(axum::middleware::from_fn(i18n::negotiate)))
             .route("/token/", post(token::token).options(token::preflight))
+            .route(
+                "/device-authorization/",
+                post(device::authorize).options(token::preflight),
+            )
             .route(
                 "/revoke_token/",
                 post(revoke::revoke).options(token::preflight),

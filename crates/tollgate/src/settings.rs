@@ -116,6 +116,10 @@ pub struct Settings {
     pub compliant_bcp_rfc9700_pkce_required: bool,
     /// `check --deploy`: a signing key older than this many days should be rotated.
     pub signing_key_max_age_days: u64,
+    /// RFC 8628: how long a device code and its user code may be used.
+    pub device_code_expire_seconds: u64,
+    /// RFC 8628: the seconds a device waits between polls, to begin with.
+    pub device_code_interval_seconds: u64,
 }
 
 impl Default for Settings {
@@ -159,6 +163,8 @@ impl Default for Settings {
             compliant_bcp_rfc9700_redirect_uri_matching: false,
             compliant_bcp_rfc9700_pkce_required: false,
             signing_key_max_age_days: 180,
+            device_code_expire_seconds: 600,
+            device_code_interval_seconds: 5,
         }
     }
 }

@@ -22,15 +22,6 @@ use crate::pages::{error_page, unavailable};
 use crate::provider::{Inner, Shared};
 use crate::sealing::Sealer;
 
-/// The grants a client can be registered for here (the device grant is not served yet).
-const GRANTS: [GrantType; 5] = [
-    GrantType::AuthorizationCode,
-    GrantType::Implicit,
-    GrantType::Password,
-    GrantType::ClientCredentials,
-    GrantType::OpenIdHybrid,
-];
-
 const ALGORITHMS: [&str; 4] = ["RS256", "ES256", "EdDSA", "HS256"];
 
 /// A client as the pages show it: never its secret or the secret's hash.
@@ -89,7 +80,7 @@ impl Fields {
         Fields {
             name: text("name"),
             client_type: text("client_type"),
-            grant_types: GRANTS
+            grant_types: GrantType::ALL
                 .iter()
                 .map(|g| g.as_str())
                 .filter(|g| params.get(&format!("grant:{g}")).is_some())
@@ -255,7 +246,7 @@ fn form_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let grants: Vec<&str> = GRANTS.iter().map(|g| g.as_str()).collect();
+    let grants: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
     let context = context! {
         application => Value::from(Serde(application.map(|a| ApplicationView::from(a.clone())))),
         fields => Value::from(Serde(fields)),
@@ -378,19 +369,12 @@ pub(crate) async fn update(
     headers: HeaderMap,
     Submission(params): Submission,
 ) -> Response {
-    // The type and algorithm stay what the secret was made for; grants the
-    // form does not offer (the device grant) stay as they are.
-    let mut fields = Fields {
+    // The type and algorithm stay what the secret was made for.
+    let fields = Fields {
         client_type: app.client_type.as_str().to_owned(),
         algorithm: app.algorithm.as_str().to_owned(),
         ..Fields::read(&params)
     };
-    fields.grant_types.extend(
-        app.grant_types
-            .iter()
-            .filter(|g| !GRANTS.contains(g))
-            .map(|g| g.as_str().to_owned()),
-    );
     let spec = match fields.check(&inner, false) {
         Ok(spec) => spec,
         Err(errors) => return form_page(&inner, &headers, &user, Some(&app), &fields, &errors),

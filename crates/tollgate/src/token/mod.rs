@@ -2,7 +2,8 @@
 
 mod authorization_code;
 mod client_credentials;
-mod issue;
+mod device_code;
+pub(crate) mod issue;
 mod password;
 mod refresh_token;
 
@@ -98,6 +99,9 @@ pub(crate) async fn token(
                 refresh_token,
                 scope,
             } => refresh_token::grant(&inner, &client, &refresh_token, scope.as_deref()).await,
+            GrantRequest::DeviceCode { device_code } => {
+                device_code::grant(&inner, &client, &device_code).await
+            }
         },
     };
     let response = match outcome {

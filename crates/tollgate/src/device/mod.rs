@@ -1,0 +1,97 @@
+//! RFC 8628 device authorization: the endpoint a device asks for its codes
+//! (`/o/device-authorization/`), and the pages where the user enters the user
+//! code and decides (`pages.rs`). The device then polls the token endpoint
+//! (`token/device_code.rs`).
+
+pub(crate) mod pages;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::Serialize;
+use tollgate_core::device::{display_user_code, generate_user_code};
+use tollgate_core::model::NewDeviceCode;
+use tollgate_core::{GrantType, NewSecret, OAuthError, SecretHash, SecretKind};
+use tollgate_store::StoreError;
+
+use crate::client_auth::{self, Public};
+use crate::oauth_json::{self, Challenge};
+use crate::provider::{PREFIX, Shared};
+use crate::token::allow_origin;
+use crate::{form, token};
+
+/// RFC 8628 §3.2.
+#[derive(Serialize)]
+struct DeviceAuthorization {
+    device_code: String,
+    user_code: String,
+    verification_uri: String,
+    verification_uri_complete: String,
+    expires_in: u64,
+    interval: u64,
+}
+
+/// Draws of a user code before giving up: two collide only among live codes (20^8 of them).
+const USER_CODE_DRAWS: usize = 3;
+
+pub(crate) async fn authorize(
+    State(inner): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = match form::params(&headers, &body) {
+        Ok(p) => p,
+        Err(e) => return oauth_json::error(&e, Challenge::None),
+    };
+    // Public clients allowed: a television keeps no secret (RFC 8628 §3.1).
+    let client = match client_auth::authenticate(&inner, &headers, &params, Public::Allowed).await {
+        Ok(c) => c,
+        Err(refusal) => return refusal.into_response(),
+    };
+    if !client.grant_types.contains(&GrantType::DeviceCode) {
+        let e = OAuthError::unauthorized_client("this client may not use the device grant");
+        return allow_origin(oauth_json::error(&e, Challenge::None), &headers, &client);
+    }
+    let scope = match inner.new_grant_scope(&client, params.get("scope")) {
+        Ok(s) => s,
+        Err(e) => return allow_origin(oauth_json::error(&e, Challenge::None), &headers, &client),
+    };
+    let settings = &inner.settings;
+    let now = inner.clock.now();
+    let device = NewSecret::generate(SecretKind::DeviceCode, inner.entropy.as_ref());
+    let mut stored = Err(StoreError::Conflict {
+        what: "a user code",
+    });
+    let mut user_code = String::new();
+    for _ in 0..USER_CODE_DRAWS {
+        user_code = generate_user_code(inner.entropy.as_ref());
+        let new = NewDeviceCode {
+            device_code_hash: device.hash,
+            user_code_hash: SecretHash::of(&user_code),
+            application_id: client.id,
+            scope: scope.to_string(),
+            poll_interval: token::issue::seconds(settings.device_code_interval_seconds),
+            expires_at: now
+                .saturating_add(token::issue::seconds(settings.device_code_expire_seconds)),
+        };
+        stored = inner.store.insert_device_code(&new, now).await;
+        if !matches!(stored, Err(StoreError::Conflict { .. })) {
+            break;
+        }
+    }
+    if let Err(e) = stored {
+        return oauth_json::server_error("device authorization failed", e.to_string());
+    }
+    let shown = display_user_code(&user_code);
+    let verification_uri = format!("{}{PREFIX}/device/", settings.issuer);
+    let response = DeviceAuthorization {
+        device_code: device.plaintext,
+        verification_uri_complete: format!("{verification_uri}?user_code={shown}"),
+        user_code: shown,
+        verification_uri,
+        expires_in: settings.device_code_expire_seconds,
+        interval: settings.device_code_interval_seconds,
+    };
+    allow_origin(oauth_json::ok(&response), &headers, &client)
+}

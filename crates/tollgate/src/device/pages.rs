@@ -1,0 +1,203 @@
+//! `/o/device/`: a signed-in user types the code their device shows, sees
+//! which application asks for what, and approves or denies. Wrong, expired
+//! and used codes each get their own message; wrong guesses are throttled.
+
+use axum::extract::{Query, State};
+use axum::http::{Extensions, HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::{Value, context};
+use serde::Deserialize;
+use tollgate_core::device::{DeviceStatus, display_user_code, normalize_user_code};
+use tollgate_core::model::{DeviceCode, User};
+use tollgate_core::{Params, SecretHash};
+
+use crate::events::Event;
+use crate::login::client_address;
+use crate::manage::{Submission, Visitor, page};
+use crate::pages::unavailable;
+use crate::provider::{Inner, Shared};
+
+#[derive(Deserialize)]
+pub(crate) struct Prefill {
+    #[serde(default)]
+    user_code: String,
+}
+
+fn entry_page(
+    inner: &Inner,
+    headers: &HeaderMap,
+    user: &User,
+    status: StatusCode,
+    code: &str,
+    error: Option<String>,
+) -> Response {
+    let context = context! { user_code => code, error };
+    page(inner, headers, user, status, "device.html", context)
+}
+
+pub(crate) async fn entry(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+    Query(prefill): Query<Prefill>,
+) -> Response {
+    entry_page(
+        &inner,
+        &headers,
+        &user,
+        StatusCode::OK,
+        &prefill.user_code,
+        None,
+    )
+}
+
+/// The pending device authorization a typed code names, or the page saying
+/// why there is none (throttling wrong guesses per user and address).
+async fn pending(
+    inner: &Inner,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    user: &User,
+    params: &Params,
+) -> Result<(DeviceCode, String), Response> {
+    let typed = params.get("user_code").unwrap_or_default();
+    let again = |status, message: &str| {
+        entry_page(
+            inner,
+            headers,
+            user,
+            status,
+            typed,
+            Some(message.to_owned()),
+        )
+    };
+    let key = format!("device-code:{}", user.id);
+    let address = client_address(extensions);
+    let now = inner.clock.now();
+    if let Err(wait) = inner.throttle.check(&key, &address, now) {
+        return Err(again(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Too many wrong codes. Try again in {wait} seconds."),
+        ));
+    }
+    let found = match normalize_user_code(typed) {
+        Some(code) => match inner
+            .store
+            .device_code_by_user_code(&SecretHash::of(&code))
+            .await
+        {
+            Ok(found) => found.map(|d| (d, code)),
+            Err(e) => return Err(unavailable(inner, "device page", e)),
+        },
+        None => None,
+    };
+    let Some((device, code)) = found else {
+        inner.throttle.attempt(&key, &address, now);
+        return Err(again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "That code is not right. Check it on your device and type it again.",
+        ));
+    };
+    inner.throttle.succeeded(&key, &address);
+    if device.status != DeviceStatus::Pending {
+        return Err(again(
+            StatusCode::CONFLICT,
+            "That code has already been used.",
+        ));
+    }
+    if now >= device.expires_at {
+        return Err(again(
+            StatusCode::GONE,
+            "That code has expired. Start again on your device.",
+        ));
+    }
+    Ok((device, code))
+}
+
+pub(crate) async fn submit(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+    extensions: Extensions,
+    Submission(params): Submission,
+) -> Response {
+    let (device, code) = match pending(&inner, &headers, &extensions, &user, &params).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let client = match inner.store.application_by_id(device.application_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return crate::manage::not_found(&inner),
+        Err(e) => return unavailable(&inner, "device page", e),
+    };
+    let scopes: Vec<Value> = device
+        .scope
+        .split_whitespace()
+        .map(|name| context! { name, description => inner.settings.scope_description(name) })
+        .collect();
+    let application = if client.name.is_empty() {
+        client.client_id
+    } else {
+        client.name
+    };
+    let context = context! { application, scopes, user_code => display_user_code(&code) };
+    page(
+        &inner,
+        &headers,
+        &user,
+        StatusCode::OK,
+        "device_confirm.html",
+        context,
+    )
+}
+
+pub(crate) async fn decide(
+    State(inner): State<Shared>,
+    Visitor(user): Visitor,
+    headers: HeaderMap,
+    extensions: Extensions,
+    Submission(params): Submission,
+) -> Response {
+    let (device, _) = match pending(&inner, &headers, &extensions, &user, &params).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let approved = params.get("allow").is_some();
+    let now = inner.clock.now();
+    match inner
+        .store
+        .decide_device_code(device.id, user.id, approved, now, now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            let message = "That code has already been used.".to_owned();
+            return entry_page(
+                &inner,
+                &headers,
+                &user,
+                StatusCode::CONFLICT,
+                "",
+                Some(message),
+            );
+        }
+        Err(e) => return unavailable(&inner, "device page", e),
+    }
+    if approved && let Ok(Some(client)) = inner.store.application_by_id(device.application_id).await
+    {
+        inner.events.emit(&Event::ConsentGranted {
+            client_id: &client.client_id,
+            user_id: user.id,
+            scope: &device.scope,
+        });
+    }
+    let context = context! { approved };
+    page(
+        &inner,
+        &headers,
+        &user,
+        StatusCode::OK,
+        "device_done.html",
+        context,
+    )
+}
