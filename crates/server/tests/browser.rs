@@ -592,3 +592,87 @@ async fn a_staff_member_rotates_the_signing_key() {
         new[0]
     );
 }
+
+#[tokio::test]
+async fn a_device_is_connected_by_a_user_in_the_browser() {
+    let Some((browser, mut shots)) =
+        browser("a_device_is_connected_by_a_user_in_the_browser").await
+    else {
+        return;
+    };
+    let dir = TempDir::new();
+    let (server, _) = server_with_client(&dir, &["--redirect-uris", "https://web.example/cb"]);
+    let url = format!("sqlite://{}", dir.0.join("browser.db").display());
+    let out = run(tollgate(&dir.0)
+        .args([
+            "createapplication",
+            "public",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ])
+        .args(["--client-id", "tv", "--name", "Living-room TV"])
+        .env("TOLLGATE_DATABASE_URL", &url));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // The device asks for its codes and shows the user where to go.
+    let http = reqwest::Client::new();
+    let codes: Value = http
+        .post(format!("{}/o/device-authorization/", server.base))
+        .form(&[("client_id", "tv"), ("scope", "read")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let poll = || async {
+        let response = http
+            .post(format!("{}/o/token/", server.base))
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", codes["device_code"].as_str().unwrap()),
+                ("client_id", "tv"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json::<Value>().await.unwrap(),
+        )
+    };
+    let (status, pending) = poll().await;
+    assert_eq!(
+        (status, pending["error"].as_str()),
+        (400, Some("authorization_pending"))
+    );
+
+    // The user opens the link, signs in, checks the code and connects the device.
+    browser
+        .goto(codes["verification_uri_complete"].as_str().unwrap())
+        .await;
+    sign_in(&browser, &mut shots).await;
+    let field = browser.find("#user_code").await;
+    assert_eq!(
+        field.attribute("value").await.as_deref(),
+        codes["user_code"].as_str()
+    );
+    shots.take(&browser, "device-code").await;
+    browser.find("form button[type=submit]").await.click().await;
+    let connect = browser.find("button[name=allow]").await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Connect Living-room TV?"), "{text}");
+    shots.take(&browser, "device-confirm").await;
+    connect.click().await;
+    browser.wait_for_text("Device connected", WAIT).await;
+    shots.take(&browser, "device-connected").await;
+
+    // The polling device receives its tokens.
+    let (status, tokens) = poll().await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["scope"], "read");
+    assert!(
+        tokens["access_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("tga_"))
+    );
+}
