@@ -26,6 +26,9 @@ pub enum ErrorCode {
     AuthorizationPending,
     SlowDown,
     ExpiredToken,
+    /// RFC 7591 §3.2.2, from the registration endpoint.
+    InvalidClientMetadata,
+    InvalidRedirectUri,
 }
 
 impl ErrorCode {
@@ -51,6 +54,8 @@ impl ErrorCode {
             ErrorCode::AuthorizationPending => "authorization_pending",
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
         }
     }
 

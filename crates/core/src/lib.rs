@@ -16,6 +16,7 @@ pub mod model;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod registration;
 pub mod response;
 pub mod scope;
 pub mod secret;

@@ -17,6 +17,7 @@ pub enum SecretKind {
     ClientSecret,
     Session,
     DeviceCode,
+    RegistrationToken,
 }
 
 impl SecretKind {
@@ -28,6 +29,7 @@ impl SecretKind {
             SecretKind::ClientSecret => "tgs_",
             SecretKind::Session => "tgx_",
             SecretKind::DeviceCode => "tgd_",
+            SecretKind::RegistrationToken => "tgm_",
         }
     }
 }

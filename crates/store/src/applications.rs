@@ -1,6 +1,6 @@
-use tollgate_core::GrantType;
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{Application, ApplicationChanges, NewApplication};
+use tollgate_core::{GrantType, SecretHash};
 
 use crate::rows::ApplicationRow;
 use crate::{Result, Store, StoreError, on_db};
@@ -159,5 +159,46 @@ impl Store {
             return Err(StoreError::NotFound("application"));
         }
         Ok(())
+    }
+
+    /// Gives a dynamically registered client its registration access token
+    /// (its hash), replacing the one it had.
+    pub async fn set_registration_token(
+        &self,
+        application_id: i64,
+        hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<()> {
+        on_db!(write &self.db, p => sqlx::query(
+            "INSERT INTO tollgate_client_registrations (application_id, token_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $3) ON CONFLICT (application_id) \
+             DO UPDATE SET token_hash = excluded.token_hash, updated_at = excluded.updated_at")
+            .bind(application_id)
+            .bind(hash.as_bytes())
+            .bind(now)
+            .execute(p)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// The client `client_id`, if `hash` is its registration access token's.
+    pub async fn registered_application(
+        &self,
+        client_id: &str,
+        hash: &SecretHash,
+    ) -> Result<Option<Application>> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tollgate_applications WHERE client_id = $1 AND id IN \
+             (SELECT application_id FROM tollgate_client_registrations WHERE token_hash = $2)"
+        );
+        let row: Option<ApplicationRow> = on_db!(read &self.db, p => sqlx::query_as(sql)
+            .bind(client_id)
+            .bind(hash.as_bytes())
+            .fetch_optional(p)
+            .await)?;
+        row.map(TryInto::try_into).transpose()
     }
 }

@@ -65,6 +65,7 @@ contract!(
     revoking_a_refresh_token_by_id_revokes_its_family,
     users_are_listed_and_a_new_password_ends_their_sessions,
     a_device_code_is_decided_once_and_consumed_once,
+    a_registration_token_finds_its_client_only,
 );
 
 async fn open(url: &str) -> Store {
@@ -1691,4 +1692,57 @@ async fn a_device_code_is_decided_once_and_consumed_once(store: &Store) {
         .unwrap()
         .unwrap();
     assert_eq!(used.status, DeviceStatus::Used);
+}
+
+async fn a_registration_token_finds_its_client_only(store: &Store) {
+    let (a, b) = (app(store, "a").await, app(store, "b").await);
+    store
+        .set_registration_token(a.id, &hash("rat-a"), NOW)
+        .await
+        .unwrap();
+    store
+        .set_registration_token(b.id, &hash("rat-b"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .registered_application("a", &hash("rat-a"))
+            .await
+            .unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        store
+            .registered_application("a", &hash("rat-b"))
+            .await
+            .unwrap(),
+        None
+    );
+    store
+        .set_registration_token(a.id, &hash("rat-a2"), NOW + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .registered_application("a", &hash("rat-a"))
+            .await
+            .unwrap(),
+        None,
+        "rotated"
+    );
+    assert!(
+        store
+            .registered_application("a", &hash("rat-a2"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store.delete_application(a.id).await.unwrap();
+    assert_eq!(
+        store
+            .registered_application("a", &hash("rat-a2"))
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -65,6 +65,7 @@ mod metadata;
 mod oauth_json;
 mod pages;
 mod provider;
+mod register;
 pub mod resource;
 mod revoke;
 pub mod scope_policy;

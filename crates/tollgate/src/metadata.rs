@@ -58,6 +58,13 @@ pub(crate) fn document(settings: &Settings) -> Bytes {
         "scopes_supported": settings.scope_names(),
         "authorization_response_iss_parameter_supported": true,
     });
+    if settings.dcr_enabled {
+        let fields = doc.as_object_mut().expect("an object");
+        fields.insert(
+            "registration_endpoint".into(),
+            endpoint("/register/").into(),
+        );
+    }
     if oidc {
         // HS256 signs with client secrets, which are kept only when they can be sealed.
         let mut algorithms: Vec<&str> = KEY_ALGORITHMS.iter().map(|a| a.as_str()).collect();

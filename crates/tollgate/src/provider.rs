@@ -20,8 +20,8 @@ use crate::system::{OsEntropy, SystemClock};
 use crate::throttle::LoginThrottle;
 use crate::users::{User, UserDirectory};
 use crate::{
-    authorize, device, health, i18n, introspect, login, logout, manage, metadata, pages, revoke,
-    session, token, userinfo,
+    authorize, device, health, i18n, introspect, login, logout, manage, metadata, pages, register,
+    revoke, session, token, userinfo,
 };
 use tollgate_core::OAuthError;
 use tollgate_core::model::Application;
@@ -391,6 +391,14 @@ impl Provider {
                 .route("/.well-known/jwks.json", get(metadata::jwks))
                 .route("/.well-known/openid-configuration", get(metadata::serve));
             root = root.route("/.well-known/openid-configuration", get(metadata::serve));
+        }
+        if settings.dcr_enabled {
+            o = o.route("/register/", post(register::register)).route(
+                "/register/{client_id}/",
+                get(register::read)
+                    .put(register::replace)
+                    .delete(register::delete),
+            );
         }
         if let Some(resource) = &self.shared.protected_resource {
             root = root.merge(resource.router());

@@ -120,6 +120,15 @@ pub struct Settings {
     pub device_code_expire_seconds: u64,
     /// RFC 8628: the seconds a device waits between polls, to begin with.
     pub device_code_interval_seconds: u64,
+    /// Serve RFC 7591 / 7592 dynamic client registration at `/o/register/`.
+    pub dcr_enabled: bool,
+    /// Who may register: `authenticated` (a signed-in user: session or a user's
+    /// bearer token), `token` (a bearer token with `dcr_registration_scope`) or `open`.
+    pub dcr_registration_access: String,
+    /// The scope a bearer token needs to register under `dcr_registration_access = "token"`.
+    pub dcr_registration_scope: String,
+    /// A new registration access token at every update (RFC 7592 §2.2 allows it).
+    pub dcr_rotate_registration_token_on_update: bool,
 }
 
 impl Default for Settings {
@@ -165,6 +174,10 @@ impl Default for Settings {
             signing_key_max_age_days: 180,
             device_code_expire_seconds: 600,
             device_code_interval_seconds: 5,
+            dcr_enabled: false,
+            dcr_registration_access: "authenticated".to_owned(),
+            dcr_registration_scope: "oauth2_provider:registration".to_owned(),
+            dcr_rotate_registration_token_on_update: true,
         }
     }
 }
@@ -219,6 +232,12 @@ impl Settings {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1"));
             }
+        }
+        if !["authenticated", "token", "open"].contains(&self.dcr_registration_access.as_str()) {
+            return Err(invalid(
+                "dcr_registration_access",
+                "must be \"authenticated\", \"token\" or \"open\"",
+            ));
         }
         if !(1..=600).contains(&self.authorization_code_expire_seconds) {
             return Err(invalid(

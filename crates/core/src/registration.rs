@@ -1,0 +1,298 @@
+//! RFC 7591 client metadata: what a dynamically registered client sends, read
+//! into the registration rules every client meets, and what it is told back.
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::{
+    ApplicationSpec, ClientType, DEVICE_CODE_URN, GrantType, SigningAlgorithm, SpecError,
+};
+use crate::error::{ErrorCode, OAuthError};
+use crate::model::Application;
+
+/// The metadata Tollgate reads (RFC 7591 §2, OIDC Registration §2); the rest
+/// of a request is ignored, as §2 allows.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct ClientMetadata {
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
+}
+
+fn invalid(field: &str, problem: impl std::fmt::Display) -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidClientMetadata,
+        format!("{field}: {problem}"),
+    )
+}
+
+impl ClientMetadata {
+    /// The registration it asks for, checked like every other, and the client's
+    /// name; the error names the field.
+    pub fn to_spec(
+        &self,
+        allowed_redirect_schemes: &[String],
+    ) -> Result<(ApplicationSpec, String), OAuthError> {
+        let client_type = match self
+            .token_endpoint_auth_method
+            .as_deref()
+            .unwrap_or("client_secret_basic")
+        {
+            "none" => ClientType::Public,
+            "client_secret_basic" | "client_secret_post" => ClientType::Confidential,
+            other => {
+                return Err(invalid(
+                    "token_endpoint_auth_method",
+                    format!("`{other}` is not supported"),
+                ));
+            }
+        };
+        let names = self
+            .grant_types
+            .clone()
+            .unwrap_or_else(|| vec!["authorization_code".to_owned()]);
+        let mut grant_types = Vec::new();
+        for name in &names {
+            let grant = match name.as_str() {
+                // Implied by the grants that issue refresh tokens.
+                "refresh_token" => continue,
+                "authorization_code" => GrantType::AuthorizationCode,
+                "implicit" => GrantType::Implicit,
+                "password" => GrantType::Password,
+                "client_credentials" => GrantType::ClientCredentials,
+                DEVICE_CODE_URN => GrantType::DeviceCode,
+                other => {
+                    return Err(invalid(
+                        "grant_types",
+                        format!("`{other}` is not supported"),
+                    ));
+                }
+            };
+            if !grant_types.contains(&grant) {
+                grant_types.push(grant);
+            }
+        }
+        // OIDC: a code type with a token or ID token beside it is the hybrid flow.
+        let hybrid = self.response_types.iter().flatten().any(|rt| {
+            let parts: Vec<&str> = rt.split(' ').collect();
+            parts.contains(&"code") && parts.len() > 1
+        });
+        if hybrid {
+            grant_types.push(GrantType::OpenIdHybrid);
+        }
+        let algorithm = match self.id_token_signed_response_alg.as_deref() {
+            None => SigningAlgorithm::RS256,
+            Some(alg) => alg
+                .parse()
+                .map_err(|e| invalid("id_token_signed_response_alg", e))?,
+        };
+        let spec = ApplicationSpec {
+            client_type,
+            grant_types,
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            allowed_origins: vec![],
+            algorithm,
+        };
+        spec.validate(allowed_redirect_schemes)
+            .map_err(|e| match e {
+                SpecError::RedirectUri(_) | SpecError::RedirectUriRequired(_) => {
+                    OAuthError::new(ErrorCode::InvalidRedirectUri, format!("redirect_uris: {e}"))
+                }
+                SpecError::PostLogoutRedirectUri(_) => invalid("post_logout_redirect_uris", &e),
+                SpecError::PublicHs256 | SpecError::Hs256FrontChannel => {
+                    invalid("id_token_signed_response_alg", &e)
+                }
+                other => invalid("grant_types", &other),
+            })?;
+        let name = self.client_name.clone().unwrap_or_default();
+        if name.chars().count() > 255 {
+            return Err(invalid("client_name", "at most 255 characters"));
+        }
+        Ok((spec, name))
+    }
+
+    /// A registered client's metadata, as the registration endpoints answer it.
+    pub fn of(app: &Application) -> Self {
+        let mut grant_types: Vec<String> = app
+            .grant_types
+            .iter()
+            .filter_map(|g| match g {
+                GrantType::AuthorizationCode => Some("authorization_code"),
+                GrantType::Implicit => Some("implicit"),
+                GrantType::Password => Some("password"),
+                GrantType::ClientCredentials => Some("client_credentials"),
+                GrantType::DeviceCode => Some(DEVICE_CODE_URN),
+                GrantType::OpenIdHybrid => None,
+            })
+            .map(str::to_owned)
+            .collect();
+        if app.grant_types.iter().any(|g| {
+            matches!(
+                g,
+                GrantType::AuthorizationCode
+                    | GrantType::Password
+                    | GrantType::DeviceCode
+                    | GrantType::OpenIdHybrid
+            )
+        }) {
+            grant_types.push("refresh_token".to_owned());
+        }
+        let has = |g| app.grant_types.contains(&g);
+        let mut response_types = Vec::new();
+        if has(GrantType::AuthorizationCode) {
+            response_types.push("code");
+        }
+        if has(GrantType::Implicit) {
+            response_types.extend(["token", "id_token", "id_token token"]);
+        }
+        if has(GrantType::OpenIdHybrid) {
+            response_types.extend(["code id_token", "code token", "code id_token token"]);
+        }
+        ClientMetadata {
+            redirect_uris: app.redirect_uris.clone(),
+            grant_types: Some(grant_types),
+            response_types: Some(response_types.into_iter().map(str::to_owned).collect()),
+            token_endpoint_auth_method: Some(
+                match app.client_type {
+                    ClientType::Public => "none",
+                    ClientType::Confidential => "client_secret_basic",
+                }
+                .to_owned(),
+            ),
+            client_name: Some(app.name.clone()).filter(|n| !n.is_empty()),
+            post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
+            id_token_signed_response_alg: Some(app.algorithm.as_str().to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schemes() -> Vec<String> {
+        vec!["https".into()]
+    }
+
+    fn metadata(json: &str) -> ClientMetadata {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn rfc_7591_defaults_and_several_grants() {
+        let (spec, name) =
+            metadata(r#"{"redirect_uris":["https://a.example/cb"],"client_name":"A","extra":1}"#)
+                .to_spec(&schemes())
+                .unwrap();
+        assert_eq!(
+            (spec.client_type, spec.grant_types.as_slice(), name.as_str()),
+            (
+                ClientType::Confidential,
+                &[GrantType::AuthorizationCode][..],
+                "A"
+            )
+        );
+        let (spec, _) = metadata(
+            r#"{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"none",
+                "grant_types":["authorization_code","refresh_token","implicit",
+                "urn:ietf:params:oauth:grant-type:device_code"],"response_types":["code","code id_token"]}"#,
+        )
+        .to_spec(&schemes())
+        .unwrap();
+        assert_eq!(spec.client_type, ClientType::Public);
+        assert_eq!(
+            spec.grant_types,
+            [
+                GrantType::AuthorizationCode,
+                GrantType::Implicit,
+                GrantType::DeviceCode,
+                GrantType::OpenIdHybrid
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let error = |json: &str| metadata(json).to_spec(&schemes()).unwrap_err();
+        let e = error(r#"{"redirect_uris":["http://a.example/cb"]}"#);
+        assert_eq!(e.code, ErrorCode::InvalidRedirectUri);
+        assert!(
+            e.description.starts_with("redirect_uris:"),
+            "{}",
+            e.description
+        );
+        let e = error(r#"{}"#);
+        assert_eq!(
+            e.code,
+            ErrorCode::InvalidRedirectUri,
+            "authorization_code needs a redirect URI"
+        );
+        for (json, field) in [
+            (r#"{"grant_types":["jwt-bearer"]}"#, "grant_types"),
+            (
+                r#"{"grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt"}"#,
+                "token_endpoint_auth_method",
+            ),
+            (
+                r#"{"grant_types":["client_credentials"],"token_endpoint_auth_method":"none"}"#,
+                "grant_types",
+            ),
+            (
+                r#"{"grant_types":["client_credentials"],"id_token_signed_response_alg":"none"}"#,
+                "id_token_signed_response_alg",
+            ),
+            (
+                r#"{"grant_types":["client_credentials"],"post_logout_redirect_uris":["nope"]}"#,
+                "post_logout_redirect_uris",
+            ),
+        ] {
+            let e = error(json);
+            assert_eq!(e.code, ErrorCode::InvalidClientMetadata, "{json}");
+            assert!(
+                e.description.starts_with(&format!("{field}:")),
+                "{json}: {}",
+                e.description
+            );
+        }
+    }
+
+    #[test]
+    fn a_registered_client_reads_back_as_it_was_sent() {
+        let sent = metadata(
+            r#"{"redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","refresh_token"],
+                "response_types":["code"],"token_endpoint_auth_method":"client_secret_basic","client_name":"A",
+                "post_logout_redirect_uris":[],"id_token_signed_response_alg":"ES256"}"#,
+        );
+        let (spec, name) = sent.to_spec(&schemes()).unwrap();
+        let app = Application {
+            id: 1,
+            client_id: "c".into(),
+            client_secret_hash: None,
+            client_secret_sealed: None,
+            client_type: spec.client_type,
+            grant_types: spec.grant_types,
+            redirect_uris: spec.redirect_uris,
+            post_logout_redirect_uris: spec.post_logout_redirect_uris,
+            allowed_origins: vec![],
+            algorithm: spec.algorithm,
+            userinfo_signed: false,
+            skip_authorization: false,
+            name,
+            owner_id: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert_eq!(ClientMetadata::of(&app), sent);
+    }
+}
