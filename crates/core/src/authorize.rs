@@ -9,6 +9,7 @@ use crate::model::Application;
 use crate::params::Params;
 use crate::pkce::{self, Method};
 use crate::redirect_uri::{self, RedirectResolution};
+use crate::resource::Resources;
 use crate::response::ResponseMode;
 use crate::scope::Scopes;
 
@@ -128,6 +129,8 @@ pub struct Policy<'a> {
     pub pkce_plain_allowed: bool,
     /// Response types that return an access token from this endpoint (RFC 9700 §2.1.2 says no).
     pub front_channel_access_tokens: bool,
+    /// The resource indicators clients may ask for; empty: any acceptable URI.
+    pub served_resources: &'a [String],
 }
 
 /// A request that passed every check.
@@ -140,6 +143,8 @@ pub struct AuthorizationRequest {
     pub response_type: ResponseType,
     pub response_mode: ResponseMode,
     pub scope: Scopes,
+    /// RFC 8707: the resources the tokens are to be for.
+    pub resources: Resources,
     pub state: Option<String>,
     pub code_challenge: Option<(String, Method)>,
     pub nonce: Option<String>,
@@ -302,6 +307,9 @@ pub fn validate(
         )));
     }
 
+    let resources =
+        Resources::requested(params.resources(), policy.served_resources).map_err(&fail)?;
+
     // OIDC Core §6: request objects are not supported (discovery says so).
     for (name, code) in [
         ("request", ErrorCode::RequestNotSupported),
@@ -409,6 +417,7 @@ pub fn validate(
         response_type,
         response_mode,
         scope,
+        resources,
         state,
         code_challenge,
         nonce,
@@ -458,6 +467,7 @@ mod tests {
             pkce_required: true,
             pkce_plain_allowed: false,
             front_channel_access_tokens: true,
+            served_resources: &[],
         }
     }
 
@@ -575,6 +585,26 @@ mod tests {
             redirected(&format!("{}&prompt=bogus", ok_query())).0,
             ErrorCode::InvalidRequest
         );
+    }
+
+    #[test]
+    fn resources_may_repeat_and_must_be_absolute() {
+        let q = format!(
+            "{}&resource=https%3A%2F%2Fapi.example%2F&resource=https%3A%2F%2Ffiles.example%2F",
+            ok_query()
+        );
+        assert_eq!(
+            run(&q).unwrap().resources.to_string(),
+            "https://api.example/ https://files.example/"
+        );
+        assert!(run(&ok_query()).unwrap().resources.is_empty());
+        for bad in ["%2Fapi", "https%3A%2F%2Fapi.example%2F%23top"] {
+            let (code, _, state) = redirected(&format!("{}&resource={bad}", ok_query()));
+            assert_eq!(
+                (code, state.as_deref()),
+                (ErrorCode::InvalidTarget, Some("xyz"))
+            );
+        }
     }
 
     #[test]

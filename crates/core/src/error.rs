@@ -29,6 +29,8 @@ pub enum ErrorCode {
     /// RFC 7591 §3.2.2, from the registration endpoint.
     InvalidClientMetadata,
     InvalidRedirectUri,
+    /// RFC 8707 §2: a resource indicator that is malformed or not served.
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -56,6 +58,7 @@ impl ErrorCode {
             ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidTarget => "invalid_target",
         }
     }
 
@@ -116,6 +119,10 @@ impl OAuthError {
 
     pub fn unauthorized_client(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::UnauthorizedClient, description)
+    }
+
+    pub fn invalid_target(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidTarget, description)
     }
 }
 

@@ -17,6 +17,7 @@ pub mod params;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod registration;
+pub mod resource;
 pub mod response;
 pub mod scope;
 pub mod secret;

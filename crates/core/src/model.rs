@@ -3,6 +3,7 @@
 
 use crate::client::{ClientType, GrantType, SigningAlgorithm};
 use crate::env::UnixTime;
+use crate::resource::Resources;
 use crate::secret::SecretHash;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +116,8 @@ pub struct AuthorizationCode {
     /// Whether the authorization request named `redirect_uri` (the token request must then repeat it).
     pub redirect_uri_given: bool,
     pub scope: String,
+    /// RFC 8707: the resources it is for; empty: unrestricted.
+    pub resource: Resources,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub nonce: Option<String>,
@@ -133,6 +136,8 @@ pub struct NewAuthorizationCode {
     pub redirect_uri: String,
     pub redirect_uri_given: bool,
     pub scope: String,
+    /// RFC 8707: the resources it is for; empty: unrestricted.
+    pub resource: Resources,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub nonce: Option<String>,
@@ -144,7 +149,7 @@ pub struct NewAuthorizationCode {
 /// What redeeming a code found: the code once, then only the fact of a replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeRedemption {
-    Redeemed(AuthorizationCode),
+    Redeemed(Box<AuthorizationCode>),
     /// Already redeemed: RFC 6749 §4.1.2 says to revoke what it produced.
     Replayed {
         code_id: i64,
@@ -158,6 +163,8 @@ pub struct AccessToken {
     pub application_id: i64,
     pub user_id: Option<i64>,
     pub scope: String,
+    /// RFC 8707: its audience; empty: unrestricted.
+    pub resource: Resources,
     pub expires_at: UnixTime,
     pub created_at: UnixTime,
     pub authorization_code_id: Option<i64>,
@@ -171,6 +178,7 @@ pub struct NewAccessToken {
     pub application_id: i64,
     pub user_id: Option<i64>,
     pub scope: String,
+    pub resource: Resources,
     pub expires_at: UnixTime,
     pub authorization_code_id: Option<i64>,
     pub claims: Option<String>,
@@ -185,6 +193,8 @@ pub struct RefreshToken {
     /// Every token rotated from one original shares its family; reuse revokes all.
     pub family: String,
     pub scope: String,
+    /// RFC 8707: the grant's resources, which each refresh may narrow for its access token.
+    pub resource: Resources,
     /// `None`: never expires (`refresh_token_expire_seconds` unset).
     pub expires_at: Option<UnixTime>,
     pub created_at: UnixTime,
@@ -206,6 +216,7 @@ pub struct NewRefreshToken {
     pub access_token_id: Option<i64>,
     pub family: String,
     pub scope: String,
+    pub resource: Resources,
     pub expires_at: Option<UnixTime>,
     pub authorization_code_id: Option<i64>,
     pub auth_time: Option<UnixTime>,
@@ -240,6 +251,8 @@ pub struct TokenDetails {
     /// `None` for a token with no user (client credentials).
     pub user_active: Option<bool>,
     pub scope: String,
+    /// RFC 8707: the token's audience.
+    pub resource: Resources,
     pub expires_at: Option<UnixTime>,
     pub created_at: UnixTime,
     pub revoked_at: Option<UnixTime>,
@@ -408,6 +421,8 @@ pub struct DeviceCode {
     pub id: i64,
     pub application_id: i64,
     pub scope: String,
+    /// RFC 8707: the resources the device asked for.
+    pub resource: Resources,
     pub status: crate::device::DeviceStatus,
     /// Who approved or denied it.
     pub user_id: Option<i64>,
@@ -425,6 +440,7 @@ pub struct NewDeviceCode {
     pub user_code_hash: SecretHash,
     pub application_id: i64,
     pub scope: String,
+    pub resource: Resources,
     pub poll_interval: i64,
     pub expires_at: UnixTime,
 }

@@ -1,5 +1,6 @@
 //! Form and query parameters as OAuth reads them: each at most once
-//! (RFC 6749 §3.1, §3.2), and an empty value the same as an absent one.
+//! (RFC 6749 §3.1, §3.2) but `resource` (RFC 8707 §2), and an empty value the
+//! same as an absent one.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -7,22 +8,26 @@ use std::collections::hash_map::Entry;
 use crate::error::OAuthError;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params(HashMap<String, String>);
+pub struct Params {
+    single: HashMap<String, String>,
+    resources: Vec<String>,
+}
+
+/// The one parameter that may repeat (RFC 8707 §2).
+const RESOURCE: &str = "resource";
 
 impl Params {
     /// Collects decoded pairs; a repeated name is `invalid_request`.
     pub fn from_pairs(
         pairs: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, OAuthError> {
-        let mut map = HashMap::new();
-        for (name, value) in pairs {
-            if map.insert(name.clone(), value).is_some() {
-                return Err(OAuthError::invalid_request(format!(
-                    "the parameter `{name}` is repeated"
-                )));
-            }
+        let (params, repeated) = Self::from_pairs_lenient(pairs);
+        match repeated.first() {
+            Some(name) => Err(OAuthError::invalid_request(format!(
+                "the parameter `{name}` is repeated"
+            ))),
+            None => Ok(params),
         }
-        Ok(Params(map))
     }
 
     /// Keeps the first value of each name and reports the repeated names, for the
@@ -31,8 +36,15 @@ impl Params {
         pairs: impl IntoIterator<Item = (String, String)>,
     ) -> (Self, Vec<String>) {
         let mut map = HashMap::new();
+        let mut resources = Vec::new();
         let mut repeated = Vec::new();
         for (name, value) in pairs {
+            if name == RESOURCE {
+                if !value.is_empty() {
+                    resources.push(value);
+                }
+                continue;
+            }
             match map.entry(name) {
                 Entry::Occupied(e) => repeated.push(e.key().clone()),
                 Entry::Vacant(e) => {
@@ -40,7 +52,11 @@ impl Params {
                 }
             }
         }
-        (Params(map), repeated)
+        let params = Params {
+            single: map,
+            resources,
+        };
+        (params, repeated)
     }
 
     /// Decodes an `application/x-www-form-urlencoded` string.
@@ -50,7 +66,7 @@ impl Params {
 
     /// The value, treating an empty one as absent (RFC 6749 §3.1).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        self.single
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
@@ -62,8 +78,17 @@ impl Params {
         })
     }
 
+    /// The `resource` values, in the order sent.
+    pub fn resources(&self) -> &[String] {
+        &self.resources
+    }
+
+    /// Every name and value, `resource` once per value.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.single
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(self.resources.iter().map(|v| (RESOURCE, v.as_str())))
     }
 }
 
@@ -77,6 +102,26 @@ mod tests {
         let err = Params::parse("a=1&b=2&a=3").unwrap_err();
         assert_eq!(err.code, crate::error::ErrorCode::InvalidRequest);
         assert!(err.description.contains("`a`"));
+    }
+
+    #[test]
+    fn resource_may_repeat() {
+        let p = Params::parse(
+            "resource=https%3A%2F%2Fa.example%2F&a=1&resource=&resource=https%3A%2F%2Fb.example%2F",
+        )
+        .unwrap();
+        assert_eq!(p.resources(), ["https://a.example/", "https://b.example/"]);
+        assert_eq!(p.get("resource"), None);
+        let mut all: Vec<_> = p.iter().collect();
+        all.sort();
+        assert_eq!(
+            all,
+            [
+                ("a", "1"),
+                ("resource", "https://a.example/"),
+                ("resource", "https://b.example/")
+            ]
+        );
     }
 
     #[test]

@@ -182,6 +182,40 @@ async fn whole_flows(database_url: &str) {
         .expect("client credentials");
     assert!(cc.refresh_token().is_none());
     assert_eq!(cc.scopes().unwrap()[0].as_str(), "write");
+
+    // RFC 8707: a token for two resources names them as its audience.
+    let targeted = svc
+        .exchange_client_credentials()
+        .add_extra_param("resource", "https://api.example/v1")
+        .add_extra_param("resource", "https://files.example/")
+        .request_async(&http)
+        .await
+        .expect("client credentials with resources");
+    let introspected: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/o/introspect/"))
+        .basic_auth("web", Some(&web_secret))
+        .form(&[("token", targeted.access_token().secret().as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        introspected["aud"],
+        serde_json::json!(["https://api.example/v1", "https://files.example/"])
+    );
+    let refused = svc
+        .exchange_client_credentials()
+        .add_extra_param("resource", "https://api.example/#top")
+        .request_async(&http)
+        .await;
+    match refused {
+        Err(oauth2::RequestTokenError::ServerResponse(e)) => {
+            assert_eq!(e.error().to_string(), "invalid_target")
+        }
+        other => panic!("a resource with a fragment is invalid_target: {other:?}"),
+    }
     let bad = BasicClient::new(ClientId::new("svc".into()))
         .set_client_secret(ClientSecret::new("tgs_wrong".into()))
         .set_token_uri(TokenUrl::new(format!("{base}/o/token/")).unwrap());

@@ -19,7 +19,7 @@ const QUEUE: usize = 4096;
 pub(crate) enum TokenWrite {
     Access(NewAccessToken),
     /// An access token and the refresh token that carries it.
-    Pair(NewAccessToken, NewRefreshToken),
+    Pair(NewAccessToken, Box<NewRefreshToken>),
 }
 
 struct Job {

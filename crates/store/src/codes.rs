@@ -14,8 +14,8 @@ impl Store {
         let id = on_db!(write &self.db, p => sqlx::query_scalar(
             "INSERT INTO tollgate_authorization_codes (code_hash, application_id, user_id, redirect_uri, \
              redirect_uri_given, scope, code_challenge, code_challenge_method, nonce, claims, \
-             auth_time, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id")
+             auth_time, expires_at, created_at, resource) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id")
             .bind(new.code_hash.as_bytes())
             .bind(new.application_id)
             .bind(new.user_id)
@@ -29,6 +29,7 @@ impl Store {
             .bind(new.auth_time)
             .bind(new.expires_at)
             .bind(now)
+            .bind(new.resource.to_string())
             .fetch_one(p)
             .await)
         .map_err(StoreError::conflict_on(
@@ -51,14 +52,14 @@ impl Store {
             "UPDATE tollgate_authorization_codes SET redeemed_at = $2 \
              WHERE code_hash = $1 AND application_id = $3 AND redeemed_at IS NULL \
              RETURNING id, application_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge, \
-             code_challenge_method, nonce, claims, auth_time, expires_at, created_at")
+             code_challenge_method, nonce, claims, auth_time, expires_at, created_at, resource")
             .bind(code_hash.as_bytes())
             .bind(now)
             .bind(application_id)
             .fetch_optional(p)
             .await)?;
         if let Some(row) = row {
-            return Ok(CodeRedemption::Redeemed(row.into()));
+            return Ok(CodeRedemption::Redeemed(Box::new(row.into())));
         }
         // The failure path alone pays a second round trip, to tell a replay apart.
         let replayed: Option<i64> = on_db!(read &self.db, p => sqlx::query_scalar(

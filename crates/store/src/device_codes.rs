@@ -2,11 +2,12 @@ use tollgate_core::SecretHash;
 use tollgate_core::device::{DEVICE_POLL_SLOWDOWN, DeviceStatus};
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{DeviceCode, NewDeviceCode};
+use tollgate_core::resource::Resources;
 
 use crate::{Result, Store, StoreError, on_db};
 
 const COLUMNS: &str = "id, application_id, scope, status, user_id, auth_time, poll_interval, \
-     last_polled_at, expires_at, created_at";
+     last_polled_at, expires_at, created_at, resource";
 
 type Row = (
     i64,
@@ -19,6 +20,7 @@ type Row = (
     Option<i64>,
     i64,
     i64,
+    String,
 );
 
 fn device_code(r: Row) -> Result<DeviceCode> {
@@ -26,6 +28,7 @@ fn device_code(r: Row) -> Result<DeviceCode> {
         id: r.0,
         application_id: r.1,
         scope: r.2,
+        resource: Resources::stored(&r.10),
         status: DeviceStatus::parse(&r.3)
             .ok_or_else(|| StoreError::Corrupt(format!("device code status `{}`", r.3)))?,
         user_id: r.4,
@@ -43,8 +46,8 @@ impl Store {
     pub async fn insert_device_code(&self, new: &NewDeviceCode, now: UnixTime) -> Result<i64> {
         on_db!(write &self.db, p => sqlx::query_scalar(
             "INSERT INTO tollgate_device_codes (device_code_hash, user_code_hash, application_id, \
-             scope, status, poll_interval, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7) RETURNING id")
+             scope, status, poll_interval, expires_at, created_at, resource) \
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8) RETURNING id")
             .bind(new.device_code_hash.as_bytes())
             .bind(new.user_code_hash.as_bytes())
             .bind(new.application_id)
@@ -52,6 +55,7 @@ impl Store {
             .bind(new.poll_interval)
             .bind(new.expires_at)
             .bind(now)
+            .bind(new.resource.to_string())
             .fetch_one(p)
             .await)
         .map_err(StoreError::conflict_on("a device code with this user code"))

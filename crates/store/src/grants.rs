@@ -118,23 +118,7 @@ impl Store {
              ORDER BY t.created_at DESC, t.id DESC LIMIT $3";
         let mut found = Vec::new();
         for kind in [TokenKind::Access, TokenKind::Refresh] {
-            let select = match kind {
-                TokenKind::Access => {
-                    "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, \
-                     u.active AS user_active, t.scope, t.expires_at, t.created_at, \
-                     CAST(NULL AS BIGINT) AS revoked_at, CAST(NULL AS TEXT) AS family \
-                     FROM tollgate_access_tokens t"
-                }
-                TokenKind::Refresh => {
-                    "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, \
-                     u.active AS user_active, t.scope, t.expires_at, t.created_at, t.revoked_at, \
-                     t.family FROM tollgate_refresh_tokens t"
-                }
-            };
-            let sql = format!(
-                "{select} JOIN tollgate_applications a ON a.id = t.application_id \
-                 LEFT JOIN tollgate_users u ON u.id = t.user_id WHERE {FILTER}"
-            );
+            let sql = format!("{} WHERE {FILTER}", TokenDetailsRow::select(kind));
             let rows: Vec<TokenDetailsRow> = on_db!(read &self.db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(client_id)
                 .bind(username)

@@ -5,6 +5,7 @@ use sqlx::FromRow;
 use tollgate_core::GrantType;
 use tollgate_core::model::*;
 use tollgate_core::redirect_uri::split_list;
+use tollgate_core::resource::Resources;
 
 use crate::StoreError;
 
@@ -107,6 +108,7 @@ pub(crate) struct CodeRow {
     redirect_uri: String,
     redirect_uri_given: bool,
     scope: String,
+    resource: String,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     nonce: Option<String>,
@@ -125,6 +127,7 @@ impl From<CodeRow> for AuthorizationCode {
             redirect_uri: r.redirect_uri,
             redirect_uri_given: r.redirect_uri_given,
             scope: r.scope,
+            resource: Resources::stored(&r.resource),
             code_challenge: r.code_challenge,
             code_challenge_method: r.code_challenge_method,
             nonce: r.nonce,
@@ -142,6 +145,7 @@ pub(crate) struct AccessTokenRow {
     application_id: i64,
     user_id: Option<i64>,
     scope: String,
+    resource: String,
     expires_at: i64,
     created_at: i64,
     authorization_code_id: Option<i64>,
@@ -155,6 +159,7 @@ impl From<AccessTokenRow> for AccessToken {
             application_id: r.application_id,
             user_id: r.user_id,
             scope: r.scope,
+            resource: Resources::stored(&r.resource),
             expires_at: r.expires_at,
             created_at: r.created_at,
             authorization_code_id: r.authorization_code_id,
@@ -223,6 +228,7 @@ pub(crate) struct RefreshTokenRow {
     access_token_id: Option<i64>,
     family: String,
     scope: String,
+    resource: String,
     expires_at: Option<i64>,
     created_at: i64,
     revoked_at: Option<i64>,
@@ -241,6 +247,7 @@ impl From<RefreshTokenRow> for RefreshToken {
             access_token_id: r.access_token_id,
             family: r.family,
             scope: r.scope,
+            resource: Resources::stored(&r.resource),
             expires_at: r.expires_at,
             created_at: r.created_at,
             revoked_at: r.revoked_at,
@@ -289,6 +296,7 @@ pub(crate) struct TokenDetailsRow {
     username: Option<String>,
     user_active: Option<bool>,
     scope: String,
+    resource: String,
     expires_at: Option<i64>,
     created_at: i64,
     revoked_at: Option<i64>,
@@ -296,6 +304,26 @@ pub(crate) struct TokenDetailsRow {
 }
 
 impl TokenDetailsRow {
+    /// The query of a token of `kind` with its client and user, up to `WHERE`.
+    pub(crate) fn select(kind: TokenKind) -> &'static str {
+        match kind {
+            TokenKind::Access => {
+                "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, \
+                 u.active AS user_active, t.scope, t.resource, t.expires_at, t.created_at, \
+                 CAST(NULL AS BIGINT) AS revoked_at, CAST(NULL AS TEXT) AS family \
+                 FROM tollgate_access_tokens t JOIN tollgate_applications a ON a.id = t.application_id \
+                 LEFT JOIN tollgate_users u ON u.id = t.user_id"
+            }
+            TokenKind::Refresh => {
+                "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, \
+                 u.active AS user_active, t.scope, t.resource, t.expires_at, t.created_at, \
+                 t.revoked_at, t.family \
+                 FROM tollgate_refresh_tokens t JOIN tollgate_applications a ON a.id = t.application_id \
+                 LEFT JOIN tollgate_users u ON u.id = t.user_id"
+            }
+        }
+    }
+
     pub(crate) fn into_details(self, kind: TokenKind) -> TokenDetails {
         TokenDetails {
             kind,
@@ -306,6 +334,7 @@ impl TokenDetailsRow {
             username: self.username,
             user_active: self.user_active,
             scope: self.scope,
+            resource: Resources::stored(&self.resource),
             expires_at: self.expires_at,
             created_at: self.created_at,
             revoked_at: self.revoked_at,

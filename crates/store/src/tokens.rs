@@ -19,8 +19,8 @@ macro_rules! insert_access {
     ($executor:expr, $new:expr, $now:expr) => {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO tollgate_access_tokens (token_hash, application_id, user_id, scope, expires_at, \
-             created_at, authorization_code_id, claims) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             RETURNING id",
+             created_at, authorization_code_id, claims, resource) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind($new.token_hash.as_bytes())
         .bind($new.application_id)
@@ -30,6 +30,7 @@ macro_rules! insert_access {
         .bind($now)
         .bind($new.authorization_code_id)
         .bind(&$new.claims)
+        .bind($new.resource.to_string())
         .fetch_one($executor)
     };
 }
@@ -40,8 +41,8 @@ macro_rules! insert_refresh {
     ($executor:expr, $new:expr, $access_token_id:expr, $now:expr) => {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO tollgate_refresh_tokens (token_hash, application_id, user_id, access_token_id, \
-             family, scope, expires_at, created_at, authorization_code_id, auth_time, claims) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             family, scope, expires_at, created_at, authorization_code_id, auth_time, claims, resource) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind($new.token_hash.as_bytes())
         .bind($new.application_id)
@@ -54,6 +55,7 @@ macro_rules! insert_refresh {
         .bind($new.authorization_code_id)
         .bind($new.auth_time)
         .bind(&$new.claims)
+        .bind($new.resource.to_string())
         .fetch_one($executor)
     };
 }
@@ -71,7 +73,7 @@ impl Store {
     /// One indexed lookup; expiry is the caller's rule to apply.
     pub async fn access_token_by_hash(&self, hash: &SecretHash) -> Result<Option<AccessToken>> {
         let row: Option<AccessTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
-            "SELECT id, application_id, user_id, scope, expires_at, created_at, \
+            "SELECT id, application_id, user_id, scope, resource, expires_at, created_at, \
              authorization_code_id, claims FROM tollgate_access_tokens WHERE token_hash = $1")
             .bind(hash.as_bytes())
             .fetch_optional(p)
@@ -83,7 +85,7 @@ impl Store {
     /// UserInfo and resource servers need. Expiry is the caller's rule to apply.
     pub async fn bearer_token(&self, hash: &SecretHash) -> Result<Option<BearerToken>> {
         let row: Option<BearerRow> = on_db!(read &self.db, p => sqlx::query_as(
-            "SELECT t.id, t.application_id, t.user_id, t.scope, t.expires_at, t.created_at, \
+            "SELECT t.id, t.application_id, t.user_id, t.scope, t.resource, t.expires_at, t.created_at, \
              t.authorization_code_id, t.claims, a.client_id, u.username, u.password_hash, \
              u.email, u.email_verified, u.given_name, u.family_name, u.phone_number, \
              u.phone_number_verified, u.address, u.active, u.staff, \
@@ -103,7 +105,7 @@ impl Store {
 
     pub async fn refresh_token_by_hash(&self, hash: &SecretHash) -> Result<Option<RefreshToken>> {
         let row: Option<RefreshTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
-            "SELECT id, application_id, user_id, access_token_id, family, scope, expires_at, \
+            "SELECT id, application_id, user_id, access_token_id, family, scope, resource, expires_at, \
              created_at, revoked_at, rotated, authorization_code_id, auth_time, claims \
              FROM tollgate_refresh_tokens \
              WHERE token_hash = $1")
@@ -221,7 +223,10 @@ impl Store {
         };
         if let Some(batcher) = &self.batcher {
             return batcher
-                .submit(TokenWrite::Pair(access.clone(), refresh.clone()), now)
+                .submit(
+                    TokenWrite::Pair(access.clone(), Box::new(refresh.clone())),
+                    now,
+                )
                 .await;
         }
         on_db!(write &self.db, p => {
@@ -334,22 +339,8 @@ impl Store {
         kind: TokenKind,
         hash: &SecretHash,
     ) -> Result<Option<TokenDetails>> {
-        let sql = match kind {
-            TokenKind::Access => {
-                "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, u.active AS user_active, t.scope, \
-                 t.expires_at, t.created_at, CAST(NULL AS BIGINT) AS revoked_at, \
-                 CAST(NULL AS TEXT) AS family \
-                 FROM tollgate_access_tokens t JOIN tollgate_applications a ON a.id = t.application_id \
-                 LEFT JOIN tollgate_users u ON u.id = t.user_id WHERE t.token_hash = $1"
-            }
-            TokenKind::Refresh => {
-                "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, u.active AS user_active, t.scope, \
-                 t.expires_at, t.created_at, t.revoked_at, t.family \
-                 FROM tollgate_refresh_tokens t JOIN tollgate_applications a ON a.id = t.application_id \
-                 LEFT JOIN tollgate_users u ON u.id = t.user_id WHERE t.token_hash = $1"
-            }
-        };
-        let row: Option<TokenDetailsRow> = on_db!(read &self.db, p => sqlx::query_as(sql)
+        let sql = format!("{} WHERE t.token_hash = $1", TokenDetailsRow::select(kind));
+        let row: Option<TokenDetailsRow> = on_db!(read &self.db, p => sqlx::query_as(AssertSqlSafe(sql))
             .bind(hash.as_bytes())
             .fetch_optional(p)
             .await)?;

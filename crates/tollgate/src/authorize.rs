@@ -77,6 +77,7 @@ async fn handle(
         pkce_required: inner.settings.pkce_required,
         pkce_plain_allowed: inner.settings.pkce_plain_accepted(),
         front_channel_access_tokens: inner.settings.front_channel_access_tokens(),
+        served_resources: &inner.settings.allowed_resources,
     };
     let request = match authorize::validate(&params, &repeated, client.as_deref(), &policy) {
         Ok(r) => r,
@@ -270,6 +271,8 @@ struct ConsentPage<'a> {
     application: &'a str,
     username: &'a str,
     scopes: Vec<ScopeLine<'a>>,
+    /// RFC 8707: where the tokens will be usable, when the client said.
+    resources: Vec<&'a str>,
     csrf_token: &'a str,
     fields: Vec<(&'a str, &'a str)>,
 }
@@ -313,6 +316,7 @@ fn consent_page(
             application,
             username: &signed_in.user.username,
             scopes,
+            resources: request.resources.iter().collect(),
             csrf_token: &token.token,
             fields,
         },
@@ -414,6 +418,7 @@ async fn issue_fields(
             redirect_uri: request.redirect_uri.clone(),
             redirect_uri_given: request.redirect_uri_given,
             scope: request.scope.to_string(),
+            resource: request.resources.clone(),
             code_challenge: challenge,
             code_challenge_method: method,
             nonce: request.nonce.clone(),
@@ -433,6 +438,7 @@ async fn issue_fields(
             application_id: client.id,
             user_id: Some(signed_in.user.id),
             scope: request.scope.to_string(),
+            resource: request.resources.clone(),
             expires_at: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
             authorization_code_id: code_id,
             claims: claims.clone(),

@@ -46,6 +46,7 @@ const FRENCH: &[(&str, &str)] = &[
     ("Authorize %s?", "Autoriser %s ?"),
     ("Signed in as", "Connecté en tant que"),
     ("asks to:", "demande à :"),
+    ("Only at:", "Uniquement auprès de :"),
     ("Authorize", "Autoriser"),
     ("Cancel", "Annuler"),
     ("Sign out", "Se déconnecter"),

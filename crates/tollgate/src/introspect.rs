@@ -112,5 +112,10 @@ fn describe(inner: &Inner, found: Option<TokenDetails>) -> Value {
     }
     out.insert("iat".into(), token.created_at.into());
     out.insert("iss".into(), inner.settings.issuer.clone().into());
+    // RFC 8707 §2: the resources the token is for; none for an unrestricted token.
+    if !token.resource.is_empty() {
+        let aud: Vec<Value> = token.resource.iter().map(Value::from).collect();
+        out.insert("aud".into(), aud.into());
+    }
     Value::Object(out)
 }

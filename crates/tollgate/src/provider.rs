@@ -308,7 +308,9 @@ impl Provider {
     pub fn resource_server(&self) -> ResourceServer {
         let local = ResourceServer::local(self.shared.clone());
         match &self.shared.protected_resource {
-            Some(resource) => local.resource_metadata(resource.metadata_url()),
+            Some(resource) => local
+                .resource_metadata(resource.metadata_url())
+                .audience(resource.identifier()),
             None => local,
         }
     }

@@ -72,6 +72,9 @@ pub struct Settings {
     pub scopes: BTreeMap<String, String>,
     /// Granted when a request names no scope; `__all__` means every configured scope.
     pub default_scopes: Vec<String>,
+    /// RFC 8707 resource indicators clients may ask tokens for: each of these
+    /// URIs, or a path below one. Empty: any absolute URI with a host (as DOT).
+    pub allowed_resources: Vec<String>,
     /// Schemes a registered redirect URI may use.
     pub allowed_redirect_uri_schemes: Vec<String>,
     /// Seals what the server must read back: HS256 client secrets and signing
@@ -153,6 +156,7 @@ impl Default for Settings {
                 ("write".to_owned(), "Writing scope".to_owned()),
             ]),
             default_scopes: vec![ALL_SCOPES.to_owned()],
+            allowed_resources: Vec::new(),
             allowed_redirect_uri_schemes: vec!["http".to_owned(), "https".to_owned()],
             secret_key: None,
             oidc_enabled: true,
@@ -291,6 +295,14 @@ impl Settings {
             return Err(invalid(
                 "default_scopes",
                 format!("`{bad}` is not one of the configured `scopes`"),
+            ));
+        }
+        if let Some(bad) = self.allowed_resources.iter().find(|r| {
+            tollgate_core::resource::Resources::requested(std::slice::from_ref(*r), &[]).is_err()
+        }) {
+            return Err(invalid(
+                "allowed_resources",
+                format!("`{bad}` is not an absolute URI with a host and no fragment"),
             ));
         }
         if self.allowed_redirect_uri_schemes.is_empty() {
@@ -481,6 +493,22 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(s.default_scope_names(), vec!["read"]);
+    }
+
+    #[test]
+    fn allowed_resources_must_be_resource_indicators() {
+        for bad in ["api", "https://api.example/#x"] {
+            let s = Settings {
+                allowed_resources: vec!["https://ok.example/".into(), bad.into()],
+                ..Settings::default()
+            };
+            assert_eq!(s.validate().unwrap_err().key, "allowed_resources", "{bad}");
+        }
+        let s = Settings {
+            allowed_resources: vec!["https://ok.example/".into()],
+            ..Settings::default()
+        };
+        assert!(s.validate().is_ok());
     }
 
     #[test]

@@ -6,31 +6,6 @@ mod support;
 
 use serde_json::Value;
 use support::*;
-use tollgate::core::model::NewApplication;
-use tollgate::core::{ClientType, Clock, GrantType, SigningAlgorithm};
-use tollgate::system::SystemClock;
-
-async fn tv_client(app: &App) {
-    let tv = NewApplication {
-        client_id: "tv".into(),
-        client_secret_hash: None,
-        client_secret_sealed: None,
-        client_type: ClientType::Public,
-        grant_types: vec![GrantType::DeviceCode],
-        redirect_uris: vec![],
-        post_logout_redirect_uris: vec![],
-        allowed_origins: vec![],
-        algorithm: SigningAlgorithm::RS256,
-        userinfo_signed: false,
-        skip_authorization: false,
-        name: "Living-room TV".into(),
-        owner_id: None,
-    };
-    app.store
-        .create_application(&tv, SystemClock.now())
-        .await
-        .unwrap();
-}
 
 async fn start(app: &App) -> Value {
     let response = app
@@ -85,9 +60,10 @@ impl App {
     }
 }
 
-#[tokio::test]
-async fn a_device_gets_tokens_once_after_the_user_approves() {
-    let app = app().await;
+async fn a_device_gets_tokens_once_after_the_user_approves(db: Db) {
+    let Some(app) = app_on(db, "device", |_| {}).await else {
+        return;
+    };
     tv_client(&app).await;
     let codes = start(&app).await;
     let user_code = codes["user_code"].as_str().unwrap();
@@ -189,9 +165,10 @@ async fn a_device_gets_tokens_once_after_the_user_approves() {
     assert!(page.contains("already been used"), "{page}");
 }
 
-#[tokio::test]
-async fn a_denial_and_an_expiry_reach_the_device() {
-    let app = app().await;
+async fn a_denial_and_an_expiry_reach_the_device(db: Db) {
+    let Some(app) = app_on(db, "device", |_| {}).await else {
+        return;
+    };
     tv_client(&app).await;
     app.sign_in("alice").await;
     let codes = start(&app).await;
@@ -210,7 +187,9 @@ async fn a_denial_and_an_expiry_reach_the_device() {
     let (_, body) = poll(&app, device_code).await;
     assert_eq!(body["error"], "access_denied");
 
-    let expiring = app_with(|s| s.device_code_expire_seconds = 0).await;
+    let Some(expiring) = app_on(db, "device", |s| s.device_code_expire_seconds = 0).await else {
+        return;
+    };
     tv_client(&expiring).await;
     expiring.sign_in("alice").await;
     let codes = start(&expiring).await;
@@ -226,9 +205,10 @@ async fn a_denial_and_an_expiry_reach_the_device() {
     assert!(page.contains("has expired"), "{page}");
 }
 
-#[tokio::test]
-async fn wrong_codes_are_told_apart_and_throttled() {
-    let app = app().await;
+async fn wrong_codes_are_told_apart_and_throttled(db: Db) {
+    let Some(app) = app_on(db, "device", |_| {}).await else {
+        return;
+    };
     tv_client(&app).await;
     // Only clients registered for the grant get codes.
     let refused = app
@@ -289,3 +269,9 @@ async fn wrong_codes_are_told_apart_and_throttled() {
         location(&response).starts_with("/o/login/?next=%2Fo%2Fdevice%2F%3Fuser_code%3DBCDF-GHJK")
     );
 }
+
+on_both_databases!(
+    a_device_gets_tokens_once_after_the_user_approves,
+    a_denial_and_an_expiry_reach_the_device,
+    wrong_codes_are_told_apart_and_throttled,
+);

@@ -8,8 +8,8 @@ use support::*;
 
 const SCOPE: &str = "oauth2_provider:registration";
 
-async fn enabled(access: &'static str) -> App {
-    app_with(move |s| {
+async fn enabled(db: Db, access: &'static str) -> Option<App> {
+    app_on(db, "register", move |s| {
         s.dcr_enabled = true;
         s.dcr_registration_access = access.to_owned();
         s.scopes.insert(SCOPE.into(), "Register clients".into());
@@ -74,9 +74,10 @@ fn service() -> Value {
     json!({"client_name": "Nightly job", "grant_types": ["client_credentials"]})
 }
 
-#[tokio::test]
-async fn registration_is_off_unless_enabled() {
-    let app = app().await;
+async fn registration_is_off_unless_enabled(db: Db) {
+    let Some(app) = app_on(db, "register", |_| {}).await else {
+        return;
+    };
     let (status, _, _) = app.register(None, &service()).await;
     assert_eq!(status, 404);
     let doc = json(
@@ -90,9 +91,10 @@ async fn registration_is_off_unless_enabled() {
     assert!(doc.get("registration_endpoint").is_none(), "{doc}");
 }
 
-#[tokio::test]
-async fn a_signed_in_user_registers_reads_replaces_and_deletes_a_client() {
-    let app = enabled("authenticated").await;
+async fn a_signed_in_user_registers_reads_replaces_and_deletes_a_client(db: Db) {
+    let Some(app) = enabled(db, "authenticated").await else {
+        return;
+    };
     let doc = json(
         app.http
             .get(app.url("/.well-known/oauth-authorization-server"))
@@ -247,9 +249,10 @@ async fn a_signed_in_user_registers_reads_replaces_and_deletes_a_client() {
     assert_eq!(cc.status(), 401);
 }
 
-#[tokio::test]
-async fn a_signed_in_browser_registers_from_this_site_only() {
-    let app = enabled("authenticated").await;
+async fn a_signed_in_browser_registers_from_this_site_only(db: Db) {
+    let Some(app) = enabled(db, "authenticated").await else {
+        return;
+    };
     app.sign_in("alice").await;
     let post = |origin: &str| {
         app.browser
@@ -262,9 +265,10 @@ async fn a_signed_in_browser_registers_from_this_site_only() {
     assert_eq!(post("https://evil.example").await.unwrap().status(), 401);
 }
 
-#[tokio::test]
-async fn token_mode_needs_the_registration_scope_and_open_mode_nothing() {
-    let app = enabled("token").await;
+async fn token_mode_needs_the_registration_scope_and_open_mode_nothing(db: Db) {
+    let Some(app) = enabled(db, "token").await else {
+        return;
+    };
     let (status, body, _) = app
         .register(Some(&app.alice_token().await), &service())
         .await;
@@ -285,7 +289,9 @@ async fn token_mode_needs_the_registration_scope_and_open_mode_nothing() {
         .await;
     assert_eq!(status, 201, "{body}");
 
-    let open = enabled("open").await;
+    let Some(open) = enabled(db, "open").await else {
+        return;
+    };
     let public = json!({
         "token_endpoint_auth_method": "none",
         "grant_types": ["authorization_code", "refresh_token"],
@@ -306,3 +312,10 @@ async fn token_mode_needs_the_registration_scope_and_open_mode_nothing() {
         (400, Some("invalid_redirect_uri"))
     );
 }
+
+on_both_databases!(
+    registration_is_off_unless_enabled,
+    a_signed_in_user_registers_reads_replaces_and_deletes_a_client,
+    a_signed_in_browser_registers_from_this_site_only,
+    token_mode_needs_the_registration_scope_and_open_mode_nothing,
+);

@@ -5,9 +5,14 @@ mod support;
 
 use support::*;
 
-#[tokio::test]
-async fn access_tokens_in_the_redirect_can_be_turned_off() {
-    let app = app_with(|s| s.compliant_bcp_rfc9700_implicit_grant = true).await;
+async fn access_tokens_in_the_redirect_can_be_turned_off(db: Db) {
+    let Some(app) = app_on(db, "rfc9700", |s| {
+        s.compliant_bcp_rfc9700_implicit_grant = true
+    })
+    .await
+    else {
+        return;
+    };
     app.sign_in("alice").await;
     let request = |response_type: &'static str| {
         vec![
@@ -57,14 +62,16 @@ async fn access_tokens_in_the_redirect_can_be_turned_off() {
     assert_eq!(types, ["code", "id_token", "code id_token"]);
 }
 
-#[tokio::test]
-async fn the_password_grant_and_plain_pkce_can_be_turned_off() {
-    let app = app_with(|s| {
+async fn the_password_grant_and_plain_pkce_can_be_turned_off(db: Db) {
+    let Some(app) = app_on(db, "rfc9700", |s| {
         s.compliant_bcp_rfc9700_password_grant = true;
         s.pkce_plain_allowed = true;
         s.compliant_bcp_rfc9700_pkce_method = true;
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let response = app
         .token(
             &[
@@ -102,3 +109,8 @@ async fn the_password_grant_and_plain_pkce_can_be_turned_off() {
     let params = location_params(&location(&app.authorize(&plain).await));
     assert_eq!(params["error"], "invalid_request", "{params:?}");
 }
+
+on_both_databases!(
+    access_tokens_in_the_redirect_can_be_turned_off,
+    the_password_grant_and_plain_pkce_can_be_turned_off,
+);

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use tollgate_core::device::{display_user_code, generate_user_code};
 use tollgate_core::model::NewDeviceCode;
+use tollgate_core::resource::Resources;
 use tollgate_core::{GrantType, NewSecret, OAuthError, SecretHash, SecretKind};
 use tollgate_store::StoreError;
 
@@ -53,7 +54,13 @@ pub(crate) async fn authorize(
         let e = OAuthError::unauthorized_client("this client may not use the device grant");
         return allow_origin(oauth_json::error(&e, Challenge::None), &headers, &client);
     }
-    let scope = match inner.new_grant_scope(&client, params.get("scope")) {
+    let requested = inner
+        .new_grant_scope(&client, params.get("scope"))
+        .and_then(|scope| {
+            let served = &inner.settings.allowed_resources;
+            Ok((scope, Resources::requested(params.resources(), served)?))
+        });
+    let (scope, resource) = match requested {
         Ok(s) => s,
         Err(e) => return allow_origin(oauth_json::error(&e, Challenge::None), &headers, &client),
     };
@@ -71,6 +78,7 @@ pub(crate) async fn authorize(
             user_code_hash: SecretHash::of(&user_code),
             application_id: client.id,
             scope: scope.to_string(),
+            resource: resource.clone(),
             poll_interval: token::issue::seconds(settings.device_code_interval_seconds),
             expires_at: now
                 .saturating_add(token::issue::seconds(settings.device_code_expire_seconds)),

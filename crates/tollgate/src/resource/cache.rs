@@ -69,6 +69,7 @@ mod tests {
             username: None,
             user: None,
             scopes: Scopes::default(),
+            audience: Default::default(),
             expires_at,
         })
     }

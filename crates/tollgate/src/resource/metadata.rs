@@ -103,6 +103,11 @@ impl ProtectedResource {
         }
     }
 
+    /// The API's identifier, which tokens restricted to it name (RFC 8707).
+    pub fn identifier(&self) -> &str {
+        &self.resource
+    }
+
     /// Where the metadata is: the well-known path inserted between the
     /// identifier's host and its path.
     pub fn metadata_url(&self) -> String {

@@ -39,6 +39,7 @@ use std::time::Duration;
 
 use tollgate_core::SecretHash;
 use tollgate_core::model::User;
+use tollgate_core::resource::Resources;
 use tollgate_core::scope::Scopes;
 use tower::Layer;
 
@@ -105,6 +106,8 @@ struct TokenDetails {
     username: Option<String>,
     user: Option<User>,
     scopes: Scopes,
+    /// RFC 8707: the resources the token is restricted to; empty: none.
+    audience: Resources,
     expires_at: i64,
 }
 
@@ -139,6 +142,12 @@ impl AccessToken {
     /// Whether the token was granted `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.details.scopes.contains(scope)
+    }
+
+    /// The resources the token is restricted to (RFC 8707 `aud`); empty for an
+    /// unrestricted token.
+    pub fn audience(&self) -> &Resources {
+        &self.details.audience
     }
 
     /// When the token expires (Unix seconds).
@@ -177,6 +186,8 @@ struct Config {
     validator: Validator,
     realm: String,
     resource_metadata: Option<String>,
+    /// The URI this API answers to, which restricted tokens must name.
+    audience: Option<String>,
     accept_form_body: bool,
     cache: TokenCache,
 }
@@ -219,6 +230,7 @@ impl ResourceServer {
                 validator,
                 realm,
                 resource_metadata: None,
+                audience: None,
                 accept_form_body: false,
                 cache: TokenCache::new(ttl),
             }),
@@ -235,6 +247,7 @@ impl ResourceServer {
                     validator: old.validator.clone(),
                     realm: old.realm.clone(),
                     resource_metadata: old.resource_metadata.clone(),
+                    audience: old.audience.clone(),
                     accept_form_body: old.accept_form_body,
                     cache: TokenCache::new(old.cache.ttl()),
                 };
@@ -255,6 +268,18 @@ impl ResourceServer {
     pub fn resource_metadata(self, url: impl Into<String>) -> Self {
         let url = url.into();
         self.config(|c| c.resource_metadata = Some(url))
+    }
+
+    /// The resource indicator (RFC 8707) this API answers to. A token restricted
+    /// to resources is accepted only if one of them is this URI or a path above
+    /// it; unrestricted tokens are accepted as before. Without it, the provider's
+    /// own resource server compares the issuer's origin plus the request path
+    /// (DOT's rule), and a remote one refuses every restricted token.
+    /// [`Provider::resource_server`](crate::Provider::resource_server) sets it to
+    /// the [`ProtectedResource`] identifier, when there is one.
+    pub fn audience(self, uri: impl Into<String>) -> Self {
+        let uri = uri.into();
+        self.config(|c| c.audience = Some(uri))
     }
 
     /// Also accept the token as an `access_token` field of a form-encoded POST
@@ -340,6 +365,7 @@ async fn local_details(shared: &Shared, token: &str) -> Result<Option<TokenDetai
             subject: b.user.as_ref().map(crate::claims::subject),
             username: b.user.as_ref().map(|u| u.username.clone()),
             scopes: Scopes::parse(&b.token.scope).unwrap_or_default(),
+            audience: b.token.resource.clone(),
             expires_at: b.token.expires_at,
             user: b.user,
         }))
@@ -377,12 +403,37 @@ impl ResourceServer {
             (header, body) => header.or(body).unwrap_or_default(),
         };
         match self.validate(token).await {
+            Ok(Some(token)) if !self.admits(&token, parts) => {
+                Err(self.refusal(refusal::Kind::OtherAudience))
+            }
             Ok(Some(token)) => Ok(Some(token)),
             Ok(None) => Err(self.refusal(refusal::Kind::Invalid)),
             Err(e) => {
                 tracing::error!(error = %e, "protected route");
                 Err(self.refusal(refusal::Kind::Unavailable))
             }
+        }
+    }
+
+    /// Whether the token's audience lets it be used on this request (RFC 8707).
+    fn admits(&self, token: &AccessToken, parts: &axum::http::request::Parts) -> bool {
+        let audience = token.audience();
+        if audience.is_empty() {
+            return true;
+        }
+        match (&self.inner.audience, &self.inner.validator) {
+            (Some(uri), _) => audience.admit(uri),
+            // The issuer is configuration; a Host header could claim any origin.
+            (None, Validator::Local(shared)) => {
+                let path = parts
+                    .extensions
+                    .get::<axum::extract::OriginalUri>()
+                    .map_or(parts.uri.path(), |o| o.0.path());
+                url::Url::parse(&shared.settings.issuer).is_ok_and(|issuer| {
+                    audience.admit(&format!("{}{path}", issuer.origin().ascii_serialization()))
+                })
+            }
+            (None, Validator::Remote(_)) => false,
         }
     }
 

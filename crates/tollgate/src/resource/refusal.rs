@@ -11,6 +11,8 @@ pub(super) enum Kind {
     Missing,
     /// Unknown, expired, revoked.
     Invalid,
+    /// Restricted to other resources (RFC 8707).
+    OtherAudience,
     /// Valid, but without the scopes the route needs (listed).
     InsufficientScope(String),
     /// A malformed request, such as a token in the query string.
@@ -48,7 +50,7 @@ impl Refusal {
     /// The HTTP status this refusal answers with.
     pub fn status(&self) -> StatusCode {
         match self.kind {
-            Kind::Missing | Kind::Invalid => StatusCode::UNAUTHORIZED,
+            Kind::Missing | Kind::Invalid | Kind::OtherAudience => StatusCode::UNAUTHORIZED,
             Kind::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Kind::BadRequest(_) => StatusCode::BAD_REQUEST,
             Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -60,7 +62,7 @@ impl Refusal {
     pub fn error(&self) -> Option<&'static str> {
         match self.kind {
             Kind::Missing | Kind::Unavailable | Kind::Misconfigured => None,
-            Kind::Invalid => Some("invalid_token"),
+            Kind::Invalid | Kind::OtherAudience => Some("invalid_token"),
             Kind::InsufficientScope(_) => Some("insufficient_scope"),
             Kind::BadRequest(_) => Some("invalid_request"),
         }
@@ -70,6 +72,7 @@ impl Refusal {
         match self.kind {
             Kind::Missing => None,
             Kind::Invalid => Some("the access token is invalid, expired or revoked"),
+            Kind::OtherAudience => Some("the access token is for another resource"),
             Kind::InsufficientScope(_) => Some("the access token lacks a scope this request needs"),
             Kind::BadRequest(why) => Some(why),
             Kind::Unavailable => Some("the access token could not be checked; try again shortly"),

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use serde::Deserialize;
+use tollgate_core::resource::Resources;
 use tollgate_core::scope::Scopes;
 
 use super::{TokenDetails, Unavailable};
@@ -83,6 +84,27 @@ struct Answer {
     username: Option<String>,
     sub: Option<String>,
     exp: Option<i64>,
+    /// RFC 7662 §2.2: a string or an array of strings.
+    aud: Option<serde_json::Value>,
+}
+
+/// The audience an answer names; `None` when `aud` is neither a string nor
+/// strings, which fails closed.
+fn audience(aud: Option<serde_json::Value>) -> Option<Resources> {
+    use serde_json::Value;
+    match aud {
+        None => Some(Resources::default()),
+        Some(Value::String(one)) => Some(std::iter::once(one).collect()),
+        Some(Value::Array(many)) => many
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
+            .collect::<Option<Vec<String>>>()
+            .map(|list| list.into_iter().collect()),
+        Some(_) => None,
+    }
 }
 
 impl Introspector {
@@ -126,6 +148,10 @@ impl Introspector {
         if !answer.active {
             return Ok(None);
         }
+        let Some(audience) = audience(answer.aud) else {
+            tracing::warn!("introspection answered a malformed `aud`; the token is refused");
+            return Ok(None);
+        };
         // A token without `exp` is trusted for the cache lifetime only.
         let expires_at = answer.exp.unwrap_or_else(|| {
             now.saturating_add(i64::try_from(self.config.token_caching_seconds).unwrap_or(0))
@@ -136,6 +162,7 @@ impl Introspector {
             username: answer.username,
             user: None,
             scopes: Scopes::parse(answer.scope.as_deref().unwrap_or_default()).unwrap_or_default(),
+            audience,
             expires_at,
         }))
     }
@@ -144,4 +171,30 @@ impl Introspector {
 /// RFC 6749 §2.3.1: client credentials are form-encoded before Basic encoding.
 fn form_encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::audience;
+    use serde_json::json;
+
+    #[test]
+    fn aud_is_a_string_or_strings_or_fails_closed() {
+        assert!(audience(None).unwrap().is_empty());
+        assert_eq!(
+            audience(Some(json!("https://a.example/")))
+                .unwrap()
+                .to_string(),
+            "https://a.example/"
+        );
+        assert_eq!(
+            audience(Some(json!(["https://b.example/", "https://a.example/"])))
+                .unwrap()
+                .to_string(),
+            "https://a.example/ https://b.example/"
+        );
+        assert!(audience(Some(json!(3))).is_none());
+        assert!(audience(Some(json!(["https://a.example/", 3]))).is_none());
+        assert!(audience(Some(json!({"a": 1}))).is_none());
+    }
 }

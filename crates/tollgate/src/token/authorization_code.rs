@@ -3,6 +3,7 @@
 
 use tollgate_core::SecretHash;
 use tollgate_core::model::{Application, CodeRedemption};
+use tollgate_core::resource::Resources;
 use tollgate_core::scope::Scopes;
 use tollgate_core::token::check_code;
 
@@ -16,6 +17,7 @@ pub(crate) async fn grant(
     code: &str,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
+    requested: Resources,
 ) -> Result<TokenResponse, Failure> {
     let now = inner.clock.now();
     let redeemed = match inner
@@ -34,6 +36,7 @@ pub(crate) async fn grant(
         CodeRedemption::Unknown => return Err(invalid_grant("unknown authorization code")),
     };
     check_code(&redeemed, client, now, redirect_uri, code_verifier)?;
+    let resource = redeemed.resource.narrow(requested)?;
     let Some(user) = inner
         .store
         .user_by_id(redeemed.user_id)
@@ -46,12 +49,14 @@ pub(crate) async fn grant(
     let refresh = Some(Refresh {
         family: None,
         scope: redeemed.scope.clone(),
+        resource: redeemed.resource.clone(),
     });
     let grant = Grant {
         grant_type: "authorization_code",
         client,
         user: Some(&user),
         scope: &scope,
+        resource,
         refresh,
         authorization_code_id: Some(redeemed.id),
         auth_time: Some(redeemed.auth_time),

@@ -1,6 +1,7 @@
 //! RFC 6749 §4.4: a confidential client acting for itself; no refresh token.
 
 use tollgate_core::model::Application;
+use tollgate_core::resource::Resources;
 
 use super::Failure;
 use super::issue::{Grant, TokenResponse, issue};
@@ -10,6 +11,7 @@ pub(crate) async fn grant(
     inner: &Inner,
     client: &Application,
     scope: Option<&str>,
+    resource: Resources,
 ) -> Result<TokenResponse, Failure> {
     let scope = inner.new_grant_scope(client, scope)?;
     let grant = Grant {
@@ -17,6 +19,7 @@ pub(crate) async fn grant(
         client,
         user: None,
         scope: &scope,
+        resource,
         refresh: None,
         authorization_code_id: None,
         auth_time: None,

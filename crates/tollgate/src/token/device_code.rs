@@ -4,6 +4,7 @@
 
 use tollgate_core::device::{DEVICE_POLL_SLOWDOWN, Poll, poll};
 use tollgate_core::model::Application;
+use tollgate_core::resource::Resources;
 use tollgate_core::scope::Scopes;
 use tollgate_core::{DEVICE_CODE_URN, ErrorCode, OAuthError, SecretHash};
 
@@ -15,6 +16,7 @@ pub(crate) async fn grant(
     inner: &Inner,
     client: &Application,
     device_code: &str,
+    requested: Resources,
 ) -> Result<TokenResponse, Failure> {
     let store = &inner.store;
     let now = inner.clock.now();
@@ -56,6 +58,7 @@ pub(crate) async fn grant(
         Poll::Expired => wait(ErrorCode::ExpiredToken, "the device code has expired"),
         Poll::Used => Err(invalid_grant("the device code was already used")),
         Poll::Approved => {
+            let resource = found.resource.narrow(requested)?;
             if !store.consume_device_code(found.id).await? {
                 return Err(invalid_grant("the device code was already used"));
             }
@@ -73,9 +76,11 @@ pub(crate) async fn grant(
                 client,
                 user: Some(&user),
                 scope: &scope,
+                resource,
                 refresh: Some(Refresh {
                     family: None,
                     scope: scope.to_string(),
+                    resource: found.resource.clone(),
                 }),
                 authorization_code_id: None,
                 auth_time: found.auth_time,

@@ -5,6 +5,7 @@ use serde::Serialize;
 use tollgate_core::claims::ClaimsRequest;
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{Application, NewAccessToken, NewRefreshToken, User};
+use tollgate_core::resource::Resources;
 use tollgate_core::scope::Scopes;
 use tollgate_core::secret::random_id;
 use tollgate_core::{NewSecret, SecretKind};
@@ -33,6 +34,8 @@ pub(crate) struct Refresh {
     pub family: Option<String>,
     /// The scope of the original grant, which later refreshes may narrow.
     pub scope: String,
+    /// The resources of the original grant, which later refreshes may narrow.
+    pub resource: Resources,
 }
 
 pub(crate) struct Grant<'a> {
@@ -41,6 +44,8 @@ pub(crate) struct Grant<'a> {
     pub client: &'a Application,
     pub user: Option<&'a User>,
     pub scope: &'a Scopes,
+    /// The access token's audience (RFC 8707).
+    pub resource: Resources,
     pub refresh: Option<Refresh>,
     pub authorization_code_id: Option<i64>,
     /// When the user signed in for this grant; refresh tokens keep it for their ID tokens.
@@ -65,6 +70,7 @@ pub(crate) async fn issue(
         application_id: grant.client.id,
         user_id,
         scope: grant.scope.to_string(),
+        resource: grant.resource,
         expires_at: now.saturating_add(seconds(lifetime)),
         authorization_code_id: grant.authorization_code_id,
         claims: grant.claims.clone(),
@@ -80,6 +86,7 @@ pub(crate) async fn issue(
                 .family
                 .unwrap_or_else(|| random_id(16, inner.entropy.as_ref())),
             scope: plan.scope,
+            resource: plan.resource,
             expires_at: settings
                 .refresh_token_expire_seconds
                 .map(|s| now.saturating_add(seconds(s))),

@@ -16,6 +16,7 @@ use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use tollgate_core::model::Application;
+use tollgate_core::resource::Resources;
 use tollgate_core::token::{GrantRequest, client_may_use};
 use tollgate_core::{ErrorCode, OAuthError};
 
@@ -60,9 +61,10 @@ pub(crate) async fn token(
         Ok(c) => c,
         Err(refusal) => return refusal.into_response(),
     };
-    let outcome = match client_may_use(&client, &grant) {
+    let requested = Resources::requested(params.resources(), &inner.settings.allowed_resources);
+    let outcome = match client_may_use(&client, &grant).and(requested) {
         Err(e) => Err(Failure::OAuth(e)),
-        Ok(()) => match grant {
+        Ok(requested) => match grant {
             GrantRequest::AuthorizationCode {
                 code,
                 redirect_uri,
@@ -74,11 +76,12 @@ pub(crate) async fn token(
                     &code,
                     redirect_uri.as_deref(),
                     code_verifier.as_deref(),
+                    requested,
                 )
                 .await
             }
             GrantRequest::ClientCredentials { scope } => {
-                client_credentials::grant(&inner, &client, scope.as_deref()).await
+                client_credentials::grant(&inner, &client, scope.as_deref(), requested).await
             }
             GrantRequest::Password {
                 username,
@@ -92,15 +95,19 @@ pub(crate) async fn token(
                     username,
                     password,
                     scope.as_deref(),
+                    requested,
                 )
                 .await
             }
             GrantRequest::RefreshToken {
                 refresh_token,
                 scope,
-            } => refresh_token::grant(&inner, &client, &refresh_token, scope.as_deref()).await,
+            } => {
+                refresh_token::grant(&inner, &client, &refresh_token, scope.as_deref(), requested)
+                    .await
+            }
             GrantRequest::DeviceCode { device_code } => {
-                device_code::grant(&inner, &client, &device_code).await
+                device_code::grant(&inner, &client, &device_code, requested).await
             }
         },
     };

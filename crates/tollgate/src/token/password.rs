@@ -4,6 +4,7 @@
 use axum::http::Extensions;
 use tollgate_core::OAuthError;
 use tollgate_core::model::Application;
+use tollgate_core::resource::Resources;
 
 use super::issue::{Grant, Refresh, TokenResponse, issue};
 use super::{Failure, invalid_grant};
@@ -17,6 +18,7 @@ pub(crate) async fn grant(
     username: String,
     password: String,
     scope: Option<&str>,
+    resource: Resources,
 ) -> Result<TokenResponse, Failure> {
     let settings = &inner.settings;
     if !settings.password_grant_allowed() {
@@ -40,12 +42,14 @@ pub(crate) async fn grant(
     let refresh = Some(Refresh {
         family: None,
         scope: scope.to_string(),
+        resource: resource.clone(),
     });
     let grant = Grant {
         grant_type: "password",
         client,
         user: Some(&user),
         scope: &scope,
+        resource,
         refresh,
         authorization_code_id: None,
         // The password was checked just now: that is the sign-in.

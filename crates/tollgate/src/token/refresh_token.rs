@@ -4,6 +4,7 @@
 
 use tollgate_core::SecretHash;
 use tollgate_core::model::Application;
+use tollgate_core::resource::Resources;
 use tollgate_core::token::{RefreshUse, check_refresh, refreshed_scope};
 
 use super::issue::{Grant, Refresh, TokenResponse, issue, seconds};
@@ -15,6 +16,7 @@ pub(crate) async fn grant(
     client: &Application,
     presented: &str,
     scope: Option<&str>,
+    requested: Resources,
 ) -> Result<TokenResponse, Failure> {
     let settings = &inner.settings;
     let now = inner.clock.now();
@@ -28,6 +30,8 @@ pub(crate) async fn grant(
     let grace = seconds(settings.refresh_token_grace_period_seconds);
     let mut used = check_refresh(&token, client, now, grace)?;
     let scope = refreshed_scope(scope, &token.scope)?;
+    // RFC 8707 §2.2: this access token may be for fewer resources; the grant keeps them all.
+    let resource = token.resource.narrow(requested)?;
     let user = match token.user_id {
         Some(user_id) => match inner.store.user_by_id(user_id).await?.filter(|u| u.active) {
             Some(user) => Some(user),
@@ -63,12 +67,14 @@ pub(crate) async fn grant(
     let refresh = rotate.then(|| Refresh {
         family: Some(token.family.clone()),
         scope: token.scope.clone(),
+        resource: token.resource.clone(),
     });
     let grant = Grant {
         grant_type: "refresh_token",
         client,
         user: user.as_ref(),
         scope: &scope,
+        resource,
         refresh,
         authorization_code_id: token.authorization_code_id,
         // The ID token repeats the original sign-in; no nonce (OIDC Core §12.2).

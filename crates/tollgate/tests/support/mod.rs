@@ -62,7 +62,63 @@ pub async fn app_with_api(
     customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
     api: impl FnOnce(&Provider) -> axum::Router,
 ) -> App {
-    let db = tollgate_testkit::sqlite();
+    serve(tollgate_testkit::sqlite(), configure, customize, api).await
+}
+
+/// Which database a test's provider keeps its data in.
+#[derive(Debug, Clone, Copy)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A provider on `db`, as [`app_with`]; `None` when PostgreSQL is unreachable
+/// outside CI (said on stderr), so the scenario is skipped.
+pub async fn app_on(db: Db, test: &str, configure: impl FnOnce(&mut Settings)) -> Option<App> {
+    app_on_with_api(db, test, configure, |_| axum::Router::new()).await
+}
+
+/// As [`app_on`], with the application's own routes beside the provider's.
+pub async fn app_on_with_api(
+    db: Db,
+    test: &str,
+    configure: impl FnOnce(&mut Settings),
+    api: impl FnOnce(&Provider) -> axum::Router,
+) -> Option<App> {
+    let database = match db {
+        Db::Sqlite => tollgate_testkit::sqlite(),
+        Db::Postgres => tollgate_testkit::postgres(test).await?,
+    };
+    Some(serve(database, configure, |p| p, api).await)
+}
+
+/// Runs each `async fn(Db)` scenario as two tests, `<scenario>::sqlite` and
+/// `<scenario>::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$scenario($crate::support::Db::Sqlite).await
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$scenario($crate::support::Db::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+async fn serve(
+    db: TestDatabase,
+    configure: impl FnOnce(&mut Settings),
+    customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
+    api: impl FnOnce(&Provider) -> axum::Router,
+) -> App {
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -328,6 +384,29 @@ impl App {
         }
         request.send().await.unwrap()
     }
+}
+
+/// Adds `tv`, a public client of the device grant.
+pub async fn tv_client(app: &App) {
+    let tv = NewApplication {
+        client_id: "tv".into(),
+        client_secret_hash: None,
+        client_secret_sealed: None,
+        client_type: ClientType::Public,
+        grant_types: vec![GrantType::DeviceCode],
+        redirect_uris: vec![],
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec![],
+        algorithm: SigningAlgorithm::RS256,
+        userinfo_signed: false,
+        skip_authorization: false,
+        name: "Living-room TV".into(),
+        owner_id: None,
+    };
+    app.store
+        .create_application(&tv, SystemClock.now())
+        .await
+        .unwrap();
 }
 
 pub fn web_request() -> Vec<(&'static str, &'static str)> {
