@@ -3,6 +3,7 @@
 //! randomness except through the traits in [`env`](mod@env).
 
 pub mod authorize;
+pub mod cimd;
 pub mod claims;
 pub mod client;
 pub mod client_auth;

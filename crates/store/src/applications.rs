@@ -5,6 +5,7 @@ use tollgate_core::{GrantType, SecretHash};
 use crate::rows::ApplicationRow;
 use crate::{Result, Store, StoreError, on_db};
 
+/// An application's columns, in [`ApplicationRow`]'s order.
 macro_rules! columns {
     () => {
         "id, client_id, client_secret_hash, client_secret_sealed, client_type, grant_types, redirect_uris, \
@@ -12,6 +13,39 @@ macro_rules! columns {
          skip_authorization, name, owner_id, created_at, updated_at"
     };
 }
+pub(crate) use columns;
+
+pub(crate) const APPLICATION_CONFLICT: &str = "an application with this client_id";
+
+/// `INSERT` of a client on any executor, returning its row.
+macro_rules! insert_application {
+    ($executor:expr, $new:expr, $now:expr) => {
+        sqlx::query_as::<_, crate::rows::ApplicationRow>(concat!(
+            "INSERT INTO tollgate_applications (client_id, client_secret_hash, client_secret_sealed, \
+             client_type, grant_types, redirect_uris, post_logout_redirect_uris, allowed_origins, \
+             algorithm, userinfo_signed, skip_authorization, name, owner_id, created_at, \
+             updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING ",
+            columns!()
+        ))
+        .bind(&$new.client_id)
+        .bind(&$new.client_secret_hash)
+        .bind(&$new.client_secret_sealed)
+        .bind($new.client_type.as_str())
+        .bind(GrantType::format_list(&$new.grant_types))
+        .bind($new.redirect_uris.join(" "))
+        .bind($new.post_logout_redirect_uris.join(" "))
+        .bind($new.allowed_origins.join(" "))
+        .bind($new.algorithm.as_str())
+        .bind($new.userinfo_signed)
+        .bind($new.skip_authorization)
+        .bind(&$new.name)
+        .bind($new.owner_id)
+        .bind($now)
+        .fetch_one($executor)
+    };
+}
+pub(crate) use insert_application;
 
 impl Store {
     /// Stores a new client; a taken `client_id` is a [`StoreError::Conflict`].
@@ -20,34 +54,9 @@ impl Store {
         new: &NewApplication,
         now: UnixTime,
     ) -> Result<Application> {
-        let sql = concat!(
-            "INSERT INTO tollgate_applications (client_id, client_secret_hash, client_secret_sealed, \
-             client_type, grant_types, redirect_uris, post_logout_redirect_uris, allowed_origins, \
-             algorithm, userinfo_signed, skip_authorization, name, owner_id, created_at, \
-             updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING ",
-            columns!()
-        );
-        let row: ApplicationRow = on_db!(write &self.db, p => sqlx::query_as(sql)
-            .bind(&new.client_id)
-            .bind(&new.client_secret_hash)
-            .bind(&new.client_secret_sealed)
-            .bind(new.client_type.as_str())
-            .bind(GrantType::format_list(&new.grant_types))
-            .bind(new.redirect_uris.join(" "))
-            .bind(new.post_logout_redirect_uris.join(" "))
-            .bind(new.allowed_origins.join(" "))
-            .bind(new.algorithm.as_str())
-            .bind(new.userinfo_signed)
-            .bind(new.skip_authorization)
-            .bind(&new.name)
-            .bind(new.owner_id)
-            .bind(now)
-            .fetch_one(p)
-            .await)
-        .map_err(StoreError::conflict_on(
-            "an application with this client_id",
-        ))?;
+        let row: ApplicationRow =
+            on_db!(write &self.db, p => insert_application!(p, new, now).await)
+                .map_err(StoreError::conflict_on(APPLICATION_CONFLICT))?;
         row.try_into()
     }
 

@@ -8,6 +8,7 @@ mod cleanup;
 mod codes;
 mod consents;
 mod device_codes;
+mod documents;
 mod grants;
 mod keys;
 mod rows;

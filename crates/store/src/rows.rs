@@ -72,6 +72,12 @@ pub(crate) struct ApplicationRow {
     updated_at: i64,
 }
 
+impl ApplicationRow {
+    pub(crate) fn id(&self) -> i64 {
+        self.id
+    }
+}
+
 impl TryFrom<ApplicationRow> for Application {
     type Error = StoreError;
     fn try_from(r: ApplicationRow) -> Result<Self, StoreError> {

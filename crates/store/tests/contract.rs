@@ -66,6 +66,8 @@ contract!(
     users_are_listed_and_a_new_password_ends_their_sessions,
     a_device_code_is_decided_once_and_consumed_once,
     a_registration_token_finds_its_client_only,
+    a_metadata_document_client_is_kept_and_replaced_never_a_registered_one,
+    resources_are_kept_with_codes_and_tokens,
 );
 
 async fn open(url: &str) -> Store {
@@ -1752,4 +1754,110 @@ async fn a_registration_token_finds_its_client_only(store: &Store) {
             .unwrap(),
         None
     );
+}
+
+async fn a_metadata_document_client_is_kept_and_replaced_never_a_registered_one(store: &Store) {
+    const URL: &str = "https://client.example/app.json";
+    let described = NewApplication {
+        client_secret_hash: None,
+        client_type: ClientType::Public,
+        grant_types: vec![GrantType::AuthorizationCode],
+        ..new_app(URL)
+    };
+    assert!(store.application_and_document(URL).await.unwrap().is_none());
+    let first = store
+        .save_document_client(&described, NOW + 300, NOW)
+        .await
+        .unwrap();
+    let (found, expires) = store.application_and_document(URL).await.unwrap().unwrap();
+    assert_eq!((found.id, expires), (first.id, Some(NOW + 300)));
+    // A new copy replaces what the old one said, on the same client.
+    let changed = NewApplication {
+        name: "Renamed".into(),
+        redirect_uris: vec!["https://client.example/new".into()],
+        ..described.clone()
+    };
+    let second = store
+        .save_document_client(&changed, NOW + 900, NOW + 10)
+        .await
+        .unwrap();
+    assert_eq!(second.id, first.id);
+    let (found, expires) = store.application_and_document(URL).await.unwrap().unwrap();
+    assert_eq!(found.name, "Renamed");
+    assert_eq!(found.redirect_uris, vec!["https://client.example/new"]);
+    assert_eq!(expires, Some(NOW + 900));
+    // A client registered here is not described by a document, and not overwritten by one.
+    let registered = app(store, "https://registered.example/c").await;
+    let (found, expires) = store
+        .application_and_document(&registered.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.id, expires), (registered.id, None));
+    let hijack = NewApplication {
+        client_id: registered.client_id.clone(),
+        ..described
+    };
+    assert!(matches!(
+        store.save_document_client(&hijack, NOW + 300, NOW).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let (kept, _) = store
+        .application_and_document(&registered.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept, registered);
+}
+
+async fn resources_are_kept_with_codes_and_tokens(store: &Store) {
+    use tollgate_core::resource::Resources;
+    let (app, alice) = (app(store, "rs").await, user(store, "alice").await);
+    let both = Resources::stored("https://api.example/ https://files.example/");
+    let code = NewAuthorizationCode {
+        resource: both.clone(),
+        ..new_code("code-r", &app, &alice, NOW + 60)
+    };
+    store.insert_authorization_code(&code, NOW).await.unwrap();
+    match store
+        .redeem_authorization_code(&hash("code-r"), app.id, NOW)
+        .await
+        .unwrap()
+    {
+        CodeRedemption::Redeemed(found) => assert_eq!(found.resource, both),
+        other => panic!("{other:?}"),
+    }
+    let one = Resources::stored("https://api.example/");
+    let access = NewAccessToken {
+        resource: one.clone(),
+        ..new_access("at-r", &app, NOW + 60)
+    };
+    let refresh = NewRefreshToken {
+        resource: both.clone(),
+        ..new_refresh("rt-r", &app, Some(&alice), "fam-r")
+    };
+    store
+        .issue_tokens(&access, Some(&refresh), NOW)
+        .await
+        .unwrap();
+    let bearer = store.bearer_token(&hash("at-r")).await.unwrap().unwrap();
+    assert_eq!(bearer.token.resource, one);
+    let rt = store
+        .refresh_token_by_hash(&hash("rt-r"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rt.resource, both);
+    let details = store
+        .token_details(&hash("at-r"), false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(details.resource, one);
+    let details = store
+        .token_details(&hash("rt-r"), true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(details.resource, both);
 }

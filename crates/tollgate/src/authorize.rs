@@ -269,6 +269,8 @@ struct ConsentPage<'a> {
     static_base: String,
     action: String,
     application: &'a str,
+    /// The host of a client ID metadata document: who speaks for the client.
+    described_at: Option<String>,
     username: &'a str,
     scopes: Vec<ScopeLine<'a>>,
     /// RFC 8707: where the tokens will be usable, when the client said.
@@ -314,6 +316,10 @@ fn consent_page(
             static_base: format!("{PREFIX}/static"),
             action: format!("{PREFIX}/authorize/"),
             application,
+            described_at: tollgate_core::cimd::is_document_url(&client.client_id)
+                .then(|| url::Url::parse(&client.client_id).ok())
+                .flatten()
+                .and_then(|u| u.host_str().map(str::to_owned)),
             username: &signed_in.user.username,
             scopes,
             resources: request.resources.iter().collect(),

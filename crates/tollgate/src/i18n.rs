@@ -47,6 +47,10 @@ const FRENCH: &[(&str, &str)] = &[
     ("Signed in as", "Connecté en tant que"),
     ("asks to:", "demande à :"),
     ("Only at:", "Uniquement auprès de :"),
+    (
+        "This application is not registered here. It describes itself at",
+        "Cette application n’est pas enregistrée ici. Elle se décrit sur",
+    ),
     ("Authorize", "Autoriser"),
     ("Cancel", "Annuler"),
     ("Sign out", "Se déconnecter"),

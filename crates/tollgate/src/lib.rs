@@ -44,6 +44,7 @@
 
 mod authorize;
 mod bearer;
+mod cimd;
 pub mod claims;
 mod client_auth;
 mod client_cache;
@@ -79,6 +80,8 @@ mod token;
 mod userinfo;
 pub mod users;
 
+#[doc(hidden)]
+pub use cimd::TestNetwork;
 pub use login::local_path;
 pub use provider::{BuildError, Provider, ProviderBuilder};
 pub use session::SessionCookie;

@@ -57,6 +57,7 @@ pub(crate) fn document(settings: &Settings) -> Bytes {
         "code_challenge_methods_supported": pkce,
         "scopes_supported": settings.scope_names(),
         "authorization_response_iss_parameter_supported": true,
+        "client_id_metadata_document_supported": settings.cimd_enabled,
     });
     if settings.dcr_enabled {
         let fields = doc.as_object_mut().expect("an object");

@@ -6,6 +6,7 @@ use minijinja::Environment;
 use tollgate_core::{Clock, Entropy};
 
 use crate::Store;
+use crate::cimd::{Documents, TestNetwork};
 use crate::claims::{ClaimsSource, StandardClaims};
 use crate::client_cache::ClientCache;
 use crate::cookies::CookieNames;
@@ -63,6 +64,8 @@ pub(crate) struct Inner {
     /// The application's own sign-in page, if it has one.
     pub(crate) login_url: Option<String>,
     protected_resource: Option<ProtectedResource>,
+    /// Clients described by client ID metadata documents.
+    documents: Documents,
 }
 
 impl Inner {
@@ -72,6 +75,9 @@ impl Inner {
         client_id: &str,
     ) -> Result<Option<std::sync::Arc<tollgate_core::model::Application>>, tollgate_store::StoreError>
     {
+        if self.settings.cimd_enabled && tollgate_core::cimd::is_document_url(client_id) {
+            return self.documents.client(self, client_id).await;
+        }
         let ttl = self.settings.client_cache_seconds;
         self.clients
             .get(&self.store, client_id, self.clock.now(), ttl)
@@ -156,6 +162,7 @@ pub struct ProviderBuilder {
     login_url: Option<String>,
     templates: Vec<(String, String)>,
     protected_resource: Option<ProtectedResource>,
+    network: Option<TestNetwork>,
 }
 
 impl ProviderBuilder {
@@ -213,6 +220,13 @@ impl ProviderBuilder {
         self
     }
 
+    /// For tests only: how client ID metadata documents are resolved and fetched.
+    #[doc(hidden)]
+    pub fn cimd_test_network(mut self, network: TestNetwork) -> Self {
+        self.network = Some(network);
+        self
+    }
+
     /// Replaces the clock and the source of randomness (for tests).
     pub fn environment(mut self, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Self {
         self.clock = clock;
@@ -229,6 +243,7 @@ impl ProviderBuilder {
         let templates = pages::templates(settings.templates_dir.as_deref(), self.templates)?;
         let metadata = metadata::document(&settings);
         let sealer = settings.sealer();
+        let documents = Documents::new(&settings, self.network);
         let protected_resource = self
             .protected_resource
             .map(|r| r.with_authorization_server(&settings.issuer));
@@ -252,6 +267,7 @@ impl ProviderBuilder {
                 events: self.events,
                 login_url: self.login_url,
                 protected_resource,
+                documents,
             }),
         })
     }
@@ -273,6 +289,7 @@ impl Provider {
             login_url: None,
             templates: Vec::new(),
             protected_resource: None,
+            network: None,
         }
     }
 

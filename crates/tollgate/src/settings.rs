@@ -132,6 +132,24 @@ pub struct Settings {
     pub dcr_registration_scope: String,
     /// A new registration access token at every update (RFC 7592 §2.2 allows it).
     pub dcr_rotate_registration_token_on_update: bool,
+    /// Accept `https://` client ids that name a client ID metadata document,
+    /// fetched and kept as a public client.
+    pub cimd_enabled: bool,
+    /// Hosts whose documents are accepted (`.example.com`: that domain and
+    /// those under it). Empty: any public host.
+    pub cimd_allowed_hosts: Vec<String>,
+    /// How long a document fetch may take, in all.
+    pub cimd_fetch_timeout_seconds: u64,
+    /// The largest document accepted, in bytes.
+    pub cimd_max_document_size: u64,
+    /// A fetched copy is fresh for its `Cache-Control` max-age, at least this long…
+    pub cimd_metadata_min_age_seconds: u64,
+    /// …and at most this long.
+    pub cimd_metadata_max_age_seconds: u64,
+    /// After a failed fetch, the document is not asked for again for this long.
+    pub cimd_failure_backoff_seconds: u64,
+    /// Fetches a process makes at once; past it, an unknown client stays unknown.
+    pub cimd_max_concurrent_fetches: u32,
 }
 
 impl Default for Settings {
@@ -182,6 +200,14 @@ impl Default for Settings {
             dcr_registration_access: "authenticated".to_owned(),
             dcr_registration_scope: "oauth2_provider:registration".to_owned(),
             dcr_rotate_registration_token_on_update: true,
+            cimd_enabled: false,
+            cimd_allowed_hosts: Vec::new(),
+            cimd_fetch_timeout_seconds: 5,
+            cimd_max_document_size: 16 * 1024,
+            cimd_metadata_min_age_seconds: 300,
+            cimd_metadata_max_age_seconds: 86_400,
+            cimd_failure_backoff_seconds: 60,
+            cimd_max_concurrent_fetches: 10,
         }
     }
 }
@@ -232,10 +258,25 @@ impl Settings {
             ("id_token_expire_seconds", self.id_token_expire_seconds),
             ("oidc_jwks_max_age_seconds", self.oidc_jwks_max_age_seconds),
             ("session_expire_seconds", self.session_expire_seconds),
+            (
+                "cimd_fetch_timeout_seconds",
+                self.cimd_fetch_timeout_seconds,
+            ),
+            ("cimd_max_document_size", self.cimd_max_document_size),
+            (
+                "cimd_max_concurrent_fetches",
+                self.cimd_max_concurrent_fetches.into(),
+            ),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1"));
             }
+        }
+        if self.cimd_metadata_max_age_seconds < self.cimd_metadata_min_age_seconds {
+            return Err(invalid(
+                "cimd_metadata_max_age_seconds",
+                "must not be less than cimd_metadata_min_age_seconds",
+            ));
         }
         if !["authenticated", "token", "open"].contains(&self.dcr_registration_access.as_str()) {
             return Err(invalid(

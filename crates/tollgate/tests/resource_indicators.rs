@@ -229,7 +229,7 @@ async fn client_token(app: &App, resources: &[&str]) -> String {
 }
 
 async fn resource_servers_refuse_tokens_for_other_resources(db: Db) {
-    let Some(app) = app_on_with_api(db, "rfc8707_audience", |_| {}, api).await else {
+    let Some(app) = app_on_with(db, "rfc8707_audience", |_| {}, |p| p, api).await else {
         return;
     };
     let call = |path: &'static str, token: String| {

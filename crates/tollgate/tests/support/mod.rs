@@ -75,21 +75,23 @@ pub enum Db {
 /// A provider on `db`, as [`app_with`]; `None` when PostgreSQL is unreachable
 /// outside CI (said on stderr), so the scenario is skipped.
 pub async fn app_on(db: Db, test: &str, configure: impl FnOnce(&mut Settings)) -> Option<App> {
-    app_on_with_api(db, test, configure, |_| axum::Router::new()).await
+    app_on_with(db, test, configure, |p| p, |_| axum::Router::new()).await
 }
 
-/// As [`app_on`], with the application's own routes beside the provider's.
-pub async fn app_on_with_api(
+/// As [`app_on`]; `customize` may extend the provider, and `api` adds the
+/// application's own routes beside the provider's.
+pub async fn app_on_with(
     db: Db,
     test: &str,
     configure: impl FnOnce(&mut Settings),
+    customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
     api: impl FnOnce(&Provider) -> axum::Router,
 ) -> Option<App> {
     let database = match db {
         Db::Sqlite => tollgate_testkit::sqlite(),
         Db::Postgres => tollgate_testkit::postgres(test).await?,
     };
-    Some(serve(database, configure, |p| p, api).await)
+    Some(serve(database, configure, customize, api).await)
 }
 
 /// Runs each `async fn(Db)` scenario as two tests, `<scenario>::sqlite` and
