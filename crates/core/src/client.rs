@@ -176,6 +176,28 @@ pub struct ApplicationSpec {
     pub algorithm: SigningAlgorithm,
 }
 
+impl ApplicationSpec {
+    /// The client this registration makes under `client_id` and `name`: no
+    /// secret, no owner, consent asked; callers set what differs.
+    pub fn into_application(self, client_id: String, name: String) -> crate::model::NewApplication {
+        crate::model::NewApplication {
+            client_id,
+            client_secret_hash: None,
+            client_secret_sealed: None,
+            client_type: self.client_type,
+            grant_types: self.grant_types,
+            redirect_uris: self.redirect_uris,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            allowed_origins: self.allowed_origins,
+            algorithm: self.algorithm,
+            userinfo_signed: false,
+            skip_authorization: false,
+            name,
+            owner_id: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpecError {
     #[error("at least one grant type is required")]

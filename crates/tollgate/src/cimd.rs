@@ -11,7 +11,7 @@ use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use tokio::sync::Semaphore;
 use tollgate_core::cimd::{document_url, freshness, host_allowed, is_public, read_document};
 use tollgate_core::env::UnixTime;
-use tollgate_core::model::{Application, NewApplication};
+use tollgate_core::model::Application;
 use tollgate_store::StoreError;
 use url::{Host, Url};
 
@@ -119,22 +119,8 @@ impl Documents {
                 return Err(Failure::Refused(why));
             }
         };
-        let new = NewApplication {
-            client_id: client_id.to_owned(),
-            client_secret_hash: None,
-            client_secret_sealed: None,
-            client_type: spec.client_type,
-            grant_types: spec.grant_types,
-            redirect_uris: spec.redirect_uris,
-            post_logout_redirect_uris: spec.post_logout_redirect_uris,
-            allowed_origins: Vec::new(),
-            algorithm: spec.algorithm,
-            userinfo_signed: false,
-            // A stranger's client: the user is always asked.
-            skip_authorization: false,
-            name,
-            owner_id: None,
-        };
+        // A stranger's client: no secret, no owner, and the user is always asked.
+        let new = spec.into_application(client_id.to_owned(), name);
         let until = now.saturating_add(i64::try_from(fresh).unwrap_or(i64::MAX));
         match inner.store.save_document_client(&new, until, now).await {
             Ok(client) => Ok(client),

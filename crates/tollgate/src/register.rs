@@ -144,19 +144,10 @@ pub(crate) async fn register(
     let secret = (spec.client_type == ClientType::Confidential)
         .then(|| generate_client_secret(inner.entropy.as_ref(), sealer, &client_id));
     let new = NewApplication {
-        client_id,
         client_secret_hash: secret.as_ref().map(|s| s.hash.clone()),
         client_secret_sealed: secret.as_ref().and_then(|s| s.sealed.clone()),
-        client_type: spec.client_type,
-        grant_types: spec.grant_types,
-        redirect_uris: spec.redirect_uris,
-        post_logout_redirect_uris: spec.post_logout_redirect_uris,
-        allowed_origins: vec![],
-        algorithm: spec.algorithm,
-        userinfo_signed: false,
-        skip_authorization: false,
-        name,
         owner_id: owner,
+        ..spec.into_application(client_id, name)
     };
     let now = inner.clock.now();
     let token = NewSecret::generate(SecretKind::RegistrationToken, inner.entropy.as_ref());

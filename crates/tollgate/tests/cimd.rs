@@ -164,14 +164,7 @@ async fn a_client_described_by_its_document_signs_a_user_in(db: Db) {
     let Some(app) = provider(db, "cimd_flow", net, |_| {}).await else {
         return;
     };
-    let metadata = json(
-        app.http
-            .get(app.url("/.well-known/openid-configuration"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let metadata = app.discovery().await;
     assert_eq!(metadata["client_id_metadata_document_supported"], true);
 
     app.sign_in("alice").await;
@@ -409,14 +402,7 @@ async fn documents_are_off_by_default_and_hosts_may_be_limited(db: Db) {
     };
     off.sign_in("alice").await;
     assert_eq!(consent_page(&off, CLIENT).await.0, 400);
-    let metadata = json(
-        off.http
-            .get(off.url("/.well-known/openid-configuration"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let metadata = off.discovery().await;
     assert_eq!(metadata["client_id_metadata_document_supported"], false);
 
     let allowed = "https://x.apps.example/app.json";

@@ -45,14 +45,7 @@ async fn access_tokens_in_the_redirect_can_be_turned_off(db: Db) {
         "{}",
         location(&response)
     );
-    let doc = json(
-        app.http
-            .get(app.url("/.well-known/openid-configuration"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let doc = app.discovery().await;
     let types: Vec<&str> = doc["response_types_supported"]
         .as_array()
         .unwrap()

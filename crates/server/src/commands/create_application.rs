@@ -84,19 +84,12 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         None => None,
     };
     let new = NewApplication {
-        client_id,
         client_secret_hash: secret_hash,
         client_secret_sealed: sealed,
-        client_type: spec.client_type,
-        grant_types: spec.grant_types,
-        redirect_uris: spec.redirect_uris,
-        post_logout_redirect_uris: spec.post_logout_redirect_uris,
-        allowed_origins: spec.allowed_origins,
-        algorithm: spec.algorithm,
         userinfo_signed: args.userinfo_signed,
         skip_authorization: args.skip_authorization,
-        name: args.name,
         owner_id,
+        ..spec.into_application(client_id, args.name)
     };
     let app = store
         .create_application(&new, SystemClock.now())

@@ -292,6 +292,12 @@ impl App {
         format!("{}{path}", self.base)
     }
 
+    /// The OpenID Connect Discovery document.
+    pub async fn discovery(&self) -> serde_json::Value {
+        let url = self.url("/.well-known/openid-configuration");
+        json(self.http.get(url).send().await.unwrap()).await
+    }
+
     /// Signs `username` in through the login form, as a browser does.
     pub async fn sign_in(&self, username: &str) {
         let page = self
