@@ -2,6 +2,7 @@
 //! functions over plain data. Nothing here does I/O, reads a clock or draws
 //! randomness except through the traits in [`env`](mod@env).
 
+pub mod access_token;
 pub mod authorize;
 pub mod cimd;
 pub mod claims;

@@ -27,6 +27,7 @@ use crate::id_token::{self, Mint, read_hint};
 use crate::pages::{error_page, error_page_with_code};
 use crate::provider::{Inner, PREFIX, Shared};
 use crate::session::{self, SignedIn};
+use crate::token::issue::{AccessTokenFor, new_access_token};
 use crate::{csrf, form, i18n, pages};
 
 /// The consent form is a POST to this endpoint carrying this field.
@@ -437,15 +438,25 @@ async fn issue_fields(
         code_issued = Some(code.plaintext);
     }
     if rt.token {
-        let token = NewSecret::generate(SecretKind::AccessToken, inner.entropy.as_ref());
         let lifetime = inner.settings.access_token_expire_seconds;
+        let expires_at = now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX));
+        let scope = request.scope.to_string();
+        let about = AccessTokenFor {
+            client,
+            user: Some(&signed_in.user),
+            scope: &scope,
+            resource: &request.resources,
+            auth_time: Some(signed_in.session.auth_time),
+            expires_at,
+        };
+        let token = new_access_token(inner, about).await?;
         let new = NewAccessToken {
             token_hash: token.hash,
             application_id: client.id,
             user_id: Some(signed_in.user.id),
-            scope: request.scope.to_string(),
+            scope,
             resource: request.resources.clone(),
-            expires_at: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+            expires_at,
             authorization_code_id: code_id,
             claims: claims.clone(),
         };

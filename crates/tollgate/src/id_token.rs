@@ -76,7 +76,14 @@ pub(crate) async fn sign_for(
     let now = inner.clock.now();
     let ring = inner.keys.ring(&inner.store, now).await?;
     let secret = client_secret(inner, client)?;
-    signing::sign(&ring, client.algorithm, secret.as_deref(), claims, now)
+    signing::sign(
+        &ring,
+        client.algorithm,
+        secret.as_deref(),
+        claims,
+        now,
+        "JWT",
+    )
 }
 
 /// Whether ID tokens for this client can be signed: an HS256 client needs its

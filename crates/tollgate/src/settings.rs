@@ -32,6 +32,17 @@ impl std::fmt::Debug for SecretText {
     }
 }
 
+/// How access tokens are written. Either way only their hash is kept, so
+/// both are revoked and introspected alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessTokenFormat {
+    /// 256 random bits (`tga_…`): meaningful only to this server.
+    Opaque,
+    /// An RFC 9068 JWT (`typ: at+jwt`) a resource server can check by the JWKS.
+    Jwt,
+}
+
 /// The provider's configuration, DOT's settings by name (see docs/CONFIGURATION.md);
 /// `Default` gives DOT's defaults with Tollgate's documented departures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +52,8 @@ pub struct Settings {
     pub issuer: String,
     /// Lifetime of an access token.
     pub access_token_expire_seconds: u64,
+    /// `opaque` (256 random bits) or `jwt` (RFC 9068, signed with the RS256 key).
+    pub access_token_format: AccessTokenFormat,
     /// Lifetime of an authorization code.
     pub authorization_code_expire_seconds: u64,
     /// Lifetime of an ID token.
@@ -157,6 +170,7 @@ impl Default for Settings {
         Settings {
             issuer: "http://127.0.0.1:8000".to_owned(),
             access_token_expire_seconds: 36_000,
+            access_token_format: AccessTokenFormat::Opaque,
             authorization_code_expire_seconds: 60,
             id_token_expire_seconds: 36_000,
             refresh_token_expire_seconds: None,

@@ -252,14 +252,15 @@ impl Keys {
     }
 }
 
-/// Signs `claims` as a compact JWS (RFC 7515 §7.1): with the ring's current key
-/// for `algorithm`, or with the client secret for HS256.
+/// Signs `claims` as a compact JWS (RFC 7515 §7.1) of type `typ`: with the
+/// ring's current key for `algorithm`, or with the client secret for HS256.
 pub(crate) fn sign(
     ring: &KeyRing,
     algorithm: SigningAlgorithm,
     client_secret: Option<&str>,
     claims: &Map<String, Value>,
     now: UnixTime,
+    typ: &str,
 ) -> Result<String, SigningError> {
     enum With<'a> {
         Key(&'a LoadedKey),
@@ -273,7 +274,7 @@ pub(crate) fn sign(
                 .ok_or(SigningError::NoKey(algorithm))?,
         ),
     };
-    let mut header = serde_json::json!({ "alg": algorithm.as_str(), "typ": "JWT" });
+    let mut header = serde_json::json!({ "alg": algorithm.as_str(), "typ": typ });
     if let With::Key(key) = with {
         header["kid"] = key.kid.clone().into();
     }
@@ -381,8 +382,8 @@ mod tests {
     fn signs_with_the_newest_active_key_and_verifies_by_kid() {
         let ring = ring();
         let kid_of = |token: &str| jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
-        let before = sign(&ring, SigningAlgorithm::RS256, None, &claims(), 50).unwrap();
-        let after = sign(&ring, SigningAlgorithm::RS256, None, &claims(), 100).unwrap();
+        let before = sign(&ring, SigningAlgorithm::RS256, None, &claims(), 50, "JWT").unwrap();
+        let after = sign(&ring, SigningAlgorithm::RS256, None, &claims(), 100, "JWT").unwrap();
         assert_eq!(
             kid_of(&before),
             ring.keys[2].kid,
@@ -399,11 +400,11 @@ mod tests {
                 None
             );
         }
-        let ec = sign(&ring, SigningAlgorithm::ES256, None, &claims(), 0).unwrap();
+        let ec = sign(&ring, SigningAlgorithm::ES256, None, &claims(), 0, "JWT").unwrap();
         assert_eq!(header_algorithm(&ec), Some(SigningAlgorithm::ES256));
         assert!(verify(&ec, Verifier::Ring(&ring), "https://idp.example").is_some());
         assert!(matches!(
-            sign(&ring, SigningAlgorithm::EdDSA, None, &claims(), 0),
+            sign(&ring, SigningAlgorithm::EdDSA, None, &claims(), 0, "JWT"),
             Err(SigningError::NoKey(_))
         ));
         let jwks: Value = serde_json::from_slice(&ring.jwks).unwrap();
@@ -425,7 +426,7 @@ mod tests {
         ];
         let ring = Keys::new(None).load(&KeyRing::empty(), rows, true).unwrap();
         let kid_at = |now| {
-            let token = sign(&ring, SigningAlgorithm::ES256, None, &claims(), now).unwrap();
+            let token = sign(&ring, SigningAlgorithm::ES256, None, &claims(), now, "JWT").unwrap();
             jsonwebtoken::decode_header(&token).unwrap().kid.unwrap()
         };
         assert_eq!(kid_at(30), ring.keys[2].kid);
@@ -458,7 +459,7 @@ mod tests {
     #[test]
     fn refuses_tampered_unsigned_and_foreign_tokens() {
         let ring = ring();
-        let token = sign(&ring, SigningAlgorithm::RS256, None, &claims(), 0).unwrap();
+        let token = sign(&ring, SigningAlgorithm::RS256, None, &claims(), 0, "JWT").unwrap();
         let (head, rest) = token.split_once('.').unwrap();
         let (_, signature) = rest.split_once('.').unwrap();
         let forged_body = base64::Engine::encode(
@@ -497,6 +498,7 @@ mod tests {
             Some("secret one"),
             &claims(),
             0,
+            "JWT",
         )
         .unwrap();
         assert!(verify(&hs, Verifier::Secret("secret one"), "https://idp.example").is_some());

@@ -3,7 +3,6 @@
 
 mod support;
 
-use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::{Map, Value};
 use support::*;
@@ -41,50 +40,8 @@ fn fields_of(response: &reqwest::Response) -> std::collections::HashMap<String, 
 
 /// Verifies an ID token against the published JWKS, as a relying party must.
 async fn verified(app: &App, token: &str, client_id: &str) -> Map<String, Value> {
-    verified_jwt(app, token, client_id, true).await
+    verified_jwt(app, token, client_id, true).await.1
 }
-
-/// Verifies a JWT this server signed; `id_token` demands an expiry.
-async fn verified_jwt(
-    app: &App,
-    token: &str,
-    client_id: &str,
-    id_token: bool,
-) -> Map<String, Value> {
-    let header = jsonwebtoken::decode_header(token).unwrap();
-    let jwks: JwkSet = json(
-        app.http
-            .get(app.url("/o/.well-known/jwks.json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .pipe(serde_json::from_value)
-    .unwrap();
-    let kid = header.kid.expect("a kid in the header");
-    let jwk = jwks.find(&kid).expect("the kid is published");
-    let mut validation = Validation::new(header.alg);
-    validation.set_audience(&[client_id]);
-    validation.set_issuer(&[&app.base]);
-    if !id_token {
-        validation.required_spec_claims.clear();
-    }
-    jsonwebtoken::decode::<Map<String, Value>>(
-        token,
-        &DecodingKey::from_jwk(jwk).unwrap(),
-        &validation,
-    )
-    .expect("the ID token verifies")
-    .claims
-}
-
-trait Pipe: Sized {
-    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
-        f(self)
-    }
-}
-impl<T> Pipe for T {}
 
 /// GET UserInfo with a bearer token.
 async fn userinfo(app: &App, token: &str) -> reqwest::Response {
@@ -551,7 +508,7 @@ async fn userinfo_is_a_signed_jwt_for_clients_registered_for_it() {
         jsonwebtoken::Algorithm::ES256,
         "signed like the client's ID tokens"
     );
-    let claims = verified_jwt(&app, &jwt, "rp-jwt", false).await;
+    let claims = verified_jwt(&app, &jwt, "rp-jwt", false).await.1;
     let as_hint = logout(&app, &[("id_token_hint", &jwt)]).await;
     assert_eq!(
         as_hint.status(),

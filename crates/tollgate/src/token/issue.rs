@@ -2,18 +2,21 @@
 //! token) for a grant that succeeded.
 
 use serde::Serialize;
+use tollgate_core::access_token::{AccessTokenClaims, TYP};
 use tollgate_core::claims::ClaimsRequest;
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{Application, NewAccessToken, NewRefreshToken, User};
 use tollgate_core::resource::Resources;
 use tollgate_core::scope::Scopes;
 use tollgate_core::secret::random_id;
-use tollgate_core::{NewSecret, SecretKind};
+use tollgate_core::{NewSecret, SecretHash, SecretKind, SigningAlgorithm};
 
 use super::Failure;
 use crate::events::Event;
 use crate::id_token::{self, Mint};
 use crate::provider::Inner;
+use crate::settings::AccessTokenFormat;
+use crate::signing::{self, SigningError};
 
 /// RFC 6749 §5.1.
 #[derive(Serialize)]
@@ -56,22 +59,84 @@ pub(crate) struct Grant<'a> {
     pub nonce: Option<&'a str>,
 }
 
+/// What an access token is about, to write it.
+pub(crate) struct AccessTokenFor<'a> {
+    pub client: &'a Application,
+    pub user: Option<&'a User>,
+    pub scope: &'a str,
+    pub resource: &'a Resources,
+    pub auth_time: Option<UnixTime>,
+    pub expires_at: UnixTime,
+}
+
+/// A new access token and its hash: 256 random bits, or an RFC 9068 JWT
+/// signed with the RS256 key, as `access_token_format` says.
+pub(crate) async fn new_access_token(
+    inner: &Inner,
+    about: AccessTokenFor<'_>,
+) -> Result<NewSecret, SigningError> {
+    if inner.settings.access_token_format == AccessTokenFormat::Opaque {
+        return Ok(NewSecret::generate(
+            SecretKind::AccessToken,
+            inner.entropy.as_ref(),
+        ));
+    }
+    let now = inner.clock.now();
+    let subject = match about.user {
+        Some(user) => crate::claims::subject(user),
+        None => about.client.client_id.clone(),
+    };
+    let jti = random_id(16, inner.entropy.as_ref());
+    let claims = AccessTokenClaims {
+        issuer: &inner.settings.issuer,
+        subject: &subject,
+        client_id: &about.client.client_id,
+        resource: about.resource,
+        scope: about.scope,
+        issued_at: now,
+        expires_at: about.expires_at,
+        jti: &jti,
+        auth_time: about.user.and(about.auth_time),
+    }
+    .to_json();
+    let ring = inner.keys.ring(&inner.store, now).await?;
+    let jwt = signing::sign(&ring, SigningAlgorithm::RS256, None, &claims, now, TYP)?;
+    Ok(NewSecret {
+        hash: SecretHash::of(&jwt),
+        plaintext: jwt,
+    })
+}
+
 pub(crate) async fn issue(
     inner: &Inner,
     grant: Grant<'_>,
 ) -> Result<(TokenResponse, i64), Failure> {
     let now = inner.clock.now();
     let settings = &inner.settings;
-    let access = NewSecret::generate(SecretKind::AccessToken, inner.entropy.as_ref());
     let lifetime = settings.access_token_expire_seconds;
+    let expires_at = now.saturating_add(seconds(lifetime));
+    let scope = grant.scope.to_string();
+    let access = new_access_token(
+        inner,
+        AccessTokenFor {
+            client: grant.client,
+            user: grant.user,
+            scope: &scope,
+            resource: &grant.resource,
+            auth_time: grant.auth_time,
+            expires_at,
+        },
+    )
+    .await
+    .map_err(|e| Failure::Internal(e.to_string()))?;
     let user_id = grant.user.map(|u| u.id);
     let new_access = NewAccessToken {
         token_hash: access.hash,
         application_id: grant.client.id,
         user_id,
-        scope: grant.scope.to_string(),
+        scope,
         resource: grant.resource,
-        expires_at: now.saturating_add(seconds(lifetime)),
+        expires_at,
         authorization_code_id: grant.authorization_code_id,
         claims: grant.claims.clone(),
     };

@@ -446,3 +446,44 @@ pub fn location(response: &reqwest::Response) -> String {
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.unwrap()
 }
+
+/// Verifies a JWT this server signed against the published JWKS, as a relying
+/// party or resource server must; `expiring` demands an `exp`. Its header and claims.
+pub async fn verified_jwt(
+    app: &App,
+    token: &str,
+    audience: &str,
+    expiring: bool,
+) -> (
+    jsonwebtoken::Header,
+    serde_json::Map<String, serde_json::Value>,
+) {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(
+        json(
+            app.http
+                .get(app.url("/o/.well-known/jwks.json"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await,
+    )
+    .unwrap();
+    let kid = header.kid.clone().expect("a kid in the header");
+    let jwk = jwks.find(&kid).expect("the kid is published");
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[&app.base]);
+    if !expiring {
+        validation.required_spec_claims.clear();
+    }
+    let claims = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+        token,
+        &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(),
+        &validation,
+    )
+    .expect("the JWT verifies")
+    .claims;
+    (header, claims)
+}
