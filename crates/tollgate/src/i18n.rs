@@ -84,6 +84,42 @@ const FRENCH: &[(&str, &str)] = &[
         "Cette demande ne peut pas aboutir",
     ),
     ("Something went wrong", "Une erreur s'est produite"),
+    ("Connect a device", "Connecter un appareil"),
+    (
+        "Type the code your device shows.",
+        "Saisissez le code qu'affiche votre appareil.",
+    ),
+    ("Code", "Code"),
+    (
+        "That code is not right. Check it on your device and type it again.",
+        "Ce code n'est pas le bon. Vérifiez-le sur votre appareil et saisissez-le à nouveau.",
+    ),
+    (
+        "That code has already been used.",
+        "Ce code a déjà été utilisé.",
+    ),
+    (
+        "That code has expired. Start again on your device.",
+        "Ce code a expiré. Recommencez sur votre appareil.",
+    ),
+    (
+        "Too many wrong codes. Try again in %s seconds.",
+        "Trop de codes erronés. Réessayez dans %s secondes.",
+    ),
+    ("Connect %s?", "Connecter %s ?"),
+    ("The device showing", "L'appareil qui affiche"),
+    ("Connect", "Connecter"),
+    ("Deny", "Refuser"),
+    ("Device connected", "Appareil connecté"),
+    ("Device not connected", "Appareil non connecté"),
+    (
+        "You can go back to your device: it signs in by itself.",
+        "Vous pouvez revenir à votre appareil : il se connecte tout seul.",
+    ),
+    (
+        "You denied the request; the device gets no access.",
+        "Vous avez refusé la demande ; l'appareil n'a aucun accès.",
+    ),
 ];
 
 fn catalog(lang: &str) -> &'static [(&'static str, &'static str)] {

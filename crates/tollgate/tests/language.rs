@@ -149,3 +149,48 @@ async fn error_pages_follow_the_requests_language() {
         "{english}"
     );
 }
+
+#[tokio::test]
+async fn the_device_pages_speak_french_when_asked() {
+    let app = app().await;
+    tv_client(&app).await;
+    app.sign_in("alice").await;
+    let page = |path: &str| {
+        let request = app
+            .browser
+            .get(app.url(path))
+            .header("accept-language", "fr-FR, en;q=0.5");
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let html = page("/o/device/").await;
+    assert!(html.contains("<html lang=\"fr\">"), "{html}");
+    assert!(html.contains("<h1>Connecter un appareil</h1>"), "{html}");
+    // A wrong code is refused in French.
+    let form = [
+        ("csrf_token", hidden(&html, "csrf_token").unwrap()),
+        ("user_code", "BBBB-BBBB".to_owned()),
+    ];
+    let refused = app
+        .browser
+        .post(app.url("/o/device/"))
+        .header("origin", &app.base)
+        .header("accept-language", "fr")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("Ce code n&#x27;est pas le bon."), "{html}");
+    // English otherwise.
+    let english = app
+        .browser
+        .get(app.url("/o/device/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("<h1>Connect a device</h1>"), "{english}");
+}

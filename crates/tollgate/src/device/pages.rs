@@ -12,8 +12,9 @@ use tollgate_core::model::{DeviceCode, User};
 use tollgate_core::{Params, SecretHash};
 
 use crate::events::Event;
+use crate::i18n;
 use crate::login::client_address;
-use crate::manage::{Submission, Visitor, page};
+use crate::manage::{Submission, Visitor, page_in};
 use crate::pages::unavailable;
 use crate::provider::{Inner, Shared};
 
@@ -23,16 +24,53 @@ pub(crate) struct Prefill {
     user_code: String,
 }
 
+/// Why a typed code leads nowhere; the page words it in the user's language.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    Wrong,
+    Used,
+    Expired,
+    /// Too many wrong codes: wait this many seconds.
+    Throttled(i64),
+}
+
+/// A device page, in the language negotiated for the request.
+fn device_page(
+    inner: &Inner,
+    headers: &HeaderMap,
+    user: &User,
+    status: StatusCode,
+    template: &str,
+    context: Value,
+) -> Response {
+    page_in(
+        inner,
+        headers,
+        user,
+        status,
+        template,
+        context,
+        i18n::current(),
+    )
+}
+
 fn entry_page(
     inner: &Inner,
     headers: &HeaderMap,
     user: &User,
     status: StatusCode,
     code: &str,
-    error: Option<String>,
+    refusal: Option<Refusal>,
 ) -> Response {
-    let context = context! { user_code => code, error };
-    page(inner, headers, user, status, "device.html", context)
+    let (error, wait) = match refusal {
+        None => (None, 0),
+        Some(Refusal::Wrong) => (Some("wrong"), 0),
+        Some(Refusal::Used) => (Some("used"), 0),
+        Some(Refusal::Expired) => (Some("expired"), 0),
+        Some(Refusal::Throttled(wait)) => (Some("throttled"), wait),
+    };
+    let context = context! { user_code => code, error, wait };
+    device_page(inner, headers, user, status, "device.html", context)
 }
 
 pub(crate) async fn entry(
@@ -61,23 +99,14 @@ async fn pending(
     params: &Params,
 ) -> Result<(DeviceCode, String), Response> {
     let typed = params.get("user_code").unwrap_or_default();
-    let again = |status, message: &str| {
-        entry_page(
-            inner,
-            headers,
-            user,
-            status,
-            typed,
-            Some(message.to_owned()),
-        )
-    };
+    let again = |status, refusal| entry_page(inner, headers, user, status, typed, Some(refusal));
     let key = format!("device-code:{}", user.id);
     let address = client_address(extensions);
     let now = inner.clock.now();
     if let Err(wait) = inner.throttle.check(&key, &address, now) {
         return Err(again(
             StatusCode::TOO_MANY_REQUESTS,
-            &format!("Too many wrong codes. Try again in {wait} seconds."),
+            Refusal::Throttled(wait),
         ));
     }
     let found = match normalize_user_code(typed) {
@@ -93,23 +122,14 @@ async fn pending(
     };
     let Some((device, code)) = found else {
         inner.throttle.attempt(&key, &address, now);
-        return Err(again(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "That code is not right. Check it on your device and type it again.",
-        ));
+        return Err(again(StatusCode::UNPROCESSABLE_ENTITY, Refusal::Wrong));
     };
     inner.throttle.succeeded(&key, &address);
     if device.status != DeviceStatus::Pending {
-        return Err(again(
-            StatusCode::CONFLICT,
-            "That code has already been used.",
-        ));
+        return Err(again(StatusCode::CONFLICT, Refusal::Used));
     }
     if now >= device.expires_at {
-        return Err(again(
-            StatusCode::GONE,
-            "That code has expired. Start again on your device.",
-        ));
+        return Err(again(StatusCode::GONE, Refusal::Expired));
     }
     Ok((device, code))
 }
@@ -140,8 +160,10 @@ pub(crate) async fn submit(
     } else {
         client.name
     };
-    let context = context! { application, scopes, user_code => display_user_code(&code) };
-    page(
+    let resources: Vec<String> = device.resource.iter().map(str::to_owned).collect();
+    let context =
+        context! { application, scopes, resources, user_code => display_user_code(&code) };
+    device_page(
         &inner,
         &headers,
         &user,
@@ -171,15 +193,8 @@ pub(crate) async fn decide(
     {
         Ok(true) => {}
         Ok(false) => {
-            let message = "That code has already been used.".to_owned();
-            return entry_page(
-                &inner,
-                &headers,
-                &user,
-                StatusCode::CONFLICT,
-                "",
-                Some(message),
-            );
+            let used = Some(Refusal::Used);
+            return entry_page(&inner, &headers, &user, StatusCode::CONFLICT, "", used);
         }
         Err(e) => return unavailable(&inner, "device page", e),
     }
@@ -192,7 +207,7 @@ pub(crate) async fn decide(
         });
     }
     let context = context! { approved };
-    page(
+    device_page(
         &inner,
         &headers,
         &user,

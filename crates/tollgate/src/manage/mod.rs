@@ -144,6 +144,20 @@ pub(crate) fn page(
     template: &str,
     context: Value,
 ) -> Response {
+    // The management pages are written in English only.
+    page_in(inner, headers, visitor, status, template, context, "en")
+}
+
+/// As [`page`], in `language`: for the pages end users pass through.
+pub(crate) fn page_in(
+    inner: &Inner,
+    headers: &HeaderMap,
+    visitor: &User,
+    status: StatusCode,
+    template: &str,
+    context: Value,
+    language: &str,
+) -> Response {
     let token = csrf::form_token(inner, headers);
     let full = context! {
         static_base => format!("{PREFIX}/static"),
@@ -153,7 +167,7 @@ pub(crate) fn page(
         logout => inner.settings.oidc_enabled && inner.settings.oidc_rp_initiated_logout_enabled,
         ..context
     };
-    let rendered = pages::render(&inner.templates, status, template, "en", full);
+    let rendered = pages::render(&inner.templates, status, template, language, full);
     let mut response = pages::secure(rendered, pages::CSP_WITH_SCRIPT);
     if let Some(cookie) = token.set_cookie {
         response.headers_mut().append(SET_COOKIE, cookie);
