@@ -376,6 +376,8 @@ pub struct ClearedCounts {
     pub id_tokens: u64,
     pub authorization_codes: u64,
     pub sessions: u64,
+    /// Clients of stale metadata documents with nothing live left.
+    pub document_clients: u64,
 }
 
 impl ClearedCounts {
@@ -385,6 +387,7 @@ impl ClearedCounts {
             + self.id_tokens
             + self.authorization_codes
             + self.sessions
+            + self.document_clients
     }
 }
 

@@ -13,6 +13,17 @@ const REVOKED_RT_REUSE: &str =
     "revoked_at IS NOT NULL AND revoked_at <= $1 AND expires_at IS NOT NULL AND expires_at <= $2";
 const EXPIRED_RT: &str = "revoked_at IS NULL AND expires_at IS NOT NULL AND expires_at <= $1";
 const EXPIRED: &str = "expires_at <= $1";
+/// A client described by a metadata document that went stale, with nothing
+/// live left (after the passes above): fetched again if it is ever used.
+const STALE_DOCUMENT_CLIENT: &str = "id IN (SELECT application_id FROM tollgate_client_documents \
+     WHERE expires_at <= $1) \
+     AND NOT EXISTS (SELECT 1 FROM tollgate_access_tokens t WHERE t.application_id = tollgate_applications.id) \
+     AND NOT EXISTS (SELECT 1 FROM tollgate_refresh_tokens r \
+         WHERE r.application_id = tollgate_applications.id AND r.revoked_at IS NULL) \
+     AND NOT EXISTS (SELECT 1 FROM tollgate_authorization_codes c \
+         WHERE c.application_id = tollgate_applications.id) \
+     AND NOT EXISTS (SELECT 1 FROM tollgate_device_codes d \
+         WHERE d.application_id = tollgate_applications.id)";
 
 type Counter = fn(&mut ClearedCounts) -> &mut u64;
 
@@ -31,7 +42,7 @@ impl Store {
         } else {
             (REVOKED_RT, &[grace_cutoff])
         };
-        let passes: [(&str, &str, &[i64], Counter); 7] = [
+        let passes: [(&str, &str, &[i64], Counter); 8] = [
             ("refresh_tokens", revoked.0, revoked.1, |c| {
                 &mut c.refresh_tokens
             }),
@@ -48,6 +59,10 @@ impl Store {
                 &mut c.authorization_codes
             }),
             ("sessions", EXPIRED, &[now], |c| &mut c.sessions),
+            // Last: without it anyone could fill the table with one-off document clients.
+            ("applications", STALE_DOCUMENT_CLIENT, &[now], |c| {
+                &mut c.document_clients
+            }),
         ];
         let batch = policy.batch_size.max(1);
         let mut counts = ClearedCounts::default();

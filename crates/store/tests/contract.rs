@@ -68,6 +68,7 @@ contract!(
     a_registration_token_finds_its_client_only,
     a_metadata_document_client_is_kept_and_replaced_never_a_registered_one,
     resources_are_kept_with_codes_and_tokens,
+    stale_document_clients_with_nothing_live_are_cleared,
 );
 
 async fn open(url: &str) -> Store {
@@ -1860,4 +1861,45 @@ async fn resources_are_kept_with_codes_and_tokens(store: &Store) {
         .unwrap()
         .unwrap();
     assert_eq!(details.resource, both);
+}
+
+async fn stale_document_clients_with_nothing_live_are_cleared(store: &Store) {
+    let described = |url: &str| NewApplication {
+        client_secret_hash: None,
+        client_type: ClientType::Public,
+        grant_types: vec![GrantType::AuthorizationCode],
+        ..new_app(url)
+    };
+    let save = |url: &'static str, fresh_until: i64| {
+        let new = described(url);
+        async move {
+            store
+                .save_document_client(&new, fresh_until, NOW)
+                .await
+                .unwrap()
+        }
+    };
+    let idle = save("https://a.example/idle", NOW - 1).await;
+    let busy = save("https://a.example/busy", NOW - 1).await;
+    let fresh = save("https://a.example/fresh", NOW + 300).await;
+    let registered = app(store, "https://a.example/registered").await;
+    store
+        .insert_access_token(&new_access("busy-token", &busy, NOW + 60), NOW)
+        .await
+        .unwrap();
+    let policy = ExpiryPolicy {
+        now: NOW,
+        refresh_token_grace_period_seconds: 0,
+        refresh_token_reuse_protection: true,
+        batch_size: 10,
+    };
+    let counts = store.clear_expired(&policy, |_| {}).await.unwrap();
+    assert_eq!(counts.document_clients, 1);
+    assert!(store.application_by_id(idle.id).await.unwrap().is_none());
+    for kept in [busy.id, fresh.id, registered.id] {
+        assert!(
+            store.application_by_id(kept).await.unwrap().is_some(),
+            "{kept}"
+        );
+    }
 }

@@ -39,13 +39,14 @@ pub async fn run(config: &Config) -> Result<(), Failure> {
     }
     println!(
         "Removed {} rows: {} refresh tokens, {} access tokens, {} ID tokens, \
-         {} authorization codes, {} sessions.",
+         {} authorization codes, {} sessions, {} clients of stale metadata documents.",
         counts.total(),
         counts.refresh_tokens,
         counts.access_tokens,
         counts.id_tokens,
         counts.authorization_codes,
-        counts.sessions
+        counts.sessions,
+        counts.document_clients
     );
     Ok(())
 }
