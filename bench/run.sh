@@ -8,10 +8,12 @@
 #
 #   bench/run.sh                                  # defaults: PORT=18000 DURATION=15
 #   CARGO_TARGET_DIR=/tmp/bench-target DURATION=30 PORT=18001 bench/run.sh
+#   ACCESS_TOKEN_FORMAT=jwt bench/run.sh          # RFC 9068 JWT access tokens
 set -euo pipefail
 
 PORT="${PORT:-18000}"
 DURATION="${DURATION:-15}"
+ACCESS_TOKEN_FORMAT="${ACCESS_TOKEN_FORMAT:-opaque}"
 HOST=127.0.0.1 # loopback only, never anything else
 THREADS=2
 CONNECTIONS=16
@@ -77,6 +79,7 @@ export TOLLGATE_BIND="$HOST:$PORT"
 export TOLLGATE_SCOPES='{ read = "Reading scope", write = "Writing scope", introspection = "Introspect" }'
 # Without rotation one refresh token serves every request of the run.
 export TOLLGATE_ROTATE_REFRESH_TOKEN=false
+export TOLLGATE_ACCESS_TOKEN_FORMAT="$ACCESS_TOKEN_FORMAT"
 export RUST_LOG=warn
 cd "$WORK" # the default database is sqlite://tollgate.db in the current directory
 
@@ -263,7 +266,7 @@ fi
 
 # --- summary --------------------------------------------------------------------------------
 echo
-echo "== summary ($(nproc) cores, ${CPU_MODEL:-unknown}, commit $COMMIT, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on the same machine)"
+echo "== summary ($(nproc) cores, ${CPU_MODEL:-unknown}, commit $COMMIT, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on the same machine, $ACCESS_TOKEN_FORMAT access tokens)"
 printf '| %-50s | %12s | %9s | %9s | %11s |\n' endpoint "requests/s" p50 p99 "CPU us/req"
 printf '| %-50s | %12s | %9s | %9s | %11s |\n' --- --- --- --- ---
 printf '%s\n' "${ROWS[@]}"
