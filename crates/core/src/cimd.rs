@@ -10,6 +10,7 @@ use url::Url;
 
 use crate::client::{ApplicationSpec, ClientType, GrantType};
 use crate::registration::ClientMetadata;
+use crate::resource::has_dot_segment;
 
 /// Whether `client_id` names a metadata document rather than a registration.
 pub fn is_document_url(client_id: &str) -> bool {
@@ -41,11 +42,7 @@ pub fn document_url(client_id: &str) -> Result<Url, &'static str> {
     if raw_path.is_empty() {
         return Err("no path");
     }
-    let dot = |segment: &str| {
-        let s = segment.to_ascii_lowercase().replace("%2e", ".");
-        s == "." || s == ".."
-    };
-    if raw_path.split('/').any(dot) {
+    if has_dot_segment(raw_path) {
         return Err("a dot segment");
     }
     if url.as_str() != client_id {
@@ -203,7 +200,7 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
         Ipv4Addr::new(a, b, c, d)
     };
     match s {
-        [0, 0, 0, 0, 0, 0xffff, hi, lo] => Some(from(hi, lo)),
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(from(hi, lo)),
         [0, 0, 0, 0, 0, 0, hi, lo] if hi != 0 => Some(from(hi, lo)),
         [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(from(hi, lo)),
         [0x2002, hi, lo, ..] => Some(from(hi, lo)),
@@ -368,6 +365,7 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
+            "::ffff:0:10.0.0.1",
             "64:ff9b::7f00:1",
             "64:ff9b::a00:1",
             "64:ff9b:1::1",

@@ -337,6 +337,8 @@ pub struct Consent {
     pub user_id: i64,
     pub application_id: i64,
     pub scope: String,
+    /// RFC 8707: the resources it was given for; empty: any.
+    pub resource: Resources,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }

@@ -78,6 +78,14 @@ impl Resources {
         Ok(requested)
     }
 
+    /// Whether a consent remembered for these resources covers a request for
+    /// `requested`: a consent for none in particular covers any; otherwise the
+    /// request must name only consented ones (naming none asks for all).
+    pub fn covers(&self, requested: &Resources) -> bool {
+        self.is_empty()
+            || (!requested.is_empty() && requested.iter().all(|r| self.0.iter().any(|c| c == r)))
+    }
+
     /// Whether a token with this audience may be used at `resource` (the URI a
     /// resource server answers to): an unrestricted token anywhere, a restricted
     /// one where one of its resources is that URI or a path above it (DOT's
@@ -108,6 +116,15 @@ impl FromIterator<String> for Resources {
         list.dedup();
         Resources(list)
     }
+}
+
+/// Whether a URI path has a `.` or `..` segment, written plainly or
+/// percent-encoded: a URL parser would resolve it, a router might not.
+pub fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let plain = segment.to_ascii_lowercase().replace("%2e", ".");
+        plain == "." || plain == ".."
+    })
 }
 
 /// An acceptable resource indicator, parsed.
@@ -192,6 +209,16 @@ mod tests {
     }
 
     #[test]
+    fn dot_segments_are_found_however_written() {
+        for dotted in ["/a/../b", "/a/./b", "/a/%2e%2E/b", "/a/.%2e", "..", "/%2E"] {
+            assert!(has_dot_segment(dotted), "{dotted}");
+        }
+        for plain in ["/a/b", "/a/.b/c", "/a/b..c", "/"] {
+            assert!(!has_dot_segment(plain), "{plain}");
+        }
+    }
+
+    #[test]
     fn too_many_is_refused() {
         let many: Vec<String> = (0..17).map(|i| format!("https://r{i}.example/")).collect();
         assert!(Resources::requested(&many, &[]).is_err());
@@ -227,6 +254,17 @@ mod tests {
         );
         // An unrestricted grant may be narrowed to anything acceptable.
         assert_eq!(Resources::default().narrow(other.clone()).unwrap(), other);
+    }
+
+    #[test]
+    fn consent_covers_the_resources_it_was_given_for() {
+        let all = Resources::default();
+        let a = Resources::stored("https://a.example/");
+        let ab = Resources::stored("https://a.example/ https://b.example/");
+        assert!(all.covers(&all) && all.covers(&a));
+        assert!(ab.covers(&a) && a.covers(&a));
+        assert!(!a.covers(&ab), "more than consented");
+        assert!(!a.covers(&all), "unrestricted is more than any resource");
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl Store {
     ) -> Result<Application> {
         let update = concat!(
             "UPDATE tollgate_applications SET name = $2, grant_types = $3, redirect_uris = $4, \
-             post_logout_redirect_uris = $5, updated_at = $6 WHERE client_id = $1 \
+             post_logout_redirect_uris = $5, updated_at = $6, algorithm = $7 WHERE client_id = $1 \
              AND id IN (SELECT application_id FROM tollgate_client_documents) RETURNING ",
             columns!()
         );
@@ -59,6 +59,7 @@ impl Store {
                 .bind(new.redirect_uris.join(" "))
                 .bind(new.post_logout_redirect_uris.join(" "))
                 .bind(now)
+                .bind(new.algorithm.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
             let row = match updated {

@@ -776,11 +776,11 @@ async fn consent_is_remembered_and_replaced(store: &Store) {
     let (app, user) = (app(store, "c").await, user(store, "u").await);
     assert_eq!(store.consent(user.id, app.id).await.unwrap(), None);
     store
-        .remember_consent(user.id, app.id, "read", NOW)
+        .remember_consent(user.id, app.id, "read", &Default::default(), NOW)
         .await
         .unwrap();
     store
-        .remember_consent(user.id, app.id, "read write", NOW + 5)
+        .remember_consent(user.id, app.id, "read write", &Default::default(), NOW + 5)
         .await
         .unwrap();
     let consent = store.consent(user.id, app.id).await.unwrap().unwrap();
@@ -1354,7 +1354,7 @@ async fn alice_grants(store: &Store) -> (User, User, [Application; 3]) {
     // Alice consented at NOW - 100 and was asked again at NOW - 30.
     for (owner, at) in [(&alice, NOW - 100), (&alice, NOW - 30), (&bob, NOW - 10)] {
         store
-            .remember_consent(owner.id, a.id, "read", at)
+            .remember_consent(owner.id, a.id, "read", &Default::default(), at)
             .await
             .unwrap();
     }

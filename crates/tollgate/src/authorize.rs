@@ -142,7 +142,7 @@ async fn handle(
         if params.get("allow").is_none() {
             return fail(ErrorCode::AccessDenied, "the user denied the request");
         }
-        if let Err(e) = remember(inner, &signed_in, &client, &request.scope).await {
+        if let Err(e) = remember(inner, &signed_in, &client, &request).await {
             return pages::unavailable(inner, "authorization endpoint", e);
         }
         inner.events.emit(&Event::ConsentGranted {
@@ -231,21 +231,25 @@ async fn consent_needed(
         request
             .scope
             .is_subset(&Scopes::parse(&c.scope).unwrap_or_default())
+            && c.resource.covers(&request.resources)
     }))
 }
 
-/// Adds the scopes just granted to what the user has agreed to give this client.
+/// Adds the scopes just granted to what the user has agreed to give this
+/// client for the same resources; for other resources, the new consent
+/// replaces the old, so no scope is ever remembered for more than it was given.
 async fn remember(
     inner: &Inner,
     signed_in: &SignedIn,
     client: &Application,
-    scope: &Scopes,
+    request: &AuthorizationRequest,
 ) -> Result<(), tollgate_store::StoreError> {
     let before = inner.store.consent(signed_in.user.id, client.id).await?;
     let union: Scopes = before
         .iter()
+        .filter(|c| c.resource == request.resources)
         .flat_map(|c| c.scope.split(' ').map(str::to_owned).collect::<Vec<_>>())
-        .chain(scope.iter().map(str::to_owned))
+        .chain(request.scope.iter().map(str::to_owned))
         .filter(|s| !s.is_empty())
         .collect();
     inner
@@ -254,6 +258,7 @@ async fn remember(
             signed_in.user.id,
             client.id,
             &union.to_string(),
+            &request.resources,
             inner.clock.now(),
         )
         .await

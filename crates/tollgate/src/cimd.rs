@@ -52,22 +52,29 @@ impl Documents {
         }
     }
 
-    /// The client `client_id` names: one registered here under that id, else
-    /// the one its document describes, fetched when the kept copy is stale.
-    /// A document that cannot be had or breaks a rule leaves the client
-    /// unknown, or as its last good copy said.
+    /// The client an `https://` `client_id` names: one registered here under
+    /// that id, else (with `cimd_enabled`) the one its document describes,
+    /// fetched when the kept copy is stale. A document that cannot be had or
+    /// breaks a rule leaves the client unknown, or as its last good copy said
+    /// for at most `cimd_metadata_max_age_seconds` more; one that is gone
+    /// (404, 410) ends it. With documents off, their clients are unknown.
     pub(crate) async fn client(
         &self,
         inner: &Inner,
         client_id: &str,
     ) -> Result<Option<Arc<Application>>, StoreError> {
         let now = inner.clock.now();
+        let settings = &inner.settings;
         let stale = match inner.store.application_and_document(client_id).await? {
             Some((client, None)) => return Ok(Some(Arc::new(client))),
+            _ if !settings.cimd_enabled => return Ok(None),
             Some((client, Some(fresh_until))) if now < fresh_until => {
                 return Ok(Some(Arc::new(client)));
             }
-            Some((client, Some(_))) => Some(client),
+            Some((client, Some(fresh_until))) => {
+                let grace = i64::try_from(settings.cimd_metadata_max_age_seconds).unwrap_or(0);
+                (now < fresh_until.saturating_add(grace)).then_some(client)
+            }
             None => None,
         };
         match self.refresh(inner, client_id, now).await {
@@ -76,6 +83,10 @@ impl Documents {
             Err(Failure::Refused(why)) => {
                 tracing::warn!(%client_id, %why, "client ID metadata document not used");
                 Ok(stale.map(Arc::new))
+            }
+            Err(Failure::Gone(why)) => {
+                tracing::warn!(%client_id, %why, "client ID metadata document withdrawn");
+                Ok(None)
             }
         }
     }
@@ -102,7 +113,20 @@ impl Documents {
                 "too many documents are being fetched".into(),
             ));
         };
-        let described = self.fetch(&url, settings).await.and_then(|(body, cache)| {
+        let timeout = Duration::from_secs(settings.cimd_fetch_timeout_seconds);
+        // The whole of it, name resolution included.
+        let fetched = tokio::time::timeout(timeout, self.fetch(&url, settings))
+            .await
+            .unwrap_or_else(|_| Err("the fetch timed out".into()));
+        let fetched = match fetched {
+            Ok(Fetched::Gone(status)) => {
+                self.failed(client_id, now, settings.cimd_failure_backoff_seconds);
+                return Err(Failure::Gone(format!("the server answered {status}")));
+            }
+            Ok(Fetched::Document { body, cache }) => Ok((body, cache)),
+            Err(why) => Err(why),
+        };
+        let described = fetched.and_then(|(body, cache)| {
             let (spec, name) =
                 read_document(client_id, &body, &settings.allowed_redirect_uri_schemes)?;
             let fresh = freshness(
@@ -124,9 +148,16 @@ impl Documents {
         let until = now.saturating_add(i64::try_from(fresh).unwrap_or(i64::MAX));
         match inner.store.save_document_client(&new, until, now).await {
             Ok(client) => Ok(client),
-            Err(StoreError::Conflict { .. }) => Err(Failure::Refused(
-                "a client registered here has this id".into(),
-            )),
+            // Another request saved it first, or a client registered here has the id.
+            Err(StoreError::Conflict { .. }) => {
+                match inner.store.application_and_document(client_id).await {
+                    Ok(Some((client, Some(_)))) => Ok(client),
+                    Ok(_) => Err(Failure::Refused(
+                        "a client registered here has this id".into(),
+                    )),
+                    Err(e) => Err(Failure::Store(e)),
+                }
+            }
             Err(e) => Err(Failure::Store(e)),
         }
     }
@@ -134,11 +165,7 @@ impl Documents {
     /// The document's bytes and `Cache-Control`, fetched from a public address
     /// that the connection is pinned to: no redirects, a timeout, a size cap,
     /// JSON only.
-    async fn fetch(
-        &self,
-        url: &Url,
-        settings: &Settings,
-    ) -> Result<(Vec<u8>, Option<String>), String> {
+    async fn fetch(&self, url: &Url, settings: &Settings) -> Result<Fetched, String> {
         let host = url.host_str().unwrap_or_default();
         let addresses = self.resolve(url).await?;
         let loopback_ok = self.network.as_ref().is_some_and(|n| n.loopback_is_public);
@@ -172,8 +199,12 @@ impl Documents {
             .send()
             .await
             .map_err(|e| format!("fetch failed: {e}"))?;
-        if response.status() != reqwest::StatusCode::OK {
-            return Err(format!("the server answered {}", response.status()));
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+            return Ok(Fetched::Gone(status));
+        }
+        if status != reqwest::StatusCode::OK {
+            return Err(format!("the server answered {status}"));
         }
         let content_type = response
             .headers()
@@ -212,7 +243,7 @@ impl Documents {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok((body, cache))
+        Ok(Fetched::Document { body, cache })
     }
 
     async fn resolve(&self, url: &Url) -> Result<Vec<IpAddr>, String> {
@@ -250,5 +281,18 @@ impl Documents {
 
 enum Failure {
     Store(StoreError),
+    /// Not this time: a last good copy may still serve.
     Refused(String),
+    /// The document is no more: its client ends.
+    Gone(String),
+}
+
+enum Fetched {
+    /// The bytes and the `Cache-Control` of a 200.
+    Document {
+        body: Vec<u8>,
+        cache: Option<String>,
+    },
+    /// 404 or 410: withdrawn.
+    Gone(reqwest::StatusCode),
 }

@@ -162,8 +162,10 @@ async fn verify_hint(
     else {
         return Ok(None);
     };
-    // Only ID tokens carry auth_time: a signed UserInfo answer is no hint.
-    let is_id_token = claims.get("auth_time").is_some_and(Value::is_i64);
+    // Only ID tokens carry auth_time (a signed UserInfo answer does not), and a
+    // JWT access token says `at+jwt` (RFC 9068 §4): neither is a hint.
+    let is_id_token = claims.get("auth_time").is_some_and(Value::is_i64)
+        && jsonwebtoken::decode_header(token).is_ok_and(|h| h.typ.as_deref() == Some("JWT"));
     if !is_id_token || (expired && !accept_expired) {
         return Ok(None);
     }

@@ -14,10 +14,11 @@ use std::path::Path;
 
 use crate::provider::{BuildError, Inner, PREFIX};
 
-const TEMPLATES: [(&str, &str); 21] = [
+const TEMPLATES: [(&str, &str); 22] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("consent.html", include_str!("../templates/consent.html")),
+    ("grant.html", include_str!("../templates/grant.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("logout.html", include_str!("../templates/logout.html")),
     (

@@ -75,7 +75,7 @@ impl Inner {
         client_id: &str,
     ) -> Result<Option<std::sync::Arc<tollgate_core::model::Application>>, tollgate_store::StoreError>
     {
-        if self.settings.cimd_enabled && tollgate_core::cimd::is_document_url(client_id) {
+        if tollgate_core::cimd::is_document_url(client_id) {
             return self.documents.client(self, client_id).await;
         }
         let ttl = self.settings.client_cache_seconds;
@@ -201,7 +201,8 @@ impl ProviderBuilder {
     }
 
     /// Replaces one of the page templates (`base.html`, `login.html`,
-    /// `consent.html`, `error.html`, `logout.html`, `signed_out.html`,
+    /// `consent.html` (and `grant.html`, the scopes and resources it and the
+    /// device confirmation list), `error.html`, `logout.html`, `signed_out.html`,
     /// `form_post.html`, the management pages `manage.html`, `applications.html`,
     /// `application.html`, `application_form.html`, `application_delete.html`,
     /// `authorized_tokens.html`, the device pages `device*.html`, and the staff

@@ -286,6 +286,12 @@ impl Settings {
                 return Err(invalid(key, "must be at least 1"));
             }
         }
+        if self.access_token_format == AccessTokenFormat::Jwt && !self.oidc_enabled {
+            return Err(invalid(
+                "access_token_format",
+                "`jwt` needs oidc_enabled: the JWKS that verifies the tokens is published with OpenID Connect",
+            ));
+        }
         if self.cimd_metadata_max_age_seconds < self.cimd_metadata_min_age_seconds {
             return Err(invalid(
                 "cimd_metadata_max_age_seconds",

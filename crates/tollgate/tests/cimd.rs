@@ -351,6 +351,16 @@ async fn a_stale_copy_is_fetched_again_and_kept_when_the_fetch_fails(db: Db) {
     assert_eq!(status, 200, "the last good copy is kept");
     assert!(page.contains("Second"), "{page}");
     assert_eq!(docs.hits("app.json"), 3);
+    // A document that is gone takes its client with it.
+    docs.serve(
+        "app.json",
+        Served {
+            status: StatusCode::GONE,
+            ..served("Gone")
+        },
+    );
+    assert_eq!(consent_page(&app, CLIENT).await.0, 400);
+    assert_eq!(docs.hits("app.json"), 4);
 }
 
 async fn fetches_time_out_and_are_capped(db: Db) {

@@ -214,7 +214,10 @@ fn api(provider: &Provider) -> Router {
             .resource_server()
             .audience("https://api.example/v2"),
     );
-    own.merge(named)
+    let files = Router::new()
+        .route("/files/{*rest}", get(whoami))
+        .layer(provider.resource_server());
+    own.merge(named).merge(files)
 }
 
 async fn client_token(app: &App, resources: &[&str]) -> String {
@@ -318,7 +321,97 @@ async fn remote_resource_servers_read_the_audience_from_introspection(db: Db) {
     }
 }
 
+async fn remembered_consent_covers_only_its_resources(db: Db) {
+    let Some(app) = app_on(db, "rfc8707_consent", |_| {}).await else {
+        return;
+    };
+    app.sign_in("alice").await;
+    let ask = |resources: &[&'static str]| {
+        let mut query = web_request();
+        query.extend(resources.iter().map(|r| ("resource", *r)));
+        query
+    };
+    app.consent(&ask(&[API]), true).await;
+    // The same resource again: remembered, straight back to the client.
+    assert_eq!(app.authorize(&ask(&[API])).await.status(), 302);
+    // Another resource, or none (which is all of them): asked again.
+    assert_eq!(app.authorize(&ask(&[FILES])).await.status(), 200);
+    assert_eq!(app.authorize(&ask(&[])).await.status(), 200);
+    // Consent for no resource in particular covers any.
+    app.consent(&ask(&[]), true).await;
+    assert_eq!(app.authorize(&ask(&[FILES])).await.status(), 302);
+}
+
+async fn userinfo_refuses_tokens_for_other_resources(db: Db) {
+    let Some(app) = app_on(db, "rfc8707_userinfo", |_| {}).await else {
+        return;
+    };
+    let token = |resources: &'static [&'static str]| {
+        let mut form = vec![
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("scope", "openid read"),
+        ];
+        form.extend(resources.iter().map(|r| ("resource", *r)));
+        let request = app
+            .http
+            .post(app.url("/o/token/"))
+            .basic_auth("pw", Some(SECRET));
+        async move {
+            let body = json(request.form(&form).send().await.unwrap()).await;
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let userinfo = |token: String| {
+        let request = app.http.get(app.url("/o/userinfo/")).bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(userinfo(token(&[]).await).await, 200);
+    assert_eq!(userinfo(token(&[API]).await).await, 401);
+}
+
+/// A request written as it arrives, not as an HTTP client would tidy it.
+async fn raw_get(app: &App, path: &str, token: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
+async fn dot_segments_prove_no_audience(db: Db) {
+    let Some(app) = app_on_with(db, "rfc8707_dots", |_| {}, |p| p, api).await else {
+        return;
+    };
+    let for_own = client_token(&app, &[&format!("{}/api", app.base)]).await;
+    assert!(
+        raw_get(&app, "/files/a", &for_own)
+            .await
+            .starts_with("HTTP/1.1 401")
+    );
+    // A parser would read /api here; the router serves /files: refused.
+    for path in ["/files/../api", "/files/%2e%2e/api"] {
+        let answer = raw_get(&app, path, &for_own).await;
+        assert!(answer.starts_with("HTTP/1.1 401"), "{path}: {answer}");
+    }
+    let unrestricted = client_token(&app, &[]).await;
+    assert!(
+        raw_get(&app, "/files/%2e%2e/api", &unrestricted)
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
+}
+
 on_both_databases!(
+    remembered_consent_covers_only_its_resources,
+    userinfo_refuses_tokens_for_other_resources,
+    dot_segments_prove_no_audience,
     remote_resource_servers_read_the_audience_from_introspection,
     a_code_grant_is_for_its_resources_and_refreshes_narrow_them,
     malformed_or_unserved_resources_are_invalid_target,

@@ -429,6 +429,10 @@ impl ResourceServer {
                     .extensions
                     .get::<axum::extract::OriginalUri>()
                     .map_or(parts.uri.path(), |o| o.0.path());
+                // The URL parser would resolve `..` the router did not: such a path proves nothing.
+                if tollgate_core::resource::has_dot_segment(path) {
+                    return false;
+                }
                 url::Url::parse(&shared.settings.issuer).is_ok_and(|issuer| {
                     audience.admit(&format!("{}{path}", issuer.origin().ascii_serialization()))
                 })

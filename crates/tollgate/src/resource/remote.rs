@@ -95,6 +95,8 @@ fn audience(aud: Option<serde_json::Value>) -> Option<Resources> {
     match aud {
         None => Some(Resources::default()),
         Some(Value::String(one)) => Some(std::iter::once(one).collect()),
+        // An empty list names no resource the token is for: not "any".
+        Some(Value::Array(many)) if many.is_empty() => None,
         Some(Value::Array(many)) => many
             .into_iter()
             .map(|v| match v {
@@ -194,6 +196,7 @@ mod tests {
             "https://a.example/ https://b.example/"
         );
         assert!(audience(Some(json!(3))).is_none());
+        assert!(audience(Some(json!([]))).is_none());
         assert!(audience(Some(json!(["https://a.example/", 3]))).is_none());
         assert!(audience(Some(json!({"a": 1}))).is_none());
     }

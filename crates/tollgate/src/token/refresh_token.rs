@@ -10,6 +10,7 @@ use tollgate_core::token::{RefreshUse, check_refresh, refreshed_scope};
 use super::issue::{Grant, Refresh, TokenResponse, issue, seconds};
 use super::{Failure, invalid_grant};
 use crate::provider::Inner;
+use crate::settings::AccessTokenFormat;
 
 pub(crate) async fn grant(
     inner: &Inner,
@@ -39,6 +40,13 @@ pub(crate) async fn grant(
         },
         None => None,
     };
+    // Keys are loaded before the token is retired: one that cannot be read leaves it usable.
+    let signs = settings.access_token_format == AccessTokenFormat::Jwt
+        || (settings.oidc_enabled && scope.contains("openid"));
+    if signs {
+        let loaded = inner.keys.ring(&inner.store, now).await;
+        loaded.map_err(|e| Failure::Internal(e.to_string()))?;
+    }
     if used == RefreshUse::Live
         && settings.rotate_refresh_token
         && !inner.store.rotate_refresh_token(token.id, now).await?
