@@ -238,7 +238,25 @@ impl Browser {
 
     /// The page's visible text (`innerText` of the body).
     pub async fn page_text(&self) -> String {
-        self.find("body").await.text().await
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let body = self.find("body").await;
+            match self
+                .try_command(reqwest::Method::GET, &body.path("text"), None)
+                .await
+            {
+                Ok(value) => return value.as_str().unwrap_or_default().to_owned(),
+                // The page moved on between finding its body and reading it: read the new one.
+                Err((error, _))
+                    if error == "stale element reference" && Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err((error, message)) => {
+                    return self.fail("read the page's text", &error, &message).await;
+                }
+            }
+        }
     }
 
     /// Saves a PNG of the viewport at `path`, creating its directories.
