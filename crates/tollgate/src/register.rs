@@ -12,7 +12,8 @@ use tollgate_core::model::{Application, ApplicationChanges, NewApplication};
 use tollgate_core::registration::ClientMetadata;
 use tollgate_core::secret::random_id;
 use tollgate_core::{
-    ClientType, ErrorCode, NewSecret, OAuthError, SecretHash, SecretKind, SigningAlgorithm,
+    ApplicationSpec, ClientType, ErrorCode, NewSecret, OAuthError, SecretHash, SecretKind,
+    SigningAlgorithm,
 };
 
 use crate::credentials::generate_client_secret;
@@ -62,13 +63,15 @@ fn refuse(e: OAuthError) -> Response {
     oauth_json::error(&e, Challenge::Bearer)
 }
 
-fn metadata(body: &[u8]) -> Result<ClientMetadata, OAuthError> {
-    serde_json::from_slice(body).map_err(|e| {
+/// The registration a request body asks for, checked like every other, and the client's name.
+fn requested(inner: &Inner, body: &[u8]) -> Result<(ApplicationSpec, String), OAuthError> {
+    let sent: ClientMetadata = serde_json::from_slice(body).map_err(|e| {
         OAuthError::new(
             ErrorCode::InvalidClientMetadata,
             format!("the body is not client metadata JSON: {e}"),
         )
-    })
+    })?;
+    sent.to_spec(&inner.settings.allowed_redirect_uri_schemes)
 }
 
 /// Who may register (`dcr_registration_access`): the owner to record, or the refusal.
@@ -122,11 +125,7 @@ pub(crate) async fn register(
         Ok(owner) => owner,
         Err(response) => return response,
     };
-    let sent = match metadata(&body) {
-        Ok(m) => m,
-        Err(e) => return refuse(e),
-    };
-    let (spec, name) = match sent.to_spec(&inner.settings.allowed_redirect_uri_schemes) {
+    let (spec, name) = match requested(&inner, &body) {
         Ok(s) => s,
         Err(e) => return refuse(e),
     };
@@ -221,11 +220,7 @@ pub(crate) async fn replace(
         Ok(app) => app,
         Err(response) => return response,
     };
-    let sent = match metadata(&body) {
-        Ok(m) => m,
-        Err(e) => return refuse(e),
-    };
-    let (spec, name) = match sent.to_spec(&inner.settings.allowed_redirect_uri_schemes) {
+    let (spec, name) = match requested(&inner, &body) {
         Ok(s) => s,
         Err(e) => return refuse(e),
     };
