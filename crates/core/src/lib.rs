@@ -10,6 +10,7 @@ pub mod client;
 pub mod client_auth;
 pub mod deploy_check;
 pub mod device;
+pub mod endpoints;
 pub mod env;
 pub mod error;
 pub mod id_token;
@@ -28,6 +29,7 @@ pub mod token;
 pub use client::{
     ApplicationSpec, ClientType, DEVICE_CODE_URN, GrantType, SigningAlgorithm, SpecError,
 };
+pub use endpoints::Endpoints;
 pub use env::{Clock, Entropy};
 pub use error::{ErrorCode, OAuthError};
 pub use params::Params;

@@ -151,10 +151,11 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
-    let end = start + tag[start..].find('"')?;
-    Some(unescape(&tag[start..end]))
+/// The first `name="…"` attribute in `html`, unescaped (a form's `action`, a link's `href`).
+pub fn attribute(html: &str, name: &str) -> Option<String> {
+    let start = html.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = start + html[start..].find('"')?;
+    Some(unescape(&html[start..end]))
 }
 
 fn unescape(text: &str) -> String {

@@ -25,7 +25,7 @@ use url::form_urlencoded;
 use crate::claims::subject;
 use crate::id_token::{self, Mint, read_hint};
 use crate::pages::{error_page, error_page_with_code};
-use crate::provider::{Inner, PREFIX, Shared};
+use crate::provider::{Inner, Shared};
 use crate::session::{self, SignedIn};
 use crate::token::issue::{AccessTokenFor, new_access_token};
 use crate::{csrf, form, i18n, pages};
@@ -52,7 +52,7 @@ pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: 
     }
     let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     if !pairs.iter().any(|(name, _)| name == CSRF_FIELD) {
-        return pages::as_get(&format!("{PREFIX}/authorize/"), &pairs);
+        return pages::as_get(&inner.endpoints.path("/authorize/"), &pairs);
     }
     handle(&inner, &headers, pairs, true).await
 }
@@ -319,8 +319,8 @@ fn consent_page(
         "consent.html",
         i18n::language(params.get("ui_locales"), headers),
         ConsentPage {
-            static_base: format!("{PREFIX}/static"),
-            action: format!("{PREFIX}/authorize/"),
+            static_base: inner.endpoints.path("/static"),
+            action: inner.endpoints.path("/authorize/"),
             application,
             described_at: tollgate_core::cimd::is_document_url(&client.client_id)
                 .then(|| url::Url::parse(&client.client_id).ok())
@@ -362,7 +362,11 @@ fn to_login(inner: &Inner, params: &Params) -> Response {
             query.append_pair(name, value);
         }
     }
-    let next = format!("{PREFIX}/authorize/?{}", query.finish());
+    let next = format!(
+        "{}/authorize/?{}",
+        inner.endpoints.public_base(),
+        query.finish()
+    );
     pages::to_login(inner, &next, params.get("login_hint"))
 }
 
@@ -533,7 +537,7 @@ fn respond(inner: &Inner, delivery: Delivery) -> Response {
                 "form_post.html",
                 "en",
                 FormPostPage {
-                    static_base: format!("{PREFIX}/static"),
+                    static_base: inner.endpoints.path("/static"),
                     action: &action,
                     fields: &fields,
                     script: FORM_POST_SCRIPT,

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::credentials::{hash_password, verify_password};
 use crate::events::Event;
 use crate::pages::error_page;
-use crate::provider::{Inner, PREFIX, Shared};
+use crate::provider::{Inner, Shared};
 use crate::{csrf, form, i18n, pages, session};
 use tollgate_core::model::User;
 
@@ -75,8 +75,8 @@ fn login_page(
         "login.html",
         i18n::language(ui_locales.as_deref(), headers),
         LoginPage {
-            static_base: format!("{PREFIX}/static"),
-            action: format!("{PREFIX}/login/"),
+            static_base: inner.endpoints.path("/static"),
+            action: inner.endpoints.path("/login/"),
             csrf_token: &token.token,
             next: &fields.next,
             username: &fields.username,

@@ -16,7 +16,7 @@ use crate::claims::subject;
 use crate::events::Event;
 use crate::id_token::read_hint;
 use crate::pages::{self, error_page};
-use crate::provider::{Inner, PREFIX, Shared};
+use crate::provider::{Inner, Shared};
 use crate::session::{self, SignedIn};
 use crate::{cookies, csrf, form, i18n};
 
@@ -46,7 +46,7 @@ pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: 
             .iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        return pages::as_get(&format!("{PREFIX}/logout/"), &pairs);
+        return pages::as_get(&inner.endpoints.path("/logout/"), &pairs);
     }
     if !csrf::verify(&inner, &headers, &params) {
         return error_page(
@@ -202,8 +202,8 @@ fn confirmation_page(
         "logout.html",
         i18n::language(params.get("ui_locales"), headers),
         ConfirmationPage {
-            static_base: format!("{PREFIX}/static"),
-            action: format!("{PREFIX}/logout/"),
+            static_base: inner.endpoints.path("/static"),
+            action: inner.endpoints.path("/logout/"),
             application,
             username: &signed_in.user.username,
             csrf_token: &token.token,
@@ -236,7 +236,7 @@ fn signed_out_page(
         "signed_out.html",
         lang,
         SignedOutPage {
-            static_base: format!("{PREFIX}/static"),
+            static_base: inner.endpoints.path("/static"),
             title,
             message,
         },

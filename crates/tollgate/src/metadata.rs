@@ -13,11 +13,12 @@ use tollgate_core::id_token::ACR_PASSWORD;
 
 use crate::keys::KEY_ALGORITHMS;
 
-use crate::provider::{PREFIX, Shared};
+use crate::provider::Shared;
 use crate::settings::Settings;
 
 pub(crate) fn document(settings: &Settings) -> Bytes {
-    let endpoint = |path: &str| format!("{}{PREFIX}{path}", settings.issuer);
+    let endpoints = settings.endpoints();
+    let endpoint = |path: &str| endpoints.url(path);
     let oidc = settings.oidc_enabled;
     let mut grant_types = vec!["authorization_code", "client_credentials", "refresh_token"];
     // Without front-channel access tokens, OIDC's `id_token` is what is left of implicit.

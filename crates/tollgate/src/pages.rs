@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use std::path::Path;
 
-use crate::provider::{BuildError, Inner, PREFIX};
+use crate::provider::{BuildError, Inner};
 
 const TEMPLATES: [(&str, &str); 22] = [
     ("base.html", include_str!("../templates/base.html")),
@@ -224,7 +224,7 @@ pub(crate) fn error_page_with_code(
         "error.html",
         crate::i18n::current(),
         ErrorPage {
-            static_base: format!("{PREFIX}/static"),
+            static_base: inner.endpoints.path("/static"),
             title,
             message,
             error,
@@ -268,7 +268,11 @@ pub(crate) fn to_login(inner: &Inner, next: &str, login_hint: Option<&str>) -> R
             let sep = if url.contains('?') { '&' } else { '?' };
             format!("{url}{sep}{}", login.finish())
         }
-        None => format!("{PREFIX}/login/?{}", login.finish()),
+        None => format!(
+            "{}/login/?{}",
+            inner.endpoints.public_base(),
+            login.finish()
+        ),
     };
     redirect(&login)
 }

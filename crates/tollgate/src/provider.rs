@@ -3,7 +3,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 use minijinja::Environment;
-use tollgate_core::{Clock, Entropy};
+use tollgate_core::{Clock, Endpoints, Entropy};
 
 use crate::Store;
 use crate::cimd::{Documents, TestNetwork};
@@ -32,9 +32,6 @@ use tollgate_store::StoreError;
 /// argon2 verifications at a time (~19 MiB each).
 const PASSWORD_CHECKS: usize = 4;
 
-/// Where the provider's routes live below the issuer, as in DOT.
-pub(crate) const PREFIX: &str = "/o";
-
 /// What every handler shares: cheap to clone, immutable after start-up except
 /// for the login throttle and the client cache.
 pub(crate) type Shared = Arc<Inner>;
@@ -42,6 +39,8 @@ pub(crate) type Shared = Arc<Inner>;
 pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) settings: Settings,
+    /// Where the issuer's endpoints are, for the router and for the URLs it gives out.
+    pub(crate) endpoints: Endpoints,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) templates: Environment<'static>,
@@ -252,6 +251,7 @@ impl ProviderBuilder {
             shared: Arc::new(Inner {
                 store: self.store,
                 cookies: CookieNames::for_issuer(&settings.issuer),
+                endpoints: settings.endpoints(),
                 settings,
                 clock: self.clock,
                 entropy: self.entropy,
@@ -361,9 +361,13 @@ impl Provider {
         &self.shared.store
     }
 
-    /// The provider's routes, to serve as they are or to merge into an application.
+    /// The provider's routes: the endpoints below the issuer's path (or `/o`
+    /// for an issuer without one) and the `/.well-known` documents. Merge it
+    /// into the application's router at its root, or nest it under the
+    /// settings' `public_path`, which its URLs then carry.
     pub fn router(&self) -> Router {
-        let settings = &self.shared.settings;
+        let inner = &self.shared;
+        let settings = &inner.settings;
         let mut pages = Router::new()
             .route("/authorize/", get(authorize::get).post(authorize::post))
             .route("/login/", get(login::page).post(login::submit))
@@ -376,7 +380,7 @@ impl Provider {
         if settings.oidc_enabled && settings.oidc_rp_initiated_logout_enabled {
             pages = pages.route("/logout/", get(logout::get).post(logout::post));
         }
-        let mut o = Router::new()
+        let mut endpoints = Router::new()
             .merge(pages.layer(axum::middleware::from_fn(i18n::negotiate)))
             .route("/token/", post(token::token).options(token::preflight))
             .route(
@@ -390,40 +394,49 @@ impl Provider {
             .route("/introspect/", post(introspect::introspect))
             .route("/static/tollgate.css", get(stylesheet))
             .route("/static/tollgate.js", get(script));
-        let mut root = Router::new()
-            .route("/health", get(health::health))
-            .route(
-                "/.well-known/oauth-authorization-server",
-                get(metadata::serve),
-            )
-            .route(
-                "/.well-known/oauth-authorization-server/o",
-                get(metadata::serve),
-            );
         if settings.oidc_enabled {
-            o = o
+            endpoints = endpoints
                 .route(
                     "/userinfo/",
                     get(userinfo::get)
                         .post(userinfo::post)
                         .options(userinfo::preflight),
                 )
-                .route("/.well-known/jwks.json", get(metadata::jwks))
-                .route("/.well-known/openid-configuration", get(metadata::serve));
-            root = root.route("/.well-known/openid-configuration", get(metadata::serve));
+                .route("/.well-known/jwks.json", get(metadata::jwks));
         }
         if settings.dcr_enabled {
-            o = o.route("/register/", post(register::register)).route(
-                "/register/{client_id}/",
-                get(register::read)
-                    .put(register::replace)
-                    .delete(register::delete),
-            );
+            endpoints = endpoints
+                .route("/register/", post(register::register))
+                .route(
+                    "/register/{client_id}/",
+                    get(register::read)
+                        .put(register::replace)
+                        .delete(register::delete),
+                );
         }
-        if let Some(resource) = &self.shared.protected_resource {
+        let mut documents = inner.endpoints.metadata_paths();
+        if settings.oidc_enabled {
+            documents.extend(inner.endpoints.discovery_paths());
+        }
+        let mut root = documents
+            .iter()
+            .fold(Router::new(), |root, path| {
+                root.route(path, get(metadata::serve))
+            })
+            .nest(inner.endpoints.mount(), endpoints);
+        if let Some(resource) = &inner.protected_resource {
             root = root.merge(resource.router());
         }
-        root.nest(PREFIX, o).with_state(self.shared.clone())
+        root.with_state(inner.clone())
+    }
+
+    /// `/health`: 200 while the database answers, 503 when it does not, for a
+    /// load balancer. Apart from [`router`](Self::router), so an application
+    /// that has its own keeps it.
+    pub fn health_router(&self) -> Router {
+        Router::new()
+            .route("/health", get(health::health))
+            .with_state(self.shared.clone())
     }
 }
 

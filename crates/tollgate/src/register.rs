@@ -18,7 +18,7 @@ use tollgate_core::{
 
 use crate::credentials::generate_client_secret;
 use crate::oauth_json::{self, Challenge};
-use crate::provider::{Inner, PREFIX, Shared};
+use crate::provider::{Inner, Shared};
 use crate::{bearer, csrf, session};
 
 /// RFC 7591 §3.2.1: the client's credentials and metadata.
@@ -50,10 +50,9 @@ fn answer(
         client_secret: secret,
         client_id_issued_at: app.created_at,
         registration_access_token: token,
-        registration_client_uri: format!(
-            "{}{PREFIX}/register/{}/",
-            inner.settings.issuer, app.client_id
-        ),
+        registration_client_uri: inner
+            .endpoints
+            .url(&format!("/register/{}/", app.client_id)),
         metadata: ClientMetadata::of(app),
     };
     oauth_json::no_store((status, Json(body)).into_response())

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use tollgate_core::Endpoints;
 use tollgate_core::authorize::ApprovalPrompt;
 use tollgate_core::scope::is_scope_token;
 
@@ -49,7 +50,13 @@ pub enum AccessTokenFormat {
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// The issuer identifier, fixed: never derived from a request's Host header.
+    /// A path in it is where the endpoints are (`https://host/o` →
+    /// `https://host/o/authorize/`, as DOT); without one they are below `/o/`.
     pub issuer: String,
+    /// The start of the issuer's path that a reverse proxy (or the application's
+    /// `Router::nest`) strips before requests reach Tollgate: `/auth` for an
+    /// issuer `https://host/auth` served from `/` behind the proxy. Empty: none.
+    pub public_path: String,
     /// Lifetime of an access token.
     pub access_token_expire_seconds: u64,
     /// `opaque` (256 random bits) or `jwt` (RFC 9068, signed with the RS256 key).
@@ -169,6 +176,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             issuer: "http://127.0.0.1:8000".to_owned(),
+            public_path: String::new(),
             access_token_expire_seconds: 36_000,
             access_token_format: AccessTokenFormat::Opaque,
             authorization_code_expire_seconds: 60,
@@ -264,6 +272,9 @@ impl Settings {
     /// Every rule the settings must meet; the first broken one is reported.
     pub fn validate(&self) -> Result<(), SettingsError> {
         validate_issuer(&self.issuer).map_err(|p| invalid("issuer", p))?;
+        Endpoints::new(&self.issuer, "").map_err(|p| invalid("issuer", p))?;
+        self.try_endpoints()
+            .map_err(|p| invalid("public_path", p))?;
         for (key, value) in [
             (
                 "access_token_expire_seconds",
@@ -383,6 +394,16 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// Where the issuer's endpoints are. Call after [`validate`](Self::validate).
+    pub fn endpoints(&self) -> Endpoints {
+        self.try_endpoints()
+            .expect("the settings were validated before use")
+    }
+
+    fn try_endpoints(&self) -> Result<Endpoints, String> {
+        Endpoints::new(&self.issuer, &self.public_path)
     }
 
     /// `request_approval_prompt`, parsed.

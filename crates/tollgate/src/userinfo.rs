@@ -16,7 +16,7 @@ use tollgate_core::{ErrorCode, OAuthError};
 use crate::claims::{ClaimsContext, of_user, subject};
 use crate::id_token::sign_for;
 use crate::oauth_json::{self, Challenge};
-use crate::provider::{Inner, PREFIX, Shared};
+use crate::provider::{Inner, Shared};
 use crate::{bearer, form};
 
 pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap) -> Response {
@@ -71,7 +71,7 @@ async fn answer(inner: &Inner, token: Result<Option<&str>, OAuthError>) -> Respo
         return invalid("the access token is unknown or expired");
     };
     // RFC 8707: a token for other resources is not for this server's UserInfo.
-    let userinfo = format!("{}{PREFIX}/userinfo/", inner.settings.issuer);
+    let userinfo = inner.endpoints.url("/userinfo/");
     if !bearer.token.resource.admit(&userinfo) {
         return invalid("the access token is for another resource");
     }

@@ -264,7 +264,7 @@ async fn authorization_server_metadata_at_both_paths() {
     let app = app().await;
     for path in [
         "/.well-known/oauth-authorization-server",
-        "/.well-known/oauth-authorization-server/o",
+        "/o/.well-known/oauth-authorization-server",
     ] {
         let response = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");

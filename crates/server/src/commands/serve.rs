@@ -29,7 +29,8 @@ pub async fn run(mut config: Config) -> Result<(), Failure> {
         database = %redact(&config.database_url),
         "listening"
     );
-    http::serve(listener, http::stack(provider.router()), shutdown).await?;
+    let routes = provider.router().merge(provider.health_router());
+    http::serve(listener, http::stack(routes), shutdown).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -18,7 +18,7 @@ use tollgate_store::StoreError;
 
 use crate::client_auth::{self, Public};
 use crate::oauth_json::{self, Challenge};
-use crate::provider::{PREFIX, Shared};
+use crate::provider::Shared;
 use crate::token::allow_origin;
 use crate::{form, token};
 
@@ -92,7 +92,7 @@ pub(crate) async fn authorize(
         return oauth_json::server_error("device authorization failed", e.to_string());
     }
     let shown = display_user_code(&user_code);
-    let verification_uri = format!("{}{PREFIX}/device/", settings.issuer);
+    let verification_uri = inner.endpoints.url("/device/");
     let response = DeviceAuthorization {
         device_code: device.plaintext,
         verification_uri_complete: format!("{verification_uri}?user_code={shown}"),

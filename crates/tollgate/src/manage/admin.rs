@@ -129,7 +129,7 @@ pub(crate) async fn delete_application_route(
         return response;
     }
     staff_action(&inner, &staff, "application deleted", &app.client_id);
-    see_other("/admin/applications/")
+    see_other(&inner, "/admin/applications/")
 }
 
 /// The users page, with a password to show once when one was just set.
@@ -279,7 +279,7 @@ pub(crate) async fn set_active(
         "user deactivated"
     };
     staff_action(&inner, &staff, action, &user.username);
-    see_other("/admin/users/")
+    see_other(&inner, "/admin/users/")
 }
 
 pub(crate) async fn reset_password(
@@ -396,7 +396,7 @@ pub(crate) async fn revoke_token(
         .append_pair("client_id", params.get("client_id").unwrap_or_default())
         .append_pair("username", params.get("username").unwrap_or_default())
         .finish();
-    see_other(&format!("/admin/tokens/?{query}"))
+    see_other(&inner, &format!("/admin/tokens/?{query}"))
 }
 
 pub(crate) async fn keys(
@@ -471,7 +471,7 @@ pub(crate) async fn rotate_key(
         Ok(key) => {
             inner.keys.reload_soon();
             staff_action(&inner, &staff, "signing key rotated", &key.kid);
-            see_other("/admin/keys/")
+            see_other(&inner, "/admin/keys/")
         }
         Err(e) => {
             tracing::error!(error = %e, "signing key rotation failed");

@@ -384,7 +384,7 @@ pub(crate) async fn update(
     {
         Ok(_) => {
             inner.clients.forget(&app.client_id);
-            see_other(&format!("/applications/{}/", app.id))
+            see_other(&inner, &format!("/applications/{}/", app.id))
         }
         Err(e) => unavailable(&inner, "application update", e),
     }
@@ -422,7 +422,7 @@ pub(crate) async fn delete(
     Submission(_): Submission,
 ) -> Response {
     match delete_application(&inner, &app).await {
-        Ok(()) => see_other("/applications/"),
+        Ok(()) => see_other(&inner, "/applications/"),
         Err(response) => response,
     }
 }

@@ -64,5 +64,5 @@ pub(crate) async fn revoke(
         user_id: user.id,
         application_id,
     });
-    see_other("/authorized_tokens/")
+    see_other(&inner, "/authorized_tokens/")
 }

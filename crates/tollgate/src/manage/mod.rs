@@ -18,7 +18,7 @@ use tollgate_core::Params;
 use tollgate_core::model::User;
 
 use crate::pages::{self, error_page};
-use crate::provider::{Inner, PREFIX, Shared};
+use crate::provider::{Inner, Shared};
 use crate::{csrf, form, session};
 
 pub(crate) fn routes() -> Router<Shared> {
@@ -160,8 +160,8 @@ pub(crate) fn page_in(
 ) -> Response {
     let token = csrf::form_token(inner, headers);
     let full = context! {
-        static_base => format!("{PREFIX}/static"),
-        prefix => PREFIX,
+        static_base => inner.endpoints.path("/static"),
+        prefix => inner.endpoints.public_base(),
         csrf_token => token.token,
         me => context! { username => visitor.username.clone(), staff => visitor.staff },
         logout => inner.settings.oidc_enabled && inner.settings.oidc_rp_initiated_logout_enabled,
@@ -176,8 +176,8 @@ pub(crate) fn page_in(
 }
 
 /// After a change, to the page that shows its result (POST, redirect, GET).
-pub(crate) fn see_other(path: &str) -> Response {
-    let mut response = pages::redirect(&format!("{PREFIX}{path}"));
+pub(crate) fn see_other(inner: &Inner, path: &str) -> Response {
+    let mut response = pages::redirect(&inner.endpoints.path(path));
     if response.status() == StatusCode::FOUND {
         *response.status_mut() = StatusCode::SEE_OTHER;
     }
