@@ -53,6 +53,10 @@ pub enum Command {
     /// Manage the keys ID tokens are signed with.
     #[command(subcommand)]
     Keys(Keys),
+    /// Bring over a django-oauth-toolkit 3.x database: users (same ids, Django
+    /// passwords), clients, live tokens and codes, and the OIDC signing key.
+    #[command(name = "import-dot")]
+    ImportDot(ImportDot),
     /// Check the configuration and the database; with --deploy, report every
     /// security weakness of the deployment (exit status 1 on any error).
     Check {
@@ -124,6 +128,21 @@ pub struct CreateApplication {
     /// Answer UserInfo with a JWT signed like the ID tokens (`application/jwt`).
     #[arg(long)]
     pub userinfo_signed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportDot {
+    /// The DOT database, read and never written: sqlite:PATH (or a file path)
+    /// or postgres://USER@HOST/NAME.
+    #[arg(value_name = "SOURCE_DATABASE_URL")]
+    pub source: String,
+    /// DOT's OIDC_RSA_PRIVATE_KEY, as a PEM file: it signs RS256 ID tokens from
+    /// now on, under the kid DOT published.
+    #[arg(long, value_name = "PEM_FILE")]
+    pub oidc_rsa_private_key: Option<PathBuf>,
+    /// Read and check everything, and say what would be written, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

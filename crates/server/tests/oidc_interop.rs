@@ -257,16 +257,25 @@ async fn discover(base: &str, secret: &str, algorithm: &str) -> Rp {
     }
 }
 
-async fn every_flow(database_url: &str, algorithm: &str) {
+/// Every flow, with the issuer the server derives from its address, or
+/// (`issuer_path`) one with a path, as DOT's `…/o`.
+async fn every_flow(database_url: &str, algorithm: &str, issuer_path: Option<&str>) {
     let dir = TempDir::new();
-    let env = [
-        ("TOLLGATE_DATABASE_URL", database_url),
-        ("TOLLGATE_SECRET_KEY", SECRET_KEY),
+    let mut env = vec![
+        ("TOLLGATE_DATABASE_URL", database_url.to_owned()),
+        ("TOLLGATE_SECRET_KEY", SECRET_KEY.to_owned()),
     ];
+    if let Some(path) = issuer_path {
+        let bind = format!("127.0.0.1:{}", free_port());
+        env.push(("TOLLGATE_ISSUER", format!("http://{bind}{path}")));
+        env.push(("TOLLGATE_BIND", bind));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let secret = setup(&dir, &env, algorithm);
     let server = Server::start(&dir.0, &env);
     let base = server.base.clone();
-    let rp = discover(&base, &secret, algorithm).await;
+    let issuer = format!("{base}{}", issuer_path.unwrap_or_default());
+    let rp = discover(&issuer, &secret, algorithm).await;
     let browser = Browser::new(&base);
     let http = |request| send(request);
 
@@ -371,7 +380,7 @@ async fn every_flow(database_url: &str, algorithm: &str) {
         );
         let fields = location_params(&location);
         assert_eq!(&fields["state"], state.secret(), "{label}");
-        assert_eq!(fields["iss"], base, "{label}");
+        assert_eq!(fields["iss"], issuer, "{label}");
         let access = fields
             .get("access_token")
             .map(|t| AccessToken::new(t.clone()));
@@ -508,7 +517,7 @@ macro_rules! per_algorithm {
         async fn $sqlite() {
             let dir = TempDir::new();
             let url = format!("sqlite://{}", dir.0.join("oidc.db").display());
-            every_flow(&url, $alg).await;
+            every_flow(&url, $alg, None).await;
         }
 
         #[tokio::test]
@@ -516,7 +525,7 @@ macro_rules! per_algorithm {
             let Some(db) = tollgate_testkit::postgres(stringify!($postgres)).await else {
                 return;
             };
-            every_flow(&db.url, $alg).await;
+            every_flow(&db.url, $alg, None).await;
         }
     )*};
 }
@@ -526,6 +535,14 @@ per_algorithm! {
     es256_on_sqlite, es256_on_postgres, "ES256";
     eddsa_on_sqlite, eddsa_on_postgres, "EdDSA";
     hs256_on_sqlite, hs256_on_postgres, "HS256";
+}
+
+/// The whole suite once with DOT's issuer shape: discovery at `…/o/.well-known/openid-configuration`.
+#[tokio::test]
+async fn rs256_with_a_dot_issuer() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}", dir.0.join("dot-issuer.db").display());
+    every_flow(&url, "RS256", Some("/o")).await;
 }
 
 fn kid_of(token: &CoreIdToken) -> String {

@@ -32,7 +32,7 @@ macro_rules! insert_application {
         .bind(&$new.client_secret_hash)
         .bind(&$new.client_secret_sealed)
         .bind($new.client_type.as_str())
-        .bind(GrantType::format_list(&$new.grant_types))
+        .bind(tollgate_core::GrantType::format_list(&$new.grant_types))
         .bind($new.redirect_uris.join(" "))
         .bind($new.post_logout_redirect_uris.join(" "))
         .bind($new.allowed_origins.join(" "))
@@ -153,6 +153,28 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NotFound("application"));
         }
+        Ok(())
+    }
+
+    /// Replaces a client secret hash Tollgate would not make now (DOT's) by
+    /// Tollgate's, once the secret verified against it; only if it is still `old`.
+    pub async fn upgrade_client_secret_hash(
+        &self,
+        id: i64,
+        old: &str,
+        new: &str,
+        now: UnixTime,
+    ) -> Result<()> {
+        on_db!(write &self.db, p => sqlx::query(
+            "UPDATE tollgate_applications SET client_secret_hash = $3, updated_at = $4 \
+             WHERE id = $1 AND client_secret_hash = $2")
+            .bind(id)
+            .bind(old)
+            .bind(new)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(drop))?;
         Ok(())
     }
 

@@ -10,6 +10,37 @@ macro_rules! columns {
     };
 }
 
+/// Supersedes the keys of `$new`'s algorithm (they retire at `$retire_at`, or
+/// earlier if due) and inserts `$new`, on a transaction; returns its row.
+macro_rules! supersede_and_insert_key {
+    ($tx:expr, $new:expr, $retire_at:expr, $now:expr) => {
+        async {
+            sqlx::query(
+                "UPDATE tollgate_signing_keys SET retire_at = $1 \
+                 WHERE algorithm = $2 AND (retire_at IS NULL OR retire_at > $1)",
+            )
+            .bind($retire_at)
+            .bind($new.algorithm.as_str())
+            .execute(&mut *$tx)
+            .await?;
+            sqlx::query_as::<_, crate::rows::SigningKeyRow>(
+                "INSERT INTO tollgate_signing_keys (kid, algorithm, private_key_pem, public_jwk, \
+                 created_at, activates_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING \
+                 id, kid, algorithm, private_key_pem, public_jwk, created_at, activates_at, retire_at",
+            )
+            .bind(&$new.kid)
+            .bind($new.algorithm.as_str())
+            .bind(&$new.private_key_pem)
+            .bind(&$new.public_jwk)
+            .bind($now)
+            .bind($new.activates_at)
+            .fetch_one(&mut *$tx)
+            .await
+        }
+    };
+}
+pub(crate) use supersede_and_insert_key;
+
 impl Store {
     /// Stores a key. The keys of its algorithm (the ones it supersedes) retire at
     /// `retire_superseded_at`, or earlier if they were due to already.
@@ -19,29 +50,9 @@ impl Store {
         retire_superseded_at: UnixTime,
         now: UnixTime,
     ) -> Result<SigningKey> {
-        let sql = concat!(
-            "INSERT INTO tollgate_signing_keys (kid, algorithm, private_key_pem, public_jwk, created_at, \
-             activates_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
-            columns!()
-        );
         let row: SigningKeyRow = on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
-            sqlx::query(
-                "UPDATE tollgate_signing_keys SET retire_at = $1 \
-                 WHERE algorithm = $2 AND (retire_at IS NULL OR retire_at > $1)",
-            )
-            .bind(retire_superseded_at)
-            .bind(new.algorithm.as_str())
-            .execute(&mut *tx)
-            .await?;
-            let row = sqlx::query_as(sql)
-                .bind(&new.kid)
-                .bind(new.algorithm.as_str())
-                .bind(&new.private_key_pem)
-                .bind(&new.public_jwk)
-                .bind(now)
-                .bind(new.activates_at)
-                .fetch_one(&mut *tx)
+            let row = supersede_and_insert_key!(tx, new, retire_superseded_at, now)
                 .await
                 .map_err(StoreError::conflict_on("a signing key with this kid"))?;
             tx.commit().await?;

@@ -9,7 +9,9 @@ mod codes;
 mod consents;
 mod device_codes;
 mod documents;
+pub mod dot;
 mod grants;
+mod import;
 mod keys;
 mod rows;
 mod sessions;
@@ -24,6 +26,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use grants::TOKEN_SEARCH_LIMIT;
+pub use import::{
+    Import, ImportCounts, ImportedAccessToken, ImportedApplication, ImportedCode, ImportedIdToken,
+    ImportedKey, ImportedRefreshToken, Progress, Tally,
+};
 pub use tollgate_core::model::*;
 
 /// Runs `$body` with `$pool` bound to whichever native pool the store holds:

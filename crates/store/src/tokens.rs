@@ -61,6 +61,24 @@ macro_rules! insert_refresh {
 }
 pub(crate) use insert_refresh;
 
+/// `INSERT` of an ID token's record on any executor, returning its id.
+macro_rules! insert_id_token {
+    ($executor:expr, $new:expr, $now:expr) => {
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO tollgate_id_tokens (jti, application_id, user_id, scope, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&$new.jti)
+        .bind($new.application_id)
+        .bind($new.user_id)
+        .bind(&$new.scope)
+        .bind($new.expires_at)
+        .bind($now)
+        .fetch_one($executor)
+    };
+}
+pub(crate) use insert_id_token;
+
 impl Store {
     pub async fn insert_access_token(&self, new: &NewAccessToken, now: UnixTime) -> Result<i64> {
         if let Some(batcher) = &self.batcher {
@@ -193,18 +211,8 @@ impl Store {
     }
 
     pub async fn insert_id_token(&self, new: &NewIdToken, now: UnixTime) -> Result<i64> {
-        let id = on_db!(write &self.db, p => sqlx::query_scalar(
-            "INSERT INTO tollgate_id_tokens (jti, application_id, user_id, scope, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-            .bind(&new.jti)
-            .bind(new.application_id)
-            .bind(new.user_id)
-            .bind(&new.scope)
-            .bind(new.expires_at)
-            .bind(now)
-            .fetch_one(p)
-            .await)
-        .map_err(StoreError::conflict_on("an ID token with this jti"))?;
+        let id = on_db!(write &self.db, p => insert_id_token!(p, new, now).await)
+            .map_err(StoreError::conflict_on("an ID token with this jti"))?;
         Ok(id)
     }
 }

@@ -121,6 +121,29 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// Replaces a password hash Tollgate would not make now (Django's) by its
+    /// argon2id after a sign-in verified it; only if it is still `old`, and the
+    /// user's sessions go on.
+    pub async fn upgrade_password_hash(
+        &self,
+        id: i64,
+        old: &str,
+        new: &str,
+        now: UnixTime,
+    ) -> Result<()> {
+        on_db!(write &self.db, p => sqlx::query(
+            "UPDATE tollgate_users SET password_hash = $3, updated_at = $4 \
+             WHERE id = $1 AND password_hash = $2")
+            .bind(id)
+            .bind(old)
+            .bind(new)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
     /// Replaces a user's password hash (a PHC string) and ends their sessions.
     pub async fn set_user_password(
         &self,

@@ -6,6 +6,8 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use tollgate_core::SecretHash;
 
+use crate::django_password;
+
 const SHA256_PREFIX: &str = "sha256:";
 
 /// argon2 could not hash the password.
@@ -22,14 +24,38 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
-/// Checks a password against its PHC string; a malformed hash never verifies.
+/// Checks a password against its PHC string, or a Django hash imported from
+/// DOT; a malformed hash never verifies.
 pub fn verify_password(password: &str, phc: &str) -> bool {
+    if django_password::is_django_hash(phc) {
+        return django_password::verify(password, phc);
+    }
     PasswordHash::new(phc).is_ok_and(|h| {
         Argon2::default()
             .verify_password(password.as_bytes(), &h)
             .is_ok()
     })
 }
+
+/// Whether a stored password or client secret hash is one Tollgate would not
+/// make now (Django's, imported from DOT): after it verifies, it is replaced.
+pub fn needs_rehash(stored: &str) -> bool {
+    django_password::is_django_hash(stored)
+}
+
+/// What replaces a client secret hash imported from DOT once the secret has
+/// verified against it: SHA-256 for a secret as long as those DOT generates
+/// (128 random characters by default), argon2id for a shorter one a person may
+/// have chosen. `None` when the stored hash is Tollgate's own.
+pub fn upgraded_client_secret_hash(secret: &str, stored: &str) -> Option<String> {
+    needs_rehash(stored)
+        .then(|| hash_client_secret(secret, secret.chars().count() >= GENERATED_SECRET_LENGTH).ok())
+        .flatten()
+}
+
+/// The shortest client secret kept as SHA-256 when it comes from DOT: no
+/// person types 64 characters, and DOT's generator makes 128.
+pub const GENERATED_SECRET_LENGTH: usize = 64;
 
 /// How a client secret is kept: SHA-256 for one Tollgate generated, argon2id
 /// for one a person chose (it may be guessable).
@@ -117,6 +143,26 @@ mod tests {
         assert!(is_slow_hash(&stored));
         assert!(verify_client_secret("hunter2", &stored));
         assert!(!verify_client_secret("hunter3", &stored));
+    }
+
+    #[test]
+    fn django_hashes_verify_and_are_replaced_by_tollgates() {
+        let django = "pbkdf2_sha256$1000$tollgatesalt$5u9LYmfVQx7nl3cF4od1HWs8v0fJH3Ep+HbzNhtQ2cA=";
+        assert!(verify_password("django-password", django));
+        assert!(verify_client_secret("django-password", django));
+        assert!(is_slow_hash(django) && needs_rehash(django));
+        let chosen = upgraded_client_secret_hash("django-password", django).unwrap();
+        assert!(
+            chosen.starts_with("$argon2id$"),
+            "a short secret stays slow to guess"
+        );
+        assert!(verify_client_secret("django-password", &chosen));
+        let long = "a".repeat(GENERATED_SECRET_LENGTH);
+        let generated = upgraded_client_secret_hash(&long, django).unwrap();
+        assert!(generated.starts_with("sha256:") && verify_client_secret(&long, &generated));
+        let own = hash_client_secret(&long, true).unwrap();
+        assert_eq!(upgraded_client_secret_hash(&long, &own), None);
+        assert!(!needs_rehash(&hash_password("x").unwrap()));
     }
 
     #[test]

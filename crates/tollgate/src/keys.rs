@@ -38,6 +38,9 @@ pub enum KeyError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A key to import that cannot be read.
+    #[error("the key cannot be read: {0}")]
+    Unreadable(&'static str),
 }
 
 /// A new key pair: private PKCS#8 DER, and the public JWK members that identify it
@@ -86,6 +89,65 @@ pub fn generate(
     sealer: Option<&Sealer>,
 ) -> Result<NewSigningKey, KeyError> {
     let (pkcs8, required) = key_pair(algorithm)?;
+    Ok(signing_key(
+        algorithm,
+        &pkcs8,
+        required,
+        activates_at,
+        sealer,
+    ))
+}
+
+/// An RS256 key made elsewhere, such as DOT's `OIDC_RSA_PRIVATE_KEY` (PKCS#8
+/// `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY` PEM): its `kid` is the same RFC
+/// 7638 thumbprint DOT published, so the ID tokens it signed keep verifying.
+pub fn import_rsa(
+    pem_text: &str,
+    activates_at: UnixTime,
+    sealer: Option<&Sealer>,
+) -> Result<NewSigningKey, KeyError> {
+    let (label, der) = pem_body(pem_text).ok_or(KeyError::Unreadable("not a PEM file"))?;
+    let pair = match label.as_str() {
+        "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der),
+        "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der),
+        _ => return Err(KeyError::Unreadable("not an RSA private key PEM")),
+    }
+    .map_err(|_| KeyError::Unreadable("not a valid RSA private key"))?;
+    let pkcs8 = pair
+        .as_der()
+        .map_err(|_| KeyError::Unreadable("not a valid RSA private key"))?;
+    let public = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    let required = json!({"e": b64(&public.e), "kty": "RSA", "n": b64(&public.n)});
+    Ok(signing_key(
+        SigningAlgorithm::RS256,
+        pkcs8.as_ref(),
+        required,
+        activates_at,
+        sealer,
+    ))
+}
+
+/// The label and DER of a PEM file's first block.
+fn pem_body(text: &str) -> Option<(String, Vec<u8>)> {
+    let start = text.find("-----BEGIN ")? + "-----BEGIN ".len();
+    let (label, rest) = text[start..].split_once("-----")?;
+    let end = rest.find(&format!("-----END {label}-----"))?;
+    let body: String = rest[..end].split_whitespace().collect();
+    STANDARD
+        .decode(body)
+        .ok()
+        .map(|der| (label.to_owned(), der))
+}
+
+/// A key from its PKCS#8 DER and the public members that name it.
+fn signing_key(
+    algorithm: SigningAlgorithm,
+    pkcs8: &[u8],
+    required: Value,
+    activates_at: UnixTime,
+    sealer: Option<&Sealer>,
+) -> NewSigningKey {
     let kid = thumbprint(&required);
     let mut jwk = required;
     jwk["kid"] = kid.clone().into();
@@ -93,16 +155,16 @@ pub fn generate(
     jwk["alg"] = algorithm.as_str().into();
     let private_key_pem = seal_if_configured(
         sealer,
-        &pem("PRIVATE KEY", &pkcs8),
+        &pem("PRIVATE KEY", pkcs8),
         Purpose::SigningKey(&kid),
     );
-    Ok(NewSigningKey {
+    NewSigningKey {
         kid,
         algorithm,
         private_key_pem,
         public_jwk: jwk.to_string(),
         activates_at,
-    })
+    }
 }
 
 /// How a new key takes over from the current one of its algorithm.
@@ -279,6 +341,36 @@ mod tests {
         let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
         assert_eq!(n.len(), 256, "2048-bit modulus");
         assert!(generate(SigningAlgorithm::HS256, 0, None).is_err());
+    }
+
+    #[test]
+    fn an_imported_rsa_key_keeps_the_kid_dot_published() {
+        // DOT 3.4.1 published this kid (jwcrypto's RFC 7638 thumbprint) for the fixture's key.
+        let dot_kid = "T4qYNST3JnSLZLsPwL4xZD6x9tAqQ-Ul-mQn0xymrd0";
+        for pem_text in [
+            include_str!("../../server/tests/fixtures/dot/oidc_rsa_private_key.pem"),
+            include_str!("../../server/tests/fixtures/dot/oidc_rsa_private_key.pkcs1.pem"),
+        ] {
+            let key = import_rsa(pem_text, 5, None).unwrap();
+            assert_eq!(key.kid, dot_kid);
+            assert_eq!(key.algorithm, SigningAlgorithm::RS256);
+            assert_eq!(key.activates_at, 5);
+            assert!(
+                key.private_key_pem
+                    .starts_with("-----BEGIN PRIVATE KEY-----\n")
+            );
+            assert_eq!(
+                import_rsa(&key.private_key_pem, 5, None).unwrap().kid,
+                dot_kid
+            );
+        }
+        let ec = generate(SigningAlgorithm::ES256, 0, None).unwrap();
+        for bad in ["", "not a key", &ec.private_key_pem] {
+            assert!(
+                matches!(import_rsa(bad, 0, None), Err(KeyError::Unreadable(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -52,6 +52,8 @@ mod cookies;
 pub mod credentials;
 mod csrf;
 mod device;
+pub mod django_password;
+pub mod dot_import;
 pub mod events;
 mod form;
 mod health;

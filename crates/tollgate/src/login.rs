@@ -12,7 +12,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::credentials::{hash_password, verify_password};
+use crate::credentials::{hash_password, needs_rehash, verify_password};
 use crate::events::Event;
 use crate::pages::error_page;
 use crate::provider::{Inner, Shared};
@@ -224,7 +224,15 @@ pub(crate) async fn verify_user(
         None => {
             let user = inner.store.user_by_username(username).await?;
             let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-            let matches = password_matches(inner, stored, password).await;
+            let (matches, rehashed) = password_matches(inner, stored, password).await;
+            if let (Some(user), Some((old, new))) = (&user, rehashed)
+                && let Err(e) = inner
+                    .store
+                    .upgrade_password_hash(user.id, &old, &new, now)
+                    .await
+            {
+                tracing::warn!(error = %e, "could not replace a password hash from Django");
+            }
             user.filter(|_| matches)
         }
         Some(directory) => match directory.authenticate(username, &password).await {
@@ -250,20 +258,33 @@ pub(crate) async fn verify_user(
 }
 
 /// argon2 is slow on purpose: verified off the async executor, a few at a
-/// time (each takes ~19 MiB), the rest waiting their turn.
-async fn password_matches(inner: &Inner, stored: Option<String>, password: String) -> bool {
+/// time (each takes ~19 MiB), the rest waiting their turn. A Django hash that
+/// verifies comes back with its argon2id replacement (old, new), as Django
+/// re-hashes on login.
+async fn password_matches(
+    inner: &Inner,
+    stored: Option<String>,
+    password: String,
+) -> (bool, Option<(String, String)>) {
     let Ok(_permit) = inner.password_checks.acquire().await else {
-        return false;
+        return (false, None);
     };
     tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => verify_password(&password, &hash),
+        Some(hash) if verify_password(&password, &hash) => {
+            let rehashed = needs_rehash(&hash)
+                .then(|| hash_password(&password).ok())
+                .flatten()
+                .map(|new| (hash, new));
+            (true, rehashed)
+        }
+        Some(_) => (false, None),
         None => {
             let _ = verify_password(&password, &DUMMY_HASH);
-            false
+            (false, None)
         }
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or((false, None))
 }
 
 pub(crate) fn client_address(extensions: &Extensions) -> String {

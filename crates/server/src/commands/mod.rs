@@ -4,6 +4,7 @@ mod check;
 mod clear_tokens;
 mod create_application;
 mod create_user;
+mod import_dot;
 mod keys;
 mod serve;
 
@@ -49,6 +50,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::CreateApplication(args) => create_application::run(&config, args).await,
         Command::CreateUser(args) => create_user::run(&config, args).await,
+        Command::ImportDot(args) => import_dot::run(&config, args).await,
         Command::ClearTokens => clear_tokens::run(&config).await,
         Command::Keys(command) => keys::run(&config, command).await,
         Command::Check { deploy } => check::run(&config, deploy).await,

@@ -62,6 +62,14 @@ pub fn one_line_failure(out: &Output) -> String {
     lines[0].to_owned()
 }
 
+/// A loopback port free now, for a server whose issuer must name its port before it starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 pub struct Server {
     child: Child,
     pub base: String,

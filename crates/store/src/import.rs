@@ -1,0 +1,370 @@
+//! Writing what `tollgate import-dot` brought from another provider, in one
+//! transaction: users under their own ids (their `sub`), clients by
+//! `client_id`, tokens and codes by hash. What is already here is left as it
+//! is, so a second run adds nothing; a refresh token revoked at the source
+//! since is revoked here too.
+
+use tollgate_core::env::UnixTime;
+use tollgate_core::model::{
+    NewAccessToken, NewApplication, NewAuthorizationCode, NewIdToken, NewRefreshToken,
+    NewSigningKey, User,
+};
+
+use crate::applications::{columns, insert_application};
+use crate::codes::insert_code;
+use crate::keys::supersede_and_insert_key;
+use crate::tokens::{insert_access, insert_id_token, insert_refresh};
+use crate::{Db, Result, Store, StoreError};
+
+/// A client, and when it was registered.
+#[derive(Debug, Clone)]
+pub struct ImportedApplication {
+    pub application: NewApplication,
+    pub created_at: UnixTime,
+}
+
+/// An access token of the client `client_id` (the store fills in
+/// `token.application_id`); `source_id` links its refresh token.
+#[derive(Debug, Clone)]
+pub struct ImportedAccessToken {
+    pub source_id: i64,
+    pub client_id: String,
+    pub token: NewAccessToken,
+    pub created_at: UnixTime,
+}
+
+/// A refresh token of `client_id`, carrying the access token imported as
+/// `access_token` (a `source_id`), possibly retired already.
+#[derive(Debug, Clone)]
+pub struct ImportedRefreshToken {
+    pub client_id: String,
+    pub access_token: Option<i64>,
+    pub token: NewRefreshToken,
+    pub created_at: UnixTime,
+    pub revoked_at: Option<UnixTime>,
+    /// Retired by rotation: a replay of it is a reuse, which revokes its family.
+    pub rotated: bool,
+}
+
+/// An authorization code of `client_id`, not yet redeemed.
+#[derive(Debug, Clone)]
+pub struct ImportedCode {
+    pub client_id: String,
+    pub code: NewAuthorizationCode,
+    pub created_at: UnixTime,
+}
+
+/// The record of an ID token of `client_id`.
+#[derive(Debug, Clone)]
+pub struct ImportedIdToken {
+    pub client_id: String,
+    pub id_token: NewIdToken,
+    pub created_at: UnixTime,
+}
+
+/// A signing key that signs from now on; the keys of its algorithm it
+/// supersedes stay published until `retire_superseded_at`.
+#[derive(Debug, Clone)]
+pub struct ImportedKey {
+    pub key: NewSigningKey,
+    pub retire_superseded_at: UnixTime,
+}
+
+/// Everything to write, in the order it is written.
+#[derive(Debug, Clone, Default)]
+pub struct Import {
+    pub users: Vec<User>,
+    pub applications: Vec<ImportedApplication>,
+    pub access_tokens: Vec<ImportedAccessToken>,
+    pub refresh_tokens: Vec<ImportedRefreshToken>,
+    pub codes: Vec<ImportedCode>,
+    pub id_tokens: Vec<ImportedIdToken>,
+    pub key: Option<ImportedKey>,
+}
+
+/// Of one kind of record: how many were written, and how many were here already.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub added: u64,
+    pub present: u64,
+    /// Refresh tokens here that the source has revoked since they were imported.
+    pub revoked: u64,
+}
+
+/// What an import wrote, per kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub users: Tally,
+    pub applications: Tally,
+    pub access_tokens: Tally,
+    pub refresh_tokens: Tally,
+    pub codes: Tally,
+    pub id_tokens: Tally,
+    pub keys: Tally,
+}
+
+impl ImportCounts {
+    /// Whether the import wrote anything.
+    pub fn changed(&self) -> bool {
+        [
+            self.users,
+            self.applications,
+            self.access_tokens,
+            self.refresh_tokens,
+            self.codes,
+            self.id_tokens,
+            self.keys,
+        ]
+        .iter()
+        .any(|t| t.added > 0 || t.revoked > 0)
+    }
+}
+
+/// Told of the records written so far: the kind, how many, of how many.
+pub type Progress<'a> = &'a mut (dyn FnMut(&'static str, usize, usize) + Send);
+
+/// The work of an import on one transaction, written once for both databases.
+macro_rules! import_on {
+    ($tx:expr, $import:expr, $now:expr, $progress:expr, $postgres:expr) => {
+        async {
+            let import: &Import = $import;
+            let mut counts = ImportCounts::default();
+            let mut client_ids: std::collections::HashMap<&str, i64> = Default::default();
+            let mut access_ids: std::collections::HashMap<i64, i64> = Default::default();
+            for (i, user) in import.users.iter().enumerate() {
+                let here: Option<String> =
+                    sqlx::query_scalar("SELECT username FROM tollgate_users WHERE id = $1")
+                        .bind(user.id)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                match here {
+                    Some(name) if name == user.username => counts.users.present += 1,
+                    Some(name) => {
+                        return Err(StoreError::Write(format!(
+                            "user id {} is `{name}` here but `{}` in the source: their `sub` would change; import into a database without other users",
+                            user.id, user.username
+                        )));
+                    }
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO tollgate_users (id, username, password_hash, email, \
+                             email_verified, given_name, family_name, phone_number, \
+                             phone_number_verified, address, active, staff, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                        )
+                        .bind(user.id)
+                        .bind(&user.username)
+                        .bind(&user.password_hash)
+                        .bind(&user.email)
+                        .bind(user.email_verified)
+                        .bind(&user.given_name)
+                        .bind(&user.family_name)
+                        .bind(&user.phone_number)
+                        .bind(user.phone_number_verified)
+                        .bind(&user.address)
+                        .bind(user.active)
+                        .bind(user.staff)
+                        .bind(user.created_at)
+                        .bind(user.updated_at)
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(|e| match e.as_database_error() {
+                            Some(d) if d.is_unique_violation() => StoreError::Write(format!(
+                                "username `{}` is taken here by another user id than its {}: import into a database without other users",
+                                user.username, user.id
+                            )),
+                            _ => StoreError::Database(e),
+                        })?;
+                        counts.users.added += 1;
+                    }
+                }
+                $progress("users", i + 1, import.users.len());
+            }
+            if $postgres && counts.users.added > 0 {
+                // Explicit ids leave the identity behind: the next new user must not take one.
+                sqlx::query(
+                    "SELECT setval(pg_get_serial_sequence('tollgate_users', 'id'), \
+                     (SELECT MAX(id) FROM tollgate_users))",
+                )
+                .execute(&mut *$tx)
+                .await?;
+            }
+            for (i, imported) in import.applications.iter().enumerate() {
+                let app = &imported.application;
+                let here: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM tollgate_applications WHERE client_id = $1")
+                        .bind(&app.client_id)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                let id = match here {
+                    Some(id) => {
+                        counts.applications.present += 1;
+                        id
+                    }
+                    None => {
+                        counts.applications.added += 1;
+                        insert_application!(&mut *$tx, app, imported.created_at)
+                            .await?
+                            .id()
+                    }
+                };
+                client_ids.insert(&app.client_id, id);
+                $progress("applications", i + 1, import.applications.len());
+            }
+            let client = |client_id: &str| {
+                client_ids.get(client_id).copied().ok_or_else(|| {
+                    StoreError::Write(format!("client `{client_id}` is not among those imported"))
+                })
+            };
+            for (i, imported) in import.access_tokens.iter().enumerate() {
+                let mut token = imported.token.clone();
+                token.application_id = client(&imported.client_id)?;
+                let here: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM tollgate_access_tokens WHERE token_hash = $1")
+                        .bind(token.token_hash.as_bytes())
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                let id = match here {
+                    Some(id) => {
+                        counts.access_tokens.present += 1;
+                        id
+                    }
+                    None => {
+                        counts.access_tokens.added += 1;
+                        insert_access!(&mut *$tx, token, imported.created_at).await?
+                    }
+                };
+                access_ids.insert(imported.source_id, id);
+                $progress("access tokens", i + 1, import.access_tokens.len());
+            }
+            for (i, imported) in import.refresh_tokens.iter().enumerate() {
+                let mut token = imported.token.clone();
+                token.application_id = client(&imported.client_id)?;
+                let hash = token.token_hash.as_bytes();
+                let here: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM tollgate_refresh_tokens WHERE token_hash = $1")
+                        .bind(hash)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                if here.is_some() {
+                    counts.refresh_tokens.present += 1;
+                    if let Some(revoked_at) = imported.revoked_at {
+                        let revoked = sqlx::query(
+                            "UPDATE tollgate_refresh_tokens SET revoked_at = $2, rotated = $3 \
+                             WHERE token_hash = $1 AND revoked_at IS NULL",
+                        )
+                        .bind(hash)
+                        .bind(revoked_at)
+                        .bind(imported.rotated)
+                        .execute(&mut *$tx)
+                        .await?
+                        .rows_affected();
+                        counts.refresh_tokens.revoked += revoked;
+                    }
+                } else {
+                    let access = imported.access_token.and_then(|a| access_ids.get(&a).copied());
+                    let id = insert_refresh!(&mut *$tx, token, access, imported.created_at).await?;
+                    if let Some(revoked_at) = imported.revoked_at {
+                        sqlx::query(
+                            "UPDATE tollgate_refresh_tokens SET revoked_at = $2, rotated = $3 \
+                             WHERE id = $1",
+                        )
+                        .bind(id)
+                        .bind(revoked_at)
+                        .bind(imported.rotated)
+                        .execute(&mut *$tx)
+                        .await?;
+                    }
+                    counts.refresh_tokens.added += 1;
+                }
+                $progress("refresh tokens", i + 1, import.refresh_tokens.len());
+            }
+            for (i, imported) in import.codes.iter().enumerate() {
+                let mut code = imported.code.clone();
+                code.application_id = client(&imported.client_id)?;
+                let here: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM tollgate_authorization_codes WHERE code_hash = $1",
+                )
+                .bind(code.code_hash.as_bytes())
+                .fetch_optional(&mut *$tx)
+                .await?;
+                if here.is_some() {
+                    counts.codes.present += 1;
+                } else {
+                    insert_code!(&mut *$tx, code, imported.created_at).await?;
+                    counts.codes.added += 1;
+                }
+                $progress("authorization codes", i + 1, import.codes.len());
+            }
+            for (i, imported) in import.id_tokens.iter().enumerate() {
+                let mut id_token = imported.id_token.clone();
+                id_token.application_id = client(&imported.client_id)?;
+                let here: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM tollgate_id_tokens WHERE jti = $1")
+                        .bind(&id_token.jti)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                if here.is_some() {
+                    counts.id_tokens.present += 1;
+                } else {
+                    insert_id_token!(&mut *$tx, id_token, imported.created_at).await?;
+                    counts.id_tokens.added += 1;
+                }
+                $progress("ID tokens", i + 1, import.id_tokens.len());
+            }
+            if let Some(imported) = &import.key {
+                let here: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM tollgate_signing_keys WHERE kid = $1")
+                        .bind(&imported.key.kid)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                if here.is_some() {
+                    counts.keys.present += 1;
+                } else {
+                    supersede_and_insert_key!($tx, imported.key, imported.retire_superseded_at, $now)
+                        .await?;
+                    counts.keys.added += 1;
+                }
+            }
+            Ok::<_, StoreError>(counts)
+        }
+    };
+}
+
+impl Store {
+    /// Writes `import` in one transaction, telling `progress` as it goes; with
+    /// `dry_run`, rolls it back at the end, so the counts say what a real run
+    /// would write. A user whose id or username is another user's here stops it
+    /// all: their `sub` must not change.
+    pub async fn import(
+        &self,
+        import: &Import,
+        dry_run: bool,
+        now: UnixTime,
+        progress: Progress<'_>,
+    ) -> Result<ImportCounts> {
+        match &self.db {
+            Db::Sqlite(sqlite) => {
+                let mut tx = sqlite.write.begin().await?;
+                let counts = import_on!(tx, import, now, progress, false).await?;
+                finish(tx, dry_run).await?;
+                Ok(counts)
+            }
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let counts = import_on!(tx, import, now, progress, true).await?;
+                finish(tx, dry_run).await?;
+                Ok(counts)
+            }
+        }
+    }
+}
+
+async fn finish<DB: sqlx::Database>(tx: sqlx::Transaction<'_, DB>, dry_run: bool) -> Result<()> {
+    if dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(())
+}
