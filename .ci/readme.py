@@ -90,14 +90,18 @@ def wait_for_health(deadline, process):
 
 
 def stop(process):
-    """Stops a command started in its own process group, with what it started."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+    """Stops a command started in its own process group, and all it started
+    (a server left in the background outlives the shell that started it)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            continue
+        time.sleep(1)
 
 
 def main():

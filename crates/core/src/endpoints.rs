@@ -97,6 +97,14 @@ impl Endpoints {
         &self.issuer_path[self.public_path.len()..]
     }
 
+    /// RFC 8414's path for the issuer at the host's root, when it lies outside
+    /// what the router sees (a `public_path` is stripped): the application or
+    /// proxy in front must route it.
+    pub fn host_metadata_path(&self) -> Option<String> {
+        (!self.public_path.is_empty())
+            .then(|| format!("{AUTHORIZATION_SERVER_METADATA}{}", self.issuer_path))
+    }
+
     /// The router's paths of the OIDC Discovery document: after the issuer
     /// (the one OIDC defines), and below the mount (DOT's place for it).
     pub fn discovery_paths(&self) -> Vec<String> {
@@ -247,6 +255,11 @@ mod tests {
                 "/o/.well-known/oauth-authorization-server"
             ]
         );
+        assert_eq!(
+            e.host_metadata_path().as_deref(),
+            Some("/.well-known/oauth-authorization-server/auth")
+        );
+        assert_eq!(at("https://id.example/o", "").host_metadata_path(), None);
         let dot = at("https://example.com/auth/o", "/auth");
         assert_eq!(dot.url("/token/"), "https://example.com/auth/o/token/");
         assert_eq!(dot.mount(), "/o");

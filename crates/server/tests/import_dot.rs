@@ -363,17 +363,26 @@ async fn a_dot_site_moves_over(site: Site) {
     )
     .await;
     assert_eq!(status, 200);
-    let (status, rotated) = refresh(
+    let rotated = refresh(
         manifest.token("refresh_token", "rotated", "alice"),
         &web_client,
     )
     .await;
-    assert_eq!(
-        (status, rotated["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_invalid_grant(rotated);
+    // That replay was a reuse (RFC 9700 §4.14.2): the family, with the refresh just made, is revoked.
+    let successor = refreshed["refresh_token"].as_str().unwrap();
+    let after_reuse = post_form(
+        &token_url,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", successor),
+        ],
+        Some((&web, &web_secret)),
+    )
+    .await;
+    assert_invalid_grant(after_reuse);
     let revoked = manifest.token("refresh_token", "revoked", "alice");
-    let (status, body) = post_form(
+    let public_client_refresh = post_form(
         &token_url,
         &[
             ("grant_type", "refresh_token"),
@@ -383,10 +392,7 @@ async fn a_dot_site_moves_over(site: Site) {
         None,
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_invalid_grant(public_client_refresh);
 
     // DOT's pending authorization code is redeemed with its PKCE verifier.
     let code = manifest.token("authorization_code", "live", "alice");
@@ -542,6 +548,37 @@ async fn a_dot_site_moves_over(site: Site) {
         .await;
         assert_eq!(status, 400, "{user} (inactive, unusable password): {body}");
     }
+
+    // What is revoked here stays revoked when the same DOT database is imported again.
+    let carol = value(manifest.token("access_token", "live", "carol")).to_owned();
+    let (status, _) = post_form(
+        &format!("{issuer}/revoke_token/"),
+        &[("token", &carol)],
+        Some((&web, &web_secret)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(introspect(carol.clone()).await["active"], false);
+    let again = site.import(&site.dir.0.join("dot.sqlite3").display().to_string(), &[]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("Nothing changed"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(
+        introspect(carol).await["active"],
+        false,
+        "a second import brought a revoked token back"
+    );
+}
+
+fn assert_invalid_grant((status, body): (u16, Value)) {
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
 }
 
 /// RP-initiated logout in a browser: confirms if asked; where it was sent back.

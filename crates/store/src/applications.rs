@@ -165,17 +165,15 @@ impl Store {
         new: &str,
         now: UnixTime,
     ) -> Result<()> {
-        on_db!(write &self.db, p => sqlx::query(
-            "UPDATE tollgate_applications SET client_secret_hash = $3, updated_at = $4 \
-             WHERE id = $1 AND client_secret_hash = $2")
-            .bind(id)
-            .bind(old)
-            .bind(new)
-            .bind(now)
-            .execute(p)
-            .await
-            .map(drop))?;
-        Ok(())
+        self.replace_hash(
+            "tollgate_applications",
+            "client_secret_hash",
+            id,
+            old,
+            new,
+            now,
+        )
+        .await
     }
 
     /// Deletes a client with its codes, tokens and consents (foreign keys cascade).

@@ -1,8 +1,10 @@
 //! Writing what `tollgate import-dot` brought from another provider, in one
 //! transaction: users under their own ids (their `sub`), clients by
-//! `client_id`, tokens and codes by hash. What is already here is left as it
-//! is, so a second run adds nothing; a refresh token revoked at the source
-//! since is revoked here too.
+//! `client_id`, tokens and codes by hash. Each record is written down in
+//! `tollgate_imported` by its source key, and never imported twice: a second
+//! run adds only what is new at the source, and cannot bring back what was
+//! revoked or deleted here since. A refresh token revoked at the source since
+//! is revoked here too.
 
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{
@@ -89,6 +91,9 @@ pub struct Tally {
     pub present: u64,
     /// Refresh tokens here that the source has revoked since they were imported.
     pub revoked: u64,
+    /// Imported before and deleted here since (or whose client or user was):
+    /// left deleted.
+    pub gone: u64,
 }
 
 /// What an import wrote, per kind.
@@ -123,15 +128,30 @@ impl ImportCounts {
 /// Told of the records written so far: the kind, how many, of how many.
 pub type Progress<'a> = &'a mut (dyn FnMut(&'static str, usize, usize) + Send);
 
+/// Records that `$kind` `$key` is being imported; whether it is for the first time.
+macro_rules! first_import {
+    ($tx:expr, $kind:expr, $key:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO tollgate_imported (kind, source_key, imported_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind($kind)
+        .bind($key)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await
+        .map(|done| done.rows_affected() == 1)
+    };
+}
+
 /// The work of an import on one transaction, written once for both databases.
 macro_rules! import_on {
-    ($tx:expr, $import:expr, $now:expr, $progress:expr, $postgres:expr) => {
+    ($tx:expr, $import:expr, $now:expr, $progress:expr, $postgres:expr, $dry_run:expr) => {
         async {
             let import: &Import = $import;
             let mut counts = ImportCounts::default();
-            let mut client_ids: std::collections::HashMap<&str, i64> = Default::default();
-            let mut access_ids: std::collections::HashMap<i64, i64> = Default::default();
             for (i, user) in import.users.iter().enumerate() {
+                let first = first_import!($tx, "user", user.id.to_string(), $now)?;
                 let here: Option<String> =
                     sqlx::query_scalar("SELECT username FROM tollgate_users WHERE id = $1")
                         .bind(user.id)
@@ -145,6 +165,7 @@ macro_rules! import_on {
                             user.id, user.username
                         )));
                     }
+                    None if !first => counts.users.gone += 1,
                     None => {
                         sqlx::query(
                             "INSERT INTO tollgate_users (id, username, password_hash, email, \
@@ -180,88 +201,96 @@ macro_rules! import_on {
                 }
                 $progress("users", i + 1, import.users.len());
             }
-            if $postgres && counts.users.added > 0 {
-                // Explicit ids leave the identity behind: the next new user must not take one.
+            if $postgres && !$dry_run && counts.users.added > 0 {
+                // Explicit ids leave the identity behind; it must never go back to a deleted user's id.
                 sqlx::query(
-                    "SELECT setval(pg_get_serial_sequence('tollgate_users', 'id'), \
-                     (SELECT MAX(id) FROM tollgate_users))",
+                    "SELECT setval(s, GREATEST((SELECT MAX(id) FROM tollgate_users), \
+                     COALESCE(pg_sequence_last_value(s::regclass), 1))) \
+                     FROM (SELECT pg_get_serial_sequence('tollgate_users', 'id') AS s) AS q",
                 )
                 .execute(&mut *$tx)
                 .await?;
             }
+            let users_here: std::collections::HashSet<i64> =
+                sqlx::query_scalar("SELECT id FROM tollgate_users")
+                    .fetch_all(&mut *$tx)
+                    .await?
+                    .into_iter()
+                    .collect();
+            let mut client_ids: std::collections::HashMap<&str, i64> = Default::default();
             for (i, imported) in import.applications.iter().enumerate() {
                 let app = &imported.application;
+                let first = first_import!($tx, "application", &app.client_id, $now)?;
                 let here: Option<i64> =
                     sqlx::query_scalar("SELECT id FROM tollgate_applications WHERE client_id = $1")
                         .bind(&app.client_id)
                         .fetch_optional(&mut *$tx)
                         .await?;
-                let id = match here {
-                    Some(id) => {
+                let id = match (here, first) {
+                    (Some(id), _) => {
                         counts.applications.present += 1;
-                        id
+                        Some(id)
                     }
-                    None => {
+                    (None, false) => {
+                        counts.applications.gone += 1;
+                        None
+                    }
+                    (None, true) => {
                         counts.applications.added += 1;
-                        insert_application!(&mut *$tx, app, imported.created_at)
-                            .await?
-                            .id()
+                        Some(
+                            insert_application!(&mut *$tx, app, imported.created_at)
+                                .await?
+                                .id(),
+                        )
                     }
                 };
-                client_ids.insert(&app.client_id, id);
+                if let Some(id) = id {
+                    client_ids.insert(&app.client_id, id);
+                }
                 $progress("applications", i + 1, import.applications.len());
             }
-            let client = |client_id: &str| {
-                client_ids.get(client_id).copied().ok_or_else(|| {
-                    StoreError::Write(format!("client `{client_id}` is not among those imported"))
-                })
+            // A token's client and user, if both are here: either may have been deleted since a first import.
+            let owners = |client_id: &str, user_id: Option<i64>| {
+                client_ids
+                    .get(client_id)
+                    .copied()
+                    .filter(|_| user_id.is_none_or(|u| users_here.contains(&u)))
             };
+            let mut access_ids: std::collections::HashMap<i64, i64> = Default::default();
             for (i, imported) in import.access_tokens.iter().enumerate() {
                 let mut token = imported.token.clone();
-                token.application_id = client(&imported.client_id)?;
-                let here: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM tollgate_access_tokens WHERE token_hash = $1")
-                        .bind(token.token_hash.as_bytes())
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                let id = match here {
-                    Some(id) => {
-                        counts.access_tokens.present += 1;
-                        id
-                    }
-                    None => {
-                        counts.access_tokens.added += 1;
-                        insert_access!(&mut *$tx, token, imported.created_at).await?
-                    }
-                };
-                access_ids.insert(imported.source_id, id);
+                let hash = token.token_hash.to_hex();
+                if !first_import!($tx, "access token", &hash, $now)? {
+                    counts.access_tokens.present += 1;
+                } else if let Some(id) = owners(&imported.client_id, token.user_id) {
+                    token.application_id = id;
+                    let id = insert_access!(&mut *$tx, token, imported.created_at).await?;
+                    access_ids.insert(imported.source_id, id);
+                    counts.access_tokens.added += 1;
+                } else {
+                    counts.access_tokens.gone += 1;
+                }
                 $progress("access tokens", i + 1, import.access_tokens.len());
             }
             for (i, imported) in import.refresh_tokens.iter().enumerate() {
                 let mut token = imported.token.clone();
-                token.application_id = client(&imported.client_id)?;
-                let hash = token.token_hash.as_bytes();
-                let here: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM tollgate_refresh_tokens WHERE token_hash = $1")
-                        .bind(hash)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                if here.is_some() {
+                let hash = token.token_hash.to_hex();
+                if !first_import!($tx, "refresh token", &hash, $now)? {
                     counts.refresh_tokens.present += 1;
                     if let Some(revoked_at) = imported.revoked_at {
-                        let revoked = sqlx::query(
+                        counts.refresh_tokens.revoked += sqlx::query(
                             "UPDATE tollgate_refresh_tokens SET revoked_at = $2, rotated = $3 \
                              WHERE token_hash = $1 AND revoked_at IS NULL",
                         )
-                        .bind(hash)
+                        .bind(token.token_hash.as_bytes())
                         .bind(revoked_at)
                         .bind(imported.rotated)
                         .execute(&mut *$tx)
                         .await?
                         .rows_affected();
-                        counts.refresh_tokens.revoked += revoked;
                     }
-                } else {
+                } else if let Some(id) = owners(&imported.client_id, token.user_id) {
+                    token.application_id = id;
                     let access = imported.access_token.and_then(|a| access_ids.get(&a).copied());
                     let id = insert_refresh!(&mut *$tx, token, access, imported.created_at).await?;
                     if let Some(revoked_at) = imported.revoked_at {
@@ -276,49 +305,46 @@ macro_rules! import_on {
                         .await?;
                     }
                     counts.refresh_tokens.added += 1;
+                } else {
+                    counts.refresh_tokens.gone += 1;
                 }
                 $progress("refresh tokens", i + 1, import.refresh_tokens.len());
             }
             for (i, imported) in import.codes.iter().enumerate() {
                 let mut code = imported.code.clone();
-                code.application_id = client(&imported.client_id)?;
-                let here: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM tollgate_authorization_codes WHERE code_hash = $1",
-                )
-                .bind(code.code_hash.as_bytes())
-                .fetch_optional(&mut *$tx)
-                .await?;
-                if here.is_some() {
+                let hash = code.code_hash.to_hex();
+                if !first_import!($tx, "authorization code", &hash, $now)? {
                     counts.codes.present += 1;
-                } else {
+                } else if let Some(id) = owners(&imported.client_id, Some(code.user_id)) {
+                    code.application_id = id;
                     insert_code!(&mut *$tx, code, imported.created_at).await?;
                     counts.codes.added += 1;
+                } else {
+                    counts.codes.gone += 1;
                 }
                 $progress("authorization codes", i + 1, import.codes.len());
             }
             for (i, imported) in import.id_tokens.iter().enumerate() {
                 let mut id_token = imported.id_token.clone();
-                id_token.application_id = client(&imported.client_id)?;
-                let here: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM tollgate_id_tokens WHERE jti = $1")
-                        .bind(&id_token.jti)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                if here.is_some() {
+                if !first_import!($tx, "ID token", &id_token.jti, $now)? {
                     counts.id_tokens.present += 1;
-                } else {
+                } else if let Some(id) = owners(&imported.client_id, id_token.user_id) {
+                    id_token.application_id = id;
                     insert_id_token!(&mut *$tx, id_token, imported.created_at).await?;
                     counts.id_tokens.added += 1;
+                } else {
+                    counts.id_tokens.gone += 1;
                 }
                 $progress("ID tokens", i + 1, import.id_tokens.len());
             }
             if let Some(imported) = &import.key {
+                let first = first_import!($tx, "signing key", &imported.key.kid, $now)?;
                 let here: Option<i64> =
                     sqlx::query_scalar("SELECT id FROM tollgate_signing_keys WHERE kid = $1")
                         .bind(&imported.key.kid)
                         .fetch_optional(&mut *$tx)
                         .await?;
-                if here.is_some() {
+                if here.is_some() || !first {
                     counts.keys.present += 1;
                 } else {
                     supersede_and_insert_key!($tx, imported.key, imported.retire_superseded_at, $now)
@@ -335,7 +361,8 @@ impl Store {
     /// Writes `import` in one transaction, telling `progress` as it goes; with
     /// `dry_run`, rolls it back at the end, so the counts say what a real run
     /// would write. A user whose id or username is another user's here stops it
-    /// all: their `sub` must not change.
+    /// all: their `sub` must not change. Tokens and codes are written only for
+    /// clients and users that are here.
     pub async fn import(
         &self,
         import: &Import,
@@ -346,13 +373,13 @@ impl Store {
         match &self.db {
             Db::Sqlite(sqlite) => {
                 let mut tx = sqlite.write.begin().await?;
-                let counts = import_on!(tx, import, now, progress, false).await?;
+                let counts = import_on!(tx, import, now, progress, false, dry_run).await?;
                 finish(tx, dry_run).await?;
                 Ok(counts)
             }
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                let counts = import_on!(tx, import, now, progress, true).await?;
+                let counts = import_on!(tx, import, now, progress, true, dry_run).await?;
                 finish(tx, dry_run).await?;
                 Ok(counts)
             }

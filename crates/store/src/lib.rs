@@ -30,6 +30,7 @@ pub use import::{
     Import, ImportCounts, ImportedAccessToken, ImportedApplication, ImportedCode, ImportedIdToken,
     ImportedKey, ImportedRefreshToken, Progress, Tally,
 };
+use tollgate_core::env::UnixTime;
 pub use tollgate_core::model::*;
 
 /// Runs `$body` with `$pool` bound to whichever native pool the store holds:
@@ -246,6 +247,31 @@ impl Store {
                 migrator.run(p).await?
             }
         }
+        Ok(())
+    }
+
+    /// Sets `table.column` of row `id` to `new` if it still holds `old`: a hash
+    /// replaced after it verified, which a concurrent change must win over.
+    async fn replace_hash(
+        &self,
+        table: &'static str,
+        column: &'static str,
+        id: i64,
+        old: &str,
+        new: &str,
+        now: UnixTime,
+    ) -> Result<()> {
+        let sql = format!(
+            "UPDATE {table} SET {column} = $3, updated_at = $4 WHERE id = $1 AND {column} = $2"
+        );
+        on_db!(write &self.db, p => sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(old)
+            .bind(new)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(drop))?;
         Ok(())
     }
 

@@ -131,17 +131,8 @@ impl Store {
         new: &str,
         now: UnixTime,
     ) -> Result<()> {
-        on_db!(write &self.db, p => sqlx::query(
-            "UPDATE tollgate_users SET password_hash = $3, updated_at = $4 \
-             WHERE id = $1 AND password_hash = $2")
-            .bind(id)
-            .bind(old)
-            .bind(new)
-            .bind(now)
-            .execute(p)
+        self.replace_hash("tollgate_users", "password_hash", id, old, new, now)
             .await
-            .map(drop))?;
-        Ok(())
     }
 
     /// Replaces a user's password hash (a PHC string) and ends their sessions.

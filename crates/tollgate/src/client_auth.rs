@@ -86,9 +86,9 @@ pub(crate) async fn authenticate(
 }
 
 /// Tollgate's own generated secrets are checked at once. A slow hash (a chosen
-/// secret, or one DOT hashed) is checked off the executor, a few at a time like
-/// passwords; one DOT hashed is then replaced by Tollgate's, so its 0.2 s
-/// PBKDF2 is paid once per client rather than per request.
+/// secret, or one DOT hashed) is checked off the executor, a few at a time, on
+/// permits of their own (sign-ins have theirs); one DOT hashed is then replaced
+/// by Tollgate's, so its 0.2 s PBKDF2 is paid once per client, not per request.
 async fn secret_matches(
     inner: &Inner,
     client: &Application,
@@ -98,7 +98,7 @@ async fn secret_matches(
     if !is_slow_hash(&stored) {
         return verify_client_secret(&secret, &stored);
     }
-    let Ok(_permit) = inner.password_checks.acquire().await else {
+    let Ok(_permit) = inner.client_secret_checks.acquire().await else {
         return false;
     };
     let (ok, upgrade) = tokio::task::spawn_blocking(move || {

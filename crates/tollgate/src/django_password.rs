@@ -15,13 +15,22 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+/// The costs a stored hash may ask for (Django 5.2 uses 1,000,000 PBKDF2
+/// rounds, scrypt's 16 MiB, argon2's 100 MiB, bcrypt 2^12): a hash asking for
+/// more does not verify, rather than taking a process's memory or minutes.
+const MAX_PBKDF2_ITERATIONS: u32 = 20_000_000;
+const MAX_SCRYPT_BYTES: u64 = 64 << 20;
+const MAX_ARGON2_KIB: u64 = 1 << 20;
+const MAX_BCRYPT_COST: u32 = 16;
+
 /// Whether `encoded` is one of Django's hashes, or its mark of an unusable password.
 pub fn is_django_hash(encoded: &str) -> bool {
     encoded.starts_with('!') || algorithm(encoded).is_some()
 }
 
-/// The algorithm name Django put first, if it is one Django defines.
-fn algorithm(encoded: &str) -> Option<&str> {
+/// The algorithm name Django put first, if it is one Django defines (never
+/// anything else of the hash, which may then be shown).
+pub fn algorithm(encoded: &str) -> Option<&str> {
     let (name, _) = encoded.split_once('$')?;
     [
         "pbkdf2_sha256",
@@ -72,13 +81,15 @@ pub fn verify(password: &str, encoded: &str) -> bool {
             hash,
         ),
         // `argon2` before a PHC string: `argon2$argon2id$v=19$m=…,t=…,p=…$salt$hash`.
-        ["argon2", ..] => crate::credentials::verify_password(password, &encoded["argon2".len()..]),
+        ["argon2", _, _, params, _, _] if argon2_affordable(params) => {
+            crate::credentials::verify_password(password, &encoded["argon2".len()..])
+        }
         // bcrypt of the hex SHA-256, so passwords past bcrypt's 72 bytes still count.
-        ["bcrypt_sha256", "", ..] => {
+        ["bcrypt_sha256", "", _, cost, _] if bcrypt_affordable(cost) => {
             let digest = hex(&Sha256::digest(password.as_bytes()));
             bcrypt::verify(digest, &encoded["bcrypt_sha256$".len()..]).unwrap_or(false)
         }
-        ["bcrypt", "", ..] => {
+        ["bcrypt", "", _, cost, _] if bcrypt_affordable(cost) => {
             bcrypt::verify(password, &encoded["bcrypt$".len()..]).unwrap_or(false)
         }
         ["scrypt", n, salt, r, p, hash] => scrypt_matches(password, n, salt, r, p, hash),
@@ -94,7 +105,12 @@ fn pbkdf2_matches(
     salt: &str,
     hash: &str,
 ) -> bool {
-    let Some(iterations) = iterations.parse().ok().and_then(NonZeroU32::new) else {
+    let Some(iterations) = iterations
+        .parse()
+        .ok()
+        .filter(|n| *n <= MAX_PBKDF2_ITERATIONS)
+        .and_then(NonZeroU32::new)
+    else {
         return false;
     };
     match STANDARD.decode(hash) {
@@ -119,7 +135,10 @@ fn scrypt_matches(password: &str, n: &str, salt: &str, r: &str, p: &str, hash: &
     ) else {
         return false;
     };
-    if !n.is_power_of_two() || expected.is_empty() {
+    let memory = 128u64
+        .saturating_mul(u64::from(r))
+        .saturating_mul(n.saturating_add(u64::from(p)));
+    if !n.is_power_of_two() || expected.is_empty() || memory > MAX_SCRYPT_BYTES {
         return false;
     }
     let log_n = u8::try_from(n.trailing_zeros()).unwrap_or(u8::MAX);
@@ -129,6 +148,24 @@ fn scrypt_matches(password: &str, n: &str, salt: &str, r: &str, p: &str, hash: &
     let mut derived = vec![0u8; expected.len()];
     scrypt::scrypt(password.as_bytes(), salt.as_bytes(), &params, &mut derived).is_ok()
         && bool::from(derived.ct_eq(&expected))
+}
+
+/// Argon2's `m=KiB,t=passes,p=lanes`, within what a sign-in may cost.
+fn argon2_affordable(params: &str) -> bool {
+    let value = |name: &str| {
+        params
+            .split(',')
+            .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    matches!(
+        (value("m"), value("t"), value("p")),
+        (Some(m), Some(t), Some(p)) if m <= MAX_ARGON2_KIB && t <= 64 && p <= 64
+    )
+}
+
+fn bcrypt_affordable(cost: &str) -> bool {
+    cost.parse::<u32>().is_ok_and(|c| c <= MAX_BCRYPT_COST)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -172,6 +209,11 @@ mod tests {
             "scrypt$1000$tollgatesalt$8$1$AAAA",
             "bcrypt_sha256$$2b$04$short",
             "argon2$not-phc",
+            // Costs past what a sign-in may take: refused before any work.
+            "scrypt$1099511627776$tollgatesalt$8$1$t/E+oc+QXKymr5B1FzJZdfqCxCNuJBWEEOjS3NMA8vEPIRYIF0pry+H2eUYR6NAjq4EAFNYM+BnCE37szu0fCg==",
+            "pbkdf2_sha256$4294967295$tollgatesalt$5u9LYmfVQx7nl3cF4od1HWs8v0fJH3Ep+HbzNhtQ2cA=",
+            "argon2$argon2id$v=19$m=4294967295,t=2,p=1$dG9sbGdhdGVzYWx0$DM7q69qIUbNosbKnUPGL3+VciB/Rk/EztvsWyJljL3I",
+            "bcrypt_sha256$$2b$31$UKNrhc1Pva.6tpS2f0jd.Oft/2BkrvO27zfFP/FfI.Eifjb8QkffC",
             "$argon2id$v=19$m=1024,t=2,p=1$dG9sbGdhdGVzYWx0$DM7q69qIUbNosbKnUPGL3+VciB/Rk/EztvsWyJljL3I",
             "",
         ] {

@@ -58,10 +58,16 @@ impl Plan {
 
 /// Turns a DOT export into Tollgate's records as of `now`, by the rules of
 /// `settings` (redirect-URI schemes, refresh-token lifetime, the `secret_key`
-/// that seals HS256 secrets). Expired tokens and codes are left behind;
-/// secrets DOT stored in clear are hashed here (argon2id for short ones, so
-/// this is slow in proportion to them).
-pub fn plan(export: &DotExport, settings: &Settings, now: UnixTime) -> Result<Plan, HashError> {
+/// that seals HS256 secrets). `users_here` are the ids of the users Tollgate
+/// already has, whose tokens may come over too. Expired tokens and codes are
+/// left behind; secrets DOT stored in clear are hashed here (argon2id for
+/// short ones, so this is slow in proportion to them).
+pub fn plan(
+    export: &DotExport,
+    settings: &Settings,
+    users_here: &HashSet<i64>,
+    now: UnixTime,
+) -> Result<Plan, HashError> {
     let mut plan = Plan::default();
     let users: HashMap<i64, &DotUser> = match &export.users {
         Some(users) => users.iter().map(|u| (u.id, u)).collect(),
@@ -69,7 +75,7 @@ pub fn plan(export: &DotExport, settings: &Settings, now: UnixTime) -> Result<Pl
             plan.skip(
                 "user",
                 "",
-                "the source has no auth_user table (a custom user model): bring its users with `createuser` or a UserDirectory under the same ids, then import again",
+                "the source has no auth_user table (a custom user model), so no user is read: the tokens of users Tollgate has under the same id come over (a UserDirectory's users are copied at their first sign-in; import again after), the others' are left behind",
             );
             HashMap::new()
         }
@@ -94,6 +100,7 @@ pub fn plan(export: &DotExport, settings: &Settings, now: UnixTime) -> Result<Pl
     let owners = Owners {
         clients: &clients,
         users: &users,
+        users_here,
         now,
     };
     let mut access_tokens: HashMap<i64, &DotAccessToken> = HashMap::new();
@@ -146,12 +153,15 @@ fn user_of(user: &DotUser, now: UnixTime, plan: &mut Plan) -> User {
     } else if django_password::is_checkable(password) {
         Some(password.clone())
     } else {
-        let format = password.split('$').next().unwrap_or_default();
+        let format = match django_password::algorithm(password) {
+            Some(name) => format!("a `{name}` hash"),
+            None => "a hash in a format Django does not name".to_owned(),
+        };
         plan.skip(
             "password",
             &user.username,
             format!(
-                "a `{format}` hash, which Tollgate does not check: the user signs in after a password reset"
+                "{format}, which Tollgate does not check: the user signs in after a password reset"
             ),
         );
         None
@@ -270,6 +280,7 @@ fn plain_secret_hash(secret: &str) -> Result<String, HashError> {
 struct Owners<'a> {
     clients: &'a HashMap<i64, &'a str>,
     users: &'a HashMap<i64, &'a DotUser>,
+    users_here: &'a HashSet<i64>,
     now: UnixTime,
 }
 
@@ -283,7 +294,7 @@ impl Owners<'_> {
 
     fn user(&self, user_id: Option<i64>) -> Result<Option<i64>, String> {
         match user_id {
-            Some(id) if !self.users.contains_key(&id) => {
+            Some(id) if !self.users.contains_key(&id) && !self.users_here.contains(&id) => {
                 Err("its user was not imported".to_owned())
             }
             other => Ok(other),
@@ -377,6 +388,9 @@ impl Owners<'_> {
 
     fn code(&self, grant: &DotGrant) -> Result<ImportedCode, String> {
         self.live(grant.expires)?;
+        if grant.code.is_empty() {
+            return Err("the code is not stored".to_owned());
+        }
         self.user(Some(grant.user_id))?;
         let given = |text: &str| Some(text.to_owned()).filter(|t| !t.is_empty());
         Ok(ImportedCode {
@@ -501,4 +515,234 @@ fn rotated_tokens(tokens: &[DotRefreshToken]) -> HashSet<i64> {
         })
         .map(|t| t.id)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: UnixTime = 1_800_000_000;
+    const LATER: UnixTime = NOW + 3600;
+
+    fn refresh(id: i64, family: Option<&str>, created: UnixTime, revoked: bool) -> DotRefreshToken {
+        DotRefreshToken {
+            id,
+            token: format!("refresh-{id}"),
+            token_checksum: String::new(),
+            access_token_id: None,
+            application_id: 1,
+            user_id: 2,
+            created,
+            revoked: revoked.then_some(created + 1),
+            token_family: family.map(str::to_owned),
+            resource: "[]".into(),
+        }
+    }
+
+    fn access(id: i64, scope: &str, expires: UnixTime, source: Option<i64>) -> DotAccessToken {
+        DotAccessToken {
+            id,
+            token: format!("access-{id}"),
+            token_checksum: String::new(),
+            application_id: Some(1),
+            user_id: Some(2),
+            scope: scope.into(),
+            expires,
+            created: NOW - 10,
+            source_refresh_token_id: source,
+            resource: r#"["https://api.example/"]"#.into(),
+        }
+    }
+
+    fn application(client_id: &str, grant: &str, algorithm: &str, secret: &str) -> DotApplication {
+        DotApplication {
+            id: 1,
+            client_id: client_id.into(),
+            name: format!("The {client_id}"),
+            client_type: "confidential".into(),
+            authorization_grant_type: grant.into(),
+            client_secret: secret.into(),
+            hash_client_secret: false,
+            redirect_uris: "https://rp.example/cb".into(),
+            post_logout_redirect_uris: String::new(),
+            allowed_origins: String::new(),
+            algorithm: algorithm.into(),
+            skip_authorization: false,
+            user_id: Some(2),
+            created: NOW - 100,
+        }
+    }
+
+    fn user(id: i64, username: &str, password: &str) -> DotUser {
+        DotUser {
+            id,
+            username: username.into(),
+            password: password.into(),
+            email: String::new(),
+            first_name: String::new(),
+            last_name: String::new(),
+            is_staff: false,
+            is_active: true,
+            date_joined: NOW - 1000,
+            last_login: Some(NOW - 50),
+        }
+    }
+
+    #[test]
+    fn a_revoked_token_with_a_younger_one_in_its_family_was_rotated() {
+        let tokens = [
+            refresh(1, Some("a"), NOW - 30, true),
+            refresh(2, Some("a"), NOW - 20, false),
+            refresh(3, Some("b"), NOW - 30, true),
+            refresh(4, None, NOW - 30, true),
+            refresh(5, Some("a"), NOW - 25, true),
+        ];
+        let rotated = rotated_tokens(&tokens);
+        assert_eq!(rotated, HashSet::from([1, 5]));
+    }
+
+    #[test]
+    fn a_refresh_token_grants_its_access_tokens_scope_or_that_of_its_successor() {
+        let tokens = [
+            access(10, "read", LATER, None),
+            access(11, "read write", LATER, Some(1)),
+        ];
+        let scopes = RefreshScopes::new(&tokens);
+        let carrying = DotRefreshToken {
+            access_token_id: Some(10),
+            ..refresh(2, Some("a"), NOW, false)
+        };
+        assert_eq!(scopes.of(&carrying), Some("read"));
+        assert_eq!(
+            scopes.of(&refresh(1, Some("a"), NOW, true)),
+            Some("read write")
+        );
+        assert_eq!(scopes.of(&refresh(3, None, NOW, false)), None);
+    }
+
+    #[test]
+    fn expired_unowned_and_unreadable_records_are_left_behind_with_a_reason() {
+        let settings = Settings {
+            secret_key: None,
+            ..Settings::default()
+        };
+        let export = DotExport {
+            users: Some(vec![
+                user(2, "alice", "pbkdf2_sha256$1000$salt$AAAA"),
+                user(3, "mallory", "5f4dcc3b5aa765d61d8327deb882cf99"),
+                user(4, "frank", "!unusable"),
+            ]),
+            applications: vec![
+                application("web", "authorization-code", "RS256", &"s".repeat(128)),
+                DotApplication {
+                    id: 2,
+                    ..application("hs", "authorization-code", "HS256", &"h".repeat(64))
+                },
+                DotApplication {
+                    id: 3,
+                    ..application("saml", "urn:example:saml", "RS256", "x")
+                },
+            ],
+            access_tokens: vec![
+                access(10, "read", LATER, None),
+                access(11, "read", NOW - 1, None),
+                DotAccessToken {
+                    application_id: Some(2),
+                    ..access(12, "read", LATER, None)
+                },
+                DotAccessToken {
+                    user_id: Some(99),
+                    ..access(13, "read", LATER, None)
+                },
+            ],
+            refresh_tokens: vec![refresh(1, None, NOW, false)],
+            ..DotExport::default()
+        };
+        let plan = plan(&export, &settings, &HashSet::new(), NOW).unwrap();
+        let users: Vec<_> = plan
+            .import
+            .users
+            .iter()
+            .map(|u| (u.id, u.password_hash.is_some()))
+            .collect();
+        assert_eq!(users, [(2, true), (3, false), (4, false)]);
+        let clients: Vec<_> = plan
+            .import
+            .applications
+            .iter()
+            .map(|a| a.application.client_id.as_str())
+            .collect();
+        assert_eq!(clients, ["web"]);
+        let web = &plan.import.applications[0].application;
+        assert!(
+            web.client_secret_hash
+                .as_deref()
+                .unwrap()
+                .starts_with("sha256:")
+        );
+        assert_eq!(web.owner_id, Some(2));
+        assert_eq!(plan.import.access_tokens.len(), 1);
+        let token = &plan.import.access_tokens[0].token;
+        assert_eq!(token.token_hash, SecretHash::of("access-10"));
+        assert_eq!(token.resource.to_string(), "https://api.example/");
+        let skipped: Vec<(&str, &str, &str)> = plan
+            .skipped
+            .iter()
+            .map(|s| (s.kind, s.what.as_str(), s.why.as_str()))
+            .collect();
+        for (kind, what, why) in [
+            (
+                "password",
+                "mallory",
+                "a hash in a format Django does not name",
+            ),
+            ("application", "hs (The hs)", "set secret_key"),
+            (
+                "application",
+                "saml (The saml)",
+                "unknown grant type `urn:example:saml`",
+            ),
+            ("access token", "", "expired"),
+            ("access token", "", "its client was not imported"),
+            ("access token", "", "its user was not imported"),
+            ("refresh token", "", "the scope a refresh would grant"),
+        ] {
+            assert!(
+                skipped
+                    .iter()
+                    .any(|(k, w, y)| *k == kind && *w == what && y.contains(why)),
+                "{kind} {what}: {why} not in {skipped:?}"
+            );
+        }
+        assert!(
+            !skipped.iter().any(|(_, _, why)| why.contains("5f4dcc3b")),
+            "a hash is never shown"
+        );
+    }
+
+    #[test]
+    fn tokens_of_users_already_here_come_over_without_auth_user() {
+        let export = DotExport {
+            users: None,
+            applications: vec![application(
+                "web",
+                "authorization-code",
+                "RS256",
+                &"s".repeat(64),
+            )],
+            access_tokens: vec![access(10, "read", LATER, None)],
+            ..DotExport::default()
+        };
+        let settings = Settings::default();
+        let none = plan(&export, &settings, &HashSet::new(), NOW).unwrap();
+        assert!(none.import.access_tokens.is_empty());
+        assert!(
+            none.skipped
+                .iter()
+                .any(|s| s.why.contains("custom user model"))
+        );
+        let here = plan(&export, &settings, &HashSet::from([2]), NOW).unwrap();
+        assert_eq!(here.import.access_tokens.len(), 1);
+        assert_eq!(here.import.applications[0].application.owner_id, None);
+    }
 }

@@ -31,6 +31,9 @@ use tollgate_store::StoreError;
 
 /// argon2 verifications at a time (~19 MiB each).
 const PASSWORD_CHECKS: usize = 4;
+/// Slow client-secret checks at a time (a chosen secret's argon2, DOT's PBKDF2):
+/// apart from sign-ins, so guessing a client's secret cannot hold them up.
+const CLIENT_SECRET_CHECKS: usize = 2;
 
 /// What every handler shares: cheap to clone, immutable after start-up except
 /// for the login throttle and the client cache.
@@ -49,6 +52,8 @@ pub(crate) struct Inner {
     pub(crate) clients: ClientCache,
     /// argon2 checks running at once, to bound their memory.
     pub(crate) password_checks: tokio::sync::Semaphore,
+    /// Slow client-secret checks running at once.
+    pub(crate) client_secret_checks: tokio::sync::Semaphore,
     /// The RFC 8414 / OIDC Discovery document, serialised once.
     pub(crate) metadata: bytes::Bytes,
     /// Signing keys, reloaded from the store now and then.
@@ -259,6 +264,7 @@ impl ProviderBuilder {
                 throttle: LoginThrottle::default(),
                 clients: ClientCache::default(),
                 password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
+                client_secret_checks: tokio::sync::Semaphore::new(CLIENT_SECRET_CHECKS),
                 metadata,
                 keys: Keys::new(sealer.clone()),
                 sealer,
@@ -428,6 +434,21 @@ impl Provider {
             root = root.merge(resource.router());
         }
         root.with_state(inner.clone())
+    }
+
+    /// For an application that nests [`router`](Self::router) under
+    /// `public_path`: the RFC 8414 document at the host's root
+    /// (`/.well-known/oauth-authorization-server/<issuer path>`), which the
+    /// nested router cannot serve. Merge it at the application's root; without
+    /// a `public_path` it is empty, as `router` serves that path itself.
+    pub fn well_known_router(&self) -> Router {
+        let inner = &self.shared;
+        match inner.endpoints.host_metadata_path() {
+            Some(path) => Router::new()
+                .route(&path, get(metadata::serve))
+                .with_state(inner.clone()),
+            None => Router::new(),
+        }
     }
 
     /// `/health`: 200 while the database answers, 503 when it does not, for a

@@ -2,7 +2,7 @@
 //! it holds into Tollgate's in one transaction, and says what it did and what
 //! it left behind. The summary goes to stdout; progress to stderr, on a terminal.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
@@ -45,15 +45,18 @@ pub async fn run(config: &Config, args: ImportDot) -> Result<(), Failure> {
         .await
         .map_err(|e| fail(format!("{shown}: {e}")))?;
     let version = export.migrations.last().cloned().unwrap_or_default();
+    let store = open_store(config).await?;
+    let users_here: HashSet<i64> = store.users().await?.iter().map(|u| u.id).collect();
     // Secrets DOT kept in clear are hashed now: argon2id for short ones, off the executor.
     let (mut planned, export) = {
         let settings = settings.clone();
-        tokio::task::spawn_blocking(move || plan(&export, &settings, now).map(|p| (p, export)))
-            .await
-            .map_err(|e| fail(format!("import planning stopped: {e}")))??
+        tokio::task::spawn_blocking(move || {
+            plan(&export, &settings, &users_here, now).map(|p| (p, export))
+        })
+        .await
+        .map_err(|e| fail(format!("import planning stopped: {e}")))??
     };
     planned.import.key = key;
-    let store = open_store(config).await?;
     let mut progress = ProgressLine::new(std::io::stderr().is_terminal());
     let counts = store
         .import(
@@ -134,6 +137,12 @@ fn tally_line(read: usize, tally: Tally) -> String {
     );
     if tally.revoked > 0 {
         line.push_str(&format!(", {} revoked since", tally.revoked));
+    }
+    if tally.gone > 0 {
+        line.push_str(&format!(
+            ", {} imported before and deleted here since (left deleted)",
+            tally.gone
+        ));
     }
     line
 }
