@@ -128,19 +128,34 @@ impl ImportCounts {
 /// Told of the records written so far: the kind, how many, of how many.
 pub type Progress<'a> = &'a mut (dyn FnMut(&'static str, usize, usize) + Send);
 
-/// Records that `$kind` `$key` is being imported; whether it is for the first time.
-macro_rules! first_import {
-    ($tx:expr, $kind:expr, $key:expr, $now:expr) => {
-        sqlx::query(
-            "INSERT INTO tollgate_imported (kind, source_key, imported_at) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind($kind)
-        .bind($key)
-        .bind($now)
-        .execute(&mut *$tx)
-        .await
-        .map(|done| done.rows_affected() == 1)
+/// Keys written down per statement: 3 parameters each, far below either
+/// database's limit, and few statements for a large import.
+const LEDGER_CHUNK: usize = 500;
+
+/// Writes down `$keys` of `$kind` as imported; those written for the first
+/// time (the others were imported before). A statement per chunk of keys.
+macro_rules! first_imports {
+    ($tx:expr, $kind:expr, $keys:expr, $now:expr) => {
+        async {
+            let keys: Vec<String> = $keys;
+            let mut first = std::collections::HashSet::with_capacity(keys.len());
+            for chunk in keys.chunks(LEDGER_CHUNK) {
+                let rows: Vec<String> = (0..chunk.len())
+                    .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO tollgate_imported (kind, source_key, imported_at) VALUES {} \
+                     ON CONFLICT DO NOTHING RETURNING source_key",
+                    rows.join(", ")
+                );
+                let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+                for key in chunk {
+                    query = query.bind($kind).bind(key).bind($now);
+                }
+                first.extend(query.fetch_all(&mut *$tx).await?);
+            }
+            Ok::<_, sqlx::Error>(first)
+        }
     };
 }
 
@@ -150,22 +165,29 @@ macro_rules! import_on {
         async {
             let import: &Import = $import;
             let mut counts = ImportCounts::default();
+            let first = first_imports!(
+                $tx,
+                "user",
+                import.users.iter().map(|u| u.id.to_string()).collect(),
+                $now
+            )
+            .await?;
+            let names: std::collections::HashMap<i64, String> =
+                sqlx::query_as("SELECT id, username FROM tollgate_users")
+                    .fetch_all(&mut *$tx)
+                    .await?
+                    .into_iter()
+                    .collect();
             for (i, user) in import.users.iter().enumerate() {
-                let first = first_import!($tx, "user", user.id.to_string(), $now)?;
-                let here: Option<String> =
-                    sqlx::query_scalar("SELECT username FROM tollgate_users WHERE id = $1")
-                        .bind(user.id)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                match here {
-                    Some(name) if name == user.username => counts.users.present += 1,
+                match names.get(&user.id) {
+                    Some(name) if *name == user.username => counts.users.present += 1,
                     Some(name) => {
                         return Err(StoreError::Write(format!(
                             "user id {} is `{name}` here but `{}` in the source: their `sub` would change; import into a database without other users",
                             user.id, user.username
                         )));
                     }
-                    None if !first => counts.users.gone += 1,
+                    None if !first.contains(&user.id.to_string()) => counts.users.gone += 1,
                     None => {
                         sqlx::query(
                             "INSERT INTO tollgate_users (id, username, password_hash, email, \
@@ -211,41 +233,35 @@ macro_rules! import_on {
                 .execute(&mut *$tx)
                 .await?;
             }
-            let users_here: std::collections::HashSet<i64> =
-                sqlx::query_scalar("SELECT id FROM tollgate_users")
+            let users_here: std::collections::HashSet<i64> = names
+                .into_keys()
+                .chain(import.users.iter().map(|u| u.id).filter(|id| first.contains(&id.to_string())))
+                .collect();
+            let first = first_imports!(
+                $tx,
+                "application",
+                import.applications.iter().map(|a| a.application.client_id.clone()).collect(),
+                $now
+            )
+            .await?;
+            let mut client_ids: std::collections::HashMap<String, i64> =
+                sqlx::query_as("SELECT client_id, id FROM tollgate_applications")
                     .fetch_all(&mut *$tx)
                     .await?
                     .into_iter()
                     .collect();
-            let mut client_ids: std::collections::HashMap<&str, i64> = Default::default();
             for (i, imported) in import.applications.iter().enumerate() {
                 let app = &imported.application;
-                let first = first_import!($tx, "application", &app.client_id, $now)?;
-                let here: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM tollgate_applications WHERE client_id = $1")
-                        .bind(&app.client_id)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                let id = match (here, first) {
-                    (Some(id), _) => {
-                        counts.applications.present += 1;
-                        Some(id)
-                    }
-                    (None, false) => {
-                        counts.applications.gone += 1;
-                        None
-                    }
-                    (None, true) => {
-                        counts.applications.added += 1;
-                        Some(
-                            insert_application!(&mut *$tx, app, imported.created_at)
-                                .await?
-                                .id(),
-                        )
-                    }
-                };
-                if let Some(id) = id {
-                    client_ids.insert(&app.client_id, id);
+                if client_ids.contains_key(&app.client_id) {
+                    counts.applications.present += 1;
+                } else if !first.contains(&app.client_id) {
+                    counts.applications.gone += 1;
+                } else {
+                    let id = insert_application!(&mut *$tx, app, imported.created_at)
+                        .await?
+                        .id();
+                    client_ids.insert(app.client_id.clone(), id);
+                    counts.applications.added += 1;
                 }
                 $progress("applications", i + 1, import.applications.len());
             }
@@ -256,11 +272,17 @@ macro_rules! import_on {
                     .copied()
                     .filter(|_| user_id.is_none_or(|u| users_here.contains(&u)))
             };
+            let first = first_imports!(
+                $tx,
+                "access token",
+                import.access_tokens.iter().map(|t| t.token.token_hash.to_hex()).collect(),
+                $now
+            )
+            .await?;
             let mut access_ids: std::collections::HashMap<i64, i64> = Default::default();
             for (i, imported) in import.access_tokens.iter().enumerate() {
                 let mut token = imported.token.clone();
-                let hash = token.token_hash.to_hex();
-                if !first_import!($tx, "access token", &hash, $now)? {
+                if !first.contains(&token.token_hash.to_hex()) {
                     counts.access_tokens.present += 1;
                 } else if let Some(id) = owners(&imported.client_id, token.user_id) {
                     token.application_id = id;
@@ -272,10 +294,16 @@ macro_rules! import_on {
                 }
                 $progress("access tokens", i + 1, import.access_tokens.len());
             }
+            let first = first_imports!(
+                $tx,
+                "refresh token",
+                import.refresh_tokens.iter().map(|t| t.token.token_hash.to_hex()).collect(),
+                $now
+            )
+            .await?;
             for (i, imported) in import.refresh_tokens.iter().enumerate() {
                 let mut token = imported.token.clone();
-                let hash = token.token_hash.to_hex();
-                if !first_import!($tx, "refresh token", &hash, $now)? {
+                if !first.contains(&token.token_hash.to_hex()) {
                     counts.refresh_tokens.present += 1;
                     if let Some(revoked_at) = imported.revoked_at {
                         counts.refresh_tokens.revoked += sqlx::query(
@@ -310,10 +338,16 @@ macro_rules! import_on {
                 }
                 $progress("refresh tokens", i + 1, import.refresh_tokens.len());
             }
+            let first = first_imports!(
+                $tx,
+                "authorization code",
+                import.codes.iter().map(|c| c.code.code_hash.to_hex()).collect(),
+                $now
+            )
+            .await?;
             for (i, imported) in import.codes.iter().enumerate() {
                 let mut code = imported.code.clone();
-                let hash = code.code_hash.to_hex();
-                if !first_import!($tx, "authorization code", &hash, $now)? {
+                if !first.contains(&code.code_hash.to_hex()) {
                     counts.codes.present += 1;
                 } else if let Some(id) = owners(&imported.client_id, Some(code.user_id)) {
                     code.application_id = id;
@@ -324,9 +358,16 @@ macro_rules! import_on {
                 }
                 $progress("authorization codes", i + 1, import.codes.len());
             }
+            let first = first_imports!(
+                $tx,
+                "ID token",
+                import.id_tokens.iter().map(|t| t.id_token.jti.clone()).collect(),
+                $now
+            )
+            .await?;
             for (i, imported) in import.id_tokens.iter().enumerate() {
                 let mut id_token = imported.id_token.clone();
-                if !first_import!($tx, "ID token", &id_token.jti, $now)? {
+                if !first.contains(&id_token.jti) {
                     counts.id_tokens.present += 1;
                 } else if let Some(id) = owners(&imported.client_id, id_token.user_id) {
                     id_token.application_id = id;
@@ -338,13 +379,14 @@ macro_rules! import_on {
                 $progress("ID tokens", i + 1, import.id_tokens.len());
             }
             if let Some(imported) = &import.key {
-                let first = first_import!($tx, "signing key", &imported.key.kid, $now)?;
+                let first = first_imports!($tx, "signing key", vec![imported.key.kid.clone()], $now)
+                    .await?;
                 let here: Option<i64> =
                     sqlx::query_scalar("SELECT id FROM tollgate_signing_keys WHERE kid = $1")
                         .bind(&imported.key.kid)
                         .fetch_optional(&mut *$tx)
                         .await?;
-                if here.is_some() || !first {
+                if here.is_some() || first.is_empty() {
                     counts.keys.present += 1;
                 } else {
                     supersede_and_insert_key!($tx, imported.key, imported.retire_superseded_at, $now)
