@@ -508,19 +508,24 @@ async fn a_dot_site_moves_over(site: Site) {
     assert_eq!(location, format!("{SIGNED_OUT}?state=bye"));
 
     // Every Django hash format signs in, once as Django's and then as argon2id.
+    let password_grant = |user: &'static str, password: String| {
+        let (url, client, secret) = (
+            token_url.clone(),
+            password_client.clone(),
+            password_secret.clone(),
+        );
+        async move {
+            let form = [
+                ("grant_type", "password"),
+                ("username", user),
+                ("password", password.as_str()),
+            ];
+            post_form(&url, &form, Some((&client, &secret))).await
+        }
+    };
     for user in ["bob", "carol", "dave", "erin", "root"] {
-        let password = manifest.password(user);
         for _ in 0..2 {
-            let (status, body) = post_form(
-                &token_url,
-                &[
-                    ("grant_type", "password"),
-                    ("username", user),
-                    ("password", &password),
-                ],
-                Some((&password_client, &password_secret)),
-            )
-            .await;
+            let (status, body) = password_grant(user, manifest.password(user)).await;
             assert_eq!(status, 200, "{user}: {body}");
         }
         let hash = store
@@ -536,16 +541,7 @@ async fn a_dot_site_moves_over(site: Site) {
         ("grace", manifest.password("grace")),
         ("frank", String::new()),
     ] {
-        let (status, body) = post_form(
-            &token_url,
-            &[
-                ("grant_type", "password"),
-                ("username", user),
-                ("password", &password),
-            ],
-            Some((&password_client, &password_secret)),
-        )
-        .await;
+        let (status, body) = password_grant(user, password).await;
         assert_eq!(status, 400, "{user} (inactive, unusable password): {body}");
     }
 
