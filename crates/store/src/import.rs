@@ -303,38 +303,32 @@ macro_rules! import_on {
             .await?;
             for (i, imported) in import.refresh_tokens.iter().enumerate() {
                 let mut token = imported.token.clone();
-                if !first.contains(&token.token_hash.to_hex()) {
+                let new = first.contains(&token.token_hash.to_hex());
+                if !new {
                     counts.refresh_tokens.present += 1;
-                    if let Some(revoked_at) = imported.revoked_at {
-                        counts.refresh_tokens.revoked += sqlx::query(
-                            "UPDATE tollgate_refresh_tokens SET revoked_at = $2, rotated = $3 \
-                             WHERE token_hash = $1 AND revoked_at IS NULL",
-                        )
-                        .bind(token.token_hash.as_bytes())
-                        .bind(revoked_at)
-                        .bind(imported.rotated)
-                        .execute(&mut *$tx)
-                        .await?
-                        .rows_affected();
-                    }
                 } else if let Some(id) = owners(&imported.client_id, token.user_id) {
                     token.application_id = id;
                     let access = imported.access_token.and_then(|a| access_ids.get(&a).copied());
-                    let id = insert_refresh!(&mut *$tx, token, access, imported.created_at).await?;
-                    if let Some(revoked_at) = imported.revoked_at {
-                        sqlx::query(
-                            "UPDATE tollgate_refresh_tokens SET revoked_at = $2, rotated = $3 \
-                             WHERE id = $1",
-                        )
-                        .bind(id)
-                        .bind(revoked_at)
-                        .bind(imported.rotated)
-                        .execute(&mut *$tx)
-                        .await?;
-                    }
+                    insert_refresh!(&mut *$tx, token, access, imported.created_at).await?;
                     counts.refresh_tokens.added += 1;
                 } else {
                     counts.refresh_tokens.gone += 1;
+                }
+                // Retired at the source: as it was when first imported, or since.
+                if let Some(revoked_at) = imported.revoked_at {
+                    let revoked = sqlx::query(
+                        "UPDATE tollgate_refresh_tokens SET revoked_at = $2, rotated = $3 \
+                         WHERE token_hash = $1 AND revoked_at IS NULL",
+                    )
+                    .bind(token.token_hash.as_bytes())
+                    .bind(revoked_at)
+                    .bind(imported.rotated)
+                    .execute(&mut *$tx)
+                    .await?
+                    .rows_affected();
+                    if !new {
+                        counts.refresh_tokens.revoked += revoked;
+                    }
                 }
                 $progress("refresh tokens", i + 1, import.refresh_tokens.len());
             }

@@ -15,9 +15,9 @@ use crate::keys::KEY_ALGORITHMS;
 
 use crate::provider::Shared;
 use crate::settings::Settings;
+use tollgate_core::Endpoints;
 
-pub(crate) fn document(settings: &Settings) -> Bytes {
-    let endpoints = settings.endpoints();
+pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
     let endpoint = |path: &str| endpoints.url(path);
     let oidc = settings.oidc_enabled;
     let mut grant_types = vec!["authorization_code", "client_credentials", "refresh_token"];

@@ -246,7 +246,8 @@ impl ProviderBuilder {
         let settings = self.settings;
         settings.validate()?;
         let templates = pages::templates(settings.templates_dir.as_deref(), self.templates)?;
-        let metadata = metadata::document(&settings);
+        let endpoints = settings.endpoints();
+        let metadata = metadata::document(&settings, &endpoints);
         let sealer = settings.sealer();
         let documents = Documents::new(&settings, self.network);
         let protected_resource = self
@@ -256,7 +257,7 @@ impl ProviderBuilder {
             shared: Arc::new(Inner {
                 store: self.store,
                 cookies: CookieNames::for_issuer(&settings.issuer),
-                endpoints: settings.endpoints(),
+                endpoints,
                 settings,
                 clock: self.clock,
                 entropy: self.entropy,
