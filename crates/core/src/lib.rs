@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod cimd;
 pub mod claims;
 pub mod client;
+pub mod client_address;
 pub mod client_auth;
 pub mod deploy_check;
 pub mod device;
@@ -24,6 +25,7 @@ pub mod resource;
 pub mod response;
 pub mod scope;
 pub mod secret;
+pub mod throttle;
 pub mod token;
 
 pub use client::{

@@ -86,6 +86,9 @@ impl Store {
                 }
             }
         }
+        // Nobody waits on these being counted: they only stop mattering.
+        self.forget_old_failures(now - tollgate_core::throttle::WINDOW)
+            .await?;
         Ok(counts)
     }
 }

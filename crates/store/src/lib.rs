@@ -10,6 +10,7 @@ mod consents;
 mod device_codes;
 mod documents;
 pub mod dot;
+mod failures;
 mod grants;
 mod import;
 mod keys;
@@ -25,6 +26,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use failures::FailureKey;
 pub use grants::TOKEN_SEARCH_LIMIT;
 pub use import::{
     Import, ImportCounts, ImportedAccessToken, ImportedApplication, ImportedCode, ImportedIdToken,

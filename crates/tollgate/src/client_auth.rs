@@ -1,7 +1,7 @@
 //! Authenticating the client at the token, revocation and introspection endpoints.
 
-use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
+use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use tollgate_core::client_auth::credentials;
@@ -12,6 +12,7 @@ use tollgate_core::{ClientType, OAuthError, Params};
 use crate::credentials::{is_slow_hash, upgraded_client_secret_hash, verify_client_secret};
 use crate::oauth_json::{self, Challenge};
 use crate::provider::Inner;
+use crate::throttle;
 
 /// Whether a public client may name itself with its `client_id` alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,23 +24,40 @@ pub(crate) enum Public {
 /// Why a request was refused before any grant was looked at.
 pub(crate) enum Refusal {
     Client(OAuthError, Challenge),
+    /// Too many wrong secrets for this client from this address: wait this long.
+    Throttled(i64),
     Internal(String),
+}
+
+impl From<tollgate_store::StoreError> for Refusal {
+    fn from(e: tollgate_store::StoreError) -> Self {
+        Refusal::Internal(e.to_string())
+    }
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         match self {
             Refusal::Client(e, challenge) => oauth_json::error(&e, challenge),
+            Refusal::Throttled(wait) => oauth_json::throttled(
+                &OAuthError::invalid_client(format!(
+                    "too many failed client authentications; try again in {wait} seconds"
+                )),
+                wait,
+            ),
             Refusal::Internal(e) => oauth_json::server_error("client authentication failed", e),
         }
     }
 }
 
 /// The authenticated client, or why not: 401 `invalid_client` with a Basic
-/// challenge (RFC 6749 §5.2).
+/// challenge (RFC 6749 §5.2), one message whether the client is unknown or its
+/// secret wrong; 429 once a client's secret has been guessed at too often from
+/// the address (RFC 6749 §10.10).
 pub(crate) async fn authenticate(
     inner: &Inner,
     headers: &HeaderMap,
+    extensions: &Extensions,
     params: &Params,
     public: Public,
 ) -> Result<Arc<Application>, Refusal> {
@@ -62,27 +80,40 @@ pub(crate) async fn authenticate(
             return Err(Refusal::Client(e.error, challenge));
         }
     };
-    let client = match inner.client(&creds.client_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return refuse("unknown client"),
-        Err(e) => return Err(Refusal::Internal(e.to_string())),
-    };
-    match (
-        client.client_type,
-        creds.secret,
-        client.client_secret_hash.clone(),
-    ) {
-        (ClientType::Confidential, Some(secret), Some(stored)) => {
-            if secret_matches(inner, &client, secret, stored).await {
-                Ok(client)
-            } else {
-                refuse("client authentication failed")
+    let key = throttle::Key::new(
+        throttle::Kind::ClientSecret,
+        &creds.client_id,
+        inner.client_address(headers, extensions),
+    );
+    if let Some(wait) = inner.client_locks.wait(&key, inner.clock.now()) {
+        return Err(Refusal::Throttled(wait));
+    }
+    let client = inner.client(&creds.client_id).await?;
+    let verdict = match (client, creds.secret) {
+        (Some(client), Some(secret)) => {
+            match (client.client_type, client.client_secret_hash.clone()) {
+                (ClientType::Confidential, Some(stored)) => {
+                    if secret_matches(inner, &client, secret, stored).await {
+                        inner.client_locks.succeeded(inner, &key).await?;
+                        return Ok(client);
+                    }
+                    "client authentication failed"
+                }
+                (ClientType::Public, _) => "a public client has no secret",
+                _ => "client authentication failed",
             }
         }
-        (ClientType::Public, None, _) if public == Public::Allowed => Ok(client),
-        (ClientType::Public, Some(_), _) => refuse("a public client has no secret"),
-        _ => refuse("client authentication failed"),
-    }
+        (Some(client), None) => {
+            return match client.client_type {
+                ClientType::Public if public == Public::Allowed => Ok(client),
+                _ => refuse("client authentication failed"),
+            };
+        }
+        // An unknown client is refused as a wrong secret is, and counted alike.
+        (None, _) => "client authentication failed",
+    };
+    inner.client_locks.failed(inner, &key).await?;
+    refuse(verdict)
 }
 
 /// Tollgate's own generated secrets are checked at once. A slow hash (a chosen

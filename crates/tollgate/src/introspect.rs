@@ -2,7 +2,7 @@
 //! and for bearers of a token with the `introspection` scope.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
@@ -21,13 +21,14 @@ const INTROSPECTION_SCOPE: &str = "introspection";
 pub(crate) async fn introspect(
     State(inner): State<Shared>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Bytes,
 ) -> Response {
     let params = match form::params(&headers, &body) {
         Ok(p) => p,
         Err(e) => return oauth_json::error(&e, Challenge::None),
     };
-    if let Err(refusal) = authorize_caller(&inner, &headers, &params).await {
+    if let Err(refusal) = authorize_caller(&inner, &headers, &extensions, &params).await {
         return refusal.into_response();
     }
     let token = match params.require("token") {
@@ -49,10 +50,11 @@ pub(crate) async fn introspect(
 async fn authorize_caller(
     inner: &Inner,
     headers: &HeaderMap,
+    extensions: &Extensions,
     params: &Params,
 ) -> Result<(), Refusal> {
     let Some(bearer) = bearer::from_header(headers) else {
-        return client_auth::authenticate(inner, headers, params, Public::Refused)
+        return client_auth::authenticate(inner, headers, extensions, params, Public::Refused)
             .await
             .map(drop);
     };

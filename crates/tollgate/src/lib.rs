@@ -42,6 +42,7 @@
 
 #![warn(missing_docs)]
 
+mod address;
 mod authorize;
 mod bearer;
 mod cimd;

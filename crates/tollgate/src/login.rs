@@ -2,10 +2,10 @@
 //! success back to where the user was going (a local path only).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::LazyLock;
 
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -16,7 +16,7 @@ use crate::credentials::{hash_password, needs_rehash, verify_password};
 use crate::events::Event;
 use crate::pages::error_page;
 use crate::provider::{Inner, Shared};
-use crate::{csrf, form, i18n, pages, session};
+use crate::{csrf, form, i18n, pages, session, throttle};
 use tollgate_core::model::User;
 
 /// Verified when the username is unknown, so timing does not tell which names exist.
@@ -150,8 +150,8 @@ pub(crate) async fn submit(
     if username.is_empty() || password.is_empty() {
         return again(StatusCode::OK, "Enter your username and password.");
     }
-    let address = client_address(&extensions);
-    let user = match verify_user(&inner, &username, password, &address).await {
+    let address = inner.client_address(&headers, &extensions);
+    let user = match verify_user(&inner, &username, password, address).await {
         Ok(SignIn::Verified(user)) => user,
         Ok(SignIn::Refused) => {
             return again(StatusCode::OK, "The username or password is not correct.");
@@ -213,13 +213,13 @@ pub(crate) async fn verify_user(
     inner: &Inner,
     username: &str,
     password: String,
-    address: &str,
+    address: Option<IpAddr>,
 ) -> Result<SignIn, tollgate_store::StoreError> {
     let now = inner.clock.now();
-    if let Err(wait) = inner.throttle.check(username, address, now) {
+    let key = throttle::Key::new(throttle::Kind::SignIn, username, address);
+    if let Err(wait) = throttle::admit(inner, &key).await? {
         return Ok(SignIn::Throttled(wait));
     }
-    inner.throttle.attempt(username, address, now);
     let user = match &inner.users {
         None => {
             let user = inner.store.user_by_username(username).await?;
@@ -246,12 +246,16 @@ pub(crate) async fn verify_user(
     };
     match user {
         Some(user) if user.active => {
-            inner.throttle.succeeded(username, address);
+            throttle::succeeded(inner, &key).await?;
             Ok(SignIn::Verified(user))
         }
         _ => {
+            let address = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
             tracing::info!(%address, "password check failed");
-            inner.events.emit(&Event::LoginFailed { username, address });
+            inner.events.emit(&Event::LoginFailed {
+                username,
+                address: &address,
+            });
             Ok(SignIn::Refused)
         }
     }
@@ -285,12 +289,6 @@ async fn password_matches(
     })
     .await
     .unwrap_or((false, None))
-}
-
-pub(crate) fn client_address(extensions: &Extensions) -> String {
-    extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }
 
 #[cfg(test)]

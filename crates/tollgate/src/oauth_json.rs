@@ -2,7 +2,7 @@
 //! cached (RFC 6749 §5.1), errors in RFC 6749 §5.2 form.
 
 use axum::Json;
-use axum::http::header::{CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::header::{CACHE_CONTROL, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -54,6 +54,16 @@ pub(crate) fn server_error(context: &str, e: impl std::fmt::Display) -> Response
         ),
         Challenge::None,
     )
+}
+
+/// 429 with `Retry-After` (RFC 6585): the error still in RFC 6749 §5.2 form.
+pub(crate) fn throttled(err: &OAuthError, wait: i64) -> Response {
+    let body = json!({ "error": err.code.as_str(), "error_description": err.description });
+    let mut response = no_store((StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response());
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(wait.max(1)));
+    response
 }
 
 pub(crate) fn no_store(mut response: Response) -> Response {

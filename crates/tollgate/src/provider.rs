@@ -18,7 +18,7 @@ use crate::session::SessionCookie;
 use crate::settings::Settings;
 use crate::signing::Keys;
 use crate::system::{OsEntropy, SystemClock};
-use crate::throttle::LoginThrottle;
+use crate::throttle::ClientLocks;
 use crate::users::{User, UserDirectory};
 use crate::{
     authorize, device, health, i18n, introspect, login, logout, manage, metadata, pages, register,
@@ -36,7 +36,7 @@ const PASSWORD_CHECKS: usize = 4;
 const CLIENT_SECRET_CHECKS: usize = 2;
 
 /// What every handler shares: cheap to clone, immutable after start-up except
-/// for the login throttle and the client cache.
+/// for the client-secret locks and the client cache.
 pub(crate) type Shared = Arc<Inner>;
 
 pub(crate) struct Inner {
@@ -48,7 +48,10 @@ pub(crate) struct Inner {
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) templates: Environment<'static>,
     pub(crate) cookies: CookieNames,
-    pub(crate) throttle: LoginThrottle,
+    /// Client-secret locks this node has learnt.
+    pub(crate) client_locks: ClientLocks,
+    /// `trusted_proxies`, parsed.
+    trusted_proxies: Vec<tollgate_core::client_address::IpNet>,
     pub(crate) clients: ClientCache,
     /// argon2 checks running at once, to bound their memory.
     pub(crate) password_checks: tokio::sync::Semaphore,
@@ -86,6 +89,15 @@ impl Inner {
         self.clients
             .get(&self.store, client_id, self.clock.now(), ttl)
             .await
+    }
+
+    /// The request's client address, through the trusted proxies.
+    pub(crate) fn client_address(
+        &self,
+        headers: &axum::http::HeaderMap,
+        extensions: &axum::http::Extensions,
+    ) -> Option<std::net::IpAddr> {
+        crate::address::client(&self.trusted_proxies, headers, extensions)
     }
 
     /// The scopes `client` may ask for, and those it gets when it names none.
@@ -247,6 +259,7 @@ impl ProviderBuilder {
         settings.validate()?;
         let templates = pages::templates(settings.templates_dir.as_deref(), self.templates)?;
         let endpoints = settings.endpoints();
+        let trusted_proxies = settings.proxies()?;
         let metadata = metadata::document(&settings, &endpoints);
         let sealer = settings.sealer();
         let documents = Documents::new(&settings, self.network);
@@ -262,7 +275,8 @@ impl ProviderBuilder {
                 clock: self.clock,
                 entropy: self.entropy,
                 templates,
-                throttle: LoginThrottle::default(),
+                client_locks: ClientLocks::default(),
+                trusted_proxies,
                 clients: ClientCache::default(),
                 password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
                 client_secret_checks: tokio::sync::Semaphore::new(CLIENT_SECRET_CHECKS),
@@ -371,7 +385,10 @@ impl Provider {
     /// The provider's routes: the endpoints below the issuer's path (or `/o`
     /// for an issuer without one) and the `/.well-known` documents. Merge it
     /// into the application's router at its root, or nest it under the
-    /// settings' `public_path`, which its URLs then carry.
+    /// settings' `public_path`, which its URLs then carry. Serve it with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`: the guessing
+    /// throttles count per client address, and without one keep no
+    /// per-address count at all.
     pub fn router(&self) -> Router {
         let inner = &self.shared;
         let settings = &inner.settings;

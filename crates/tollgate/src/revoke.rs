@@ -3,7 +3,7 @@
 //! and their access tokens. Unknown tokens and other clients' tokens: 200, no change.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use tollgate_core::SecretHash;
@@ -19,16 +19,20 @@ use crate::token::allow_origin;
 pub(crate) async fn revoke(
     State(inner): State<Shared>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Bytes,
 ) -> Response {
     let params = match form::params(&headers, &body) {
         Ok(p) => p,
         Err(e) => return oauth_json::error(&e, Challenge::None),
     };
-    let client = match client_auth::authenticate(&inner, &headers, &params, Public::Allowed).await {
-        Ok(c) => c,
-        Err(refusal) => return refusal.into_response(),
-    };
+    let client =
+        match client_auth::authenticate(&inner, &headers, &extensions, &params, Public::Allowed)
+            .await
+        {
+            Ok(c) => c,
+            Err(refusal) => return refusal.into_response(),
+        };
     let token = match params.require("token") {
         Ok(t) => t,
         Err(e) => return allow_origin(oauth_json::error(&e, Challenge::None), &headers, &client),

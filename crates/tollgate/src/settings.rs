@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tollgate_core::Endpoints;
 use tollgate_core::authorize::ApprovalPrompt;
+use tollgate_core::client_address::{self, IpNet};
 use tollgate_core::scope::is_scope_token;
 
 /// `default_scopes` entry that stands for every configured scope (DOT's `__all__`).
@@ -97,6 +98,10 @@ pub struct Settings {
     pub allowed_resources: Vec<String>,
     /// Schemes a registered redirect URI may use.
     pub allowed_redirect_uri_schemes: Vec<String>,
+    /// Proxies (addresses or CIDR networks) whose `Forwarded` or
+    /// `X-Forwarded-For` names the client: the throttles, logs and audit
+    /// events then see the client's address instead of the proxy's.
+    pub trusted_proxies: Vec<String>,
     /// Seals what the server must read back: HS256 client secrets and signing
     /// keys. At least 32 characters; without it HS256 clients cannot be registered.
     #[serde(skip_serializing)]
@@ -198,6 +203,7 @@ impl Default for Settings {
             default_scopes: vec![ALL_SCOPES.to_owned()],
             allowed_resources: Vec::new(),
             allowed_redirect_uri_schemes: vec!["http".to_owned(), "https".to_owned()],
+            trusted_proxies: Vec::new(),
             secret_key: None,
             oidc_enabled: true,
             oidc_rp_initiated_logout_enabled: true,
@@ -240,6 +246,12 @@ impl Settings {
         self.password_grant_enabled && !self.compliant_bcp_rfc9700_password_grant
     }
 
+    /// `trusted_proxies`, parsed.
+    pub(crate) fn proxies(&self) -> Result<Vec<IpNet>, SettingsError> {
+        client_address::parse_networks(&self.trusted_proxies)
+            .map_err(|p| invalid("trusted_proxies", p))
+    }
+
     /// Whether PKCE `plain` is accepted: allowed, and not turned off by RFC 9700.
     pub fn pkce_plain_accepted(&self) -> bool {
         self.pkce_plain_allowed && !self.compliant_bcp_rfc9700_pkce_method
@@ -275,6 +287,7 @@ impl Settings {
         Endpoints::new(&self.issuer, "").map_err(|p| invalid("issuer", p))?;
         self.try_endpoints()
             .map_err(|p| invalid("public_path", p))?;
+        self.proxies()?;
         for (key, value) in [
             (
                 "access_token_expire_seconds",

@@ -1,75 +1,153 @@
-//! Slows down password guessing: failures are counted per username and per
-//! client address; past a threshold, attempts are refused for a time that
-//! doubles with each further failure. Per process; a cluster multiplies the budget.
+//! Slows down guessing of passwords, client secrets and device codes by the
+//! rules of [`tollgate_core::throttle`], over failures kept in the store, so
+//! every node of a cluster counts the same ones.
+//!
+//! Sign-ins and device codes ask the store before every attempt. Client
+//! authentication is a hot path, so a node asks only after a failure and
+//! remembers the lock it learns; another node learns it at its own first
+//! failure for that client and address.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
+use tollgate_core::SecretHash;
 use tollgate_core::env::UnixTime;
+use tollgate_core::throttle::{Policy, WINDOW};
+use tollgate_store::{FailureKey, StoreError};
 
-/// Failures remembered this long after the last one.
-const WINDOW: i64 = 15 * 60;
-const FREE_USER_FAILURES: u32 = 5;
-const FREE_ADDRESS_FAILURES: u32 = 20;
-const MAX_LOCK: i64 = 15 * 60;
-/// Above this many entries, forgotten ones are swept out.
+use crate::provider::Inner;
+
+/// What is being guessed: each has its own counts and rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    /// A username's password, on the sign-in page or at the password grant.
+    SignIn,
+    ClientSecret,
+    /// A signed-in user's typed device codes.
+    DeviceCode,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::SignIn => "sign-in",
+            Kind::ClientSecret => "client-secret",
+            Kind::DeviceCode => "device-code",
+        }
+    }
+
+    fn policy(self) -> Policy {
+        match self {
+            Kind::SignIn => Policy::SIGN_IN,
+            Kind::ClientSecret => Policy::CLIENT_SECRET,
+            Kind::DeviceCode => Policy::DEVICE_CODE,
+        }
+    }
+}
+
+/// One subject guessed at from one address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    kind: Kind,
+    subject: String,
+    address: String,
+}
+
+impl Key {
+    /// Usernames are counted case-insensitively; the subject is kept hashed.
+    pub fn new(kind: Kind, subject: &str, address: Option<IpAddr>) -> Key {
+        let subject = match kind {
+            Kind::SignIn => subject.to_lowercase(),
+            _ => subject.to_owned(),
+        };
+        Key {
+            kind,
+            subject: SecretHash::of(&subject).to_hex(),
+            address: address.map(|a| a.to_string()).unwrap_or_default(),
+        }
+    }
+
+    fn stored(&self) -> FailureKey<'_> {
+        FailureKey {
+            kind: self.kind.name(),
+            subject: &self.subject,
+            address: &self.address,
+        }
+    }
+}
+
+/// Counts an attempt as failed before its secret is checked, so parallel
+/// guesses cannot outrun the limit: `Err(seconds)` (and the count taken back)
+/// when it must wait. [`succeeded`] forgives it.
+pub(crate) async fn admit(inner: &Inner, key: &Key) -> Result<Result<(), i64>, StoreError> {
+    let now = inner.clock.now();
+    let id = inner.store.record_failure(key.stored(), now).await?;
+    let failures = inner.store.failures(key.stored(), now - WINDOW, id).await?;
+    match key.kind.policy().check(&failures, now) {
+        Ok(()) => Ok(Ok(())),
+        Err(wait) => {
+            inner.store.forget_failure(id).await?;
+            Ok(Err(wait))
+        }
+    }
+}
+
+/// The attempt was right: its subject's failures from its address are forgiven.
+pub(crate) async fn succeeded(inner: &Inner, key: &Key) -> Result<(), StoreError> {
+    inner
+        .store
+        .forgive_failures(key.stored(), inner.clock.now())
+        .await
+}
+
+/// Above this many entries, expired client locks are swept out.
 const SWEEP_AT: usize = 10_000;
 
+/// The client-secret locks this node has learnt, and where it saw failures.
 #[derive(Debug, Default)]
-pub(crate) struct LoginThrottle {
-    failures: Mutex<HashMap<String, (u32, UnixTime)>>,
+pub(crate) struct ClientLocks {
+    /// Locked until, or `0`: failed here, not locked.
+    until: Mutex<HashMap<Key, UnixTime>>,
 }
 
-impl LoginThrottle {
-    /// `Err(seconds)` while either key is locked.
-    pub fn check(&self, username: &str, address: &str, now: UnixTime) -> Result<(), i64> {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let wait = |key: String, free: u32| match map.get(&key) {
-            Some(&(count, last)) if count >= free && now - last < WINDOW => {
-                let lock = (30i64 << (count - free).min(10)).min(MAX_LOCK);
-                (last + lock - now).max(0)
-            }
-            _ => 0,
+impl ClientLocks {
+    /// `Some(seconds)` while this node knows `key` to be locked.
+    pub fn wait(&self, key: &Key, now: UnixTime) -> Option<i64> {
+        let until = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        until.get(key).map(|u| u - now).filter(|w| *w > 0)
+    }
+
+    /// A wrong secret: counted in the store, and a lock it brings remembered here.
+    pub async fn failed(&self, inner: &Inner, key: &Key) -> Result<(), StoreError> {
+        let now = inner.clock.now();
+        inner.store.record_failure(key.stored(), now).await?;
+        let failures = inner.store.failures(key.stored(), now - WINDOW, -1).await?;
+        let until = match key.kind.policy().check(&failures, now) {
+            Err(wait) => now + wait,
+            Ok(()) => 0,
         };
-        let seconds = wait(user_key(username), FREE_USER_FAILURES)
-            .max(wait(address_key(address), FREE_ADDRESS_FAILURES));
-        if seconds > 0 { Err(seconds) } else { Ok(()) }
-    }
-
-    /// Counts an attempt before its password is checked, so parallel guesses
-    /// cannot outrun the limit; [`LoginThrottle::succeeded`] takes it back.
-    pub fn attempt(&self, username: &str, address: &str, now: UnixTime) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.until.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > SWEEP_AT {
-            map.retain(|_, (_, last)| now - *last < WINDOW);
+            map.retain(|_, u| *u > now);
         }
-        for key in [user_key(username), address_key(address)] {
-            let entry = map.entry(key).or_insert((0, now));
-            if now - entry.1 >= WINDOW {
-                entry.0 = 0;
-            }
-            *entry = (entry.0 + 1, now);
-        }
+        map.insert(key.clone(), until);
+        Ok(())
     }
 
-    /// A success clears the username's count and takes back its one attempt
-    /// from the address (not more: one right password must not reset a spray
-    /// across many accounts).
-    pub fn succeeded(&self, username: &str, address: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&user_key(username));
-        if let Some(entry) = map.get_mut(&address_key(address)) {
-            entry.0 = entry.0.saturating_sub(1);
+    /// A right secret: forgives its failures if this node saw any.
+    pub async fn succeeded(&self, inner: &Inner, key: &Key) -> Result<(), StoreError> {
+        let failed_here = self
+            .until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key)
+            .is_some();
+        if failed_here {
+            succeeded(inner, key).await?;
         }
+        Ok(())
     }
-}
-
-fn user_key(username: &str) -> String {
-    format!("u:{}", username.to_lowercase())
-}
-
-fn address_key(address: &str) -> String {
-    format!("a:{address}")
 }
 
 #[cfg(test)]
@@ -77,63 +155,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn locks_a_username_after_five_failures_and_doubles() {
-        let t = LoginThrottle::default();
-        for _ in 0..5 {
-            assert_eq!(t.check("alice", "1.1.1.1", 100), Ok(()));
-            t.attempt("alice", "1.1.1.1", 100);
-        }
+    fn kinds_never_share_keys() {
+        let address = Some("192.0.2.1".parse().unwrap());
+        let sign_in = Key::new(Kind::SignIn, "42", address);
+        let device = Key::new(Kind::DeviceCode, "42", address);
+        assert_eq!(sign_in.subject, device.subject);
+        assert_ne!(sign_in.stored().kind, device.stored().kind);
         assert_eq!(
-            t.check("Alice", "2.2.2.2", 100),
-            Err(30),
-            "per username, case-insensitive"
+            Key::new(Kind::SignIn, "Alice", None),
+            Key::new(Kind::SignIn, "alice", None),
+            "usernames case-insensitively"
         );
-        assert_eq!(
-            t.check("bob", "1.1.1.1", 100),
-            Ok(()),
-            "the address has budget left"
+        assert_ne!(
+            Key::new(Kind::ClientSecret, "Alice", None),
+            Key::new(Kind::ClientSecret, "alice", None),
+            "client ids exactly"
         );
-        assert_eq!(t.check("alice", "1.1.1.1", 131), Ok(()));
-        t.attempt("alice", "1.1.1.1", 131);
-        assert_eq!(t.check("alice", "1.1.1.1", 131), Err(60));
-        t.succeeded("alice", "1.1.1.1");
-        assert_eq!(t.check("alice", "1.1.1.1", 131), Ok(()));
-    }
-
-    #[test]
-    fn a_success_gives_back_only_its_own_attempt() {
-        let t = LoginThrottle::default();
-        for i in 0..19 {
-            t.attempt(&format!("user{i}"), "6.6.6.6", 100);
-        }
-        t.attempt("me", "6.6.6.6", 100);
-        t.succeeded("me", "6.6.6.6");
-        assert_eq!(
-            t.check("other", "6.6.6.6", 100),
-            Ok(()),
-            "19 failures: still under 20"
-        );
-        t.attempt("x", "6.6.6.6", 100);
-        assert!(t.check("other", "6.6.6.6", 100).is_err());
-    }
-
-    #[test]
-    fn locks_an_address_spraying_many_usernames() {
-        let t = LoginThrottle::default();
-        for i in 0..20 {
-            t.attempt(&format!("user{i}"), "6.6.6.6", 100);
-        }
-        assert!(t.check("someone-new", "6.6.6.6", 100).is_err());
-        assert_eq!(t.check("someone-new", "7.7.7.7", 100), Ok(()));
-    }
-
-    #[test]
-    fn failures_are_forgotten_after_the_window() {
-        let t = LoginThrottle::default();
-        for _ in 0..9 {
-            t.attempt("carol", "1.1.1.1", 100);
-        }
-        assert!(t.check("carol", "1.1.1.1", 100).is_err());
-        assert_eq!(t.check("carol", "1.1.1.1", 100 + WINDOW), Ok(()));
+        assert_eq!(sign_in.subject.len(), 64, "hashed");
     }
 }

@@ -6,7 +6,7 @@
 pub(crate) mod pages;
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
@@ -39,6 +39,7 @@ const USER_CODE_DRAWS: usize = 3;
 pub(crate) async fn authorize(
     State(inner): State<Shared>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Bytes,
 ) -> Response {
     let params = match form::params(&headers, &body) {
@@ -46,10 +47,13 @@ pub(crate) async fn authorize(
         Err(e) => return oauth_json::error(&e, Challenge::None),
     };
     // Public clients allowed: a television keeps no secret (RFC 8628 §3.1).
-    let client = match client_auth::authenticate(&inner, &headers, &params, Public::Allowed).await {
-        Ok(c) => c,
-        Err(refusal) => return refusal.into_response(),
-    };
+    let client =
+        match client_auth::authenticate(&inner, &headers, &extensions, &params, Public::Allowed)
+            .await
+        {
+            Ok(c) => c,
+            Err(refusal) => return refusal.into_response(),
+        };
     if !client.grant_types.contains(&GrantType::DeviceCode) {
         let e = OAuthError::unauthorized_client("this client may not use the device grant");
         return allow_origin(oauth_json::error(&e, Challenge::None), &headers, &client);

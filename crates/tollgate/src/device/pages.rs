@@ -12,11 +12,10 @@ use tollgate_core::model::{DeviceCode, User};
 use tollgate_core::{Params, SecretHash};
 
 use crate::events::Event;
-use crate::i18n;
-use crate::login::client_address;
 use crate::manage::{Submission, Visitor, page_in};
 use crate::pages::unavailable;
 use crate::provider::{Inner, Shared};
+use crate::{i18n, throttle};
 
 #[derive(Deserialize)]
 pub(crate) struct Prefill {
@@ -100,15 +99,23 @@ async fn pending(
 ) -> Result<(DeviceCode, String), Response> {
     let typed = params.get("user_code").unwrap_or_default();
     let again = |status, refusal| entry_page(inner, headers, user, status, typed, Some(refusal));
-    let key = format!("device-code:{}", user.id);
-    let address = client_address(extensions);
-    let now = inner.clock.now();
-    if let Err(wait) = inner.throttle.check(&key, &address, now) {
-        return Err(again(
-            StatusCode::TOO_MANY_REQUESTS,
-            Refusal::Throttled(wait),
-        ));
+    // Its own kind of key: a user's id is no username anyone can type.
+    let key = throttle::Key::new(
+        throttle::Kind::DeviceCode,
+        &user.id.to_string(),
+        inner.client_address(headers, extensions),
+    );
+    match throttle::admit(inner, &key).await {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => {
+            return Err(again(
+                StatusCode::TOO_MANY_REQUESTS,
+                Refusal::Throttled(wait),
+            ));
+        }
+        Err(e) => return Err(unavailable(inner, "device page", e)),
     }
+    let now = inner.clock.now();
     let found = match normalize_user_code(typed) {
         Some(code) => match inner
             .store
@@ -121,10 +128,11 @@ async fn pending(
         None => None,
     };
     let Some((device, code)) = found else {
-        inner.throttle.attempt(&key, &address, now);
         return Err(again(StatusCode::UNPROCESSABLE_ENTITY, Refusal::Wrong));
     };
-    inner.throttle.succeeded(&key, &address);
+    if let Err(e) = throttle::succeeded(inner, &key).await {
+        return Err(unavailable(inner, "device page", e));
+    }
     if device.status != DeviceStatus::Pending {
         return Err(again(StatusCode::CONFLICT, Refusal::Used));
     }

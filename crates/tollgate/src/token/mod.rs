@@ -57,10 +57,13 @@ pub(crate) async fn token(
         Ok(g) => g,
         Err(e) => return oauth_json::error(&e, Challenge::None),
     };
-    let client = match client_auth::authenticate(&inner, &headers, &params, Public::Allowed).await {
-        Ok(c) => c,
-        Err(refusal) => return refusal.into_response(),
-    };
+    let client =
+        match client_auth::authenticate(&inner, &headers, &extensions, &params, Public::Allowed)
+            .await
+        {
+            Ok(c) => c,
+            Err(refusal) => return refusal.into_response(),
+        };
     let requested = Resources::requested(params.resources(), &inner.settings.allowed_resources);
     let outcome = match client_may_use(&client, &grant).and(requested) {
         Err(e) => Err(Failure::OAuth(e)),
@@ -91,7 +94,7 @@ pub(crate) async fn token(
                 password::grant(
                     &inner,
                     &client,
-                    &extensions,
+                    inner.client_address(&headers, &extensions),
                     username,
                     password,
                     scope.as_deref(),

@@ -1,20 +1,21 @@
 //! RFC 6749 §4.3: the resource owner's password, for clients registered for it.
 //! Throttled like the sign-in page, and switchable off (`password_grant_enabled`).
 
-use axum::http::Extensions;
+use std::net::IpAddr;
+
 use tollgate_core::OAuthError;
 use tollgate_core::model::Application;
 use tollgate_core::resource::Resources;
 
 use super::issue::{Grant, Refresh, TokenResponse, issue};
 use super::{Failure, invalid_grant};
-use crate::login::{SignIn, client_address, verify_user};
+use crate::login::{SignIn, verify_user};
 use crate::provider::Inner;
 
 pub(crate) async fn grant(
     inner: &Inner,
     client: &Application,
-    extensions: &Extensions,
+    address: Option<IpAddr>,
     username: String,
     password: String,
     scope: Option<&str>,
@@ -28,8 +29,7 @@ pub(crate) async fn grant(
         .into());
     }
     let scope = inner.new_grant_scope(client, scope)?;
-    let address = client_address(extensions);
-    let user = match verify_user(inner, &username, password, &address).await? {
+    let user = match verify_user(inner, &username, password, address).await? {
         SignIn::Verified(user) => user,
         SignIn::Refused => return Err(invalid_grant("invalid resource owner credentials")),
         SignIn::Throttled(_) => {

@@ -36,7 +36,11 @@ pub struct App {
     pub browser: reqwest::Client,
     /// A server-side client: no cookies.
     pub http: reqwest::Client,
-    _db: TestDatabase,
+    /// The settings it was built with.
+    pub settings: Settings,
+    database_url: String,
+    /// Dropped with the first node; `None` on the others.
+    _db: Option<TestDatabase>,
 }
 
 pub async fn app() -> App {
@@ -136,7 +140,29 @@ async fn serve(
     settings.secret_key = Some(SecretText(SECRET_KEY.into()));
     configure(&mut settings);
     seed(&store, &settings).await;
-    let provider = customize(Provider::builder(settings, store.clone()))
+    let database_url = db.url.clone();
+    listen(
+        listener,
+        store,
+        settings,
+        customize,
+        api,
+        database_url,
+        Some(db),
+    )
+}
+
+fn listen(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    settings: Settings,
+    customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
+    api: impl FnOnce(&Provider) -> axum::Router,
+    database_url: String,
+    db: Option<TestDatabase>,
+) -> App {
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let provider = customize(Provider::builder(settings.clone(), store.clone()))
         .build()
         .unwrap();
     let router = provider.router().merge(api(&provider));
@@ -162,6 +188,8 @@ async fn serve(
         store,
         browser,
         http,
+        settings,
+        database_url,
         _db: db,
     }
 }
@@ -288,6 +316,27 @@ async fn seed(store: &Store, settings: &Settings) {
 }
 
 impl App {
+    /// A second provider process on the same database and settings, as a
+    /// cluster's other node (its database outlives neither).
+    pub async fn another_node(
+        &self,
+        customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
+    ) -> App {
+        let store = Store::connect(&self.database_url).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = self.database_url.clone();
+        let settings = self.settings.clone();
+        listen(
+            listener,
+            store,
+            settings,
+            customize,
+            |_| axum::Router::new(),
+            url,
+            None,
+        )
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -391,6 +440,27 @@ impl App {
             request = request.basic_auth(id, Some(secret));
         }
         request.send().await.unwrap()
+    }
+}
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+pub struct ManualClock(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl ManualClock {
+    pub fn new() -> Self {
+        ManualClock(std::sync::Arc::new(SystemClock.now().into()))
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.0
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
