@@ -156,7 +156,8 @@ pub struct AuthorizationRequest {
     pub id_token_hint: Option<String>,
     /// OIDC: who the client thinks is signing in; pre-fills the sign-in form.
     pub login_hint: Option<String>,
-    /// OIDC: the `claims` parameter, with `acr_values` folded in.
+    /// OIDC: the `claims` parameter, with `acr_values` folded in, less the
+    /// claims of scopes the client may not have.
     pub claims: Option<ClaimsRequest>,
 }
 
@@ -397,12 +398,14 @@ pub fn validate(
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .collect();
-    let claims = match params.get("claims") {
+    let mut claims = match params.get("claims") {
         Some(text) => Some(ClaimsRequest::parse(text).map_err(&fail)?),
         None => None,
     }
     .unwrap_or_default()
     .with_acr_values(&acr_values);
+    // A scope the client may not have is not had by naming its claims (OIDC Core §5.5).
+    claims.retain_available(&policy.known_scopes);
     if claims.essential_acr_unmet(ACR_PASSWORD) {
         return Err(fail(OAuthError::new(
             ErrorCode::AccessDenied,
@@ -430,6 +433,23 @@ pub fn validate(
         login_hint: params.get("login_hint").map(str::to_owned),
         claims: (!claims.is_empty()).then_some(claims),
     })
+}
+
+impl AuthorizationRequest {
+    /// What the user consents to: the scopes asked for, and those whose claims
+    /// the `claims` parameter names (OIDC Core §5.5), so neither way reaches
+    /// data the user was not asked about.
+    pub fn consent_scope(&self) -> Scopes {
+        match &self.claims {
+            Some(claims) => self
+                .scope
+                .iter()
+                .map(str::to_owned)
+                .chain(claims.scopes().iter().map(str::to_owned))
+                .collect(),
+            None => self.scope.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

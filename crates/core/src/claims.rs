@@ -141,6 +141,33 @@ impl ClaimsRequest {
         self.userinfo.is_empty() && self.id_token.is_empty()
     }
 
+    /// The standard scopes whose claims it asks for (OIDC Core §5.4): what the
+    /// user must consent to for them, as if the client had asked by scope.
+    pub fn scopes(&self) -> Scopes {
+        SCOPE_CLAIMS
+            .iter()
+            .filter(|(_, names)| {
+                names
+                    .iter()
+                    .any(|n| self.userinfo.contains_key(*n) || self.id_token.contains_key(*n))
+            })
+            .map(|(scope, _)| (*scope).to_owned())
+            .collect()
+    }
+
+    /// Drops the claims of standard scopes the client may not have, so no
+    /// claim reaches a client that could not get it by scope.
+    pub fn retain_available(&mut self, available: &[&str]) {
+        let allowed = |claim: &str| {
+            SCOPE_CLAIMS
+                .iter()
+                .find(|(_, names)| names.contains(&claim))
+                .is_none_or(|(scope, _)| available.contains(scope))
+        };
+        self.userinfo.retain(|name, _| allowed(name));
+        self.id_token.retain(|name, _| allowed(name));
+    }
+
     /// The canonical JSON text, as stored with codes and tokens.
     pub fn to_json(&self) -> String {
         let member = |claims: &BTreeMap<String, ClaimSpec>| {
@@ -319,6 +346,23 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn requested_claims_need_their_scopes() {
+        let mut request = ClaimsRequest::parse(
+            r#"{"userinfo":{"email":null,"phone_number":null,"nickname":null},"id_token":{"address":null,"acr":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(request.scopes().to_string(), "address email phone");
+        request.retain_available(&["openid", "email", "profile"]);
+        assert_eq!(
+            request.userinfo.keys().collect::<Vec<_>>(),
+            ["email", "nickname"],
+            "a refused scope's claims go, others stay"
+        );
+        assert_eq!(request.id_token.keys().collect::<Vec<_>>(), ["acr"]);
+        assert_eq!(request.scopes().to_string(), "email");
     }
 
     #[test]

@@ -229,7 +229,7 @@ async fn consent_needed(
     let remembered = inner.store.consent(signed_in.user.id, client.id).await?;
     Ok(!remembered.is_some_and(|c| {
         request
-            .scope
+            .consent_scope()
             .is_subset(&Scopes::parse(&c.scope).unwrap_or_default())
             && c.resource.covers(&request.resources)
     }))
@@ -249,7 +249,7 @@ async fn remember(
         .iter()
         .filter(|c| c.resource == request.resources)
         .flat_map(|c| c.scope.split(' ').map(str::to_owned).collect::<Vec<_>>())
-        .chain(request.scope.iter().map(str::to_owned))
+        .chain(request.consent_scope().iter().map(str::to_owned))
         .filter(|s| !s.is_empty())
         .collect();
     inner
@@ -305,8 +305,8 @@ fn consent_page(
     } else {
         client.name.as_str()
     };
-    let scopes = request
-        .scope
+    let consented = request.consent_scope();
+    let scopes = consented
         .iter()
         .map(|name| ScopeLine {
             name,

@@ -290,3 +290,99 @@ on_both_databases!(
     the_nodes_of_a_cluster_count_together,
     client_secrets_cannot_be_guessed,
 );
+
+const CONTACT_CLAIMS: &str = r#"{"userinfo":{"email":null,"phone_number":null,"address":null}}"#;
+
+/// `web`'s request for `scope`, with `extra` parameters.
+fn web_asking<'a>(scope: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut query: Vec<_> = web_request()
+        .into_iter()
+        .filter(|(name, _)| *name != "scope")
+        .collect();
+    query.push(("scope", scope));
+    query.extend_from_slice(extra);
+    query
+}
+
+/// UserInfo for the code in `response`'s redirect.
+async fn userinfo_after(app: &App, response: &reqwest::Response) -> serde_json::Value {
+    let code = location_params(&location(response))["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", WEB_REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let tokens = json(app.token(&form, Some(("web", SECRET))).await).await;
+    let token = tokens["access_token"].as_str().unwrap();
+    let info = app
+        .http
+        .get(app.url("/o/userinfo/"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    json(info).await
+}
+
+#[tokio::test]
+async fn claims_asked_for_by_name_need_consent() {
+    let app = app().await;
+    app.sign_in("alice").await;
+    assert_eq!(
+        app.consent(&web_asking("openid", &[]), true).await.status(),
+        302
+    );
+    let silent = app
+        .authorize(&web_asking(
+            "openid",
+            &[("claims", CONTACT_CLAIMS), ("prompt", "none")],
+        ))
+        .await;
+    assert_eq!(
+        location_params(&location(&silent))["error"],
+        "consent_required",
+        "remembering openid does not cover email, phone and address"
+    );
+    let asking = web_asking("openid", &[("claims", CONTACT_CLAIMS)]);
+    let page = app.authorize(&asking).await.text().await.unwrap();
+    for line in [
+        "Your email address",
+        "Your phone number",
+        "Your postal address",
+    ] {
+        assert!(page.contains(line), "the consent page says {line:?}");
+    }
+    let approved = app.consent(&asking, true).await;
+    let info = userinfo_after(&app, &approved).await;
+    assert_eq!(info["email"], "alice@example.com");
+    let again = app
+        .authorize(&web_asking(
+            "openid",
+            &[("claims", CONTACT_CLAIMS), ("prompt", "none")],
+        ))
+        .await;
+    assert!(
+        location_params(&location(&again)).contains_key("code"),
+        "now remembered"
+    );
+}
+
+struct NoEmail;
+
+impl tollgate::scope_policy::ScopePolicy for NoEmail {
+    fn available(&self, _: &tollgate::core::model::Application, known: Vec<String>) -> Vec<String> {
+        known.into_iter().filter(|s| s != "email").collect()
+    }
+}
+
+#[tokio::test]
+async fn a_scope_policy_holds_against_the_claims_parameter() {
+    let app = app_with_provider(|_| {}, |p| p.scopes(NoEmail)).await;
+    app.sign_in("alice").await;
+    let asking = web_asking("openid", &[("claims", CONTACT_CLAIMS)]);
+    let page = app.authorize(&asking).await.text().await.unwrap();
+    assert!(!page.contains("Your email address"));
+    let info = userinfo_after(&app, &app.consent(&asking, true).await).await;
+    assert!(info.get("email").is_none(), "{info}");
+}
