@@ -46,5 +46,6 @@ pub(crate) async fn live_bearer(
         .store
         .bearer_token(&SecretHash::of(token))
         .await?
-        .filter(|b| b.token.expires_at > now))
+        // A deactivated user's tokens stop working with the user.
+        .filter(|b| b.token.expires_at > now && b.user.as_ref().is_none_or(|u| u.active)))
 }

@@ -13,10 +13,8 @@ use tollgate_core::{ErrorCode, OAuthError, Params, SecretHash};
 use crate::client_auth::{self, Public, Refusal};
 use crate::oauth_json::{self, Challenge};
 use crate::provider::{Inner, Shared};
+use crate::settings::INTROSPECTION_SCOPE;
 use crate::{bearer, form};
-
-/// The scope a bearer token needs to call introspection (as in DOT).
-const INTROSPECTION_SCOPE: &str = "introspection";
 
 pub(crate) async fn introspect(
     State(inner): State<Shared>,

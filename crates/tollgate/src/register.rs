@@ -87,21 +87,31 @@ async fn registrant(inner: &Inner, headers: &HeaderMap) -> Result<Option<i64>, R
         let Some(found) = found else {
             return Err(unauthorized("the access token is invalid or expired"));
         };
+        // RFC 8707: a token meant for another resource is not for this server.
+        if !found
+            .token
+            .resource
+            .admit(&inner.endpoints.url("/register/"))
+        {
+            return Err(unauthorized("the access token is for another resource"));
+        }
         let scoped = found
             .token
             .scope
             .split_whitespace()
             .any(|s| s == settings.dcr_registration_scope);
-        return match (settings.dcr_registration_access.as_str(), found.user) {
-            ("token", user) if scoped => Ok(user.map(|u| u.id)),
-            ("token", _) => Err(refuse(OAuthError::new(
+        if !scoped {
+            return Err(refuse(OAuthError::new(
                 ErrorCode::InsufficientScope,
                 format!(
                     "registering needs the scope `{}`",
                     settings.dcr_registration_scope
                 ),
-            ))),
-            (_, Some(user)) if user.active => Ok(Some(user.id)),
+            )));
+        }
+        return match (settings.dcr_registration_access.as_str(), found.user) {
+            ("token", user) => Ok(user.map(|u| u.id)),
+            (_, Some(user)) => Ok(Some(user.id)),
             _ => Err(unauthorized("registering needs a signed-in user's token")),
         };
     }

@@ -10,6 +10,9 @@ use tollgate_core::authorize::ApprovalPrompt;
 use tollgate_core::client_address::{self, IpNet};
 use tollgate_core::scope::is_scope_token;
 
+/// The scope a bearer token needs to call introspection (as in DOT).
+pub const INTROSPECTION_SCOPE: &str = "introspection";
+
 /// `default_scopes` entry that stands for every configured scope (DOT's `__all__`).
 pub const ALL_SCOPES: &str = "__all__";
 
@@ -252,6 +255,12 @@ impl Settings {
             .map_err(|p| invalid("trusted_proxies", p))
     }
 
+    /// Scopes that give powers over the server rather than access to data:
+    /// introspection and client registration.
+    pub fn is_privileged_scope(&self, scope: &str) -> bool {
+        scope == INTROSPECTION_SCOPE || scope == self.dcr_registration_scope
+    }
+
     /// Whether PKCE `plain` is accepted: allowed, and not turned off by RFC 9700.
     pub fn pkce_plain_accepted(&self) -> bool {
         self.pkce_plain_allowed && !self.compliant_bcp_rfc9700_pkce_method
@@ -460,7 +469,12 @@ impl Settings {
     /// The scopes granted when a request names none.
     pub fn default_scope_names(&self) -> Vec<&str> {
         if self.default_scopes.iter().any(|s| s == ALL_SCOPES) {
-            self.scopes.keys().map(String::as_str).collect()
+            // Privileges are never granted without being asked for by name.
+            self.scopes
+                .keys()
+                .map(String::as_str)
+                .filter(|s| !self.is_privileged_scope(s))
+                .collect()
         } else {
             self.default_scopes.iter().map(String::as_str).collect()
         }

@@ -53,19 +53,15 @@ impl App {
         )
     }
 
-    async fn alice_token(&self) -> String {
-        let tokens = json(
-            self.token(
-                &[
-                    ("grant_type", "password"),
-                    ("username", "alice"),
-                    ("password", PASSWORD),
-                ],
-                Some(("pw", SECRET)),
-            )
-            .await,
-        )
-        .await;
+    /// A token of alice's, with `extra` parameters (a scope, a resource).
+    async fn alice_token(&self, extra: &[(&str, &str)]) -> String {
+        let mut form = vec![
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ];
+        form.extend_from_slice(extra);
+        let tokens = json(self.token(&form, Some(("pw", SECRET))).await).await;
         tokens["access_token"].as_str().unwrap().to_owned()
     }
 }
@@ -115,7 +111,10 @@ async fn a_signed_in_user_registers_reads_replaces_and_deletes_a_client(db: Db) 
     );
 
     let (status, client, _) = app
-        .register(Some(&app.alice_token().await), &service())
+        .register(
+            Some(&app.alice_token(&[("scope", SCOPE)]).await),
+            &service(),
+        )
         .await;
     assert_eq!(status, 201, "{client}");
     let client_id = client["client_id"].as_str().unwrap().to_owned();
@@ -173,7 +172,10 @@ async fn a_signed_in_user_registers_reads_replaces_and_deletes_a_client(db: Db) 
         .await;
     assert_eq!(status, 401);
     let (_, other, _) = app
-        .register(Some(&app.alice_token().await), &service())
+        .register(
+            Some(&app.alice_token(&[("scope", SCOPE)]).await),
+            &service(),
+        )
         .await;
     let other_token = other["registration_access_token"].as_str().unwrap();
     let (status, _) = app
@@ -270,7 +272,7 @@ async fn token_mode_needs_the_registration_scope_and_open_mode_nothing(db: Db) {
         return;
     };
     let (status, body, _) = app
-        .register(Some(&app.alice_token().await), &service())
+        .register(Some(&app.alice_token(&[]).await), &service())
         .await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -313,7 +315,53 @@ async fn token_mode_needs_the_registration_scope_and_open_mode_nothing(db: Db) {
     );
 }
 
+/// Only a token meant for this server, with the registration scope asked for
+/// by name, of a user still active, registers clients in a user's name.
+async fn a_users_token_registers_only_when_meant_to(db: Db) {
+    let Some(app) = app_on(db, "register_rights", |s| {
+        s.dcr_enabled = true;
+        s.scopes.insert(SCOPE.into(), "Register clients".into());
+        s.default_scopes = vec!["__all__".into()];
+    })
+    .await
+    else {
+        return;
+    };
+    let refused = |(status, body, _): (u16, Value, Option<String>)| {
+        assert!(matches!(status, 401 | 403), "{status} {body}");
+        body["error"].as_str().unwrap().to_owned()
+    };
+    let by_default = app.alice_token(&[]).await;
+    assert_eq!(
+        refused(app.register(Some(&by_default), &service()).await),
+        "insufficient_scope",
+        "__all__ does not grant the registration scope"
+    );
+    let foreign = app
+        .alice_token(&[
+            ("scope", SCOPE),
+            ("resource", "https://api.thirdparty.example/"),
+        ])
+        .await;
+    assert_eq!(
+        refused(app.register(Some(&foreign), &service()).await),
+        "invalid_token",
+        "a token for another resource"
+    );
+    let meant = app.alice_token(&[("scope", SCOPE)]).await;
+    let alice = app.store.user_by_username("alice").await.unwrap().unwrap();
+    app.store.set_user_active(alice.id, false, 0).await.unwrap();
+    assert_eq!(
+        refused(app.register(Some(&meant), &service()).await),
+        "invalid_token",
+        "a deactivated user's token"
+    );
+    app.store.set_user_active(alice.id, true, 0).await.unwrap();
+    assert_eq!(app.register(Some(&meant), &service()).await.0, 201);
+}
+
 on_both_databases!(
+    a_users_token_registers_only_when_meant_to,
     registration_is_off_unless_enabled,
     a_signed_in_user_registers_reads_replaces_and_deletes_a_client,
     a_signed_in_browser_registers_from_this_site_only,
