@@ -207,12 +207,12 @@ pub fn matches(registered: &str, requested: &str) -> bool {
         (None, None) => true,
         _ => false,
     };
-    // RFC 8252 §7.3 lets only the port number vary: digits, nothing else.
+    // RFC 8252 §7.3 lets only the port number vary: one a client can listen on.
     let any_port = is_loopback_registration(&reg)
         && reg.port.is_none()
-        && req
-            .port
-            .is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        && req.port.is_none_or(|p| {
+            p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n != 0)
+        });
     let port_equal = reg.port == req.port || any_port;
     reg.scheme.eq_ignore_ascii_case(req.scheme)
         && host_equal
@@ -295,6 +295,16 @@ mod matching_tests {
             "http://127.0.0.1:1 https:/cb"
         ));
         assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:/cb"));
+        for port in ["0", "00", "65536", "99999999999999999999", "+80"] {
+            assert!(
+                !matches(
+                    "http://127.0.0.1/cb",
+                    &format!("http://127.0.0.1:{port}/cb")
+                ),
+                "{port}"
+            );
+        }
+        assert!(matches("http://127.0.0.1/cb", "http://127.0.0.1:65535/cb"));
         assert!(!matches(
             "http://127.0.0.1:8000/cb",
             "http://127.0.0.1:9000/cb"

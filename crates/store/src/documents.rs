@@ -52,6 +52,15 @@ impl Store {
         );
         let row: ApplicationRow = on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
+            // Consent was given to send users to the old URIs, not to new ones.
+            sqlx::query(
+                "DELETE FROM tollgate_consents WHERE application_id IN (SELECT id FROM tollgate_applications \
+                 WHERE client_id = $1 AND redirect_uris <> $2 \
+                 AND id IN (SELECT application_id FROM tollgate_client_documents))")
+                .bind(&new.client_id)
+                .bind(new.redirect_uris.join(" "))
+                .execute(&mut *tx)
+                .await?;
             let updated: Option<ApplicationRow> = sqlx::query_as(update)
                 .bind(&new.client_id)
                 .bind(&new.name)

@@ -1772,6 +1772,26 @@ async fn a_metadata_document_client_is_kept_and_replaced_never_a_registered_one(
         .unwrap();
     let (found, expires) = store.application_and_document(URL).await.unwrap().unwrap();
     assert_eq!((found.id, expires), (first.id, Some(NOW + 300)));
+    let user = user(store, "consenting").await.id;
+    let consent = |store: &Store| {
+        let store = store.clone();
+        async move { store.consent(user, first.id).await.unwrap().is_some() }
+    };
+    store
+        .remember_consent(
+            user,
+            first.id,
+            "openid",
+            &tollgate_core::resource::Resources::default(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    store
+        .save_document_client(&described, NOW + 300, NOW + 5)
+        .await
+        .unwrap();
+    assert!(consent(store).await, "the same document keeps consent");
     // A new copy replaces what the old one said, on the same client.
     let changed = NewApplication {
         name: "Renamed".into(),
@@ -1787,6 +1807,10 @@ async fn a_metadata_document_client_is_kept_and_replaced_never_a_registered_one(
     assert_eq!(found.name, "Renamed");
     assert_eq!(found.redirect_uris, vec!["https://client.example/new"]);
     assert_eq!(expires, Some(NOW + 900));
+    assert!(
+        !consent(store).await,
+        "consent to send users to the old redirect URIs is not consent to the new"
+    );
     // A client registered here is not described by a document, and not overwritten by one.
     let registered = app(store, "https://registered.example/c").await;
     let (found, expires) = store
