@@ -844,7 +844,7 @@ mod tests {
     fn oidc_parameters_are_read_and_checked() {
         let base = format!("{OIDC}&response_type=id_token&nonce=n");
         let r = run_oidc(
-            &format!("{base}&max_age=0&login_hint=alice&id_token_hint=h.h.h&display=popup&ui_locales=fr&claims_locales=fr&acr_values=urn%3Ax&claims=%7B%22userinfo%22%3A%7B%22email%22%3Anull%7D%7D"),
+            &format!("{base}&max_age=0&login_hint=alice&id_token_hint=h.h.h&display=popup&ui_locales=fr&claims_locales=fr&acr_values=urn%3Ax&claims=%7B%22userinfo%22%3A%7B%22email%22%3Anull%2C%22name%22%3Anull%7D%7D"),
             ClientType::Public,
         )
         .unwrap();
@@ -852,7 +852,11 @@ mod tests {
         assert_eq!(r.login_hint.as_deref(), Some("alice"));
         assert_eq!(r.id_token_hint.as_deref(), Some("h.h.h"));
         let claims = r.claims.unwrap();
-        assert!(claims.userinfo.contains_key("email"));
+        assert!(claims.userinfo.contains_key("name"));
+        assert!(
+            !claims.userinfo.contains_key("email"),
+            "the client may not have the email scope, so not its claims either"
+        );
         assert!(
             claims.id_token.contains_key("acr"),
             "acr_values become a voluntary acr request"
