@@ -139,14 +139,21 @@ async fn probe<C: sqlx::Connection>(options: &C::Options) -> Result<()> {
 /// is created (the server must be reachable and the role allowed to create it).
 async fn create_missing_postgres_database(url: &str) -> Result<()> {
     use sqlx::migrate::MigrateDatabase;
-    if !sqlx::Postgres::database_exists(url)
+    if sqlx::Postgres::database_exists(url)
         .await
         .map_err(StoreError::Connect)?
     {
-        sqlx::Postgres::create_database(url)
-            .await
-            .map_err(StoreError::Connect)?;
-        tracing::info!("created the PostgreSQL database");
+        return Ok(());
+    }
+    match sqlx::Postgres::create_database(url).await {
+        Ok(()) => tracing::info!("created the PostgreSQL database"),
+        // Another node starting at the same moment created it first: 42P04
+        // duplicate_database, or 23505 on pg_database's name index mid-creation.
+        Err(e)
+            if e.as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|code| code == "42P04" || code == "23505") => {}
+        Err(e) => return Err(StoreError::Connect(e)),
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -76,9 +77,23 @@ pub struct Server {
     pub logs: Arc<Mutex<Vec<String>>>,
 }
 
+/// A `tollgate serve` spawned, and where it will say its address.
+type Starting = (Server, Receiver<String>);
+
 impl Server {
     /// Starts `tollgate serve` in `dir` on a free loopback port.
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::listening(Server::spawn(dir, env))
+    }
+
+    /// Starts `n` servers on one configuration at the same moment (all spawned
+    /// before any is waited for), as nodes of a cluster starting together.
+    pub fn start_together(n: usize, dir: &Path, env: &[(&str, &str)]) -> Vec<Server> {
+        let starting: Vec<Starting> = (0..n).map(|_| Server::spawn(dir, env)).collect();
+        starting.into_iter().map(Server::listening).collect()
+    }
+
+    fn spawn(dir: &Path, env: &[(&str, &str)]) -> Starting {
         let mut cmd = tollgate(dir);
         cmd.args(["serve", "--log-format", "json"])
             .env("TOLLGATE_BIND", "127.0.0.1:0")
@@ -98,18 +113,21 @@ impl Server {
                 sink.lock().unwrap().push(line);
             }
         });
-        let address = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(a) => a,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("tollgate serve did not start: {:?}", logs.lock().unwrap());
-            }
-        };
-        Server {
+        let server = Server {
             child,
-            base: format!("http://{address}"),
+            base: String::new(),
             logs,
+        };
+        (server, rx)
+    }
+
+    /// Waits for the "listening" line (a server that never says it is killed).
+    fn listening((mut server, address): Starting) -> Server {
+        match address.recv_timeout(Duration::from_secs(60)) {
+            Ok(address) => server.base = format!("http://{address}"),
+            Err(_) => panic!("tollgate serve did not start: {}", server.log_text()),
         }
+        server
     }
 
     pub fn pid(&self) -> u32 {
