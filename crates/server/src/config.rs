@@ -14,6 +14,7 @@ use crate::http::Limits;
 /// The server's own keys; every other key belongs to the provider's [`Settings`].
 const BIND: &str = "bind";
 const DATABASE_URL: &str = "database_url";
+const DATABASE_TIMEOUT_SECONDS: &str = "database_timeout_seconds";
 const HTTP_HEADER_READ_TIMEOUT_SECONDS: &str = "http_header_read_timeout_seconds";
 const HTTP_MAX_CONNECTIONS: &str = "http_max_connections";
 const HTTP_SHUTDOWN_TIMEOUT_SECONDS: &str = "http_shutdown_timeout_seconds";
@@ -28,6 +29,9 @@ const CLI_ENV: [&str; 2] = ["TOLLGATE_CONFIG", "TOLLGATE_LOG_FORMAT"];
 pub struct Config {
     pub bind: SocketAddr,
     pub database_url: String,
+    /// How long a request waits for a PostgreSQL connection before it is told
+    /// the service is unavailable.
+    pub database_timeout: Duration,
     pub http: Limits,
     pub provider: Settings,
     /// The issuer was not configured but derived from `bind` (`http://<bind>`);
@@ -158,6 +162,12 @@ fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigErro
     {
         return Err(sources.error(DATABASE_URL, "expected sqlite:PATH or postgres://…"));
     }
+    let database_timeout = Duration::from_secs(take_count(
+        &mut table,
+        DATABASE_TIMEOUT_SECONDS,
+        2,
+        sources,
+    )?);
     let http = Limits {
         header_read_timeout: Duration::from_secs(take_count(
             &mut table,
@@ -218,6 +228,7 @@ fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigErro
     Ok(Config {
         bind,
         database_url,
+        database_timeout,
         http,
         provider,
         issuer_from_bind: !issuer_given,
@@ -266,6 +277,7 @@ mod tests {
         assert_eq!(c.provider.issuer, "http://127.0.0.1:8000");
         assert!(c.issuer_from_bind);
         assert_eq!(c.provider.access_token_expire_seconds, 36_000);
+        assert_eq!(c.database_timeout, Duration::from_secs(2));
         assert_eq!(
             c.http,
             Limits {
@@ -290,6 +302,13 @@ mod tests {
             .to_string();
         assert!(
             err.contains("`http_shutdown_timeout_seconds`") && err.contains("at least 1"),
+            "{err}"
+        );
+        let err = load_from("database_timeout_seconds = 0\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`database_timeout_seconds`") && err.contains("at least 1"),
             "{err}"
         );
     }

@@ -23,7 +23,7 @@ pub(crate) enum Public {
 /// Why a request was refused before any grant was looked at.
 pub(crate) enum Refusal {
     Client(OAuthError, Challenge),
-    Internal(String),
+    Internal(oauth_json::Fault),
 }
 
 impl IntoResponse for Refusal {
@@ -65,7 +65,7 @@ pub(crate) async fn authenticate(
     let client = match inner.client(&creds.client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return refuse("unknown client"),
-        Err(e) => return Err(Refusal::Internal(e.to_string())),
+        Err(e) => return Err(Refusal::Internal(e.into())),
     };
     match (
         client.client_type,
