@@ -5,12 +5,19 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use tollgate::Settings;
+
+use crate::http::Limits;
 
 /// The server's own keys; every other key belongs to the provider's [`Settings`].
 const BIND: &str = "bind";
 const DATABASE_URL: &str = "database_url";
+const DATABASE_TIMEOUT_SECONDS: &str = "database_timeout_seconds";
+const HTTP_HEADER_READ_TIMEOUT_SECONDS: &str = "http_header_read_timeout_seconds";
+const HTTP_MAX_CONNECTIONS: &str = "http_max_connections";
+const HTTP_SHUTDOWN_TIMEOUT_SECONDS: &str = "http_shutdown_timeout_seconds";
 const DEFAULT_BIND: &str = "127.0.0.1:8000";
 const DEFAULT_DATABASE_URL: &str = "sqlite://tollgate.db";
 const DEFAULT_FILE: &str = "tollgate.toml";
@@ -22,6 +29,10 @@ const CLI_ENV: [&str; 2] = ["TOLLGATE_CONFIG", "TOLLGATE_LOG_FORMAT"];
 pub struct Config {
     pub bind: SocketAddr,
     pub database_url: String,
+    /// How long a request waits for a PostgreSQL connection before it is told
+    /// the service is unavailable.
+    pub database_timeout: Duration,
+    pub http: Limits,
     pub provider: Settings,
     /// The issuer was not configured but derived from `bind` (`http://<bind>`);
     /// with port 0 the server derives it again from the port it gets.
@@ -119,6 +130,23 @@ fn take_string(
     }
 }
 
+/// A whole number of at least 1, or `default` when the key is absent.
+fn take_count(
+    table: &mut toml::Table,
+    key: &str,
+    default: u64,
+    sources: &Sources,
+) -> Result<u64, ConfigError> {
+    match table.remove(key) {
+        None => Ok(default),
+        Some(toml::Value::Integer(n)) if n >= 1 => Ok(n.unsigned_abs()),
+        Some(other) => Err(sources.error(
+            key,
+            format!("expected a whole number of at least 1, found {other}"),
+        )),
+    }
+}
+
 fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigError> {
     let bind_text = take_string(&mut table, BIND, sources)?;
     let bind: SocketAddr = bind_text
@@ -134,6 +162,33 @@ fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigErro
     {
         return Err(sources.error(DATABASE_URL, "expected sqlite:PATH or postgres://…"));
     }
+    let database_timeout = Duration::from_secs(take_count(
+        &mut table,
+        DATABASE_TIMEOUT_SECONDS,
+        2,
+        sources,
+    )?);
+    let http = Limits {
+        header_read_timeout: Duration::from_secs(take_count(
+            &mut table,
+            HTTP_HEADER_READ_TIMEOUT_SECONDS,
+            10,
+            sources,
+        )?),
+        max_connections: usize::try_from(take_count(
+            &mut table,
+            HTTP_MAX_CONNECTIONS,
+            1000,
+            sources,
+        )?)
+        .unwrap_or(usize::MAX),
+        shutdown_timeout: Duration::from_secs(take_count(
+            &mut table,
+            HTTP_SHUTDOWN_TIMEOUT_SECONDS,
+            30,
+            sources,
+        )?),
+    };
     let issuer_given = table.contains_key("issuer");
 
     let mut provider: Settings = serde_path_to_error::deserialize(toml::Value::Table(table))
@@ -173,6 +228,8 @@ fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigErro
     Ok(Config {
         bind,
         database_url,
+        database_timeout,
+        http,
         provider,
         issuer_from_bind: !issuer_given,
     })
@@ -220,6 +277,40 @@ mod tests {
         assert_eq!(c.provider.issuer, "http://127.0.0.1:8000");
         assert!(c.issuer_from_bind);
         assert_eq!(c.provider.access_token_expire_seconds, 36_000);
+        assert_eq!(c.database_timeout, Duration::from_secs(2));
+        assert_eq!(
+            c.http,
+            Limits {
+                header_read_timeout: Duration::from_secs(10),
+                max_connections: 1000,
+                shutdown_timeout: Duration::from_secs(30),
+            }
+        );
+    }
+
+    #[test]
+    fn server_limits_are_read_and_must_be_positive() {
+        let c = load_from(
+            "http_max_connections = 50\n",
+            &[("TOLLGATE_HTTP_HEADER_READ_TIMEOUT_SECONDS", "3")],
+        )
+        .unwrap();
+        assert_eq!(c.http.max_connections, 50);
+        assert_eq!(c.http.header_read_timeout, Duration::from_secs(3));
+        let err = load_from("http_shutdown_timeout_seconds = 0\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`http_shutdown_timeout_seconds`") && err.contains("at least 1"),
+            "{err}"
+        );
+        let err = load_from("database_timeout_seconds = 0\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`database_timeout_seconds`") && err.contains("at least 1"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -61,6 +61,46 @@ impl Store {
         row.try_into()
     }
 
+    /// Stores `new` unless its algorithm has a key not retired by `now`, and
+    /// returns it if stored: of nodes making their first keys at the same
+    /// moment, one key per algorithm is kept and every node signs with it.
+    pub async fn insert_first_signing_key(
+        &self,
+        new: &NewSigningKey,
+        now: UnixTime,
+    ) -> Result<Option<SigningKey>> {
+        let sql = concat!(
+            "INSERT INTO tollgate_signing_keys (kid, algorithm, private_key_pem, public_jwk, \
+             created_at, activates_at) SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS \
+             (SELECT 1 FROM tollgate_signing_keys WHERE algorithm = $2 \
+             AND (retire_at IS NULL OR retire_at > $5)) RETURNING ",
+            columns!()
+        );
+        let row: Option<SigningKeyRow> = on_db!(write &self.db, p => {
+            let mut tx = p.begin().await?;
+            // Under PostgreSQL's READ COMMITTED two nodes would both see no key;
+            // the lock queues them. (A SQLite write statement holds the one write lock.)
+            if matches!(self.db, crate::Db::Postgres(_)) {
+                sqlx::query("LOCK TABLE tollgate_signing_keys IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let row = sqlx::query_as(sql)
+                .bind(&new.kid)
+                .bind(new.algorithm.as_str())
+                .bind(&new.private_key_pem)
+                .bind(&new.public_jwk)
+                .bind(now)
+                .bind(new.activates_at)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::conflict_on("a signing key with this kid"))?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(row)
+        })?;
+        row.map(TryInto::try_into).transpose()
+    }
+
     /// Every key not retired before `now`, the most recently made first.
     pub async fn signing_keys(&self, now: UnixTime) -> Result<Vec<SigningKey>> {
         let sql = concat!(

@@ -109,6 +109,30 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database is out of reach (down, restarting, refusing connections, or
+    /// no connection came within the timeout): worth trying again shortly,
+    /// unlike an error in what was asked of it.
+    pub fn is_unavailable(&self) -> bool {
+        let sqlx_error = match self {
+            StoreError::Connect(e) | StoreError::Database(e) => e,
+            StoreError::Migrate(sqlx::migrate::MigrateError::Execute(e)) => e,
+            _ => return false,
+        };
+        match sqlx_error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // PostgreSQL's connection exceptions (08…), shutting down or starting
+            // (57P01–57P03), too many connections (53300).
+            sqlx::Error::Database(d) => d.code().is_some_and(|code| {
+                code.starts_with("08") || ["57P01", "57P02", "57P03", "53300"].contains(&&*code)
+            }),
+            _ => false,
+        }
+    }
+
     /// Maps a unique-constraint violation to [`StoreError::Conflict`].
     pub(crate) fn conflict_on(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |e| match e.as_database_error() {
@@ -141,14 +165,21 @@ async fn probe<C: sqlx::Connection>(options: &C::Options) -> Result<()> {
 /// is created (the server must be reachable and the role allowed to create it).
 async fn create_missing_postgres_database(url: &str) -> Result<()> {
     use sqlx::migrate::MigrateDatabase;
-    if !sqlx::Postgres::database_exists(url)
+    if sqlx::Postgres::database_exists(url)
         .await
         .map_err(StoreError::Connect)?
     {
-        sqlx::Postgres::create_database(url)
-            .await
-            .map_err(StoreError::Connect)?;
-        tracing::info!("created the PostgreSQL database");
+        return Ok(());
+    }
+    match sqlx::Postgres::create_database(url).await {
+        Ok(()) => tracing::info!("created the PostgreSQL database"),
+        // Another node starting at the same moment created it first: 42P04
+        // duplicate_database, or 23505 on pg_database's name index mid-creation.
+        Err(e)
+            if e.as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|code| code == "42P04" || code == "23505") => {}
+        Err(e) => return Err(StoreError::Connect(e)),
     }
     Ok(())
 }
@@ -172,10 +203,21 @@ impl From<PgPool> for Store {
 /// which an embedding application's own migrations use).
 const MIGRATIONS_TABLE: &str = "tollgate_migrations";
 
+/// How long a query waits for a PostgreSQL connection before the store says
+/// the database is unavailable, unless [`Store::connect_with_timeout`] says otherwise.
+pub const DEFAULT_DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl Store {
     /// Connects to `sqlite:path` (WAL, foreign keys on) or `postgres://…`,
     /// creating the database if missing. Does not migrate: call [`Store::migrate`].
     pub async fn connect(url: &str) -> Result<Self> {
+        Store::connect_with_timeout(url, DEFAULT_DATABASE_TIMEOUT).await
+    }
+
+    /// [`Store::connect`], with queries waiting at most `timeout` for a
+    /// PostgreSQL connection: while the server is out of reach, requests are
+    /// refused that soon rather than held.
+    pub async fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Self> {
         let db = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(StoreError::Connect)?
@@ -209,7 +251,7 @@ impl Store {
             Db::Postgres(
                 PgPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(5))
+                    .acquire_timeout(timeout)
                     .connect_lazy_with(options),
             )
         } else {

@@ -26,12 +26,12 @@ pub(crate) enum Refusal {
     Client(OAuthError, Challenge),
     /// Too many wrong secrets for this client from this address: wait this long.
     Throttled(i64),
-    Internal(String),
+    Internal(oauth_json::Fault),
 }
 
 impl From<tollgate_store::StoreError> for Refusal {
     fn from(e: tollgate_store::StoreError) -> Self {
-        Refusal::Internal(e.to_string())
+        Refusal::Internal(e.into())
     }
 }
 

@@ -58,7 +58,7 @@ async fn authorize_caller(
     };
     let found = bearer::live_bearer(inner, bearer)
         .await
-        .map_err(|e| Refusal::Internal(e.to_string()))?;
+        .map_err(|e| Refusal::Internal(e.into()))?;
     let refuse = |code, description: &str| {
         Err(Refusal::Client(
             OAuthError::new(code, description),

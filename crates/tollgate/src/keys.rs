@@ -243,12 +243,7 @@ pub async fn rotate(
         Takeover::Immediate => now,
         Takeover::Scheduled => now.saturating_add(publish_delay(settings)),
     };
-    let new = {
-        let sealer = sealer.cloned();
-        tokio::task::spawn_blocking(move || generate(algorithm, activates_at, sealer.as_ref()))
-            .await
-            .map_err(|_| KeyError::Generation)??
-    };
+    let new = generate_off_thread(algorithm, activates_at, sealer).await?;
     let retire_at = match takeover {
         Takeover::Immediate => now,
         Takeover::Scheduled => {
@@ -258,6 +253,18 @@ pub async fn rotate(
     Ok(store.insert_signing_key(&new, retire_at, now).await?)
 }
 
+/// [`generate`], off the async executor (an RSA key takes a good part of a second).
+async fn generate_off_thread(
+    algorithm: SigningAlgorithm,
+    activates_at: UnixTime,
+    sealer: Option<&Sealer>,
+) -> Result<NewSigningKey, KeyError> {
+    let sealer = sealer.cloned();
+    tokio::task::spawn_blocking(move || generate(algorithm, activates_at, sealer.as_ref()))
+        .await
+        .map_err(|_| KeyError::Generation)?
+}
+
 /// How long a published key waits before it signs: the interval in which every
 /// server reloads its keys, then the JWKS cache lifetime of relying parties.
 pub fn publish_delay(settings: &Settings) -> i64 {
@@ -265,9 +272,10 @@ pub fn publish_delay(settings: &Settings) -> i64 {
 }
 
 /// On start-up, makes a key for each algorithm that has none, signing at once.
+/// Nodes starting together on one database keep the first key stored and
+/// drop their own, so no node signs with a key the others do not publish.
 pub async fn ensure_signing_keys(
     store: &Store,
-    settings: &Settings,
     sealer: Option<&Sealer>,
     now: UnixTime,
 ) -> Result<(), KeyError> {
@@ -276,10 +284,9 @@ pub async fn ensure_signing_keys(
         if existing.iter().any(|k| k.algorithm == algorithm) {
             continue;
         }
-        match rotate(store, settings, sealer, algorithm, Takeover::Immediate, now).await {
-            // Two processes starting at once may both make one: the later signs.
-            Ok(_) => {}
-            Err(e) => return Err(e),
+        let new = generate_off_thread(algorithm, now, sealer).await?;
+        if store.insert_first_signing_key(&new, now).await?.is_none() {
+            tracing::info!(%algorithm, "another node made the first signing key");
         }
     }
     Ok(())

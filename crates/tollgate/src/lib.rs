@@ -67,6 +67,7 @@ mod logout;
 mod manage;
 mod metadata;
 mod oauth_json;
+mod outage;
 mod pages;
 mod provider;
 mod register;

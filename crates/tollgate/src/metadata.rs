@@ -116,7 +116,7 @@ pub(crate) async fn serve(State(inner): State<Shared>) -> impl IntoResponse {
 pub(crate) async fn jwks(State(inner): State<Shared>) -> Response {
     let ring = match inner.keys.ring(&inner.store, inner.clock.now()).await {
         Ok(ring) => ring,
-        Err(e) => return crate::oauth_json::server_error("jwks: keys unavailable", e),
+        Err(e) => return crate::oauth_json::server_error("jwks: keys unavailable", e.to_string()),
     };
     let cache = format!(
         "public, max-age={}",

@@ -7,7 +7,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
-use tollgate_core::OAuthError;
+use tollgate_core::{ErrorCode, OAuthError};
+use tollgate_store::StoreError;
 
 /// How a 401 should challenge the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,12 +45,49 @@ pub(crate) fn error(err: &OAuthError, challenge: Challenge) -> Response {
     response
 }
 
-/// A failure of ours, reported without detail (the log has it).
-pub(crate) fn server_error(context: &str, e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "{context}");
+/// A failure of ours: the database out of reach, or anything else.
+pub(crate) struct Fault {
+    detail: String,
+    outage: bool,
+}
+
+impl From<StoreError> for Fault {
+    fn from(e: StoreError) -> Self {
+        Fault {
+            outage: e.is_unavailable(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<String> for Fault {
+    fn from(detail: String) -> Self {
+        Fault {
+            detail,
+            outage: false,
+        }
+    }
+}
+
+/// A failure of ours, reported without detail (the log has it): a database
+/// outage as 503 `temporarily_unavailable` with `Retry-After`, anything else as
+/// 500 `server_error`.
+pub(crate) fn server_error(context: &str, fault: impl Into<Fault>) -> Response {
+    let Fault { detail, outage } = fault.into();
+    if outage {
+        tracing::warn!(error = %detail, "{context}: the database is unavailable");
+        return crate::outage::retry_later(error(
+            &OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the service is temporarily unavailable; try again shortly",
+            ),
+            Challenge::None,
+        ));
+    }
+    tracing::error!(error = %detail, "{context}");
     error(
         &OAuthError::new(
-            tollgate_core::ErrorCode::ServerError,
+            ErrorCode::ServerError,
             "the server could not complete the request",
         ),
         Challenge::None,

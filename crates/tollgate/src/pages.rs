@@ -235,12 +235,17 @@ pub(crate) fn error_page_with_code(
 /// A storage failure, on a page: the detail goes to the log (under `context`),
 /// the visitor gets a generic page.
 pub(crate) fn unavailable(inner: &Inner, context: &str, e: tollgate_store::StoreError) -> Response {
-    tracing::error!(error = %e, "{context}: storage failed");
-    error_page(
+    let page = error_page(
         inner,
         StatusCode::SERVICE_UNAVAILABLE,
         "The service is unavailable. Try again shortly.",
-    )
+    );
+    if e.is_unavailable() {
+        tracing::warn!(error = %e, "{context}: the database is unavailable");
+        return crate::outage::retry_later(page);
+    }
+    tracing::error!(error = %e, "{context}: storage failed");
+    page
 }
 
 /// A request POSTed from another site comes without our `SameSite=Lax` session

@@ -361,7 +361,7 @@ impl Provider {
     pub async fn prepare_keys(&self) -> Result<(), String> {
         let inner = &self.shared;
         let now = inner.clock.now();
-        crate::keys::ensure_signing_keys(&inner.store, &inner.settings, inner.sealer.as_ref(), now)
+        crate::keys::ensure_signing_keys(&inner.store, inner.sealer.as_ref(), now)
             .await
             .map_err(|e| format!("cannot prepare the signing keys: {e}"))?;
         inner

@@ -178,6 +178,9 @@ pub struct Settings {
     pub cimd_failure_backoff_seconds: u64,
     /// Fetches a process makes at once; past it, an unknown client stays unknown.
     pub cimd_max_concurrent_fetches: u32,
+    /// How long `/health` waits for the database before it answers 503: well
+    /// under a load balancer's check timeout.
+    pub health_check_timeout_milliseconds: u64,
 }
 
 impl Default for Settings {
@@ -239,6 +242,7 @@ impl Default for Settings {
             cimd_metadata_max_age_seconds: 86_400,
             cimd_failure_backoff_seconds: 60,
             cimd_max_concurrent_fetches: 10,
+            health_check_timeout_milliseconds: 500,
         }
     }
 }
@@ -313,6 +317,10 @@ impl Settings {
             (
                 "cimd_max_concurrent_fetches",
                 self.cimd_max_concurrent_fetches.into(),
+            ),
+            (
+                "health_check_timeout_milliseconds",
+                self.health_check_timeout_milliseconds,
             ),
         ] {
             if value == 0 {

@@ -118,7 +118,7 @@ async fn answer(inner: &Inner, token: Result<Option<&str>, OAuthError>) -> Respo
     body.insert("aud".into(), client.client_id.clone().into());
     match sign_for(inner, &client, &body).await {
         Ok(jwt) => oauth_json::no_store(([(CONTENT_TYPE, "application/jwt")], jwt).into_response()),
-        Err(e) => oauth_json::server_error("userinfo: signing failed", e),
+        Err(e) => oauth_json::server_error("userinfo: signing failed", e.to_string()),
     }
 }
 

@@ -60,7 +60,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
 /// Connects and applies pending migrations: every command works on a fresh database.
 pub async fn open_store(config: &Config) -> Result<Store, Failure> {
     let shown = redact(&config.database_url);
-    let store = Store::connect(&config.database_url)
+    let store = Store::connect_with_timeout(&config.database_url, config.database_timeout)
         .await
         .map_err(|e| match e {
             StoreError::Connect(inner) => {

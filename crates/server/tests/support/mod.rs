@@ -3,9 +3,12 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod cut;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -76,9 +79,23 @@ pub struct Server {
     pub logs: Arc<Mutex<Vec<String>>>,
 }
 
+/// A `tollgate serve` spawned, and where it will say its address.
+type Starting = (Server, Receiver<String>);
+
 impl Server {
     /// Starts `tollgate serve` in `dir` on a free loopback port.
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::listening(Server::spawn(dir, env))
+    }
+
+    /// Starts `n` servers on one configuration at the same moment (all spawned
+    /// before any is waited for), as nodes of a cluster starting together.
+    pub fn start_together(n: usize, dir: &Path, env: &[(&str, &str)]) -> Vec<Server> {
+        let starting: Vec<Starting> = (0..n).map(|_| Server::spawn(dir, env)).collect();
+        starting.into_iter().map(Server::listening).collect()
+    }
+
+    fn spawn(dir: &Path, env: &[(&str, &str)]) -> Starting {
         let mut cmd = tollgate(dir);
         cmd.args(["serve", "--log-format", "json"])
             .env("TOLLGATE_BIND", "127.0.0.1:0")
@@ -98,18 +115,21 @@ impl Server {
                 sink.lock().unwrap().push(line);
             }
         });
-        let address = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(a) => a,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("tollgate serve did not start: {:?}", logs.lock().unwrap());
-            }
-        };
-        Server {
+        let server = Server {
             child,
-            base: format!("http://{address}"),
+            base: String::new(),
             logs,
+        };
+        (server, rx)
+    }
+
+    /// Waits for the "listening" line (a server that never says it is killed).
+    fn listening((mut server, address): Starting) -> Server {
+        match address.recv_timeout(Duration::from_secs(60)) {
+            Ok(address) => server.base = format!("http://{address}"),
+            Err(_) => panic!("tollgate serve did not start: {}", server.log_text()),
         }
+        server
     }
 
     pub fn pid(&self) -> u32 {
@@ -118,20 +138,30 @@ impl Server {
 
     /// Sends a signal by name (TERM, INT) and waits for the process to end.
     pub fn stop_with(&mut self, signal: &str) -> ExitStatus {
+        self.signal(signal);
+        self.exit_within(Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("tollgate did not stop after SIG{signal}"))
+    }
+
+    /// Sends a signal by name (TERM, INT).
+    pub fn signal(&self, signal: &str) {
         let sent = Command::new("kill")
             .args([&format!("-{signal}"), &self.pid().to_string()])
             .status()
             .expect("run kill");
         assert!(sent.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
+    }
+
+    /// How the process ended, if it does within `limit`.
+    pub fn exit_within(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
+                return Some(status);
             }
-            assert!(
-                Instant::now() < deadline,
-                "tollgate did not stop after SIG{signal}"
-            );
+            if Instant::now() >= deadline {
+                return None;
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }

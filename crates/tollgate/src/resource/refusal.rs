@@ -130,6 +130,9 @@ impl IntoResponse for Refusal {
         response
             .headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.kind == Kind::Unavailable {
+            return crate::outage::retry_later(response);
+        }
         response
     }
 }

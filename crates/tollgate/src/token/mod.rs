@@ -29,6 +29,7 @@ use crate::provider::Shared;
 pub(crate) enum Failure {
     OAuth(OAuthError),
     Internal(String),
+    Store(tollgate_store::StoreError),
 }
 
 impl From<OAuthError> for Failure {
@@ -39,7 +40,7 @@ impl From<OAuthError> for Failure {
 
 impl From<tollgate_store::StoreError> for Failure {
     fn from(e: tollgate_store::StoreError) -> Self {
-        Failure::Internal(e.to_string())
+        Failure::Store(e)
     }
 }
 
@@ -118,6 +119,7 @@ pub(crate) async fn token(
         Ok(tokens) => oauth_json::ok(&tokens),
         Err(Failure::OAuth(e)) => oauth_json::error(&e, Challenge::None),
         Err(Failure::Internal(e)) => oauth_json::server_error("token endpoint failed", e),
+        Err(Failure::Store(e)) => oauth_json::server_error("token endpoint failed", e),
     };
     allow_origin(response, &headers, &client)
 }

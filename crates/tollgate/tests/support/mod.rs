@@ -196,7 +196,7 @@ fn listen(
 
 async fn seed(store: &Store, settings: &Settings) {
     let now = SystemClock.now();
-    ensure_signing_keys(store, settings, settings.sealer().as_ref(), now)
+    ensure_signing_keys(store, settings.sealer().as_ref(), now)
         .await
         .unwrap();
     let hash = hash_password(PASSWORD).unwrap();
