@@ -146,15 +146,28 @@ pub struct NewAuthorizationCode {
     pub expires_at: UnixTime,
 }
 
-/// What redeeming a code found: the code once, then only the fact of a replay.
+/// What a client presenting a code finds: the code until it is redeemed, then
+/// only the fact of a replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeRedemption {
-    Redeemed(Box<AuthorizationCode>),
+    /// Not redeemed yet: the transaction writing its tokens redeems it ([`Spend::Code`]).
+    Redeemable(Box<AuthorizationCode>),
     /// Already redeemed: RFC 6749 §4.1.2 says to revoke what it produced.
     Replayed {
         code_id: i64,
     },
     Unknown,
+}
+
+/// What a token request uses up. It is spent in the transaction that writes
+/// the tokens, so of concurrent requests one writes its tokens and the others
+/// write nothing, and a request finding it spent finds those tokens written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spend {
+    /// An authorization code, redeemed (RFC 6749 §4.1.2).
+    Code(i64),
+    /// A refresh token, retired by rotation with the access token it carried (RFC 9700 §4.14.2).
+    RefreshToken(i64),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -234,7 +234,12 @@ pub fn check_refresh(
     }
     Ok(match token.revoked_at {
         None => RefreshUse::Live,
-        Some(revoked) if token.rotated && now < revoked.saturating_add(grace_seconds) => {
+        // No grace is none even for a request whose clock read came before the rotation's.
+        Some(revoked)
+            if token.rotated
+                && grace_seconds > 0
+                && now < revoked.saturating_add(grace_seconds) =>
+        {
             RefreshUse::InGrace
         }
         Some(_) if token.rotated => RefreshUse::Replayed,
@@ -488,6 +493,8 @@ mod tests {
             check_refresh(&rotated, &c, 100, 0),
             Ok(RefreshUse::Replayed)
         );
+        // Rotated by a concurrent request that read the clock a second later.
+        assert_eq!(check_refresh(&rotated, &c, 99, 0), Ok(RefreshUse::Replayed));
         let other = Application { id: 9, ..c };
         assert_eq!(
             check_refresh(&rt, &other, 10, 0).unwrap_err().code,

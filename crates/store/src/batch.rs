@@ -3,12 +3,12 @@
 //! batch instead of once per token. A batch is whatever queued while the
 //! previous one was committing: no request ever waits for others to arrive.
 
-use sqlx::SqlitePool;
+use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use tollgate_core::env::UnixTime;
-use tollgate_core::model::{NewAccessToken, NewRefreshToken};
+use tollgate_core::model::{NewAccessToken, NewRefreshToken, Spend};
 
-use crate::tokens::{ACCESS_CONFLICT, REFRESH_CONFLICT, insert_access, insert_refresh};
+use crate::tokens::{ACCESS_CONFLICT, REFRESH_CONFLICT, insert_access, insert_refresh, spend};
 use crate::{Result, StoreError};
 
 /// Most writes one transaction takes.
@@ -16,16 +16,18 @@ const MAX_BATCH: usize = 256;
 /// Requests waiting beyond this many are held back (backpressure).
 const QUEUE: usize = 4096;
 
-pub(crate) enum TokenWrite {
-    Access(NewAccessToken),
-    /// An access token and the refresh token that carries it.
-    Pair(NewAccessToken, Box<NewRefreshToken>),
+/// An access token, the refresh token that carries it if any, and what they
+/// spend: a spend another request made first leaves the job without tokens.
+pub(crate) struct TokenWrite {
+    pub access: NewAccessToken,
+    pub refresh: Option<Box<NewRefreshToken>>,
+    pub spends: Option<Spend>,
 }
 
 struct Job {
     write: TokenWrite,
     now: UnixTime,
-    reply: oneshot::Sender<Result<i64>>,
+    reply: oneshot::Sender<Result<Option<i64>>>,
 }
 
 #[derive(Clone, Debug)]
@@ -42,8 +44,9 @@ impl TokenBatcher {
         TokenBatcher { jobs }
     }
 
-    /// Queues a write and waits for its batch to commit; returns the access token's id.
-    pub async fn submit(&self, write: TokenWrite, now: UnixTime) -> Result<i64> {
+    /// Queues a write and waits for its batch to commit; returns the access
+    /// token's id, `None` if what it spends was spent.
+    pub async fn submit(&self, write: TokenWrite, now: UnixTime) -> Result<Option<i64>> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Write("the token writer has stopped".into());
         self.jobs
@@ -66,7 +69,7 @@ async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
 
 /// One result per job. A constraint violation fails its own job only (SQLite
 /// rolls back just that statement); a failed commit fails them all.
-async fn write(pool: &SqlitePool, jobs: &[Job]) -> Vec<Result<i64>> {
+async fn write(pool: &SqlitePool, jobs: &[Job]) -> Vec<Result<Option<i64>>> {
     let fail_all = |e: sqlx::Error| {
         jobs.iter()
             .map(|_| Err(StoreError::Write(e.to_string())))
@@ -78,24 +81,31 @@ async fn write(pool: &SqlitePool, jobs: &[Job]) -> Vec<Result<i64>> {
     };
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let result = match &job.write {
-            TokenWrite::Access(access) => insert_access!(&mut *tx, access, job.now)
-                .await
-                .map_err(StoreError::conflict_on(ACCESS_CONFLICT)),
-            TokenWrite::Pair(access, refresh) => {
-                match insert_access!(&mut *tx, access, job.now).await {
-                    Ok(at) => insert_refresh!(&mut *tx, refresh, Some(at), job.now)
-                        .await
-                        .map(|_| at)
-                        .map_err(StoreError::conflict_on(REFRESH_CONFLICT)),
-                    Err(e) => Err(StoreError::conflict_on(ACCESS_CONFLICT)(e)),
-                }
-            }
-        };
-        results.push(result);
+        results.push(write_one(&mut tx, &job.write, job.now).await);
     }
     match tx.commit().await {
         Ok(()) => results,
         Err(e) => fail_all(e),
     }
+}
+
+async fn write_one(
+    tx: &mut Transaction<'_, Sqlite>,
+    write: &TokenWrite,
+    now: UnixTime,
+) -> Result<Option<i64>> {
+    if let Some(spends) = write.spends
+        && !spend!(&mut **tx, spends, now).await?
+    {
+        return Ok(None);
+    }
+    let at = insert_access!(&mut **tx, &write.access, now)
+        .await
+        .map_err(StoreError::conflict_on(ACCESS_CONFLICT))?;
+    if let Some(refresh) = &write.refresh {
+        insert_refresh!(&mut **tx, refresh, Some(at), now)
+            .await
+            .map_err(StoreError::conflict_on(REFRESH_CONFLICT))?;
+    }
+    Ok(Some(at))
 }

@@ -45,38 +45,22 @@ impl Store {
         Ok(id)
     }
 
-    /// Marks a code redeemed and returns it, atomically: of any number of
-    /// concurrent callers exactly one gets [`CodeRedemption::Redeemed`]. Only
-    /// the client it was issued to can redeem it (or replay it): to any other,
-    /// it is unknown and stays as it was. Expiry is the caller's rule to apply.
-    pub async fn redeem_authorization_code(
+    /// What presenting a code finds. Only the client it was issued to can redeem
+    /// it (or replay it): to any other, it is unknown. Expiry is the caller's rule
+    /// to apply; redeeming it is [`crate::Spend::Code`], with its tokens.
+    pub async fn authorization_code(
         &self,
         code_hash: &SecretHash,
         application_id: i64,
-        now: UnixTime,
     ) -> Result<CodeRedemption> {
-        let row: Option<CodeRow> = on_db!(write &self.db, p => sqlx::query_as(
-            "UPDATE tollgate_authorization_codes SET redeemed_at = $2 \
-             WHERE code_hash = $1 AND application_id = $3 AND redeemed_at IS NULL \
-             RETURNING id, application_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge, \
-             code_challenge_method, nonce, claims, auth_time, expires_at, created_at, resource")
-            .bind(code_hash.as_bytes())
-            .bind(now)
-            .bind(application_id)
-            .fetch_optional(p)
-            .await)?;
-        if let Some(row) = row {
-            return Ok(CodeRedemption::Redeemed(Box::new(row.into())));
-        }
-        // The failure path alone pays a second round trip, to tell a replay apart.
-        let replayed: Option<i64> = on_db!(read &self.db, p => sqlx::query_scalar(
-            "SELECT id FROM tollgate_authorization_codes WHERE code_hash = $1 AND application_id = $2")
+        let row: Option<CodeRow> = on_db!(read &self.db, p => sqlx::query_as(
+            "SELECT id, application_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge, \
+             code_challenge_method, nonce, claims, auth_time, expires_at, created_at, resource, redeemed_at \
+             FROM tollgate_authorization_codes WHERE code_hash = $1 AND application_id = $2")
             .bind(code_hash.as_bytes())
             .bind(application_id)
             .fetch_optional(p)
             .await)?;
-        Ok(replayed.map_or(CodeRedemption::Unknown, |code_id| {
-            CodeRedemption::Replayed { code_id }
-        }))
+        Ok(row.map_or(CodeRedemption::Unknown, Into::into))
     }
 }

@@ -122,11 +122,15 @@ pub(crate) struct CodeRow {
     auth_time: i64,
     expires_at: i64,
     created_at: i64,
+    redeemed_at: Option<i64>,
 }
 
-impl From<CodeRow> for AuthorizationCode {
+impl From<CodeRow> for CodeRedemption {
     fn from(r: CodeRow) -> Self {
-        AuthorizationCode {
+        if r.redeemed_at.is_some() {
+            return CodeRedemption::Replayed { code_id: r.id };
+        }
+        CodeRedemption::Redeemable(Box::new(AuthorizationCode {
             id: r.id,
             application_id: r.application_id,
             user_id: r.user_id,
@@ -141,7 +145,7 @@ impl From<CodeRow> for AuthorizationCode {
             auth_time: r.auth_time,
             expires_at: r.expires_at,
             created_at: r.created_at,
-        }
+        }))
     }
 }
 

@@ -1,7 +1,7 @@
 use tollgate_core::SecretHash;
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{
-    AccessToken, BearerToken, NewAccessToken, NewIdToken, NewRefreshToken, RefreshToken,
+    AccessToken, BearerToken, NewAccessToken, NewIdToken, NewRefreshToken, RefreshToken, Spend,
     TokenDetails, TokenKind,
 };
 
@@ -79,13 +79,55 @@ macro_rules! insert_id_token {
 }
 pub(crate) use insert_id_token;
 
+/// Spends `$spend` on `$conn`, a transaction's connection, locking its row until
+/// commit: `true` if this transaction spent it, `false` if another had.
+macro_rules! spend {
+    ($conn:expr, $spend:expr, $now:expr) => {
+        async {
+            match $spend {
+                Spend::Code(id) => sqlx::query(
+                    "UPDATE tollgate_authorization_codes SET redeemed_at = $2 \
+                     WHERE id = $1 AND redeemed_at IS NULL",
+                )
+                .bind(id)
+                .bind($now)
+                .execute(&mut *$conn)
+                .await
+                .map(|done| done.rows_affected() == 1),
+                Spend::RefreshToken(id) => {
+                    let retired = sqlx::query(
+                        "UPDATE tollgate_refresh_tokens SET revoked_at = $2, rotated = TRUE \
+                         WHERE id = $1 AND revoked_at IS NULL",
+                    )
+                    .bind(id)
+                    .bind($now)
+                    .execute(&mut *$conn)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    // After the refresh token's lock, as every revocation does; the
+                    // foreign key's ON DELETE SET NULL then unlinks it.
+                    if retired {
+                        sqlx::query(
+                            "DELETE FROM tollgate_access_tokens WHERE id = \
+                             (SELECT access_token_id FROM tollgate_refresh_tokens WHERE id = $1)",
+                        )
+                        .bind(id)
+                        .execute(&mut *$conn)
+                        .await?;
+                    }
+                    Ok(retired)
+                }
+            }
+        }
+    };
+}
+pub(crate) use spend;
+
 impl Store {
     pub async fn insert_access_token(&self, new: &NewAccessToken, now: UnixTime) -> Result<i64> {
-        if let Some(batcher) = &self.batcher {
-            return batcher.submit(TokenWrite::Access(new.clone()), now).await;
-        }
-        on_db!(write &self.db, p => insert_access!(p, new, now).await)
-            .map_err(StoreError::conflict_on(ACCESS_CONFLICT))
+        let written = self.issue_tokens(new, None, None, now).await?;
+        written.ok_or_else(|| StoreError::Write("a token spending nothing was refused".into()))
     }
 
     /// One indexed lookup; expiry is the caller's rule to apply.
@@ -172,6 +214,7 @@ impl Store {
     }
 
     /// `condition` is a fixed SQL fragment over `refresh_tokens` with one bind, `$1`.
+    /// Refresh tokens are locked before access tokens, as rotation does: no deadlock.
     pub(crate) async fn revoke_refresh_tokens_where<T>(
         &self,
         condition: &'static str,
@@ -186,25 +229,41 @@ impl Store {
             + for<'q> sqlx::Encode<'q, sqlx::Postgres>
             + sqlx::Type<sqlx::Postgres>,
     {
+        // Rotated members lose their grace too: a revoked family is unusable whole.
+        let revoke = format!(
+            "UPDATE tollgate_refresh_tokens SET revoked_at = COALESCE(revoked_at, $2), rotated = FALSE \
+             WHERE {condition} AND (revoked_at IS NULL OR rotated)"
+        );
+        // A no-op on the oldest token first: concurrent revocations of one family queue
+        // there instead of locking its tokens in orders that deadlock on PostgreSQL.
+        let queue = format!(
+            "UPDATE tollgate_refresh_tokens SET revoked_at = revoked_at WHERE id = \
+             (SELECT MIN(id) FROM tollgate_refresh_tokens WHERE {condition})"
+        );
+        // The foreign key's ON DELETE SET NULL unlinks the refresh tokens.
         let delete_access = format!(
             "DELETE FROM tollgate_access_tokens WHERE id IN \
              (SELECT access_token_id FROM tollgate_refresh_tokens WHERE {condition})"
         );
-        // Rotated members lose their grace too: a revoked family is unusable whole.
-        let revoke = format!(
-            "UPDATE tollgate_refresh_tokens SET revoked_at = COALESCE(revoked_at, $2), \
-             access_token_id = NULL, rotated = FALSE \
-             WHERE {condition} AND (revoked_at IS NULL OR rotated)"
-        );
         on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
-            sqlx::query(AssertSqlSafe(delete_access)).bind(value.clone()).execute(&mut *tx).await?;
-            let revoked = sqlx::query(AssertSqlSafe(revoke))
-                .bind(value)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            sqlx::query(AssertSqlSafe(queue)).bind(value.clone()).execute(&mut *tx).await?;
+            let mut revoked = 0;
+            // Until a pass finds nothing: a rotation committed during a pass (it held
+            // a token this pass waited for) wrote a successor the pass could not see.
+            loop {
+                let pass = sqlx::query(AssertSqlSafe(revoke.clone()))
+                    .bind(value.clone())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if pass == 0 {
+                    break;
+                }
+                revoked += pass;
+            }
+            sqlx::query(AssertSqlSafe(delete_access)).bind(value).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(revoked)
         })
@@ -219,58 +278,57 @@ impl Store {
 
 impl Store {
     /// Issues an access token and, optionally, the refresh token that carries it,
-    /// in one transaction. Returns the access token's id.
+    /// in one transaction that first spends `spends`. Returns the access token's
+    /// id, or `None` when another request had spent it: nothing is written.
     pub async fn issue_tokens(
         &self,
         access: &NewAccessToken,
         refresh: Option<&NewRefreshToken>,
+        spends: Option<Spend>,
         now: UnixTime,
-    ) -> Result<i64> {
-        let Some(refresh) = refresh else {
-            return self.insert_access_token(access, now).await;
-        };
+    ) -> Result<Option<i64>> {
         if let Some(batcher) = &self.batcher {
-            return batcher
-                .submit(
-                    TokenWrite::Pair(access.clone(), Box::new(refresh.clone())),
-                    now,
-                )
-                .await;
+            let write = TokenWrite {
+                access: access.clone(),
+                refresh: refresh.cloned().map(Box::new),
+                spends,
+            };
+            return batcher.submit(write, now).await;
+        }
+        if refresh.is_none() && spends.is_none() {
+            // One statement needs no transaction.
+            let at = on_db!(write &self.db, p => insert_access!(p, access, now).await)
+                .map_err(StoreError::conflict_on(ACCESS_CONFLICT))?;
+            return Ok(Some(at));
         }
         on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
+            if let Some(spends) = spends
+                && !spend!(&mut *tx, spends, now).await?
+            {
+                return Ok(None);
+            }
             let at = insert_access!(&mut *tx, access, now)
                 .await
                 .map_err(StoreError::conflict_on(ACCESS_CONFLICT))?;
-            insert_refresh!(&mut *tx, refresh, Some(at), now)
-                .await
-                .map_err(StoreError::conflict_on(REFRESH_CONFLICT))?;
+            if let Some(refresh) = refresh {
+                insert_refresh!(&mut *tx, refresh, Some(at), now)
+                    .await
+                    .map_err(StoreError::conflict_on(REFRESH_CONFLICT))?;
+            }
             tx.commit().await?;
-            Ok(at)
+            Ok(Some(at))
         })
     }
 
-    /// Retires a refresh token on rotation and deletes the access token it carried.
-    /// `false` if it was already retired: another request rotated it first.
-    pub async fn rotate_refresh_token(&self, id: i64, now: UnixTime) -> Result<bool> {
+    /// Spends `spends` without issuing anything, as a code redemption that failed
+    /// a check does. `false` if another request had spent it.
+    pub async fn spend(&self, spends: Spend, now: UnixTime) -> Result<bool> {
         on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
-            sqlx::query(
-                "DELETE FROM tollgate_access_tokens WHERE id = \
-                 (SELECT access_token_id FROM tollgate_refresh_tokens WHERE id = $1 AND revoked_at IS NULL)")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let retired = sqlx::query(
-                "UPDATE tollgate_refresh_tokens SET revoked_at = $2, access_token_id = NULL, rotated = TRUE \
-                 WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let spent = spend!(&mut *tx, spends, now).await?;
             tx.commit().await?;
-            Ok(retired == 1)
+            Ok(spent)
         })
     }
 

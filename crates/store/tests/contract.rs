@@ -53,6 +53,8 @@ contract!(
     issued_tokens_are_described_with_client_and_user,
     a_bearer_token_comes_with_its_client_and_user,
     rotation_retires_a_refresh_token_once,
+    a_code_replayed_while_it_is_redeemed_leaves_no_token_working,
+    a_refresh_token_used_at_once_by_many_takes_its_family_down,
     revoking_an_access_token_revokes_its_refresh_token,
     reattaching_replaces_the_carried_access_token,
     concurrent_token_inserts_all_land_and_a_duplicate_fails_alone,
@@ -287,46 +289,57 @@ async fn authorization_code_is_redeemed_at_most_once_under_concurrency(store: &S
         .insert_authorization_code(&new_code("tgc_race", &app, &user, NOW + 60), NOW)
         .await
         .unwrap();
-    // Another client presenting it finds nothing, and does not burn it.
+    // Another client presenting it finds nothing.
     let other = store
         .create_application(&new_app("other"), NOW)
         .await
         .unwrap();
     let stolen = store
-        .redeem_authorization_code(&hash("tgc_race"), other.id, NOW)
+        .authorization_code(&hash("tgc_race"), other.id)
         .await
         .unwrap();
     assert_eq!(stolen, CodeRedemption::Unknown);
-    let app_id = app.id;
+    match store
+        .authorization_code(&hash("tgc_race"), app.id)
+        .await
+        .unwrap()
+    {
+        CodeRedemption::Redeemable(code) => {
+            assert_eq!((code.id, code.nonce.as_deref()), (id, Some("n-0S6_WzA2Mj")))
+        }
+        other => panic!("{other:?}"),
+    }
     let barrier = Arc::new(tokio::sync::Barrier::new(8));
-    let attempts = (0..8).map(|_| {
-        let (store, barrier) = (store.clone(), barrier.clone());
+    let attempts = (0..8).map(|i| {
+        let (store, barrier, app) = (store.clone(), barrier.clone(), app.clone());
         tokio::spawn(async move {
             barrier.wait().await;
+            let access = new_access(&format!("at-{i}"), &app, NOW + 60);
+            let refresh = new_refresh(&format!("rt-{i}"), &app, None, &format!("f{i}"));
             store
-                .redeem_authorization_code(&hash("tgc_race"), app_id, NOW)
+                .issue_tokens(&access, Some(&refresh), Some(Spend::Code(id)), NOW)
                 .await
                 .unwrap()
         })
     });
     let results = futures_join_all(attempts).await;
-    let winners: Vec<_> = results
-        .iter()
-        .filter_map(|r| match r {
-            CodeRedemption::Redeemed(code) => Some(code),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(winners.len(), 1, "{results:?}");
-    assert_eq!(winners[0].id, id);
-    assert_eq!(winners[0].nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+    assert_eq!(results.iter().flatten().count(), 1, "{results:?}");
+    // The losers wrote nothing.
+    for (i, written) in results.iter().enumerate() {
+        let found = store
+            .refresh_token_by_hash(&hash(&format!("rt-{i}")))
+            .await
+            .unwrap();
+        assert_eq!(found.is_some(), written.is_some(), "{i}");
+    }
     assert_eq!(
-        results
-            .iter()
-            .filter(|r| **r == CodeRedemption::Replayed { code_id: id })
-            .count(),
-        7
+        store
+            .authorization_code(&hash("tgc_race"), app.id)
+            .await
+            .unwrap(),
+        CodeRedemption::Replayed { code_id: id }
     );
+    assert!(!store.spend(Spend::Code(id), NOW).await.unwrap());
 }
 
 async fn futures_join_all<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
@@ -339,7 +352,7 @@ async fn futures_join_all<T>(handles: impl Iterator<Item = tokio::task::JoinHand
 
 async fn unknown_code_is_unknown(store: &Store) {
     let result = store
-        .redeem_authorization_code(&hash("tgc_nope"), 1, NOW)
+        .authorization_code(&hash("tgc_nope"), 1)
         .await
         .unwrap();
     assert_eq!(result, CodeRedemption::Unknown);
@@ -411,7 +424,7 @@ async fn a_users_tokens_are_revoked_and_no_one_elses(store: &Store) {
         };
         let refresh = new_refresh(&format!("rt-{name}"), &app, Some(owner), name);
         store
-            .issue_tokens(&access, Some(&refresh), NOW)
+            .issue_tokens(&access, Some(&refresh), None, NOW)
             .await
             .unwrap();
     }
@@ -580,10 +593,10 @@ async fn clear_expired_works_in_batches_and_keeps_live_rows(store: &Store) {
     );
     assert!(matches!(
         store
-            .redeem_authorization_code(&hash("live-code"), app.id, NOW)
+            .authorization_code(&hash("live-code"), app.id)
             .await
             .unwrap(),
-        CodeRedemption::Redeemed(_)
+        CodeRedemption::Redeemable(_)
     ));
     assert_eq!(
         store.clear_expired(&policy, |_| {}).await.unwrap().total(),
@@ -889,8 +902,9 @@ async fn issued_tokens_are_described_with_client_and_user(store: &Store) {
         ..new_refresh("rt", &app, Some(&user), "fam")
     };
     let at = store
-        .issue_tokens(&access, Some(&refresh), NOW)
+        .issue_tokens(&access, Some(&refresh), None, NOW)
         .await
+        .unwrap()
         .unwrap();
     // What OpenID Connect needs later: the claims request for UserInfo, the sign-in time for refresh.
     let stored = store
@@ -941,7 +955,7 @@ async fn issued_tokens_are_described_with_client_and_user(store: &Store) {
     assert_eq!(rt.access_token_id, Some(at));
     // A client-credentials token has no user and no refresh token.
     store
-        .issue_tokens(&new_access("cc", &app, NOW + 60), None, NOW)
+        .issue_tokens(&new_access("cc", &app, NOW + 60), None, None, NOW)
         .await
         .unwrap();
     let cc = store
@@ -959,14 +973,22 @@ async fn issued_tokens_are_described_with_client_and_user(store: &Store) {
 async fn rotation_retires_a_refresh_token_once(store: &Store) {
     let app = app(store, "c").await;
     let (at, rt) = token_pair(store, "r", &app, "fam").await;
-    let attempts = (0..4).map(|_| {
-        let store = store.clone();
-        tokio::spawn(async move { store.rotate_refresh_token(rt, NOW).await.unwrap() })
+    let attempts = (0..4).map(|i| {
+        let (store, app) = (store.clone(), app.clone());
+        tokio::spawn(async move {
+            let access = new_access(&format!("at-next{i}"), &app, NOW + 60);
+            let refresh = new_refresh(&format!("rt-next{i}"), &app, None, "fam");
+            let spends = Some(Spend::RefreshToken(rt));
+            store
+                .issue_tokens(&access, Some(&refresh), spends, NOW)
+                .await
+                .unwrap()
+        })
     });
     let won = futures_join_all(attempts)
         .await
         .into_iter()
-        .filter(|w| *w)
+        .flatten()
         .count();
     assert_eq!(won, 1, "exactly one concurrent rotation wins");
     let old = store
@@ -992,7 +1014,7 @@ async fn rotation_retires_a_refresh_token_once(store: &Store) {
             .revoke_refresh_token_family("fam", NOW + 5)
             .await
             .unwrap(),
-        1
+        2
     );
     let old = store
         .refresh_token_by_hash(&hash("rt-r"))
@@ -1000,6 +1022,149 @@ async fn rotation_retires_a_refresh_token_once(store: &Store) {
         .unwrap()
         .unwrap();
     assert_eq!((old.revoked_at, old.rotated), (Some(NOW), false));
+}
+
+/// Races are tested many times: one round rarely hits the bad interleaving.
+const ROUNDS: usize = 50;
+
+/// Runs `uses` at once; what each returned.
+async fn at_once<F>(uses: Vec<F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let start = Arc::new(tokio::sync::Barrier::new(uses.len()));
+    let tasks = uses.into_iter().map(|one| {
+        let start = start.clone();
+        tokio::spawn(async move {
+            start.wait().await;
+            one.await
+        })
+    });
+    futures_join_all(tasks).await
+}
+
+/// Whether the tokens written under `name` (`at-…`, `rt-…`) would still work.
+async fn works(store: &Store, name: &str) -> bool {
+    let (access, refresh) = (hash(&format!("at-{name}")), hash(&format!("rt-{name}")));
+    let refresh = store.refresh_token_by_hash(&refresh).await.unwrap();
+    let access = store.access_token_by_hash(&access).await.unwrap();
+    access.is_some() || refresh.is_some_and(|t| t.revoked_at.is_none())
+}
+
+/// The token endpoint's use of a code, at the store: its tokens written as it is
+/// redeemed, or what it produced revoked. `true` if this use got the tokens.
+async fn use_code(store: Store, app: Application, code: SecretHash, name: String) -> bool {
+    let code_id = match store.authorization_code(&code, app.id).await.unwrap() {
+        CodeRedemption::Redeemable(code) => {
+            let access = NewAccessToken {
+                authorization_code_id: Some(code.id),
+                ..new_access(&format!("at-{name}"), &app, NOW + 60)
+            };
+            let refresh = NewRefreshToken {
+                authorization_code_id: Some(code.id),
+                ..new_refresh(&format!("rt-{name}"), &app, None, &name)
+            };
+            let spends = Some(Spend::Code(code.id));
+            let written = store.issue_tokens(&access, Some(&refresh), spends, NOW);
+            if written.await.unwrap().is_some() {
+                return true;
+            }
+            code.id
+        }
+        CodeRedemption::Replayed { code_id } => code_id,
+        CodeRedemption::Unknown => panic!("the code is unknown"),
+    };
+    store.revoke_tokens_of_code(code_id, NOW).await.unwrap();
+    false
+}
+
+async fn a_code_replayed_while_it_is_redeemed_leaves_no_token_working(store: &Store) {
+    let (app, user) = (app(store, "c").await, user(store, "u").await);
+    let mut live = Vec::new();
+    for round in 0..ROUNDS {
+        let code = format!("tgc_{round}");
+        store
+            .insert_authorization_code(&new_code(&code, &app, &user, NOW + 60), NOW)
+            .await
+            .unwrap();
+        let names: Vec<String> = (0..8).map(|i| format!("{round}-{i}")).collect();
+        let uses = names
+            .iter()
+            .map(|name| use_code(store.clone(), app.clone(), hash(&code), name.clone()))
+            .collect();
+        let won = at_once(uses).await;
+        assert_eq!(won.iter().filter(|w| **w).count(), 1, "round {round}");
+        for name in &names {
+            if works(store, name).await {
+                live.push(name.clone());
+            }
+        }
+    }
+    assert_eq!(live, Vec::<String>::new(), "tokens left working");
+}
+
+/// The token endpoint's use of a refresh token, at the store: rotated with its
+/// successor written, or its family revoked. `true` if this use got the tokens.
+async fn use_refresh_token(
+    store: Store,
+    app: Application,
+    presented: String,
+    name: String,
+) -> bool {
+    let found = store.refresh_token_by_hash(&hash(&presented)).await;
+    let token = found.unwrap().unwrap();
+    if token.revoked_at.is_none() {
+        let access = new_access(&format!("at-{name}"), &app, NOW + 60);
+        let refresh = new_refresh(&format!("rt-{name}"), &app, None, &token.family);
+        let spends = Some(Spend::RefreshToken(token.id));
+        let written = store.issue_tokens(&access, Some(&refresh), spends, NOW);
+        if written.await.unwrap().is_some() {
+            return true;
+        }
+    }
+    store
+        .revoke_refresh_token_family(&token.family, NOW)
+        .await
+        .unwrap();
+    false
+}
+
+async fn a_refresh_token_used_at_once_by_many_takes_its_family_down(store: &Store) {
+    let app = app(store, "c").await;
+    let mut live = Vec::new();
+    for round in 0..ROUNDS {
+        // The family's first token, rotated once: using it again is a replay too.
+        let (first, second) = (format!("{round}-first"), format!("{round}-second"));
+        token_pair(store, &first, &app, &format!("fam-{round}")).await;
+        assert!(
+            use_refresh_token(
+                store.clone(),
+                app.clone(),
+                format!("rt-{first}"),
+                second.clone()
+            )
+            .await
+        );
+        let names: Vec<String> = (0..16).map(|i| format!("{round}-{i}")).collect();
+        let uses = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let presented = if i < 12 { &second } else { &first };
+                let presented = format!("rt-{presented}");
+                use_refresh_token(store.clone(), app.clone(), presented, name.clone())
+            })
+            .collect();
+        let won = at_once(uses).await;
+        assert!(won.iter().filter(|w| **w).count() <= 1, "round {round}");
+        for name in names.iter().chain([&first, &second]) {
+            if works(store, name).await {
+                live.push(name.clone());
+            }
+        }
+    }
+    assert_eq!(live, Vec::<String>::new(), "tokens left working");
 }
 
 async fn revoking_an_access_token_revokes_its_refresh_token(store: &Store) {
@@ -1093,8 +1258,14 @@ async fn concurrent_token_inserts_all_land_and_a_duplicate_fails_alone(store: &S
             } else {
                 let refresh = new_refresh(&format!("r{i}"), &app, None, &format!("f{i}"));
                 store
-                    .issue_tokens(&new_access(&name, &app, NOW + 60), Some(&refresh), NOW)
+                    .issue_tokens(
+                        &new_access(&name, &app, NOW + 60),
+                        Some(&refresh),
+                        None,
+                        NOW,
+                    )
                     .await
+                    .map(Option::unwrap)
             }
         })
     });
@@ -1429,20 +1600,21 @@ async fn revoking_an_authorization_spares_other_clients_and_users(store: &Store)
         )
         .await
         .unwrap();
-    assert!(store.rotate_refresh_token(graced, NOW - 55).await.unwrap());
+    let retired = store.spend(Spend::RefreshToken(graced), NOW - 55).await;
+    assert!(retired.unwrap());
     store
         .revoke_authorization(alice.id, a.id, NOW)
         .await
         .unwrap();
     let (alice_code, bob_code) = (hash("code-alice"), hash("code-bob"));
-    let redeemed = |code| store.redeem_authorization_code(code, a.id, NOW);
+    let redeemed = |code| store.authorization_code(code, a.id);
     assert_eq!(
         redeemed(&alice_code).await.unwrap(),
         CodeRedemption::Unknown
     );
     assert!(matches!(
         redeemed(&bob_code).await.unwrap(),
-        CodeRedemption::Redeemed(_)
+        CodeRedemption::Redeemable(_)
     ));
     assert!(store.consent(bob.id, a.id).await.unwrap().is_some());
     let bobs = store
@@ -1845,11 +2017,11 @@ async fn resources_are_kept_with_codes_and_tokens(store: &Store) {
     };
     store.insert_authorization_code(&code, NOW).await.unwrap();
     match store
-        .redeem_authorization_code(&hash("code-r"), app.id, NOW)
+        .authorization_code(&hash("code-r"), app.id)
         .await
         .unwrap()
     {
-        CodeRedemption::Redeemed(found) => assert_eq!(found.resource, both),
+        CodeRedemption::Redeemable(found) => assert_eq!(found.resource, both),
         other => panic!("{other:?}"),
     }
     let one = Resources::stored("https://api.example/");
@@ -1862,7 +2034,7 @@ async fn resources_are_kept_with_codes_and_tokens(store: &Store) {
         ..new_refresh("rt-r", &app, Some(&alice), "fam-r")
     };
     store
-        .issue_tokens(&access, Some(&refresh), NOW)
+        .issue_tokens(&access, Some(&refresh), None, NOW)
         .await
         .unwrap();
     let bearer = store.bearer_token(&hash("at-r")).await.unwrap().unwrap();

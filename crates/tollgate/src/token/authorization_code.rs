@@ -1,8 +1,10 @@
-//! RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6): a code is redeemed once; a replay
-//! revokes everything the code produced (§4.1.2).
+//! RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6): a code is redeemed once, by the
+//! transaction writing its tokens; a replay revokes everything the code
+//! produced (§4.1.2), which is then all written.
 
 use tollgate_core::SecretHash;
-use tollgate_core::model::{Application, CodeRedemption};
+use tollgate_core::env::UnixTime;
+use tollgate_core::model::{Application, AuthorizationCode, CodeRedemption, Spend};
 use tollgate_core::resource::Resources;
 use tollgate_core::scope::Scopes;
 use tollgate_core::token::check_code;
@@ -20,36 +22,63 @@ pub(crate) async fn grant(
     requested: Resources,
 ) -> Result<TokenResponse, Failure> {
     let now = inner.clock.now();
-    let redeemed = match inner
+    let code = match inner
         .store
-        .redeem_authorization_code(&SecretHash::of(code), client.id, now)
+        .authorization_code(&SecretHash::of(code), client.id)
         .await?
     {
-        CodeRedemption::Redeemed(code) => code,
+        CodeRedemption::Redeemable(code) => code,
         CodeRedemption::Replayed { code_id } => {
-            let revoked = inner.store.revoke_tokens_of_code(code_id, now).await?;
-            tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed; its tokens are revoked");
-            return Err(invalid_grant(
-                "the authorization code has already been used",
-            ));
+            return Err(replayed(inner, client, code_id, now).await);
         }
         CodeRedemption::Unknown => return Err(invalid_grant("unknown authorization code")),
     };
-    check_code(&redeemed, client, now, redirect_uri, code_verifier)?;
-    let resource = redeemed.resource.narrow(requested)?;
+    match redeem(
+        inner,
+        client,
+        &code,
+        redirect_uri,
+        code_verifier,
+        requested,
+        now,
+    )
+    .await
+    {
+        Err(Failure::Spent) => Err(replayed(inner, client, code.id, now).await),
+        // A request failing a check uses the code up all the same.
+        Err(Failure::OAuth(e)) => match inner.store.spend(Spend::Code(code.id), now).await? {
+            true => Err(e.into()),
+            false => Err(replayed(inner, client, code.id, now).await),
+        },
+        outcome => outcome,
+    }
+}
+
+/// The code's checks, then its tokens, written as it is redeemed.
+async fn redeem(
+    inner: &Inner,
+    client: &Application,
+    code: &AuthorizationCode,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+    requested: Resources,
+    now: UnixTime,
+) -> Result<TokenResponse, Failure> {
+    check_code(code, client, now, redirect_uri, code_verifier)?;
+    let resource = code.resource.narrow(requested)?;
     let Some(user) = inner
         .store
-        .user_by_id(redeemed.user_id)
+        .user_by_id(code.user_id)
         .await?
         .filter(|u| u.active)
     else {
         return Err(invalid_grant("the user is no longer active"));
     };
-    let scope = Scopes::parse(&redeemed.scope).unwrap_or_default();
+    let scope = Scopes::parse(&code.scope).unwrap_or_default();
     let refresh = Some(Refresh {
         family: None,
-        scope: redeemed.scope.clone(),
-        resource: redeemed.resource.clone(),
+        scope: code.scope.clone(),
+        resource: code.resource.clone(),
     });
     let grant = Grant {
         grant_type: "authorization_code",
@@ -58,10 +87,22 @@ pub(crate) async fn grant(
         scope: &scope,
         resource,
         refresh,
-        authorization_code_id: Some(redeemed.id),
-        auth_time: Some(redeemed.auth_time),
-        claims: redeemed.claims.clone(),
-        nonce: redeemed.nonce.as_deref(),
+        authorization_code_id: Some(code.id),
+        auth_time: Some(code.auth_time),
+        claims: code.claims.clone(),
+        nonce: code.nonce.as_deref(),
+        spends: Some(Spend::Code(code.id)),
     };
     Ok(issue(inner, grant).await?.0)
+}
+
+/// A second use of a code: what it produced is revoked, and the request refused.
+async fn replayed(inner: &Inner, client: &Application, code_id: i64, now: UnixTime) -> Failure {
+    match inner.store.revoke_tokens_of_code(code_id, now).await {
+        Ok(revoked) => {
+            tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed; its tokens are revoked");
+            invalid_grant("the authorization code has already been used")
+        }
+        Err(e) => e.into(),
+    }
 }

@@ -25,6 +25,7 @@ pub(crate) async fn grant(
         auth_time: None,
         claims: None,
         nonce: None,
+        spends: None,
     };
     Ok(issue(inner, grant).await?.0)
 }

@@ -86,6 +86,7 @@ pub(crate) async fn grant(
                 auth_time: found.auth_time,
                 claims: None,
                 nonce: None,
+                spends: None,
             };
             Ok(issue(inner, grant).await?.0)
         }

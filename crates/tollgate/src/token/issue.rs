@@ -5,7 +5,7 @@ use serde::Serialize;
 use tollgate_core::access_token::{AccessTokenClaims, TYP};
 use tollgate_core::claims::ClaimsRequest;
 use tollgate_core::env::UnixTime;
-use tollgate_core::model::{Application, NewAccessToken, NewRefreshToken, User};
+use tollgate_core::model::{Application, NewAccessToken, NewRefreshToken, Spend, User};
 use tollgate_core::resource::Resources;
 use tollgate_core::scope::Scopes;
 use tollgate_core::secret::random_id;
@@ -57,6 +57,8 @@ pub(crate) struct Grant<'a> {
     pub claims: Option<String>,
     /// The OIDC `nonce` of the authorization request (code grant only).
     pub nonce: Option<&'a str>,
+    /// Spent by the transaction writing the tokens: a code, a refresh token rotated.
+    pub spends: Option<Spend>,
 }
 
 /// What an access token is about, to write it.
@@ -192,8 +194,14 @@ pub(crate) async fn issue(
     };
     let access_id = inner
         .store
-        .issue_tokens(&new_access, refresh.as_ref().map(|(_, row)| row), now)
-        .await?;
+        .issue_tokens(
+            &new_access,
+            refresh.as_ref().map(|(_, row)| row),
+            grant.spends,
+            now,
+        )
+        .await?
+        .ok_or(Failure::Spent)?;
     inner.events.emit(&Event::TokenIssued {
         client_id: &grant.client.client_id,
         user_id,

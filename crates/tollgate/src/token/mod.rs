@@ -28,6 +28,8 @@ use crate::provider::Shared;
 /// Why a grant produced no tokens.
 pub(crate) enum Failure {
     OAuth(OAuthError),
+    /// Another request spent what the grant spends first ([`issue::Grant::spends`]).
+    Spent,
     Internal(String),
     Store(tollgate_store::StoreError),
 }
@@ -118,6 +120,10 @@ pub(crate) async fn token(
     let response = match outcome {
         Ok(tokens) => oauth_json::ok(&tokens),
         Err(Failure::OAuth(e)) => oauth_json::error(&e, Challenge::None),
+        Err(Failure::Spent) => {
+            let used = OAuthError::invalid_grant("the grant was used by another request");
+            oauth_json::error(&used, Challenge::None)
+        }
         Err(Failure::Internal(e)) => oauth_json::server_error("token endpoint failed", e),
         Err(Failure::Store(e)) => oauth_json::server_error("token endpoint failed", e),
     };

@@ -56,6 +56,7 @@ pub(crate) async fn grant(
         auth_time: Some(inner.clock.now()),
         claims: None,
         nonce: None,
+        spends: None,
     };
     Ok(issue(inner, grant).await?.0)
 }

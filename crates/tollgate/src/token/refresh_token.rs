@@ -3,14 +3,13 @@
 //! it; the other is treated as a reuse, inside or outside the grace period.
 
 use tollgate_core::SecretHash;
-use tollgate_core::model::Application;
+use tollgate_core::model::{Application, Spend};
 use tollgate_core::resource::Resources;
 use tollgate_core::token::{RefreshUse, check_refresh, refreshed_scope};
 
 use super::issue::{Grant, Refresh, TokenResponse, issue, seconds};
 use super::{Failure, invalid_grant};
 use crate::provider::Inner;
-use crate::settings::AccessTokenFormat;
 
 pub(crate) async fn grant(
     inner: &Inner,
@@ -40,26 +39,40 @@ pub(crate) async fn grant(
         },
         None => None,
     };
-    // Keys are loaded before the token is retired: one that cannot be read leaves it usable.
-    let signs = settings.access_token_format == AccessTokenFormat::Jwt
-        || (settings.oidc_enabled && scope.contains("openid"));
-    if signs {
-        let loaded = inner.keys.ring(&inner.store, now).await;
-        loaded.map_err(|e| Failure::Internal(e.to_string()))?;
-    }
-    if used == RefreshUse::Live
-        && settings.rotate_refresh_token
-        && !inner.store.rotate_refresh_token(token.id, now).await?
-    {
-        // Rotated or revoked by another request a moment ago: judge it again as it is now.
-        let Some(current) = inner
-            .store
-            .refresh_token_by_hash(&SecretHash::of(presented))
-            .await?
-        else {
-            return Err(invalid_grant("unknown refresh token"));
-        };
-        used = check_refresh(&current, client, now, grace)?;
+    let rotate = settings.rotate_refresh_token;
+    let grant = |spends| Grant {
+        grant_type: "refresh_token",
+        client,
+        user: user.as_ref(),
+        scope: &scope,
+        resource: resource.clone(),
+        refresh: rotate.then(|| Refresh {
+            family: Some(token.family.clone()),
+            scope: token.scope.clone(),
+            resource: token.resource.clone(),
+        }),
+        authorization_code_id: token.authorization_code_id,
+        // The ID token repeats the original sign-in; no nonce (OIDC Core §12.2).
+        auth_time: token.auth_time,
+        claims: token.claims.clone(),
+        nonce: None,
+        spends,
+    };
+    if used == RefreshUse::Live && rotate {
+        match issue(inner, grant(Some(Spend::RefreshToken(token.id)))).await {
+            // Rotated or revoked by another request a moment ago: judge it again as it is now.
+            Err(Failure::Spent) => {
+                let Some(current) = inner
+                    .store
+                    .refresh_token_by_hash(&SecretHash::of(presented))
+                    .await?
+                else {
+                    return Err(invalid_grant("unknown refresh token"));
+                };
+                used = check_refresh(&current, client, now, grace)?;
+            }
+            outcome => return Ok(outcome?.0),
+        }
     }
     if used == RefreshUse::Replayed {
         if settings.refresh_token_reuse_protection {
@@ -71,26 +84,7 @@ pub(crate) async fn grant(
         }
         return Err(invalid_grant("the refresh token has already been used"));
     }
-    let rotate = settings.rotate_refresh_token;
-    let refresh = rotate.then(|| Refresh {
-        family: Some(token.family.clone()),
-        scope: token.scope.clone(),
-        resource: token.resource.clone(),
-    });
-    let grant = Grant {
-        grant_type: "refresh_token",
-        client,
-        user: user.as_ref(),
-        scope: &scope,
-        resource,
-        refresh,
-        authorization_code_id: token.authorization_code_id,
-        // The ID token repeats the original sign-in; no nonce (OIDC Core §12.2).
-        auth_time: token.auth_time,
-        claims: token.claims.clone(),
-        nonce: None,
-    };
-    let (mut response, access_id) = issue(inner, grant).await?;
+    let (mut response, access_id) = issue(inner, grant(None)).await?;
     if !rotate {
         // The same refresh token now carries the new access token.
         if !inner
