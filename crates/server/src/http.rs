@@ -16,6 +16,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tollgate::Provider;
 use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
@@ -24,18 +25,23 @@ use tower_http::trace::TraceLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn stack(routes: Router) -> Router {
-    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+pub fn stack(routes: Router, provider: Provider) -> Router {
+    let trace = TraceLayer::new_for_http().make_span_with(move |request: &Request<_>| {
         let request_id = request
             .headers()
             .get(&REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
+        // The client through the trusted proxies, as the throttles count it.
+        let client = provider
+            .client_address(request.headers(), request.extensions())
+            .map_or_else(|| "-".to_owned(), |ip| ip.to_string());
         // The path only: a query string can carry codes and tokens.
         tracing::info_span!(
             "request",
             method = %request.method(),
             path = %request.uri().path(),
+            client,
             request_id,
         )
     });

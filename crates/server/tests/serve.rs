@@ -106,6 +106,31 @@ async fn logs_never_carry_the_authorization_header_or_query() {
 }
 
 #[tokio::test]
+async fn request_logs_name_the_client_a_trusted_proxy_names() {
+    let dir = TempDir::new();
+    let mut server = Server::start(
+        &dir.0,
+        &[
+            ("RUST_LOG", "debug"),
+            ("TOLLGATE_TRUSTED_PROXIES", "[\"127.0.0.1\"]"),
+        ],
+    );
+    let response = reqwest::Client::new()
+        .get(format!("{}/health", server.base))
+        .header("x-forwarded-for", "203.0.113.5, 198.51.100.23")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(server.stop_with("TERM").success());
+    let logs = server.log_text();
+    assert!(
+        logs.contains("198.51.100.23") && !logs.contains("203.0.113.5"),
+        "the request line names the proxy's client, not what the client claimed:\n{logs}"
+    );
+}
+
+#[tokio::test]
 async fn signing_keys_are_sealed_under_the_secret_key_and_refused_without_it() {
     let dir = TempDir::new();
     let key = [(

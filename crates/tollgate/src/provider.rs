@@ -377,6 +377,17 @@ impl Provider {
         &self.shared.settings
     }
 
+    /// The address a request came from, as the throttles and audit events see
+    /// it: the TCP peer (from `ConnectInfo<SocketAddr>`), or the client a peer
+    /// listed in `trusted_proxies` names. For the application's own request logs.
+    pub fn client_address(
+        &self,
+        headers: &axum::http::HeaderMap,
+        extensions: &axum::http::Extensions,
+    ) -> Option<std::net::IpAddr> {
+        self.shared.client_address(headers, extensions)
+    }
+
     /// The store it serves from.
     pub fn store(&self) -> &Store {
         &self.shared.store

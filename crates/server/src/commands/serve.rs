@@ -30,7 +30,13 @@ pub async fn run(mut config: Config) -> Result<(), Failure> {
         "listening"
     );
     let routes = provider.router().merge(provider.health_router());
-    http::serve(listener, http::stack(routes), config.http, shutdown).await?;
+    http::serve(
+        listener,
+        http::stack(routes, provider.clone()),
+        config.http,
+        shutdown,
+    )
+    .await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
