@@ -105,6 +105,44 @@ async fn logs_never_carry_the_authorization_header_or_query() {
     );
 }
 
+/// Each argon2 check of a chosen secret holds 19 MiB: concurrent guesses wait
+/// for one of a few permits instead of each taking its own.
+#[tokio::test]
+async fn guessing_a_chosen_client_secret_costs_bounded_memory() {
+    let dir = TempDir::new();
+    let out = run(tollgate(&dir.0).args([
+        "createapplication",
+        "confidential",
+        "client-credentials",
+        "--client-id",
+        "chosen",
+        "--client-secret",
+        "a secret somebody chose",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut server = Server::start(&dir.0, &[]);
+    let client = reqwest::Client::new();
+    let guesses: Vec<_> = (0..32)
+        .map(|i| {
+            let request = client
+                .post(format!("{}/o/token/", server.base))
+                .basic_auth("chosen", Some(format!("guess {i}")))
+                .form(&[("grant_type", "client_credentials")]);
+            tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    for guess in guesses {
+        let status = guess.await.unwrap();
+        assert!(matches!(status, 401 | 429), "{status}");
+    }
+    let peak_mib = server.peak_memory_kib() / 1024;
+    assert!(
+        peak_mib < 200,
+        "32 concurrent guesses took the server to {peak_mib} MiB"
+    );
+    assert!(server.stop_with("TERM").success());
+}
+
 #[tokio::test]
 async fn request_logs_name_the_client_a_trusted_proxy_names() {
     let dir = TempDir::new();
