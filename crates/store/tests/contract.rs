@@ -48,6 +48,7 @@ contract!(
     clear_expired_works_in_batches_and_keeps_live_rows,
     clear_expired_keeps_revoked_refresh_tokens_for_grace_and_reuse_detection,
     a_new_signing_key_supersedes_those_of_its_algorithm,
+    of_first_keys_made_at_once_one_per_algorithm_is_kept,
     consent_is_remembered_and_replaced,
     sessions_expire_and_can_be_deleted,
     issued_tokens_are_described_with_client_and_user,
@@ -703,6 +704,43 @@ async fn clear_expired_keeps_revoked_refresh_tokens_for_grace_and_reuse_detectio
             .await
             .unwrap()
             .is_some()
+    );
+}
+
+/// Nodes starting together each make a first key: one per algorithm is kept,
+/// and every other node is told so and signs with that one.
+async fn of_first_keys_made_at_once_one_per_algorithm_is_kept(store: &Store) {
+    let key = |kid: String, algorithm| NewSigningKey {
+        kid,
+        algorithm,
+        private_key_pem: "-----BEGIN PRIVATE KEY-----".into(),
+        public_jwk: "{}".into(),
+        activates_at: NOW,
+    };
+    let attempts = (0..8).flat_map(|node| {
+        [SigningAlgorithm::RS256, SigningAlgorithm::ES256].map(|algorithm| {
+            let store = store.clone();
+            let new = key(format!("{}-{node}", algorithm.as_str()), algorithm);
+            tokio::spawn(async move { store.insert_first_signing_key(&new, NOW).await })
+        })
+    });
+    let mut kept = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        if let Some(key) = attempt.await.unwrap().unwrap() {
+            kept.push(key.algorithm);
+        }
+    }
+    kept.sort_by_key(|a| a.as_str());
+    assert_eq!(kept, [SigningAlgorithm::ES256, SigningAlgorithm::RS256]);
+    let keys = store.signing_keys(NOW).await.unwrap();
+    assert_eq!(keys.len(), 2, "one key per algorithm, no other stored");
+    assert!(
+        store
+            .insert_first_signing_key(&key("late".into(), SigningAlgorithm::RS256), NOW + 60)
+            .await
+            .unwrap()
+            .is_none(),
+        "a later node keeps the stored key"
     );
 }
 
