@@ -339,27 +339,36 @@ impl Store {
     pub async fn reattach_refresh_token(&self, id: i64, access_token_id: i64) -> Result<bool> {
         on_db!(write &self.db, p => {
             let mut tx = p.begin().await?;
-            sqlx::query(
-                "DELETE FROM tollgate_access_tokens WHERE id = \
-                 (SELECT access_token_id FROM tollgate_refresh_tokens WHERE id = $1 AND revoked_at IS NULL)")
+            // The refresh token is locked first, as revocations lock it: then
+            // the access tokens, so the two never wait on each other in a circle.
+            let live = sqlx::query(
+                "UPDATE tollgate_refresh_tokens SET access_token_id = access_token_id \
+                 WHERE id = $1 AND revoked_at IS NULL")
                 .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let attached = sqlx::query(
-                "UPDATE tollgate_refresh_tokens SET access_token_id = $2 WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(access_token_id)
                 .execute(&mut *tx)
                 .await?
-                .rows_affected();
-            if attached == 0 {
+                .rows_affected()
+                == 1;
+            if live {
+                sqlx::query(
+                    "DELETE FROM tollgate_access_tokens WHERE id = \
+                     (SELECT access_token_id FROM tollgate_refresh_tokens WHERE id = $1)")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE tollgate_refresh_tokens SET access_token_id = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(access_token_id)
+                    .execute(&mut *tx)
+                    .await?;
+            } else {
                 sqlx::query("DELETE FROM tollgate_access_tokens WHERE id = $1")
                     .bind(access_token_id)
                     .execute(&mut *tx)
                     .await?;
             }
             tx.commit().await?;
-            Ok(attached == 1)
+            Ok(live)
         })
     }
 

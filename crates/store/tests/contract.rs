@@ -58,6 +58,7 @@ contract!(
     a_refresh_token_used_at_once_by_many_takes_its_family_down,
     revoking_an_access_token_revokes_its_refresh_token,
     reattaching_replaces_the_carried_access_token,
+    reattaching_and_revoking_at_once_never_deadlock,
     concurrent_token_inserts_all_land_and_a_duplicate_fails_alone,
     a_directory_user_is_mirrored_under_its_own_id,
     owners_list_update_and_delete_their_applications,
@@ -1272,6 +1273,36 @@ async fn reattaching_replaces_the_carried_access_token(store: &Store) {
             .unwrap()
             .is_none()
     );
+}
+
+/// Without rotation a refresh reattaches its token while a revocation may be
+/// taking the family down: both lock the refresh token first, so neither fails.
+async fn reattaching_and_revoking_at_once_never_deadlock(store: &Store) {
+    let app = app(store, "c").await;
+    for round in 0..40 {
+        let family = format!("fam-{round}");
+        let (at, rt) = token_pair(store, &format!("k{round}"), &app, &family).await;
+        let new_at = store
+            .insert_access_token(&new_access(&format!("new-{round}"), &app, NOW + 60), NOW)
+            .await
+            .unwrap();
+        let (reattach, revoke, revoke_access) = tokio::join!(
+            store.reattach_refresh_token(rt, new_at),
+            store.revoke_refresh_token_family(&family, NOW),
+            store.revoke_access_token(at, NOW),
+        );
+        reattach.unwrap_or_else(|e| panic!("round {round}: reattaching: {e}"));
+        revoke.unwrap_or_else(|e| panic!("round {round}: revoking the family: {e}"));
+        revoke_access.unwrap_or_else(|e| panic!("round {round}: revoking the access token: {e}"));
+        assert!(
+            store
+                .access_token_by_hash(&hash(&format!("new-{round}")))
+                .await
+                .unwrap()
+                .is_none(),
+            "round {round}: nothing of the family stays live"
+        );
+    }
 }
 
 async fn concurrent_token_inserts_all_land_and_a_duplicate_fails_alone(store: &Store) {
