@@ -168,6 +168,10 @@ pub enum Spend {
     Code(i64),
     /// A refresh token, retired by rotation with the access token it carried (RFC 9700 §4.14.2).
     RefreshToken(i64),
+    /// A refresh token rotated moments ago, used again within the grace period:
+    /// nothing is used up, but its family must still have a live token, so a
+    /// revocation of the family (a replay, RFC 7009) is never outlived.
+    Grace(i64),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

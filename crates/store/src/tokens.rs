@@ -118,6 +118,17 @@ macro_rules! spend {
                     }
                     Ok(retired)
                 }
+                // Still rotated, not revoked with its family (which clears `rotated`);
+                // the row stays locked, so a revocation under way waits for this
+                // write and its next pass takes down what it wrote.
+                Spend::Grace(id) => sqlx::query(
+                    "UPDATE tollgate_refresh_tokens SET revoked_at = revoked_at \
+                     WHERE id = $1 AND rotated",
+                )
+                .bind(id)
+                .execute(&mut *$conn)
+                .await
+                .map(|done| done.rows_affected() == 1),
             }
         }
     };

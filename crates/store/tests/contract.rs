@@ -56,6 +56,7 @@ contract!(
     rotation_retires_a_refresh_token_once,
     a_code_replayed_while_it_is_redeemed_leaves_no_token_working,
     a_refresh_token_used_at_once_by_many_takes_its_family_down,
+    a_refresh_in_grace_never_outlives_its_familys_revocation,
     revoking_an_access_token_revokes_its_refresh_token,
     reattaching_replaces_the_carried_access_token,
     reattaching_and_revoking_at_once_never_deadlock,
@@ -1198,6 +1199,56 @@ async fn a_refresh_token_used_at_once_by_many_takes_its_family_down(store: &Stor
         let won = at_once(uses).await;
         assert!(won.iter().filter(|w| **w).count() <= 1, "round {round}");
         for name in names.iter().chain([&first, &second]) {
+            if works(store, name).await {
+                live.push(name.clone());
+            }
+        }
+    }
+    assert_eq!(live, Vec::<String>::new(), "tokens left working");
+}
+
+/// Inside the grace period a rotated token is refreshed again without using
+/// anything up; a revocation of its family at the same moment still takes
+/// down whatever that refresh writes.
+async fn a_refresh_in_grace_never_outlives_its_familys_revocation(store: &Store) {
+    let app = app(store, "c").await;
+    let mut live = Vec::new();
+    for round in 0..ROUNDS {
+        let family = format!("grace-{round}");
+        let (first, second) = (format!("g{round}-first"), format!("g{round}-second"));
+        token_pair(store, &first, &app, &family).await;
+        let presented = format!("rt-{first}");
+        assert!(use_refresh_token(store.clone(), app.clone(), presented.clone(), second).await);
+        let rotated = store
+            .refresh_token_by_hash(&hash(&presented))
+            .await
+            .unwrap()
+            .unwrap();
+        let names: Vec<String> = (0..4).map(|i| format!("g{round}-{i}")).collect();
+        let refreshes = names.iter().map(|name| {
+            let (store, app, name) = (store.clone(), app.clone(), name.clone());
+            let family = family.clone();
+            Box::pin(async move {
+                let access = new_access(&format!("at-{name}"), &app, NOW + 60);
+                let refresh = new_refresh(&format!("rt-{name}"), &app, None, &family);
+                let spends = Some(Spend::Grace(rotated.id));
+                store
+                    .issue_tokens(&access, Some(&refresh), spends, NOW)
+                    .await
+                    .unwrap();
+            }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        });
+        let revocation = {
+            let (store, family) = (store.clone(), family.clone());
+            Box::pin(async move {
+                store
+                    .revoke_refresh_token_family(&family, NOW)
+                    .await
+                    .unwrap();
+            }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        };
+        at_once(refreshes.chain([revocation]).collect()).await;
+        for name in &names {
             if works(store, name).await {
                 live.push(name.clone());
             }

@@ -84,7 +84,12 @@ pub(crate) async fn grant(
         }
         return Err(invalid_grant("the refresh token has already been used"));
     }
-    let (mut response, access_id) = issue(inner, grant(None)).await?;
+    // In grace, the write holds only while the rotated token is not revoked with its family.
+    let spends = (used == RefreshUse::InGrace).then_some(Spend::Grace(token.id));
+    let (mut response, access_id) = match issue(inner, grant(spends)).await {
+        Err(Failure::Spent) => return Err(invalid_grant("the refresh token has been revoked")),
+        outcome => outcome?,
+    };
     if !rotate {
         // The same refresh token now carries the new access token.
         if !inner
