@@ -12,7 +12,6 @@ use tollgate_core::{ClientType, OAuthError, Params};
 use crate::credentials::{is_slow_hash, upgraded_client_secret_hash, verify_client_secret};
 use crate::oauth_json::{self, Challenge};
 use crate::provider::Inner;
-use crate::throttle;
 
 /// Whether a public client may name itself with its `client_id` alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,12 +79,9 @@ pub(crate) async fn authenticate(
             return Err(Refusal::Client(e.error, challenge));
         }
     };
-    let key = throttle::Key::new(
-        throttle::Kind::ClientSecret,
-        &creds.client_id,
-        inner.client_address(headers, extensions),
-    );
-    if let Some(wait) = inner.client_locks.wait(&key, inner.clock.now()) {
+    let address = inner.client_address(headers, extensions);
+    let locks = &inner.client_locks;
+    if let Some(wait) = locks.wait(&creds.client_id, address, inner.clock.now()) {
         return Err(Refusal::Throttled(wait));
     }
     let client = inner.client(&creds.client_id).await?;
@@ -94,7 +90,7 @@ pub(crate) async fn authenticate(
             match (client.client_type, client.client_secret_hash.clone()) {
                 (ClientType::Confidential, Some(stored)) => {
                     if secret_matches(inner, &client, secret, stored).await {
-                        inner.client_locks.succeeded(inner, &key).await?;
+                        locks.succeeded(inner, &creds.client_id, address).await?;
                         return Ok(client);
                     }
                     "client authentication failed"
@@ -112,7 +108,7 @@ pub(crate) async fn authenticate(
         // An unknown client is refused as a wrong secret is, and counted alike.
         (None, _) => "client authentication failed",
     };
-    inner.client_locks.failed(inner, &key).await?;
+    locks.failed(inner, &creds.client_id, address).await?;
     refuse(verdict)
 }
 

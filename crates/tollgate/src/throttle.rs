@@ -104,22 +104,36 @@ pub(crate) async fn succeeded(inner: &Inner, key: &Key) -> Result<(), StoreError
 /// Above this many entries, expired client locks are swept out.
 const SWEEP_AT: usize = 10_000;
 
-/// The client-secret locks this node has learnt, and where it saw failures.
+/// The client-secret locks this node has learnt, and where it saw failures,
+/// by client id and address: the common case, no failure anywhere, costs one
+/// look at an empty map and nothing hashed.
 #[derive(Debug, Default)]
 pub(crate) struct ClientLocks {
     /// Locked until, or `0`: failed here, not locked.
-    until: Mutex<HashMap<Key, UnixTime>>,
+    until: Mutex<HashMap<(String, Option<IpAddr>), UnixTime>>,
 }
 
 impl ClientLocks {
-    /// `Some(seconds)` while this node knows `key` to be locked.
-    pub fn wait(&self, key: &Key, now: UnixTime) -> Option<i64> {
+    /// `Some(seconds)` while this node knows the client locked at the address.
+    pub fn wait(&self, client_id: &str, address: Option<IpAddr>, now: UnixTime) -> Option<i64> {
         let until = self.until.lock().unwrap_or_else(|e| e.into_inner());
-        until.get(key).map(|u| u - now).filter(|w| *w > 0)
+        if until.is_empty() {
+            return None;
+        }
+        until
+            .get(&(client_id.to_owned(), address))
+            .map(|u| u - now)
+            .filter(|w| *w > 0)
     }
 
     /// A wrong secret: counted in the store, and a lock it brings remembered here.
-    pub async fn failed(&self, inner: &Inner, key: &Key) -> Result<(), StoreError> {
+    pub async fn failed(
+        &self,
+        inner: &Inner,
+        client_id: &str,
+        address: Option<IpAddr>,
+    ) -> Result<(), StoreError> {
+        let key = Key::new(Kind::ClientSecret, client_id, address);
         let now = inner.clock.now();
         inner.store.record_failure(key.stored(), now).await?;
         let failures = inner.store.failures(key.stored(), now - WINDOW, -1).await?;
@@ -131,20 +145,23 @@ impl ClientLocks {
         if map.len() > SWEEP_AT {
             map.retain(|_, u| *u > now);
         }
-        map.insert(key.clone(), until);
+        map.insert((client_id.to_owned(), address), until);
         Ok(())
     }
 
     /// A right secret: forgives its failures if this node saw any.
-    pub async fn succeeded(&self, inner: &Inner, key: &Key) -> Result<(), StoreError> {
-        let failed_here = self
-            .until
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key)
-            .is_some();
+    pub async fn succeeded(
+        &self,
+        inner: &Inner,
+        client_id: &str,
+        address: Option<IpAddr>,
+    ) -> Result<(), StoreError> {
+        let failed_here = {
+            let mut map = self.until.lock().unwrap_or_else(|e| e.into_inner());
+            !map.is_empty() && map.remove(&(client_id.to_owned(), address)).is_some()
+        };
         if failed_here {
-            succeeded(inner, key).await?;
+            succeeded(inner, &Key::new(Kind::ClientSecret, client_id, address)).await?;
         }
         Ok(())
     }
