@@ -79,12 +79,18 @@ impl Key {
 
 /// Counts an attempt as failed before its secret is checked, so parallel
 /// guesses cannot outrun the limit: `Err(seconds)` (and the count taken back)
-/// when it must wait. [`succeeded`] forgives it.
+/// when it must wait. [`succeeded`] forgives it. A key already locked is
+/// refused by a read alone, so a flood of attempts writes nothing.
 pub(crate) async fn admit(inner: &Inner, key: &Key) -> Result<Result<(), i64>, StoreError> {
     let now = inner.clock.now();
+    let policy = key.kind.policy();
+    let before = inner.store.failures(key.stored(), now - WINDOW, -1).await?;
+    if let Err(wait) = policy.check(&before, now) {
+        return Ok(Err(wait));
+    }
     let id = inner.store.record_failure(key.stored(), now).await?;
     let failures = inner.store.failures(key.stored(), now - WINDOW, id).await?;
-    match key.kind.policy().check(&failures, now) {
+    match policy.check(&failures, now) {
         Ok(()) => Ok(Ok(())),
         Err(wait) => {
             inner.store.forget_failure(id).await?;
