@@ -307,12 +307,7 @@ fn web_asking<'a>(scope: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str,
 /// UserInfo for the code in `response`'s redirect.
 async fn userinfo_after(app: &App, response: &reqwest::Response) -> serde_json::Value {
     let code = location_params(&location(response))["code"].clone();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", WEB_REDIRECT),
-        ("code_verifier", VERIFIER),
-    ];
+    let form = web_code_exchange(&code);
     let tokens = json(app.token(&form, Some(("web", SECRET))).await).await;
     let token = tokens["access_token"].as_str().unwrap();
     let info = app

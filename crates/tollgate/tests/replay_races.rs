@@ -84,12 +84,7 @@ async fn a_code_redeemed_by_many_at_once_leaves_no_token_working(db: Db) {
     let mut outcome = Outcome::default();
     for _ in 0..ROUNDS {
         let code = code(&app).await;
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", WEB_REDIRECT),
-            ("code_verifier", VERIFIER),
-        ];
+        let form = web_code_exchange(&code);
         let answers = at_once(&app, 8, &form, "web").await;
         outcome.count(&app, &answers).await;
     }
@@ -104,12 +99,7 @@ async fn a_refresh_token_used_by_many_at_once_takes_its_family_down(db: Db) {
     let mut outcome = Outcome::default();
     for _ in 0..ROUNDS {
         let code = code(&app).await;
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", WEB_REDIRECT),
-            ("code_verifier", VERIFIER),
-        ];
+        let form = web_code_exchange(&code);
         let first = json(app.token(&form, Some(("web", SECRET))).await).await;
         let form = [
             ("grant_type", "refresh_token"),

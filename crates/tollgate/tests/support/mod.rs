@@ -499,6 +499,16 @@ pub fn web_request() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// The token request that exchanges a code `web` got from [`web_request`].
+pub fn web_code_exchange(code: &str) -> [(&'static str, &str); 4] {
+    [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", WEB_REDIRECT),
+        ("code_verifier", VERIFIER),
+    ]
+}
+
 pub fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
