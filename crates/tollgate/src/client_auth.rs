@@ -1,17 +1,24 @@
-//! Authenticating the client at the token, revocation and introspection endpoints.
+//! Authenticating the client at the token, revocation, introspection and
+//! device authorization endpoints, and [`ClientRequest`], the preamble those
+//! endpoints share.
 
-use axum::http::header::AUTHORIZATION;
-use axum::http::{Extensions, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use std::net::IpAddr;
 use std::sync::Arc;
-use tollgate_core::client_auth::credentials;
 
+use axum::extract::{FromRequest, Request};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::response::{IntoResponse, Response};
+use tollgate_core::client_auth::credentials;
 use tollgate_core::model::Application;
+use tollgate_core::token::GrantRequest;
 use tollgate_core::{ClientType, OAuthError, Params};
 
+use crate::cors::Caller;
 use crate::credentials::{is_slow_hash, upgraded_client_secret_hash, verify_client_secret};
-use crate::oauth_json::{self, Challenge};
-use crate::provider::Inner;
+use crate::form::OAuthForm;
+use crate::oauth_json::{JsonError, JsonResult};
+use crate::provider::{Inner, Shared};
 
 /// Whether a public client may name itself with its `client_id` alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,32 +27,58 @@ pub(crate) enum Public {
     Refused,
 }
 
-/// Why a request was refused before any grant was looked at.
-pub(crate) enum Refusal {
-    Client(OAuthError, Challenge),
-    /// Too many wrong secrets for this client from this address: wait this long.
-    Throttled(i64),
-    Internal(oauth_json::Fault),
+/// A form POST of an authenticated client — public clients by their
+/// `client_id` alone — with `T`, what the endpoint reads of the form before
+/// the client is authenticated (a malformed grant is told as such first).
+pub(crate) struct ClientRequest<T = ()> {
+    pub(crate) client: Arc<Application>,
+    pub(crate) params: Params,
+    pub(crate) request: T,
+    pub(crate) address: Option<IpAddr>,
 }
 
-impl From<tollgate_store::StoreError> for Refusal {
-    fn from(e: tollgate_store::StoreError) -> Self {
-        Refusal::Internal(e.into())
+/// What an endpoint reads of its form before authenticating the client.
+pub(crate) trait ReadFirst: Sized + Send {
+    fn read(params: &Params) -> Result<Self, OAuthError>;
+}
+
+impl ReadFirst for () {
+    fn read(_: &Params) -> Result<Self, OAuthError> {
+        Ok(())
     }
 }
 
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        match self {
-            Refusal::Client(e, challenge) => oauth_json::error(&e, challenge),
-            Refusal::Throttled(wait) => oauth_json::throttled(
-                &OAuthError::invalid_client(format!(
-                    "too many failed client authentications; try again in {wait} seconds"
-                )),
-                wait,
-            ),
-            Refusal::Internal(e) => oauth_json::server_error("client authentication failed", e),
+impl ReadFirst for GrantRequest {
+    fn read(params: &Params) -> Result<Self, OAuthError> {
+        GrantRequest::parse(params)
+    }
+}
+
+impl<T: ReadFirst> FromRequest<Shared> for ClientRequest<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, inner: &Shared) -> Result<Self, Response> {
+        let caller = request.extensions().get::<Caller>().cloned();
+        let OAuthForm {
+            headers,
+            params,
+            address,
+        } = OAuthForm::from_request(request, inner).await?;
+        let read = async {
+            let request = T::read(&params)?;
+            let client = authenticate(inner, &headers, address, &params, Public::Allowed).await?;
+            JsonResult::Ok((request, client))
+        };
+        let (request, client) = read.await.map_err(IntoResponse::into_response)?;
+        if let Some(caller) = caller {
+            caller.authenticated(&client);
         }
+        Ok(ClientRequest {
+            client,
+            params,
+            request,
+            address,
+        })
     }
 }
 
@@ -56,33 +89,24 @@ impl IntoResponse for Refusal {
 pub(crate) async fn authenticate(
     inner: &Inner,
     headers: &HeaderMap,
-    extensions: &Extensions,
+    address: Option<IpAddr>,
     params: &Params,
     public: Public,
-) -> Result<Arc<Application>, Refusal> {
-    let refuse = |description: &str| {
-        Err(Refusal::Client(
-            OAuthError::invalid_client(description),
-            Challenge::Basic,
-        ))
-    };
+) -> JsonResult<Arc<Application>> {
+    let refuse = |description: &str| Err(JsonError::basic(OAuthError::invalid_client(description)));
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let creds = match credentials(authorization, params) {
         Ok(Some(c)) => c,
         Ok(None) => return refuse("client authentication is required"),
-        Err(e) => {
-            let challenge = if e.basic {
-                Challenge::Basic
-            } else {
-                Challenge::None
-            };
-            return Err(Refusal::Client(e.error, challenge));
-        }
+        Err(e) if e.basic => return Err(JsonError::basic(e.error)),
+        Err(e) => return Err(e.error.into()),
     };
-    let address = inner.client_address(headers, extensions);
     let locks = &inner.client_locks;
     if let Some(wait) = locks.wait(&creds.client_id, address, inner.clock.now()) {
-        return Err(Refusal::Throttled(wait));
+        let e = OAuthError::invalid_client(format!(
+            "too many failed client authentications; try again in {wait} seconds"
+        ));
+        return Err(JsonError::Throttled(e, wait));
     }
     let client = inner.client(&creds.client_id).await?;
     let verdict = match (client, creds.secret) {

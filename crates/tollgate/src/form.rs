@@ -1,8 +1,16 @@
 //! Request bodies as OAuth reads them: form-encoded only, each parameter once.
 
+use std::net::IpAddr;
+
+use axum::extract::{FromRequest, Request};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use tollgate_core::{OAuthError, Params};
+
+use crate::oauth_json::JsonError;
+use crate::provider::Shared;
 
 /// Parses an `application/x-www-form-urlencoded` body (RFC 6749 §3.2); anything
 /// else is `invalid_request`.
@@ -26,4 +34,30 @@ pub(crate) fn is_form(headers: &HeaderMap) -> bool {
             mime.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         })
+}
+
+/// A protocol endpoint's form POST, read once: its parameters, the headers
+/// client authentication reads, and the client's address through the trusted proxies.
+pub(crate) struct OAuthForm {
+    pub(crate) headers: HeaderMap,
+    pub(crate) params: Params,
+    pub(crate) address: Option<IpAddr>,
+}
+
+impl FromRequest<Shared> for OAuthForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, inner: &Shared) -> Result<Self, Response> {
+        let address = inner.client_address(request.headers(), request.extensions());
+        let headers = request.headers().clone();
+        let body = Bytes::from_request(request, inner)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let params = params(&headers, &body).map_err(|e| JsonError::from(e).into_response())?;
+        Ok(OAuthForm {
+            headers,
+            params,
+            address,
+        })
+    }
 }

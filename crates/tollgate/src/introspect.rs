@@ -2,70 +2,44 @@
 //! and for bearers of a token with the `introspection` scope.
 
 use axum::extract::State;
-use axum::http::{Extensions, HeaderMap};
-use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use serde_json::{Map, Value, json};
 use tollgate_core::model::{TokenDetails, TokenKind};
 use tollgate_core::scope::Scopes;
-use tollgate_core::{ErrorCode, OAuthError, Params, SecretHash};
+use tollgate_core::{ErrorCode, OAuthError, SecretHash};
 
-use crate::client_auth::{self, Public, Refusal};
-use crate::oauth_json::{self, Challenge};
+use crate::bearer;
+use crate::client_auth::{self, Public};
+use crate::form::OAuthForm;
+use crate::oauth_json::{self, JsonError, JsonResult};
 use crate::provider::{Inner, Shared};
 use crate::settings::INTROSPECTION_SCOPE;
-use crate::{bearer, form};
 
-pub(crate) async fn introspect(
-    State(inner): State<Shared>,
-    headers: HeaderMap,
-    extensions: Extensions,
-    body: Bytes,
-) -> Response {
-    let params = match form::params(&headers, &body) {
-        Ok(p) => p,
-        Err(e) => return oauth_json::error(&e, Challenge::None),
-    };
-    if let Err(refusal) = authorize_caller(&inner, &headers, &extensions, &params).await {
-        return refusal.into_response();
-    }
-    let token = match params.require("token") {
-        Ok(t) => t,
-        Err(e) => return oauth_json::error(&e, Challenge::None),
-    };
-    let refresh_first = params.get("token_type_hint") == Some("refresh_token");
-    match inner
+pub(crate) async fn introspect(State(inner): State<Shared>, form: OAuthForm) -> JsonResult {
+    authorize_caller(&inner, &form).await?;
+    let token = form.params.require("token")?;
+    let refresh_first = form.params.get("token_type_hint") == Some("refresh_token");
+    let found = inner
         .store
         .token_details(&SecretHash::of(token), refresh_first)
-        .await
-    {
-        Ok(found) => oauth_json::ok(&describe(&inner, found)),
-        Err(e) => oauth_json::server_error("introspection failed", e),
-    }
+        .await?;
+    Ok(oauth_json::ok(&describe(&inner, found)))
 }
 
 /// A bearer token with the introspection scope, or a confidential client's credentials.
-async fn authorize_caller(
-    inner: &Inner,
-    headers: &HeaderMap,
-    extensions: &Extensions,
-    params: &Params,
-) -> Result<(), Refusal> {
+async fn authorize_caller(inner: &Inner, form: &OAuthForm) -> JsonResult<()> {
+    let OAuthForm {
+        headers,
+        params,
+        address,
+    } = form;
     let Some(bearer) = bearer::from_header(headers) else {
-        return client_auth::authenticate(inner, headers, extensions, params, Public::Refused)
+        return client_auth::authenticate(inner, headers, *address, params, Public::Refused)
             .await
             .map(drop);
     };
-    let found = bearer::live_bearer(inner, bearer)
-        .await
-        .map_err(|e| Refusal::Internal(e.into()))?;
-    let refuse = |code, description: &str| {
-        Err(Refusal::Client(
-            OAuthError::new(code, description),
-            Challenge::Bearer,
-        ))
-    };
-    match found {
+    let refuse =
+        |code, description: &str| Err(JsonError::bearer(OAuthError::new(code, description)));
+    match bearer::live_bearer(inner, bearer).await? {
         None => refuse(
             ErrorCode::InvalidToken,
             "the bearer token is unknown or expired",

@@ -41,6 +41,10 @@ pub enum KeyError {
     /// A key to import that cannot be read.
     #[error("the key cannot be read: {0}")]
     Unreadable(&'static str),
+    /// The stored keys cannot be loaded for signing (sealed under another
+    /// `secret_key`, or unreadable).
+    #[error("{0}")]
+    Unloadable(String),
 }
 
 /// A new key pair: private PKCS#8 DER, and the public JWK members that identify it

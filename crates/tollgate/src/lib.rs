@@ -50,6 +50,7 @@ pub mod claims;
 mod client_auth;
 mod client_cache;
 mod cookies;
+mod cors;
 pub mod credentials;
 mod csrf;
 mod device;

@@ -9,14 +9,14 @@ use axum::extract::{Query, State};
 use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use bytes::Bytes;
 use serde::Serialize;
 
 use crate::credentials::{hash_password, needs_rehash, verify_password};
 use crate::events::Event;
-use crate::pages::error_page;
+use crate::manage::Submission;
+use crate::pages::{PageError, PageResult};
 use crate::provider::{Inner, Shared};
-use crate::{csrf, form, i18n, pages, session, throttle};
+use crate::{csrf, i18n, pages, session, throttle};
 use tollgate_core::model::User;
 
 /// Verified when the username is unknown, so timing does not tell which names exist.
@@ -102,11 +102,10 @@ pub(crate) async fn page(
     State(inner): State<Shared>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let signed_in = match session::current(&inner, &headers).await {
-        Ok(s) => s.map(|s| s.user.username),
-        Err(e) => return pages::unavailable(&inner, "sign-in", e),
-    };
+) -> PageResult {
+    let signed_in = session::current(&inner, &headers)
+        .await?
+        .map(|s| s.user.username);
     let next = safe_next(query.get("next").map(String::as_str)).to_owned();
     let fields = LoginPageFields {
         next,
@@ -115,26 +114,15 @@ pub(crate) async fn page(
         signed_in_as: signed_in,
         ..LoginPageFields::default()
     };
-    login_page(&inner, &headers, StatusCode::OK, fields)
+    Ok(login_page(&inner, &headers, StatusCode::OK, fields))
 }
 
 pub(crate) async fn submit(
     State(inner): State<Shared>,
     headers: HeaderMap,
     extensions: Extensions,
-    body: Bytes,
-) -> Response {
-    let params = match form::params(&headers, &body) {
-        Ok(p) => p,
-        Err(e) => return error_page(&inner, StatusCode::BAD_REQUEST, &e.description),
-    };
-    if !csrf::verify(&inner, &headers, &params) {
-        return error_page(
-            &inner,
-            StatusCode::FORBIDDEN,
-            "The form has expired or did not come from this site. Go back, reload the page and try again.",
-        );
-    }
+    Submission(params): Submission,
+) -> PageResult {
     let next = safe_next(params.get("next")).to_owned();
     let username = params.get("username").unwrap_or_default().to_owned();
     let password = params.get("password").unwrap_or_default().to_owned();
@@ -148,15 +136,18 @@ pub(crate) async fn submit(
         login_page(&inner, &headers, status, fields)
     };
     if username.is_empty() || password.is_empty() {
-        return again(StatusCode::OK, "Enter your username and password.");
+        return Ok(again(StatusCode::OK, "Enter your username and password."));
     }
     let address = inner.client_address(&headers, &extensions);
-    let user = match verify_user(&inner, &username, password, address).await {
-        Ok(SignIn::Verified(user)) => user,
-        Ok(SignIn::Refused) => {
-            return again(StatusCode::OK, "The username or password is not correct.");
+    let user = match verify_user(&inner, &username, password, address).await? {
+        SignIn::Verified(user) => user,
+        SignIn::Refused => {
+            return Ok(again(
+                StatusCode::OK,
+                "The username or password is not correct.",
+            ));
         }
-        Ok(SignIn::Throttled(wait)) => {
+        SignIn::Throttled(wait) => {
             let mut response = again(
                 StatusCode::TOO_MANY_REQUESTS,
                 &format!("Too many failed sign-in attempts. Try again in {wait} seconds."),
@@ -164,21 +155,16 @@ pub(crate) async fn submit(
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(wait));
-            return response;
+            return Ok(response);
         }
-        Ok(SignIn::Unavailable) => {
-            return error_page(
-                &inner,
+        SignIn::Unavailable => {
+            return Err(PageError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The service is unavailable. Try again shortly.",
-            );
+            ));
         }
-        Err(e) => return pages::unavailable(&inner, "sign-in", e),
     };
-    let cookie = match session::sign_in(&inner, &user).await {
-        Ok(c) => c,
-        Err(e) => return pages::unavailable(&inner, "sign-in", e),
-    };
+    let cookie = session::sign_in(&inner, &user).await?;
     let mut response = if next.is_empty() {
         let fields = LoginPageFields {
             signed_in_as: Some(user.username.clone()),
@@ -195,7 +181,7 @@ pub(crate) async fn submit(
         r
     };
     response.headers_mut().append(SET_COOKIE, cookie);
-    response
+    Ok(response)
 }
 
 pub(crate) enum SignIn {

@@ -15,7 +15,8 @@ use url::form_urlencoded;
 use crate::claims::subject;
 use crate::events::Event;
 use crate::id_token::read_hint;
-use crate::pages::{self, error_page};
+use crate::manage::from_our_page;
+use crate::pages::{self, PageError, PageResult};
 use crate::provider::{Inner, Shared};
 use crate::session::{self, SignedIn};
 use crate::{cookies, csrf, form, i18n};
@@ -30,44 +31,45 @@ const CARRIED: [&str; 6] = [
     "ui_locales",
 ];
 
-pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
+pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap, uri: Uri) -> PageResult {
     let pairs = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned();
     let (params, _) = Params::from_pairs_lenient(pairs);
     handle(&inner, &headers, &params, false).await
 }
 
-pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match form::params(&headers, &body) {
-        Ok(p) => p,
-        Err(e) => return error_page(&inner, StatusCode::BAD_REQUEST, &e.description),
-    };
+pub(crate) async fn post(
+    State(inner): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let params = form::params(&headers, &body)
+        .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.description))?;
     if params.get("csrf_token").is_none() {
         let pairs: Vec<(String, String)> = params
             .iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        return pages::as_get(&inner.endpoints.path("/logout/"), &pairs);
+        return Ok(pages::as_get(&inner.endpoints.path("/logout/"), &pairs));
     }
-    if !csrf::verify(&inner, &headers, &params) {
-        return error_page(
-            &inner,
-            StatusCode::FORBIDDEN,
-            "The form has expired or did not come from this site. Go back, reload the page and try again.",
-        );
-    }
+    from_our_page(&inner, &headers, &params)?;
     if params.get("allow").is_none() {
-        return signed_out_page(
+        return Ok(signed_out_page(
             &inner,
             StatusCode::OK,
             i18n::language(params.get("ui_locales"), &headers),
             "Still signed in",
             "You did not sign out.",
-        );
+        ));
     }
     handle(&inner, &headers, &params, true).await
 }
 
-async fn handle(inner: &Inner, headers: &HeaderMap, params: &Params, confirmed: bool) -> Response {
+async fn handle(
+    inner: &Inner,
+    headers: &HeaderMap,
+    params: &Params,
+    confirmed: bool,
+) -> PageResult {
     let settings = &inner.settings;
     let hint = match params.get("id_token_hint") {
         Some(token) => {
@@ -85,22 +87,16 @@ async fn handle(inner: &Inner, headers: &HeaderMap, params: &Params, confirmed: 
         _ => params.get("client_id"),
     };
     let client = match named {
-        Some(id) => match inner.client(id).await {
-            Ok(c) => c,
-            Err(e) => return pages::unavailable(inner, "logout", e),
-        },
+        Some(id) => inner.client(id).await?,
         None => None,
     };
-    let signed_in = match session::current(inner, headers).await {
-        Ok(s) => s,
-        Err(e) => return pages::unavailable(inner, "logout", e),
-    };
+    let signed_in = session::current(inner, headers).await?;
     let session_subject = signed_in.as_ref().map(|s| subject(&s.user));
     let policy = LogoutPolicy {
         always_prompt: settings.oidc_rp_initiated_logout_always_prompt,
         strict_redirect_uris: settings.oidc_rp_initiated_logout_strict_redirect_uris,
     };
-    let plan = match logout::plan(
+    let plan = logout::plan(
         &hint,
         params.get("client_id"),
         client.as_deref(),
@@ -108,13 +104,11 @@ async fn handle(inner: &Inner, headers: &HeaderMap, params: &Params, confirmed: 
         params.get("state"),
         session_subject.as_deref(),
         policy,
-    ) {
-        Ok(plan) => plan,
-        Err(message) => {
-            tracing::debug!(%message, "logout request refused");
-            return error_page(inner, StatusCode::BAD_REQUEST, &message);
-        }
-    };
+    )
+    .map_err(|message| {
+        tracing::debug!(%message, "logout request refused");
+        PageError::new(StatusCode::BAD_REQUEST, message)
+    })?;
     if let Some(signed_in) = signed_in
         .as_ref()
         .filter(|_| plan.must_prompt && !confirmed)
@@ -126,7 +120,13 @@ async fn handle(inner: &Inner, headers: &HeaderMap, params: &Params, confirmed: 
                 c.name.clone()
             }
         });
-        return confirmation_page(inner, headers, params, signed_in, application.as_deref());
+        return Ok(confirmation_page(
+            inner,
+            headers,
+            params,
+            signed_in,
+            application.as_deref(),
+        ));
     }
     let mut response = match &plan.redirect {
         Some(location) => pages::redirect(location),
@@ -139,16 +139,14 @@ async fn handle(inner: &Inner, headers: &HeaderMap, params: &Params, confirmed: 
         ),
     };
     if let Some(signed_in) = signed_in {
-        if let Err(e) = end_session(inner, headers, &signed_in).await {
-            return pages::unavailable(inner, "logout", e);
-        }
+        end_session(inner, headers, &signed_in).await?;
         // The cookie goes too, so the browser stops sending a dead session.
         response.headers_mut().append(
             SET_COOKIE,
             inner.cookies.set(inner.cookies.session, "", Some(0)),
         );
     }
-    response
+    Ok(response)
 }
 
 async fn end_session(

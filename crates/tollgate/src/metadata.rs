@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use bytes::Bytes;
 use serde_json::json;
 use tollgate_core::SigningAlgorithm;
@@ -113,16 +113,13 @@ pub(crate) async fn serve(State(inner): State<Shared>) -> impl IntoResponse {
 }
 
 /// The JWKS: public keys only, of every key not yet retired (scheduled ones included).
-pub(crate) async fn jwks(State(inner): State<Shared>) -> Response {
-    let ring = match inner.keys.ring(&inner.store, inner.clock.now()).await {
-        Ok(ring) => ring,
-        Err(e) => return crate::oauth_json::server_error("jwks: keys unavailable", e.to_string()),
-    };
+pub(crate) async fn jwks(State(inner): State<Shared>) -> crate::oauth_json::JsonResult {
+    let ring = inner.keys.ring(&inner.store, inner.clock.now()).await?;
     let cache = format!(
         "public, max-age={}",
         inner.settings.oidc_jwks_max_age_seconds
     );
-    (
+    Ok((
         [
             (CONTENT_TYPE, "application/json".to_owned()),
             (ACCESS_CONTROL_ALLOW_ORIGIN, "*".to_owned()),
@@ -130,5 +127,5 @@ pub(crate) async fn jwks(State(inner): State<Shared>) -> Response {
         ],
         ring.jwks.clone(),
     )
-        .into_response()
+        .into_response())
 }

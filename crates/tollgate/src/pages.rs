@@ -5,14 +5,18 @@ use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
 };
+use std::borrow::Cow;
+use std::path::Path;
+
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
 use serde::Serialize;
+use tollgate_store::StoreError;
 
-use std::path::Path;
-
-use crate::provider::{BuildError, Inner};
+use crate::provider::{BuildError, Inner, Shared};
 
 const TEMPLATES: [(&str, &str); 22] = [
     ("base.html", include_str!("../templates/base.html")),
@@ -232,20 +236,91 @@ pub(crate) fn error_page_with_code(
     )
 }
 
-/// A storage failure, on a page: the detail goes to the log (under `context`),
-/// the visitor gets a generic page.
-pub(crate) fn unavailable(inner: &Inner, context: &str, e: tollgate_store::StoreError) -> Response {
-    let page = error_page(
-        inner,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "The service is unavailable. Try again shortly.",
-    );
-    if e.is_unavailable() {
-        tracing::warn!(error = %e, "{context}: the database is unavailable");
-        return crate::outage::retry_later(page);
+/// Why a page request went no further, shown on the error page (no
+/// redirect: for requests no client may be told about). Handlers return
+/// `Result<_, PageError>` and use `?`; [`render_errors`] renders it in the
+/// visitor's language.
+#[derive(Debug, Clone)]
+pub(crate) struct PageError {
+    status: StatusCode,
+    message: Cow<'static, str>,
+    /// The OAuth error code shown beside the message, when there is one.
+    code: Option<&'static str>,
+    outage: bool,
+}
+
+impl PageError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
+        PageError {
+            status,
+            message: message.into(),
+            code: None,
+            outage: false,
+        }
     }
-    tracing::error!(error = %e, "{context}: storage failed");
-    page
+
+    pub(crate) fn not_found() -> Self {
+        PageError::new(StatusCode::NOT_FOUND, "There is no such page.")
+    }
+}
+
+/// A storage failure: the detail goes to the log, the visitor gets a generic
+/// page; an outage is asked to be retried later.
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        let outage = e.is_unavailable();
+        if outage {
+            tracing::warn!(error = %e, "the database is unavailable");
+        } else {
+            tracing::error!(error = %e, "storage failed");
+        }
+        PageError {
+            outage,
+            ..PageError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is unavailable. Try again shortly.",
+            )
+        }
+    }
+}
+
+/// A storage failure on a page not yet returning [`PageResult`].
+pub(crate) fn unavailable(inner: &Inner, _context: &str, e: StoreError) -> Response {
+    PageError::from(e).render(inner)
+}
+
+pub(crate) type PageResult<T = Response> = Result<T, PageError>;
+
+/// Left in the response for [`render_errors`], which has the templates.
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// The layer of the pages: a [`PageError`] a handler returned becomes the error page.
+pub(crate) async fn render_errors(
+    State(inner): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    match response.extensions_mut().remove::<PageError>() {
+        Some(error) => error.render(&inner),
+        None => response,
+    }
+}
+
+impl PageError {
+    pub(crate) fn render(&self, inner: &Inner) -> Response {
+        let page = error_page_with_code(inner, self.status, &self.message, self.code);
+        match self.outage {
+            true => crate::outage::retry_later(page),
+            false => page,
+        }
+    }
 }
 
 /// A request POSTed from another site comes without our `SameSite=Lax` session

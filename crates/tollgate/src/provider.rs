@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use minijinja::Environment;
 use tollgate_core::{Clock, Endpoints, Entropy};
 
@@ -21,8 +21,8 @@ use crate::system::{OsEntropy, SystemClock};
 use crate::throttle::ClientLocks;
 use crate::users::{User, UserDirectory};
 use crate::{
-    authorize, device, health, i18n, introspect, login, logout, manage, metadata, pages, register,
-    revoke, session, token, userinfo,
+    authorize, cors, device, health, i18n, introspect, login, logout, manage, metadata, pages,
+    register, revoke, session, token, userinfo,
 };
 use tollgate_core::OAuthError;
 use tollgate_core::model::Application;
@@ -358,18 +358,16 @@ impl Provider {
     /// then loads and parses them all, so a key that cannot be read (sealed
     /// under another `secret_key`) stops start-up rather than a later request.
     /// Keys made afterwards by any process are picked up as they come.
-    pub async fn prepare_keys(&self) -> Result<(), String> {
+    pub async fn prepare_keys(&self) -> Result<(), crate::keys::KeyError> {
         let inner = &self.shared;
         let now = inner.clock.now();
-        crate::keys::ensure_signing_keys(&inner.store, inner.sealer.as_ref(), now)
-            .await
-            .map_err(|e| format!("cannot prepare the signing keys: {e}"))?;
+        crate::keys::ensure_signing_keys(&inner.store, inner.sealer.as_ref(), now).await?;
         inner
             .keys
             .ring(&inner.store, now)
             .await
             .map(drop)
-            .map_err(|e| e.to_string())
+            .map_err(|e| crate::keys::KeyError::Unloadable(e.to_string()))
     }
 
     /// The settings in force.
@@ -416,16 +414,20 @@ impl Provider {
             pages = pages.route("/logout/", get(logout::get).post(logout::post));
         }
         let mut endpoints = Router::new()
-            .merge(pages.layer(axum::middleware::from_fn(i18n::negotiate)))
-            .route("/token/", post(token::token).options(token::preflight))
+            .merge(
+                pages
+                    .layer(axum::middleware::from_fn_with_state(
+                        inner.clone(),
+                        pages::render_errors,
+                    ))
+                    .layer(axum::middleware::from_fn(i18n::negotiate)),
+            )
+            .route("/token/", for_clients(post(token::token)))
             .route(
                 "/device-authorization/",
-                post(device::authorize).options(token::preflight),
+                for_clients(post(device::authorize)),
             )
-            .route(
-                "/revoke_token/",
-                post(revoke::revoke).options(token::preflight),
-            )
+            .route("/revoke_token/", for_clients(post(revoke::revoke)))
             .route("/introspect/", post(introspect::introspect))
             .route("/static/tollgate.css", get(stylesheet))
             .route("/static/tollgate.js", get(script));
@@ -435,7 +437,8 @@ impl Provider {
                     "/userinfo/",
                     get(userinfo::get)
                         .post(userinfo::post)
-                        .options(userinfo::preflight),
+                        .layer(axum::middleware::from_fn(cors::any_origin))
+                        .options(cors::any_origin_preflight),
                 )
                 .route("/.well-known/jwks.json", get(metadata::jwks));
         }
@@ -488,6 +491,14 @@ impl Provider {
             .route("/health", get(health::health))
             .with_state(self.shared.clone())
     }
+}
+
+/// An endpoint browser clients call with their client credentials: CORS for
+/// the origins of the client it authenticated, and its preflight.
+fn for_clients(route: MethodRouter<Shared>) -> MethodRouter<Shared> {
+    route
+        .layer(axum::middleware::from_fn(cors::client_origins))
+        .options(cors::client_preflight)
 }
 
 async fn stylesheet() -> impl axum::response::IntoResponse {

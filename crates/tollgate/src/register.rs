@@ -17,7 +17,7 @@ use tollgate_core::{
 };
 
 use crate::credentials::generate_client_secret;
-use crate::oauth_json::{self, Challenge};
+use crate::oauth_json::{self, JsonError, JsonResult};
 use crate::provider::{Inner, Shared};
 use crate::{bearer, csrf, session};
 
@@ -58,8 +58,9 @@ fn answer(
     oauth_json::no_store((status, Json(body)).into_response())
 }
 
-fn refuse(e: OAuthError) -> Response {
-    oauth_json::error(&e, Challenge::Bearer)
+/// Registration answers its errors with a bearer challenge (RFC 7591 §3.2.2, RFC 6750).
+fn refuse(e: OAuthError) -> JsonError {
+    JsonError::bearer(e)
 }
 
 /// The registration a request body asks for, checked like every other, and the client's name.
@@ -74,17 +75,14 @@ fn requested(inner: &Inner, body: &[u8]) -> Result<(ApplicationSpec, String), OA
 }
 
 /// Who may register (`dcr_registration_access`): the owner to record, or the refusal.
-async fn registrant(inner: &Inner, headers: &HeaderMap) -> Result<Option<i64>, Response> {
+async fn registrant(inner: &Inner, headers: &HeaderMap) -> JsonResult<Option<i64>> {
     let settings = &inner.settings;
     if settings.dcr_registration_access == "open" {
         return Ok(None);
     }
     let unauthorized = |d: &str| refuse(OAuthError::new(ErrorCode::InvalidToken, d));
     if let Some(token) = bearer::from_header(headers) {
-        let found = bearer::live_bearer(inner, token)
-            .await
-            .map_err(|e| oauth_json::server_error("registration", e))?;
-        let Some(found) = found else {
+        let Some(found) = bearer::live_bearer(inner, token).await? else {
             return Err(unauthorized("the access token is invalid or expired"));
         };
         // RFC 8707: a token meant for another resource is not for this server.
@@ -115,12 +113,11 @@ async fn registrant(inner: &Inner, headers: &HeaderMap) -> Result<Option<i64>, R
             _ => Err(unauthorized("registering needs a signed-in user's token")),
         };
     }
-    if settings.dcr_registration_access == "authenticated" && csrf::same_origin(inner, headers) {
-        match session::current(inner, headers).await {
-            Ok(Some(signed_in)) => return Ok(Some(signed_in.user.id)),
-            Ok(None) => {}
-            Err(e) => return Err(oauth_json::server_error("registration", e)),
-        }
+    if settings.dcr_registration_access == "authenticated"
+        && csrf::same_origin(inner, headers)
+        && let Some(signed_in) = session::current(inner, headers).await?
+    {
+        return Ok(Some(signed_in.user.id));
     }
     Err(unauthorized("registering needs authentication"))
 }
@@ -129,21 +126,15 @@ pub(crate) async fn register(
     State(inner): State<Shared>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let owner = match registrant(&inner, &headers).await {
-        Ok(owner) => owner,
-        Err(response) => return response,
-    };
-    let (spec, name) = match requested(&inner, &body) {
-        Ok(s) => s,
-        Err(e) => return refuse(e),
-    };
+) -> JsonResult {
+    let owner = registrant(&inner, &headers).await?;
+    let (spec, name) = requested(&inner, &body).map_err(refuse)?;
     let sealer = match (spec.algorithm, inner.sealer.as_ref()) {
         (SigningAlgorithm::HS256, None) => {
-            return refuse(OAuthError::new(
+            return Err(refuse(OAuthError::new(
                 ErrorCode::InvalidClientMetadata,
                 "id_token_signed_response_alg: HS256 is not available on this server",
-            ));
+            )));
         }
         (SigningAlgorithm::HS256, sealer) => sealer,
         _ => None,
@@ -159,33 +150,23 @@ pub(crate) async fn register(
     };
     let now = inner.clock.now();
     let token = NewSecret::generate(SecretKind::RegistrationToken, inner.entropy.as_ref());
-    let stored = async {
-        let app = inner.store.create_application(&new, now).await?;
-        inner
-            .store
-            .set_registration_token(app.id, &token.hash, now)
-            .await?;
-        Ok::<_, tollgate_store::StoreError>(app)
-    };
-    match stored.await {
-        Ok(app) => answer(
-            &inner,
-            StatusCode::CREATED,
-            &app,
-            secret.map(|s| s.plaintext),
-            Some(token.plaintext),
-        ),
-        Err(e) => oauth_json::server_error("registration", e),
-    }
+    let app = inner.store.create_application(&new, now).await?;
+    inner
+        .store
+        .set_registration_token(app.id, &token.hash, now)
+        .await?;
+    Ok(answer(
+        &inner,
+        StatusCode::CREATED,
+        &app,
+        secret.map(|s| s.plaintext),
+        Some(token.plaintext),
+    ))
 }
 
 /// The client at the URI, if the request's bearer token is its registration
 /// access token; RFC 7592 §2: otherwise a 401, never a hint that it exists.
-async fn managed(
-    inner: &Inner,
-    headers: &HeaderMap,
-    client_id: &str,
-) -> Result<Application, Response> {
+async fn managed(inner: &Inner, headers: &HeaderMap, client_id: &str) -> JsonResult<Application> {
     let invalid = || {
         refuse(OAuthError::new(
             ErrorCode::InvalidToken,
@@ -195,26 +176,20 @@ async fn managed(
     let Some(token) = bearer::from_header(headers) else {
         return Err(invalid());
     };
-    match inner
+    inner
         .store
         .registered_application(client_id, &SecretHash::of(token))
-        .await
-    {
-        Ok(Some(app)) => Ok(app),
-        Ok(None) => Err(invalid()),
-        Err(e) => Err(oauth_json::server_error("client configuration", e)),
-    }
+        .await?
+        .ok_or_else(invalid)
 }
 
 pub(crate) async fn read(
     State(inner): State<Shared>,
     headers: HeaderMap,
     Path(client_id): Path<String>,
-) -> Response {
-    match managed(&inner, &headers, &client_id).await {
-        Ok(app) => answer(&inner, StatusCode::OK, &app, None, None),
-        Err(response) => response,
-    }
+) -> JsonResult {
+    let app = managed(&inner, &headers, &client_id).await?;
+    Ok(answer(&inner, StatusCode::OK, &app, None, None))
 }
 
 /// RFC 7592 §2.2: the metadata sent replaces the client's whole; its type and
@@ -224,20 +199,14 @@ pub(crate) async fn replace(
     headers: HeaderMap,
     Path(client_id): Path<String>,
     body: Bytes,
-) -> Response {
-    let app = match managed(&inner, &headers, &client_id).await {
-        Ok(app) => app,
-        Err(response) => return response,
-    };
-    let (spec, name) = match requested(&inner, &body) {
-        Ok(s) => s,
-        Err(e) => return refuse(e),
-    };
+) -> JsonResult {
+    let app = managed(&inner, &headers, &client_id).await?;
+    let (spec, name) = requested(&inner, &body).map_err(refuse)?;
     if spec.client_type != app.client_type || spec.algorithm != app.algorithm {
-        return refuse(OAuthError::new(
+        return Err(refuse(OAuthError::new(
             ErrorCode::InvalidClientMetadata,
             "token_endpoint_auth_method and id_token_signed_response_alg cannot change: register a new client",
-        ));
+        )));
     }
     let changes = ApplicationChanges {
         name,
@@ -247,46 +216,37 @@ pub(crate) async fn replace(
         allowed_origins: app.allowed_origins.clone(),
     };
     let now = inner.clock.now();
-    let updated = match inner.store.update_application(app.id, &changes, now).await {
-        Ok(updated) => updated,
-        Err(e) => return oauth_json::server_error("client configuration", e),
-    };
+    let updated = inner
+        .store
+        .update_application(app.id, &changes, now)
+        .await?;
     inner.clients.forget(&app.client_id);
     let token = inner
         .settings
         .dcr_rotate_registration_token_on_update
         .then(|| NewSecret::generate(SecretKind::RegistrationToken, inner.entropy.as_ref()));
-    if let Some(token) = &token
-        && let Err(e) = inner
+    if let Some(token) = &token {
+        inner
             .store
             .set_registration_token(app.id, &token.hash, now)
-            .await
-    {
-        return oauth_json::server_error("client configuration", e);
+            .await?;
     }
-    answer(
+    Ok(answer(
         &inner,
         StatusCode::OK,
         &updated,
         None,
         token.map(|t| t.plaintext),
-    )
+    ))
 }
 
 pub(crate) async fn delete(
     State(inner): State<Shared>,
     headers: HeaderMap,
     Path(client_id): Path<String>,
-) -> Response {
-    let app = match managed(&inner, &headers, &client_id).await {
-        Ok(app) => app,
-        Err(response) => return response,
-    };
-    match inner.store.delete_application(app.id).await {
-        Ok(()) => {
-            inner.clients.forget(&app.client_id);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => oauth_json::server_error("client configuration", e),
-    }
+) -> JsonResult {
+    let app = managed(&inner, &headers, &client_id).await?;
+    inner.store.delete_application(app.id).await?;
+    inner.clients.forget(&app.client_id);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

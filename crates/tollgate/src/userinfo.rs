@@ -2,12 +2,9 @@
 //! access token, as its scopes and `claims` request allow. Errors per RFC 6750 §3.
 
 use axum::extract::State;
-use axum::http::header::{
-    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, CONTENT_TYPE,
-};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
 use bytes::Bytes;
 use tollgate_core::claims::{self, ClaimsRequest, PROTOCOL_CLAIMS, Target};
 use tollgate_core::scope::Scopes;
@@ -15,59 +12,49 @@ use tollgate_core::{ErrorCode, OAuthError};
 
 use crate::claims::{ClaimsContext, of_user, subject};
 use crate::id_token::sign_for;
-use crate::oauth_json::{self, Challenge};
+use crate::oauth_json::{self, JsonError, JsonResult};
 use crate::provider::{Inner, Shared};
 use crate::{bearer, form};
 
-pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap) -> Response {
-    let token = bearer::presented(&headers, None);
-    cors(answer(&inner, token).await)
+pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap) -> JsonResult {
+    let token = bearer::presented(&headers, None).map_err(JsonError::bearer)?;
+    answer(&inner, token).await
 }
 
-pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn post(
+    State(inner): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> JsonResult {
     // A body is read only when it is a form; a bearer header alone needs none.
     let params = if form::is_form(&headers) {
-        match form::params(&headers, &body) {
-            Ok(p) => Some(p),
-            Err(e) => return cors(refuse(&e)),
-        }
+        Some(form::params(&headers, &body).map_err(JsonError::bearer)?)
     } else {
         None
     };
-    let token = bearer::presented(&headers, params.as_ref());
-    cors(answer(&inner, token).await)
+    let token = bearer::presented(&headers, params.as_ref()).map_err(JsonError::bearer)?;
+    answer(&inner, token).await
 }
 
-/// CORS preflight: any origin may call UserInfo with a bearer token (no cookies are involved).
-pub(crate) async fn preflight() -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    let h = response.headers_mut();
-    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    h.insert(
-        ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST"),
-    );
-    h.insert(
-        ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("authorization, content-type"),
-    );
-    h.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-    response
+fn invalid(why: &str) -> JsonResult {
+    Err(JsonError::bearer(OAuthError::new(
+        ErrorCode::InvalidToken,
+        why,
+    )))
 }
 
-async fn answer(inner: &Inner, token: Result<Option<&str>, OAuthError>) -> Response {
-    let invalid = |why: &str| refuse(&OAuthError::new(ErrorCode::InvalidToken, why));
-    let insufficient = |why: &str| refuse(&OAuthError::new(ErrorCode::InsufficientScope, why));
-    let token = match token {
-        Ok(Some(t)) => t,
-        Ok(None) => return invalid("no access token was sent"),
-        Err(e) => return refuse(&e),
+fn insufficient(why: &str) -> JsonResult {
+    Err(JsonError::bearer(OAuthError::new(
+        ErrorCode::InsufficientScope,
+        why,
+    )))
+}
+
+async fn answer(inner: &Inner, token: Option<&str>) -> JsonResult {
+    let Some(token) = token else {
+        return invalid("no access token was sent");
     };
-    let found = match bearer::live_bearer(inner, token).await {
-        Ok(found) => found,
-        Err(e) => return oauth_json::server_error("userinfo: token lookup failed", e),
-    };
-    let Some(bearer) = found else {
+    let Some(bearer) = bearer::live_bearer(inner, token).await? else {
         return invalid("the access token is unknown or expired");
     };
     // RFC 8707: a token for other resources is not for this server's UserInfo.
@@ -85,10 +72,8 @@ async fn answer(inner: &Inner, token: Result<Option<&str>, OAuthError>) -> Respo
     if !user.active {
         return invalid("the access token's user is deactivated");
     }
-    let client = match inner.client(&bearer.client_id).await {
-        Ok(Some(client)) => client,
-        Ok(None) => return invalid("the access token's client no longer exists"),
-        Err(e) => return oauth_json::server_error("userinfo: client lookup failed", e),
+    let Some(client) = inner.client(&bearer.client_id).await? else {
+        return invalid("the access token's client no longer exists");
     };
     let request = bearer
         .token
@@ -111,28 +96,13 @@ async fn answer(inner: &Inner, token: Result<Option<&str>, OAuthError>) -> Respo
     body.retain(|name, _| !PROTOCOL_CLAIMS.contains(&name.as_str()));
     body.insert("sub".into(), subject(&user).into());
     if !client.userinfo_signed {
-        return oauth_json::ok(&body);
+        return Ok(oauth_json::ok(&body));
     }
     // OIDC Core §5.3.2: a signed response names its issuer and audience.
     body.insert("iss".into(), inner.settings.issuer.clone().into());
     body.insert("aud".into(), client.client_id.clone().into());
-    match sign_for(inner, &client, &body).await {
-        Ok(jwt) => oauth_json::no_store(([(CONTENT_TYPE, "application/jwt")], jwt).into_response()),
-        Err(e) => oauth_json::server_error("userinfo: signing failed", e.to_string()),
-    }
-}
-
-fn refuse(error: &OAuthError) -> Response {
-    oauth_json::error(error, Challenge::Bearer)
-}
-
-fn cors(mut response: Response) -> Response {
-    let h = response.headers_mut();
-    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    // A browser client may read why its token was refused.
-    h.insert(
-        ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("www-authenticate"),
-    );
-    response
+    let jwt = sign_for(inner, &client, &body).await?;
+    Ok(oauth_json::no_store(
+        ([(CONTENT_TYPE, "application/jwt")], jwt).into_response(),
+    ))
 }

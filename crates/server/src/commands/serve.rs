@@ -22,7 +22,10 @@ pub async fn run(mut config: Config) -> Result<(), Failure> {
     let provider = Provider::builder(config.provider, store.clone())
         .build()
         .map_err(|e| fail(e.to_string()))?;
-    provider.prepare_keys().await.map_err(fail)?;
+    provider
+        .prepare_keys()
+        .await
+        .map_err(|e| fail(format!("cannot prepare the signing keys: {e}")))?;
     tracing::info!(
         %address,
         %issuer,

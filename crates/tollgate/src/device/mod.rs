@@ -6,9 +6,6 @@
 pub(crate) mod pages;
 
 use axum::extract::State;
-use axum::http::{Extensions, HeaderMap};
-use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use serde::Serialize;
 use tollgate_core::device::{display_user_code, generate_user_code};
 use tollgate_core::model::NewDeviceCode;
@@ -16,11 +13,10 @@ use tollgate_core::resource::Resources;
 use tollgate_core::{GrantType, NewSecret, OAuthError, SecretHash, SecretKind};
 use tollgate_store::StoreError;
 
-use crate::client_auth::{self, Public};
-use crate::oauth_json::{self, Challenge};
+use crate::client_auth::ClientRequest;
+use crate::oauth_json::{self, JsonResult};
 use crate::provider::Shared;
-use crate::token::allow_origin;
-use crate::{form, token};
+use crate::token;
 
 /// RFC 8628 §3.2.
 #[derive(Serialize)]
@@ -36,38 +32,17 @@ struct DeviceAuthorization {
 /// Draws of a user code before giving up: two collide only among live codes (20^8 of them).
 const USER_CODE_DRAWS: usize = 3;
 
+/// Public clients are allowed: a television keeps no secret (RFC 8628 §3.1).
 pub(crate) async fn authorize(
     State(inner): State<Shared>,
-    headers: HeaderMap,
-    extensions: Extensions,
-    body: Bytes,
-) -> Response {
-    let params = match form::params(&headers, &body) {
-        Ok(p) => p,
-        Err(e) => return oauth_json::error(&e, Challenge::None),
-    };
-    // Public clients allowed: a television keeps no secret (RFC 8628 §3.1).
-    let client =
-        match client_auth::authenticate(&inner, &headers, &extensions, &params, Public::Allowed)
-            .await
-        {
-            Ok(c) => c,
-            Err(refusal) => return refusal.into_response(),
-        };
+    ClientRequest { client, params, .. }: ClientRequest,
+) -> JsonResult {
     if !client.grant_types.contains(&GrantType::DeviceCode) {
         let e = OAuthError::unauthorized_client("this client may not use the device grant");
-        return allow_origin(oauth_json::error(&e, Challenge::None), &headers, &client);
+        return Err(e.into());
     }
-    let requested = inner
-        .new_grant_scope(&client, params.get("scope"))
-        .and_then(|scope| {
-            let served = &inner.settings.allowed_resources;
-            Ok((scope, Resources::requested(params.resources(), served)?))
-        });
-    let (scope, resource) = match requested {
-        Ok(s) => s,
-        Err(e) => return allow_origin(oauth_json::error(&e, Challenge::None), &headers, &client),
-    };
+    let scope = inner.new_grant_scope(&client, params.get("scope"))?;
+    let resource = Resources::requested(params.resources(), &inner.settings.allowed_resources)?;
     let settings = &inner.settings;
     let now = inner.clock.now();
     let device = NewSecret::generate(SecretKind::DeviceCode, inner.entropy.as_ref());
@@ -92,9 +67,7 @@ pub(crate) async fn authorize(
             break;
         }
     }
-    if let Err(e) = stored {
-        return oauth_json::server_error("device authorization failed", e.to_string());
-    }
+    stored?;
     let shown = display_user_code(&user_code);
     let verification_uri = inner.endpoints.url("/device/");
     let response = DeviceAuthorization {
@@ -105,5 +78,5 @@ pub(crate) async fn authorize(
         expires_in: settings.device_code_expire_seconds,
         interval: settings.device_code_interval_seconds,
     };
-    allow_origin(oauth_json::ok(&response), &headers, &client)
+    Ok(oauth_json::ok(&response))
 }

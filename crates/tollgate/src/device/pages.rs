@@ -7,13 +7,13 @@ use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::{Value, context};
 use serde::Deserialize;
+use tollgate_core::SecretHash;
 use tollgate_core::device::{DeviceStatus, display_user_code, normalize_user_code};
 use tollgate_core::model::{DeviceCode, User};
-use tollgate_core::{Params, SecretHash};
 
 use crate::events::Event;
 use crate::manage::{Submission, Visitor, page_in};
-use crate::pages::unavailable;
+use crate::pages::{PageError, PageResult};
 use crate::provider::{Inner, Shared};
 use crate::{i18n, throttle};
 
@@ -88,58 +88,55 @@ pub(crate) async fn entry(
     )
 }
 
-/// The pending device authorization a typed code names, or the page saying
-/// why there is none (throttling wrong guesses per user and address).
+/// What a typed code names: a pending device authorization, or why not (the
+/// entry page says so again, with the status).
+enum Typed {
+    Pending(DeviceCode, String),
+    Refused(StatusCode, Refusal),
+}
+
+/// The pending device authorization a typed code names, or why there is none
+/// (throttling wrong guesses per user and address).
 async fn pending(
     inner: &Inner,
     headers: &HeaderMap,
     extensions: &Extensions,
     user: &User,
-    params: &Params,
-) -> Result<(DeviceCode, String), Response> {
-    let typed = params.get("user_code").unwrap_or_default();
-    let again = |status, refusal| entry_page(inner, headers, user, status, typed, Some(refusal));
+    typed: &str,
+) -> PageResult<Typed> {
     // Its own kind of key: a user's id is no username anyone can type.
     let key = throttle::Key::new(
         throttle::Kind::DeviceCode,
         &user.id.to_string(),
         inner.client_address(headers, extensions),
     );
-    match throttle::admit(inner, &key).await {
-        Ok(Ok(())) => {}
-        Ok(Err(wait)) => {
-            return Err(again(
-                StatusCode::TOO_MANY_REQUESTS,
-                Refusal::Throttled(wait),
-            ));
-        }
-        Err(e) => return Err(unavailable(inner, "device page", e)),
+    if let Err(wait) = throttle::admit(inner, &key).await? {
+        let refusal = Refusal::Throttled(wait);
+        return Ok(Typed::Refused(StatusCode::TOO_MANY_REQUESTS, refusal));
     }
     let now = inner.clock.now();
     let found = match normalize_user_code(typed) {
-        Some(code) => match inner
+        Some(code) => inner
             .store
             .device_code_by_user_code(&SecretHash::of(&code))
-            .await
-        {
-            Ok(found) => found.map(|d| (d, code)),
-            Err(e) => return Err(unavailable(inner, "device page", e)),
-        },
+            .await?
+            .map(|d| (d, code)),
         None => None,
     };
     let Some((device, code)) = found else {
-        return Err(again(StatusCode::UNPROCESSABLE_ENTITY, Refusal::Wrong));
+        return Ok(Typed::Refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::Wrong,
+        ));
     };
-    if let Err(e) = throttle::succeeded(inner, &key).await {
-        return Err(unavailable(inner, "device page", e));
-    }
-    if device.status != DeviceStatus::Pending {
-        return Err(again(StatusCode::CONFLICT, Refusal::Used));
-    }
-    if now >= device.expires_at {
-        return Err(again(StatusCode::GONE, Refusal::Expired));
-    }
-    Ok((device, code))
+    throttle::succeeded(inner, &key).await?;
+    Ok(if device.status != DeviceStatus::Pending {
+        Typed::Refused(StatusCode::CONFLICT, Refusal::Used)
+    } else if now >= device.expires_at {
+        Typed::Refused(StatusCode::GONE, Refusal::Expired)
+    } else {
+        Typed::Pending(device, code)
+    })
 }
 
 pub(crate) async fn submit(
@@ -148,16 +145,26 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     extensions: Extensions,
     Submission(params): Submission,
-) -> Response {
-    let (device, code) = match pending(&inner, &headers, &extensions, &user, &params).await {
-        Ok(found) => found,
-        Err(response) => return response,
+) -> PageResult {
+    let typed = params.get("user_code").unwrap_or_default();
+    let (device, code) = match pending(&inner, &headers, &extensions, &user, typed).await? {
+        Typed::Pending(device, code) => (device, code),
+        Typed::Refused(status, why) => {
+            return Ok(entry_page(
+                &inner,
+                &headers,
+                &user,
+                status,
+                typed,
+                Some(why),
+            ));
+        }
     };
-    let client = match inner.store.application_by_id(device.application_id).await {
-        Ok(Some(client)) => client,
-        Ok(None) => return crate::manage::not_found(&inner),
-        Err(e) => return unavailable(&inner, "device page", e),
-    };
+    let client = inner
+        .store
+        .application_by_id(device.application_id)
+        .await?
+        .ok_or_else(PageError::not_found)?;
     let scopes: Vec<Value> = device
         .scope
         .split_whitespace()
@@ -171,14 +178,14 @@ pub(crate) async fn submit(
     let resources: Vec<String> = device.resource.iter().map(str::to_owned).collect();
     let context =
         context! { application, scopes, resources, user_code => display_user_code(&code) };
-    device_page(
+    Ok(device_page(
         &inner,
         &headers,
         &user,
         StatusCode::OK,
         "device_confirm.html",
         context,
-    )
+    ))
 }
 
 pub(crate) async fn decide(
@@ -187,24 +194,37 @@ pub(crate) async fn decide(
     headers: HeaderMap,
     extensions: Extensions,
     Submission(params): Submission,
-) -> Response {
-    let (device, _) = match pending(&inner, &headers, &extensions, &user, &params).await {
-        Ok(found) => found,
-        Err(response) => return response,
+) -> PageResult {
+    let typed = params.get("user_code").unwrap_or_default();
+    let device = match pending(&inner, &headers, &extensions, &user, typed).await? {
+        Typed::Pending(device, _) => device,
+        Typed::Refused(status, why) => {
+            return Ok(entry_page(
+                &inner,
+                &headers,
+                &user,
+                status,
+                typed,
+                Some(why),
+            ));
+        }
     };
     let approved = params.get("allow").is_some();
     let now = inner.clock.now();
-    match inner
+    let decided = inner
         .store
         .decide_device_code(device.id, user.id, approved, now, now)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            let used = Some(Refusal::Used);
-            return entry_page(&inner, &headers, &user, StatusCode::CONFLICT, "", used);
-        }
-        Err(e) => return unavailable(&inner, "device page", e),
+        .await?;
+    if !decided {
+        let used = Some(Refusal::Used);
+        return Ok(entry_page(
+            &inner,
+            &headers,
+            &user,
+            StatusCode::CONFLICT,
+            "",
+            used,
+        ));
     }
     if approved && let Ok(Some(client)) = inner.store.application_by_id(device.application_id).await
     {
@@ -215,12 +235,12 @@ pub(crate) async fn decide(
         });
     }
     let context = context! { approved };
-    device_page(
+    Ok(device_page(
         &inner,
         &headers,
         &user,
         StatusCode::OK,
         "device_done.html",
         context,
-    )
+    ))
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
@@ -16,9 +16,9 @@ use tollgate_core::redirect_uri::split_list;
 use tollgate_core::secret::random_id;
 use tollgate_core::{ApplicationSpec, ClientType, GrantType, Params, SigningAlgorithm};
 
-use super::{Submission, Visitor, not_found, page, see_other};
+use super::{Submission, Visitor, page, see_other};
 use crate::credentials::generate_client_secret;
-use crate::pages::{error_page, unavailable};
+use crate::pages::{PageError, PageResult};
 use crate::provider::{Inner, Shared};
 use crate::sealing::Sealer;
 
@@ -202,14 +202,17 @@ impl FromRequestParts<Shared> for Owned {
 
     async fn from_request_parts(parts: &mut Parts, inner: &Shared) -> Result<Self, Response> {
         let Visitor(user) = Visitor::from_request_parts(parts, inner).await?;
-        let Ok(Path(id)) = Path::<i64>::from_request_parts(parts, inner).await else {
-            return Err(not_found(inner));
+        let owned = async {
+            let Ok(Path(id)) = Path::<i64>::from_request_parts(parts, inner).await else {
+                return Err(PageError::not_found());
+            };
+            match inner.store.application_by_id(id).await? {
+                Some(app) if app.owner_id == Some(user.id) => Ok(app),
+                _ => Err(PageError::not_found()),
+            }
         };
-        match inner.store.application_by_id(id).await {
-            Ok(Some(app)) if app.owner_id == Some(user.id) => Ok(Owned { user, app }),
-            Ok(_) => Err(not_found(inner)),
-            Err(e) => Err(unavailable(inner, "application page", e)),
-        }
+        let app = owned.await.map_err(IntoResponse::into_response)?;
+        Ok(Owned { user, app })
     }
 }
 
@@ -217,20 +220,17 @@ pub(crate) async fn list(
     State(inner): State<Shared>,
     Visitor(user): Visitor,
     headers: HeaderMap,
-) -> Response {
-    let apps = match inner.store.applications(Some(user.id)).await {
-        Ok(apps) => apps,
-        Err(e) => return unavailable(&inner, "application list", e),
-    };
+) -> PageResult {
+    let apps = inner.store.applications(Some(user.id)).await?;
     let context = context! { applications => Value::from(Serde(views(apps))) };
-    page(
+    Ok(page(
         &inner,
         &headers,
         &user,
         StatusCode::OK,
         "applications.html",
         context,
-    )
+    ))
 }
 
 fn form_page(
@@ -284,11 +284,11 @@ pub(crate) async fn register(
     Visitor(user): Visitor,
     headers: HeaderMap,
     Submission(params): Submission,
-) -> Response {
+) -> PageResult {
     let fields = Fields::read(&params);
     let spec = match fields.check(&inner, true) {
         Ok(spec) => spec,
-        Err(errors) => return form_page(&inner, &headers, &user, None, &fields, &errors),
+        Err(errors) => return Ok(form_page(&inner, &headers, &user, None, &fields, &errors)),
     };
     let client_id = random_id(20, inner.entropy.as_ref());
     let sealer = secret_sealer(&inner, spec.algorithm).unwrap_or(None);
@@ -300,21 +300,18 @@ pub(crate) async fn register(
         owner_id: Some(user.id),
         ..spec.into_application(client_id, fields.name)
     };
-    match inner
+    let app = inner
         .store
         .create_application(&new, inner.clock.now())
-        .await
-    {
-        Ok(app) => detail_page(
-            &inner,
-            &headers,
-            &user,
-            StatusCode::CREATED,
-            app,
-            secret.map(|s| s.plaintext),
-        ),
-        Err(e) => unavailable(&inner, "application registration", e),
-    }
+        .await?;
+    Ok(detail_page(
+        &inner,
+        &headers,
+        &user,
+        StatusCode::CREATED,
+        app,
+        secret.map(|s| s.plaintext),
+    ))
 }
 
 fn detail_page(
@@ -359,7 +356,7 @@ pub(crate) async fn update(
     Owned { user, app }: Owned,
     headers: HeaderMap,
     Submission(params): Submission,
-) -> Response {
+) -> PageResult {
     // The type and algorithm stay what the secret was made for.
     let fields = Fields {
         client_type: app.client_type.as_str().to_owned(),
@@ -368,7 +365,16 @@ pub(crate) async fn update(
     };
     let spec = match fields.check(&inner, false) {
         Ok(spec) => spec,
-        Err(errors) => return form_page(&inner, &headers, &user, Some(&app), &fields, &errors),
+        Err(errors) => {
+            return Ok(form_page(
+                &inner,
+                &headers,
+                &user,
+                Some(&app),
+                &fields,
+                &errors,
+            ));
+        }
     };
     let changes = ApplicationChanges {
         name: fields.name,
@@ -377,17 +383,12 @@ pub(crate) async fn update(
         post_logout_redirect_uris: spec.post_logout_redirect_uris,
         allowed_origins: spec.allowed_origins,
     };
-    match inner
+    inner
         .store
         .update_application(app.id, &changes, inner.clock.now())
-        .await
-    {
-        Ok(_) => {
-            inner.clients.forget(&app.client_id);
-            see_other(&inner, &format!("/applications/{}/", app.id))
-        }
-        Err(e) => unavailable(&inner, "application update", e),
-    }
+        .await?;
+    inner.clients.forget(&app.client_id);
+    Ok(see_other(&inner, &format!("/applications/{}/", app.id)))
 }
 
 pub(crate) async fn delete_form(
@@ -420,20 +421,14 @@ pub(crate) async fn delete(
     State(inner): State<Shared>,
     Owned { app, .. }: Owned,
     Submission(_): Submission,
-) -> Response {
-    match delete_application(&inner, &app).await {
-        Ok(()) => see_other(&inner, "/applications/"),
-        Err(response) => response,
-    }
+) -> PageResult {
+    delete_application(&inner, &app).await?;
+    Ok(see_other(&inner, "/applications/"))
 }
 
 /// Deletes a client with everything issued to it.
-pub(super) async fn delete_application(inner: &Inner, app: &Application) -> Result<(), Response> {
-    inner
-        .store
-        .delete_application(app.id)
-        .await
-        .map_err(|e| unavailable(inner, "application deletion", e))?;
+pub(super) async fn delete_application(inner: &Inner, app: &Application) -> PageResult<()> {
+    inner.store.delete_application(app.id).await?;
     inner.clients.forget(&app.client_id);
     Ok(())
 }
@@ -443,36 +438,30 @@ pub(crate) async fn new_secret(
     Owned { user, app }: Owned,
     headers: HeaderMap,
     Submission(_): Submission,
-) -> Response {
+) -> PageResult {
     if app.client_type == ClientType::Public {
-        return error_page(
-            &inner,
+        return Err(PageError::new(
             StatusCode::BAD_REQUEST,
             "A public client has no secret.",
-        );
+        ));
     }
-    let sealer = match secret_sealer(&inner, app.algorithm) {
-        Ok(sealer) => sealer,
-        Err(message) => return error_page(&inner, StatusCode::CONFLICT, message),
-    };
+    let sealer = secret_sealer(&inner, app.algorithm)
+        .map_err(|message| PageError::new(StatusCode::CONFLICT, message))?;
     let secret = generate_client_secret(inner.entropy.as_ref(), sealer, &app.client_id);
     let now = inner.clock.now();
-    if let Err(e) = inner
+    inner
         .store
         .set_client_secret(app.id, &secret.hash, secret.sealed.as_deref(), now)
-        .await
-    {
-        return unavailable(&inner, "new client secret", e);
-    }
+        .await?;
     inner.clients.forget(&app.client_id);
-    detail_page(
+    Ok(detail_page(
         &inner,
         &headers,
         &user,
         StatusCode::OK,
         app,
         Some(secret.plaintext),
-    )
+    ))
 }
 
 /// Clients as the list pages show them.

@@ -3,25 +3,23 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use minijinja::context;
 
 use super::{Submission, Visitor, page, see_other};
 use crate::events::Event;
-use crate::pages::unavailable;
+use crate::pages::PageResult;
 use crate::provider::Shared;
 
 pub(crate) async fn list(
     State(inner): State<Shared>,
     Visitor(user): Visitor,
     headers: HeaderMap,
-) -> Response {
+) -> PageResult {
     let now = inner.clock.now();
-    let granted = match inner.store.authorized_applications(user.id, now).await {
-        Ok(list) => list,
-        Err(e) => return unavailable(&inner, "authorized tokens", e),
-    };
-    let granted: Vec<_> = granted
+    let granted: Vec<_> = inner
+        .store
+        .authorized_applications(user.id, now)
+        .await?
         .into_iter()
         .map(|g| {
             context! {
@@ -36,14 +34,14 @@ pub(crate) async fn list(
         })
         .collect();
     let context = context! { authorizations => granted };
-    page(
+    Ok(page(
         &inner,
         &headers,
         &user,
         StatusCode::OK,
         "authorized_tokens.html",
         context,
-    )
+    ))
 }
 
 pub(crate) async fn revoke(
@@ -51,18 +49,15 @@ pub(crate) async fn revoke(
     Visitor(user): Visitor,
     Path(application_id): Path<i64>,
     Submission(_): Submission,
-) -> Response {
+) -> PageResult {
     let now = inner.clock.now();
-    if let Err(e) = inner
+    inner
         .store
         .revoke_authorization(user.id, application_id, now)
-        .await
-    {
-        return unavailable(&inner, "revoking an authorization", e);
-    }
+        .await?;
     inner.events.emit(&Event::AuthorizationRevoked {
         user_id: user.id,
         application_id,
     });
-    see_other(&inner, "/authorized_tokens/")
+    Ok(see_other(&inner, "/authorized_tokens/"))
 }

@@ -11,13 +11,13 @@ use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::{Value, context};
 use tollgate_core::Params;
 use tollgate_core::model::User;
 
-use crate::pages::{self, error_page};
+use crate::pages::{self, PageError, PageResult};
 use crate::provider::{Inner, Shared};
 use crate::{csrf, form, session};
 
@@ -74,12 +74,12 @@ impl FromRequestParts<Shared> for Visitor {
                 let next = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
                 Err(pages::to_login(inner, next, None))
             }
-            Ok(None) => Err(error_page(
-                inner,
+            Ok(None) => Err(PageError::new(
                 StatusCode::FORBIDDEN,
                 "Your session has ended. Sign in again and repeat the change.",
-            )),
-            Err(e) => Err(pages::unavailable(inner, "management page", e)),
+            )
+            .into_response()),
+            Err(e) => Err(PageError::from(e).into_response()),
         }
     }
 }
@@ -95,7 +95,7 @@ impl FromRequestParts<Shared> for Staff {
         if user.staff {
             Ok(Staff(user))
         } else {
-            Err(not_found(inner))
+            Err(PageError::not_found().into_response())
         }
     }
 }
@@ -104,34 +104,29 @@ impl FromRequestParts<Shared> for Staff {
 pub(crate) struct Submission(pub Params);
 
 impl FromRequest<Shared> for Submission {
-    type Rejection = Response;
+    type Rejection = PageError;
 
-    async fn from_request(request: Request, inner: &Shared) -> Result<Self, Response> {
+    async fn from_request(request: Request, inner: &Shared) -> Result<Self, PageError> {
         let headers = request.headers().clone();
         let body = axum::body::to_bytes(request.into_body(), 64 * 1024)
             .await
-            .map_err(|_| {
-                error_page(
-                    inner,
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "The form is too large.",
-                )
-            })?;
+            .map_err(|_| PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large."))?;
         let params = form::params(&headers, &body)
-            .map_err(|e| error_page(inner, StatusCode::BAD_REQUEST, &e.description))?;
-        if !csrf::verify(inner, &headers, &params) {
-            return Err(error_page(
-                inner,
-                StatusCode::FORBIDDEN,
-                "The form has expired or did not come from this site. Go back, reload the page and try again.",
-            ));
-        }
+            .map_err(|e| PageError::new(StatusCode::BAD_REQUEST, e.description))?;
+        from_our_page(inner, &headers, &params)?;
         Ok(Submission(params))
     }
 }
 
-pub(crate) fn not_found(inner: &Inner) -> Response {
-    error_page(inner, StatusCode::NOT_FOUND, "There is no such page.")
+/// A form's CSRF token is the one our page gave this browser.
+pub(crate) fn from_our_page(inner: &Inner, headers: &HeaderMap, params: &Params) -> PageResult<()> {
+    if csrf::verify(inner, headers, params) {
+        return Ok(());
+    }
+    Err(PageError::new(
+        StatusCode::FORBIDDEN,
+        "The form has expired or did not come from this site. Go back, reload the page and try again.",
+    ))
 }
 
 /// A management page: `context` plus what every such page needs (the

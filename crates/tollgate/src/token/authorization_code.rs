@@ -9,8 +9,9 @@ use tollgate_core::resource::Resources;
 use tollgate_core::scope::Scopes;
 use tollgate_core::token::check_code;
 
+use super::invalid_grant;
 use super::issue::{Grant, Refresh, TokenResponse, issue};
-use super::{Failure, invalid_grant};
+use crate::oauth_json::{JsonError, JsonResult};
 use crate::provider::Inner;
 
 pub(crate) async fn grant(
@@ -20,7 +21,7 @@ pub(crate) async fn grant(
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
     requested: Resources,
-) -> Result<TokenResponse, Failure> {
+) -> JsonResult<TokenResponse> {
     let now = inner.clock.now();
     let code = match inner
         .store
@@ -44,17 +45,21 @@ pub(crate) async fn grant(
     )
     .await
     {
-        Err(Failure::Spent) => Err(replayed(inner, client, code.id, now).await),
+        Ok(Some(tokens)) => Ok(tokens),
+        Ok(None) => Err(replayed(inner, client, code.id, now).await),
         // A request failing a check uses the code up all the same.
-        Err(Failure::OAuth(e)) => match inner.store.spend(Spend::Code(code.id), now).await? {
-            true => Err(e.into()),
-            false => Err(replayed(inner, client, code.id, now).await),
-        },
-        outcome => outcome,
+        Err(JsonError::OAuth(e, challenge)) => {
+            match inner.store.spend(Spend::Code(code.id), now).await? {
+                true => Err(JsonError::OAuth(e, challenge)),
+                false => Err(replayed(inner, client, code.id, now).await),
+            }
+        }
+        Err(e) => Err(e),
     }
 }
 
-/// The code's checks, then its tokens, written as it is redeemed.
+/// The code's checks, then its tokens, written as it is redeemed; `None` when
+/// another request redeemed it first.
 async fn redeem(
     inner: &Inner,
     client: &Application,
@@ -63,7 +68,7 @@ async fn redeem(
     code_verifier: Option<&str>,
     requested: Resources,
     now: UnixTime,
-) -> Result<TokenResponse, Failure> {
+) -> JsonResult<Option<TokenResponse>> {
     check_code(code, client, now, redirect_uri, code_verifier)?;
     let resource = code.resource.narrow(requested)?;
     let Some(user) = inner
@@ -93,11 +98,11 @@ async fn redeem(
         nonce: code.nonce.as_deref(),
         spends: Some(Spend::Code(code.id)),
     };
-    Ok(issue(inner, grant).await?.0)
+    Ok(issue(inner, grant).await?.map(|(tokens, _)| tokens))
 }
 
 /// A second use of a code: what it produced is revoked, and the request refused.
-async fn replayed(inner: &Inner, client: &Application, code_id: i64, now: UnixTime) -> Failure {
+async fn replayed(inner: &Inner, client: &Application, code_id: i64, now: UnixTime) -> JsonError {
     match inner.store.revoke_tokens_of_code(code_id, now).await {
         Ok(revoked) => {
             tracing::warn!(client_id = %client.client_id, revoked, "authorization code replayed; its tokens are revoked");

@@ -3,8 +3,9 @@
 use tollgate_core::model::Application;
 use tollgate_core::resource::Resources;
 
-use super::Failure;
 use super::issue::{Grant, TokenResponse, issue};
+use super::spent;
+use crate::oauth_json::JsonResult;
 use crate::provider::Inner;
 
 pub(crate) async fn grant(
@@ -12,7 +13,7 @@ pub(crate) async fn grant(
     client: &Application,
     scope: Option<&str>,
     resource: Resources,
-) -> Result<TokenResponse, Failure> {
+) -> JsonResult<TokenResponse> {
     let scope = inner.new_grant_scope(client, scope)?;
     let grant = Grant {
         grant_type: "client_credentials",
@@ -27,5 +28,5 @@ pub(crate) async fn grant(
         nonce: None,
         spends: None,
     };
-    Ok(issue(inner, grant).await?.0)
+    Ok(issue(inner, grant).await?.ok_or_else(spent)?.0)
 }

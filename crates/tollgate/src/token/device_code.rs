@@ -9,7 +9,8 @@ use tollgate_core::scope::Scopes;
 use tollgate_core::{DEVICE_CODE_URN, ErrorCode, OAuthError, SecretHash};
 
 use super::issue::{Grant, Refresh, TokenResponse, issue};
-use super::{Failure, invalid_grant};
+use super::{invalid_grant, spent};
+use crate::oauth_json::{Fault, JsonResult};
 use crate::provider::Inner;
 
 pub(crate) async fn grant(
@@ -17,7 +18,7 @@ pub(crate) async fn grant(
     client: &Application,
     device_code: &str,
     requested: Resources,
-) -> Result<TokenResponse, Failure> {
+) -> JsonResult<TokenResponse> {
     let store = &inner.store;
     let now = inner.clock.now();
     let Some(found) = store
@@ -70,7 +71,7 @@ pub(crate) async fn grant(
                 return Err(invalid_grant("the user who approved is no longer active"));
             };
             let scope = Scopes::parse(&found.scope)
-                .map_err(|_| Failure::Internal("a stored device scope does not parse".into()))?;
+                .map_err(|_| Fault::new("a stored device scope does not parse"))?;
             let grant = Grant {
                 grant_type: DEVICE_CODE_URN,
                 client,
@@ -88,7 +89,7 @@ pub(crate) async fn grant(
                 nonce: None,
                 spends: None,
             };
-            Ok(issue(inner, grant).await?.0)
+            Ok(issue(inner, grant).await?.ok_or_else(spent)?.0)
         }
     }
 }

@@ -11,9 +11,9 @@ use tollgate_core::scope::Scopes;
 use tollgate_core::secret::random_id;
 use tollgate_core::{NewSecret, SecretHash, SecretKind, SigningAlgorithm};
 
-use super::Failure;
 use crate::events::Event;
 use crate::id_token::{self, Mint};
+use crate::oauth_json::JsonResult;
 use crate::provider::Inner;
 use crate::settings::AccessTokenFormat;
 use crate::signing::{self, SigningError};
@@ -109,10 +109,12 @@ pub(crate) async fn new_access_token(
     })
 }
 
+/// The grant's tokens, stored and answered, with the new access token's id;
+/// `None` when another request spent what the grant spends first ([`Grant::spends`]).
 pub(crate) async fn issue(
     inner: &Inner,
     grant: Grant<'_>,
-) -> Result<(TokenResponse, i64), Failure> {
+) -> JsonResult<Option<(TokenResponse, i64)>> {
     let now = inner.clock.now();
     let settings = &inner.settings;
     let lifetime = settings.access_token_expire_seconds;
@@ -129,8 +131,7 @@ pub(crate) async fn issue(
             expires_at,
         },
     )
-    .await
-    .map_err(|e| Failure::Internal(e.to_string()))?;
+    .await?;
     let user_id = grant.user.map(|u| u.id);
     let new_access = NewAccessToken {
         token_hash: access.hash,
@@ -184,15 +185,11 @@ pub(crate) async fn issue(
                 // The access token fetches the scope claims from UserInfo (OIDC Core §5.4).
                 claims_by_scope: false,
             };
-            Some(
-                id_token::mint(inner, mint)
-                    .await
-                    .map_err(|e| Failure::Internal(e.to_string()))?,
-            )
+            Some(id_token::mint(inner, mint).await?)
         }
         _ => None,
     };
-    let access_id = inner
+    let Some(access_id) = inner
         .store
         .issue_tokens(
             &new_access,
@@ -201,14 +198,16 @@ pub(crate) async fn issue(
             now,
         )
         .await?
-        .ok_or(Failure::Spent)?;
+    else {
+        return Ok(None);
+    };
     inner.events.emit(&Event::TokenIssued {
         client_id: &grant.client.client_id,
         user_id,
         grant_type: grant.grant_type,
         scope: &new_access.scope,
     });
-    Ok((
+    Ok(Some((
         TokenResponse {
             access_token: access.plaintext,
             token_type: "Bearer",
@@ -218,7 +217,7 @@ pub(crate) async fn issue(
             id_token,
         },
         access_id,
-    ))
+    )))
 }
 
 pub(crate) fn seconds(s: u64) -> i64 {

@@ -8,8 +8,9 @@ use tollgate_core::model::Application;
 use tollgate_core::resource::Resources;
 
 use super::issue::{Grant, Refresh, TokenResponse, issue};
-use super::{Failure, invalid_grant};
+use super::{invalid_grant, spent};
 use crate::login::{SignIn, verify_user};
+use crate::oauth_json::{Fault, JsonResult};
 use crate::provider::Inner;
 
 pub(crate) async fn grant(
@@ -20,7 +21,7 @@ pub(crate) async fn grant(
     password: String,
     scope: Option<&str>,
     resource: Resources,
-) -> Result<TokenResponse, Failure> {
+) -> JsonResult<TokenResponse> {
     let settings = &inner.settings;
     if !settings.password_grant_allowed() {
         return Err(OAuthError::unauthorized_client(
@@ -36,7 +37,7 @@ pub(crate) async fn grant(
             return Err(invalid_grant("too many failed attempts; try again later"));
         }
         SignIn::Unavailable => {
-            return Err(Failure::Internal("the user directory failed".into()));
+            return Err(Fault::new("the user directory failed").into());
         }
     };
     let refresh = Some(Refresh {
@@ -58,5 +59,5 @@ pub(crate) async fn grant(
         nonce: None,
         spends: None,
     };
-    Ok(issue(inner, grant).await?.0)
+    Ok(issue(inner, grant).await?.ok_or_else(spent)?.0)
 }

@@ -7,8 +7,9 @@ use tollgate_core::model::{Application, Spend};
 use tollgate_core::resource::Resources;
 use tollgate_core::token::{RefreshUse, check_refresh, refreshed_scope};
 
+use super::invalid_grant;
 use super::issue::{Grant, Refresh, TokenResponse, issue, seconds};
-use super::{Failure, invalid_grant};
+use crate::oauth_json::JsonResult;
 use crate::provider::Inner;
 
 pub(crate) async fn grant(
@@ -17,7 +18,7 @@ pub(crate) async fn grant(
     presented: &str,
     scope: Option<&str>,
     requested: Resources,
-) -> Result<TokenResponse, Failure> {
+) -> JsonResult<TokenResponse> {
     let settings = &inner.settings;
     let now = inner.clock.now();
     let Some(token) = inner
@@ -59,9 +60,10 @@ pub(crate) async fn grant(
         spends,
     };
     if used == RefreshUse::Live && rotate {
-        match issue(inner, grant(Some(Spend::RefreshToken(token.id)))).await {
+        match issue(inner, grant(Some(Spend::RefreshToken(token.id)))).await? {
+            Some((tokens, _)) => return Ok(tokens),
             // Rotated or revoked by another request a moment ago: judge it again as it is now.
-            Err(Failure::Spent) => {
+            None => {
                 let Some(current) = inner
                     .store
                     .refresh_token_by_hash(&SecretHash::of(presented))
@@ -71,7 +73,6 @@ pub(crate) async fn grant(
                 };
                 used = check_refresh(&current, client, now, grace)?;
             }
-            outcome => return Ok(outcome?.0),
         }
     }
     if used == RefreshUse::Replayed {
@@ -86,9 +87,8 @@ pub(crate) async fn grant(
     }
     // In grace, the write holds only while the rotated token is not revoked with its family.
     let spends = (used == RefreshUse::InGrace).then_some(Spend::Grace(token.id));
-    let (mut response, access_id) = match issue(inner, grant(spends)).await {
-        Err(Failure::Spent) => return Err(invalid_grant("the refresh token has been revoked")),
-        outcome => outcome?,
+    let Some((mut response, access_id)) = issue(inner, grant(spends)).await? else {
+        return Err(invalid_grant("the refresh token has been revoked"));
     };
     if !rotate {
         // The same refresh token now carries the new access token.
