@@ -9,6 +9,48 @@ use tollgate_store::StoreError;
 
 use crate::provider::Inner;
 
+/// An RFC 6750 §3 `WWW-Authenticate: Bearer` challenge (with RFC 9728 §5.1's
+/// `resource_metadata`): the one place its syntax is written.
+#[derive(Debug, Default)]
+pub(crate) struct Challenge<'a> {
+    pub(crate) realm: &'a str,
+    pub(crate) error: Option<&'a str>,
+    /// Sent only beside an error code.
+    pub(crate) description: Option<&'a str>,
+    pub(crate) scope: Option<&'a str>,
+    pub(crate) resource_metadata: Option<&'a str>,
+}
+
+impl Challenge<'_> {
+    pub(crate) fn text(&self) -> String {
+        let mut parts = vec![format!("realm=\"{}\"", quoted(self.realm))];
+        if let Some(error) = self.error {
+            parts.push(format!("error=\"{}\"", quoted(error)));
+            if let Some(description) = self.description {
+                parts.push(format!("error_description=\"{}\"", quoted(description)));
+            }
+        }
+        if let Some(scope) = self.scope.filter(|s| !s.is_empty()) {
+            parts.push(format!("scope=\"{}\"", quoted(scope)));
+        }
+        if let Some(url) = self.resource_metadata {
+            parts.push(format!("resource_metadata=\"{}\"", quoted(url)));
+        }
+        format!("Bearer {}", parts.join(", "))
+    }
+}
+
+/// A quoted-string's content: `"` and `\` escaped, control characters dropped.
+fn quoted(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control())
+        .flat_map(|c| match c {
+            '"' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}
+
 /// The token of an `Authorization: Bearer` header (scheme case-insensitive).
 pub(crate) fn from_header(headers: &HeaderMap) -> Option<&str> {
     headers

@@ -153,10 +153,12 @@ fn error(err: &OAuthError, challenge: Challenge) -> Response {
         }
         // RFC 6750 §3: the challenge names the error.
         Challenge::Bearer if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
-            Some(format!(
-                r#"Bearer realm="tollgate", error="{}""#,
-                err.code.as_str()
-            ))
+            let challenge = crate::bearer::Challenge {
+                realm: "tollgate",
+                error: Some(err.code.as_str()),
+                ..Default::default()
+            };
+            Some(challenge.text())
         }
         _ => None,
     };

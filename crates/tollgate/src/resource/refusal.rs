@@ -5,6 +5,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::bearer::Challenge;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Kind {
     /// No token at all: a challenge without an error code (RFC 6750 §3.1).
@@ -81,34 +83,19 @@ impl Refusal {
     }
 
     fn challenge(&self) -> String {
-        let mut parts = vec![format!("realm=\"{}\"", quoted(&self.realm))];
-        if let Some(error) = self.error() {
-            parts.push(format!("error=\"{error}\""));
+        let scope = match &self.kind {
+            Kind::InsufficientScope(scope) => Some(scope.as_str()),
+            _ => None,
+        };
+        Challenge {
+            realm: &self.realm,
+            error: self.error(),
+            description: self.description(),
+            scope,
+            resource_metadata: self.resource_metadata.as_deref(),
         }
-        if let (Some(_), Some(description)) = (self.error(), self.description()) {
-            parts.push(format!("error_description=\"{description}\""));
-        }
-        if let Kind::InsufficientScope(scope) = &self.kind
-            && !scope.is_empty()
-        {
-            parts.push(format!("scope=\"{}\"", quoted(scope)));
-        }
-        if let Some(url) = &self.resource_metadata {
-            parts.push(format!("resource_metadata=\"{}\"", quoted(url)));
-        }
-        format!("Bearer {}", parts.join(", "))
+        .text()
     }
-}
-
-/// A quoted-string's content: `"` and `\` escaped, control characters dropped.
-fn quoted(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control())
-        .flat_map(|c| match c {
-            '"' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect()
 }
 
 impl IntoResponse for Refusal {
