@@ -319,6 +319,33 @@ impl DotSource {
     }
 
     async fn read_tables(&mut self) -> Result<DotExport, DotError> {
+        let (tables, migrations) = self.schema().await?;
+        let applied = |name: &str| migrations.iter().any(|m| m == name);
+        let d = self.dialect();
+        let resource = if applied(RESOURCES) {
+            d.text("resource")
+        } else {
+            "'[]' AS resource".to_owned()
+        };
+        let refresh_checksum = if applied(REFRESH_CHECKSUMS) {
+            "token_checksum".to_owned()
+        } else {
+            "'' AS token_checksum".to_owned()
+        };
+        Ok(DotExport {
+            users: self.users(&tables).await?,
+            applications: self.applications().await?,
+            access_tokens: self.access_tokens(&resource).await?,
+            refresh_tokens: self.refresh_tokens(&refresh_checksum, &resource).await?,
+            grants: self.grants(&resource).await?,
+            id_tokens: self.id_tokens().await?,
+            migrations,
+        })
+    }
+
+    /// The tables, and the applied `oauth2_provider` migrations: a DOT from 3.0
+    /// to 3.4, or why not.
+    async fn schema(&mut self) -> Result<(Vec<String>, Vec<String>), DotError> {
         let d = self.dialect();
         let tables: Vec<String> = if d.postgres {
             read_rows!(
@@ -357,46 +384,46 @@ impl DotSource {
         if !applied(OLDEST) {
             return Err(DotError::Older);
         }
-        let resource = if applied(RESOURCES) {
-            d.text("resource")
-        } else {
-            "'[]' AS resource".to_owned()
-        };
-        let refresh_checksum = if applied(REFRESH_CHECKSUMS) {
-            "token_checksum".to_owned()
-        } else {
-            "'' AS token_checksum".to_owned()
-        };
-        let users = if tables.iter().any(|t| t == "auth_user") {
-            Some(read_rows!(
-                self,
-                "auth_user",
-                format!(
-                    "SELECT {}, username, password, email, first_name, last_name, {}, {}, {}, {} \
+        Ok((tables, migrations))
+    }
+
+    /// Django's users; `None` without an `auth_user` table (a custom user model).
+    async fn users(&mut self, tables: &[String]) -> Result<Option<Vec<DotUser>>, DotError> {
+        if !tables.iter().any(|t| t == "auth_user") {
+            return Ok(None);
+        }
+        let d = self.dialect();
+        Ok(Some(read_rows!(
+            self,
+            "auth_user",
+            format!(
+                "SELECT {}, username, password, email, first_name, last_name, {}, {}, {}, {} \
                  FROM auth_user ORDER BY id",
-                    d.integer("id"),
-                    d.boolean("is_staff"),
-                    d.boolean("is_active"),
-                    d.epoch("date_joined"),
-                    d.epoch("last_login")
-                ),
-                |r| Ok::<_, sqlx::Error>(DotUser {
-                    id: r.try_get("id")?,
-                    username: r.try_get("username")?,
-                    password: r.try_get("password")?,
-                    email: r.try_get("email")?,
-                    first_name: r.try_get("first_name")?,
-                    last_name: r.try_get("last_name")?,
-                    is_staff: r.try_get::<i64, _>("is_staff")? != 0,
-                    is_active: r.try_get::<i64, _>("is_active")? != 0,
-                    date_joined: r.try_get("date_joined")?,
-                    last_login: r.try_get("last_login")?,
-                })
-            ))
-        } else {
-            None
-        };
-        let applications = read_rows!(
+                d.integer("id"),
+                d.boolean("is_staff"),
+                d.boolean("is_active"),
+                d.epoch("date_joined"),
+                d.epoch("last_login")
+            ),
+            |r| Ok::<_, sqlx::Error>(DotUser {
+                id: r.try_get("id")?,
+                username: r.try_get("username")?,
+                password: r.try_get("password")?,
+                email: r.try_get("email")?,
+                first_name: r.try_get("first_name")?,
+                last_name: r.try_get("last_name")?,
+                is_staff: r.try_get::<i64, _>("is_staff")? != 0,
+                is_active: r.try_get::<i64, _>("is_active")? != 0,
+                date_joined: r.try_get("date_joined")?,
+                last_login: r.try_get("last_login")?,
+            })
+        )))
+    }
+
+    /// DOT's applications.
+    async fn applications(&mut self) -> Result<Vec<DotApplication>, DotError> {
+        let d = self.dialect();
+        Ok(read_rows!(
             self,
             "oauth2_provider_application",
             format!(
@@ -425,8 +452,13 @@ impl DotSource {
                 user_id: r.try_get("user_id")?,
                 created: r.try_get("created")?,
             })
-        );
-        let access_tokens = read_rows!(
+        ))
+    }
+
+    /// DOT's access tokens; `resource` reads the column, or stands in for it before DOT had one.
+    async fn access_tokens(&mut self, resource: &str) -> Result<Vec<DotAccessToken>, DotError> {
+        let d = self.dialect();
+        Ok(read_rows!(
             self,
             "oauth2_provider_accesstoken",
             format!(
@@ -452,8 +484,17 @@ impl DotSource {
                 source_refresh_token_id: r.try_get("source_refresh_token_id")?,
                 resource: r.try_get("resource")?,
             })
-        );
-        let refresh_tokens = read_rows!(
+        ))
+    }
+
+    /// DOT's refresh tokens; the checksum and resource columns read, or stood in for, as for access tokens.
+    async fn refresh_tokens(
+        &mut self,
+        refresh_checksum: &str,
+        resource: &str,
+    ) -> Result<Vec<DotRefreshToken>, DotError> {
+        let d = self.dialect();
+        Ok(read_rows!(
             self,
             "oauth2_provider_refreshtoken",
             format!(
@@ -482,8 +523,13 @@ impl DotSource {
                     .map(|f| f.replace('-', "").to_ascii_lowercase()),
                 resource: r.try_get("resource")?,
             })
-        );
-        let grants = read_rows!(
+        ))
+    }
+
+    /// DOT's authorization codes.
+    async fn grants(&mut self, resource: &str) -> Result<Vec<DotGrant>, DotError> {
+        let d = self.dialect();
+        Ok(read_rows!(
             self,
             "oauth2_provider_grant",
             format!(
@@ -512,8 +558,13 @@ impl DotSource {
                 created: r.try_get("created")?,
                 resource: r.try_get("resource")?,
             })
-        );
-        let id_tokens = read_rows!(
+        ))
+    }
+
+    /// DOT's ID tokens (their jti and what they were for).
+    async fn id_tokens(&mut self) -> Result<Vec<DotIdToken>, DotError> {
+        let d = self.dialect();
+        Ok(read_rows!(
             self,
             "oauth2_provider_idtoken",
             format!(
@@ -535,15 +586,6 @@ impl DotSource {
                 expires: r.try_get("expires")?,
                 created: r.try_get("created")?,
             })
-        );
-        Ok(DotExport {
-            migrations,
-            users,
-            applications,
-            access_tokens,
-            refresh_tokens,
-            grants,
-            id_tokens,
-        })
+        ))
     }
 }

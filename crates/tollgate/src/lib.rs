@@ -96,7 +96,7 @@ pub use session::SessionCookie;
 pub fn install_crypto_provider() {
     let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
 }
-pub use settings::{AccessTokenFormat, Settings, SettingsError};
+pub use settings::{AccessTokenFormat, RegistrationAccess, Settings, SettingsError};
 pub use tollgate_core as core;
 pub use tollgate_store as store;
 pub use tollgate_store::Store;

@@ -19,6 +19,7 @@ use tollgate_core::{
 use crate::credentials::generate_client_secret;
 use crate::oauth_json::{self, JsonError, JsonResult};
 use crate::provider::{Inner, Shared};
+use crate::settings::RegistrationAccess;
 use crate::{bearer, csrf, session};
 
 /// RFC 7591 §3.2.1: the client's credentials and metadata.
@@ -77,7 +78,7 @@ fn requested(inner: &Inner, body: &[u8]) -> Result<(ApplicationSpec, String), OA
 /// Who may register (`dcr_registration_access`): the owner to record, or the refusal.
 async fn registrant(inner: &Inner, headers: &HeaderMap) -> JsonResult<Option<i64>> {
     let settings = &inner.settings;
-    if settings.dcr_registration_access == "open" {
+    if settings.dcr_registration_access == RegistrationAccess::Open {
         return Ok(None);
     }
     let unauthorized = |d: &str| refuse(OAuthError::new(ErrorCode::InvalidToken, d));
@@ -107,13 +108,13 @@ async fn registrant(inner: &Inner, headers: &HeaderMap) -> JsonResult<Option<i64
                 ),
             )));
         }
-        return match (settings.dcr_registration_access.as_str(), found.user) {
-            ("token", user) => Ok(user.map(|u| u.id)),
+        return match (settings.dcr_registration_access, found.user) {
+            (RegistrationAccess::Token, user) => Ok(user.map(|u| u.id)),
             (_, Some(user)) => Ok(Some(user.id)),
             _ => Err(unauthorized("registering needs a signed-in user's token")),
         };
     }
-    if settings.dcr_registration_access == "authenticated"
+    if settings.dcr_registration_access == RegistrationAccess::Authenticated
         && csrf::same_origin(inner, headers)
         && let Some(signed_in) = session::current(inner, headers).await?
     {

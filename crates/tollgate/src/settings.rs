@@ -37,6 +37,18 @@ impl std::fmt::Debug for SecretText {
     }
 }
 
+/// Who may register a client at `/o/register/` (RFC 7591 §3 leaves it to the server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationAccess {
+    /// A signed-in user: their session (same origin), or a bearer token of theirs.
+    Authenticated,
+    /// A bearer token with `dcr_registration_scope`, a user's or a client's.
+    Token,
+    /// Anyone.
+    Open,
+}
+
 /// How access tokens are written. Either way only their hash is kept, so
 /// both are revoked and introspected alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,7 +167,7 @@ pub struct Settings {
     pub dcr_enabled: bool,
     /// Who may register: `authenticated` (a signed-in user: session or a user's
     /// bearer token), `token` (a bearer token with `dcr_registration_scope`) or `open`.
-    pub dcr_registration_access: String,
+    pub dcr_registration_access: RegistrationAccess,
     /// The scope a bearer token needs to register under `dcr_registration_access = "token"`.
     pub dcr_registration_scope: String,
     /// A new registration access token at every update (RFC 7592 §2.2 allows it).
@@ -231,7 +243,7 @@ impl Default for Settings {
             device_code_expire_seconds: 600,
             device_code_interval_seconds: 5,
             dcr_enabled: false,
-            dcr_registration_access: "authenticated".to_owned(),
+            dcr_registration_access: RegistrationAccess::Authenticated,
             dcr_registration_scope: "oauth2_provider:registration".to_owned(),
             dcr_rotate_registration_token_on_update: true,
             cimd_enabled: false,
@@ -296,11 +308,25 @@ fn invalid(key: &'static str, problem: impl Into<String>) -> SettingsError {
 impl Settings {
     /// Every rule the settings must meet; the first broken one is reported.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.check_urls()?;
+        self.check_lifetimes()?;
+        self.check_features()?;
+        self.check_scopes_and_resources()?;
+        self.check_redirect_schemes()
+    }
+
+    /// The issuer, the public path and the trusted proxies.
+    fn check_urls(&self) -> Result<(), SettingsError> {
         validate_issuer(&self.issuer).map_err(|p| invalid("issuer", p))?;
         Endpoints::new(&self.issuer, "").map_err(|p| invalid("issuer", p))?;
         self.try_endpoints()
             .map_err(|p| invalid("public_path", p))?;
         self.proxies()?;
+        Ok(())
+    }
+
+    /// Lifetimes, sizes and counts that must not be zero or out of range.
+    fn check_lifetimes(&self) -> Result<(), SettingsError> {
         for (key, value) in [
             (
                 "access_token_expire_seconds",
@@ -327,24 +353,6 @@ impl Settings {
                 return Err(invalid(key, "must be at least 1"));
             }
         }
-        if self.access_token_format == AccessTokenFormat::Jwt && !self.oidc_enabled {
-            return Err(invalid(
-                "access_token_format",
-                "`jwt` needs oidc_enabled: the JWKS that verifies the tokens is published with OpenID Connect",
-            ));
-        }
-        if self.cimd_metadata_max_age_seconds < self.cimd_metadata_min_age_seconds {
-            return Err(invalid(
-                "cimd_metadata_max_age_seconds",
-                "must not be less than cimd_metadata_min_age_seconds",
-            ));
-        }
-        if !["authenticated", "token", "open"].contains(&self.dcr_registration_access.as_str()) {
-            return Err(invalid(
-                "dcr_registration_access",
-                "must be \"authenticated\", \"token\" or \"open\"",
-            ));
-        }
         if !(1..=600).contains(&self.authorization_code_expire_seconds) {
             return Err(invalid(
                 "authorization_code_expire_seconds",
@@ -355,6 +363,23 @@ impl Settings {
             return Err(invalid(
                 "refresh_token_expire_seconds",
                 "must be at least 1; leave it out for refresh tokens that never expire",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Settings that need another, and the choices and secrets that must be well formed.
+    fn check_features(&self) -> Result<(), SettingsError> {
+        if self.access_token_format == AccessTokenFormat::Jwt && !self.oidc_enabled {
+            return Err(invalid(
+                "access_token_format",
+                "`jwt` needs oidc_enabled: the JWKS that verifies the tokens is published with OpenID Connect",
+            ));
+        }
+        if self.cimd_metadata_max_age_seconds < self.cimd_metadata_min_age_seconds {
+            return Err(invalid(
+                "cimd_metadata_max_age_seconds",
+                "must not be less than cimd_metadata_min_age_seconds",
             ));
         }
         if self
@@ -379,6 +404,11 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        Ok(())
+    }
+
+    /// Scope names, the default scopes and the served resources.
+    fn check_scopes_and_resources(&self) -> Result<(), SettingsError> {
         if let Some(bad) = self
             .scopes
             .keys()
@@ -407,6 +437,11 @@ impl Settings {
                 format!("`{bad}` is not an absolute URI with a host and no fragment"),
             ));
         }
+        Ok(())
+    }
+
+    /// The schemes a redirect URI may use (RFC 3986 §3.1).
+    fn check_redirect_schemes(&self) -> Result<(), SettingsError> {
         if self.allowed_redirect_uri_schemes.is_empty() {
             return Err(invalid(
                 "allowed_redirect_uri_schemes",

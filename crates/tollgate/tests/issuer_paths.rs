@@ -38,7 +38,7 @@ async fn provider(shape: Shape) -> (App, String) {
             }
         }
         s.dcr_enabled = true;
-        s.dcr_registration_access = "open".into();
+        s.dcr_registration_access = tollgate::RegistrationAccess::Open;
         s.oidc_rp_initiated_logout_always_prompt = true;
     })
     .await;

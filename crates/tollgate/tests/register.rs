@@ -5,13 +5,14 @@ mod support;
 
 use serde_json::{Value, json};
 use support::*;
+use tollgate::RegistrationAccess;
 
 const SCOPE: &str = "oauth2_provider:registration";
 
-async fn enabled(db: Db, access: &'static str) -> Option<App> {
+async fn enabled(db: Db, access: RegistrationAccess) -> Option<App> {
     app_on(db, "register", move |s| {
         s.dcr_enabled = true;
-        s.dcr_registration_access = access.to_owned();
+        s.dcr_registration_access = access;
         s.scopes.insert(SCOPE.into(), "Register clients".into());
     })
     .await
@@ -88,7 +89,7 @@ async fn registration_is_off_unless_enabled(db: Db) {
 }
 
 async fn a_signed_in_user_registers_reads_replaces_and_deletes_a_client(db: Db) {
-    let Some(app) = enabled(db, "authenticated").await else {
+    let Some(app) = enabled(db, RegistrationAccess::Authenticated).await else {
         return;
     };
     let doc = json(
@@ -252,7 +253,7 @@ async fn a_signed_in_user_registers_reads_replaces_and_deletes_a_client(db: Db) 
 }
 
 async fn a_signed_in_browser_registers_from_this_site_only(db: Db) {
-    let Some(app) = enabled(db, "authenticated").await else {
+    let Some(app) = enabled(db, RegistrationAccess::Authenticated).await else {
         return;
     };
     app.sign_in("alice").await;
@@ -268,7 +269,7 @@ async fn a_signed_in_browser_registers_from_this_site_only(db: Db) {
 }
 
 async fn token_mode_needs_the_registration_scope_and_open_mode_nothing(db: Db) {
-    let Some(app) = enabled(db, "token").await else {
+    let Some(app) = enabled(db, RegistrationAccess::Token).await else {
         return;
     };
     let (status, body, _) = app
@@ -291,7 +292,7 @@ async fn token_mode_needs_the_registration_scope_and_open_mode_nothing(db: Db) {
         .await;
     assert_eq!(status, 201, "{body}");
 
-    let Some(open) = enabled(db, "open").await else {
+    let Some(open) = enabled(db, RegistrationAccess::Open).await else {
         return;
     };
     let public = json!({
