@@ -80,16 +80,29 @@ fn level(strict: bool) -> Severity {
 
 /// Every finding, in identifier order.
 pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
-    let mut found = Vec::new();
-    let mut add = |id, severity, message: String| {
-        found.push(Finding {
+    let mut found = Findings(Vec::new());
+    transport(d, &mut found);
+    grants(d, &mut found);
+    keys(d, &mut found);
+    found.0
+}
+
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn add(&mut self, id: &'static str, severity: Severity, message: String) {
+        self.0.push(Finding {
             id,
             severity,
             message,
-        })
-    };
+        });
+    }
+}
+
+/// T001–T004: the issuer and redirect URIs keep codes and tokens encrypted and exact.
+fn transport(d: &Deployment<'_>, found: &mut Findings) {
     if !d.issuer.starts_with("https://") {
-        add(
+        found.add(
             "T001",
             Severity::Error,
             format!(
@@ -99,7 +112,7 @@ pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
         );
     }
     if d.allowed_redirect_uri_schemes.iter().any(|s| s == "http") {
-        add("T002", level(d.strict.redirect_uri_scheme),
+        found.add("T002", level(d.strict.redirect_uri_scheme),
             "`allowed_redirect_uri_schemes` allows http: codes could be sent over an unencrypted connection (RFC 9700 §2.6); keep https and the custom schemes of native apps".to_owned());
     }
     for client in d.clients {
@@ -109,7 +122,7 @@ pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
             .filter(|u| u.starts_with("http://"))
             .collect();
         if client.client_type == ClientType::Confidential && !http.is_empty() {
-            add(
+            found.add(
                 "T003",
                 level(d.strict.redirect_uri_scheme),
                 format!(
@@ -123,7 +136,7 @@ pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
             );
         }
         if let Some(wild) = client.redirect_uris.iter().find(|u| u.contains('*')) {
-            add(
+            found.add(
                 "T004",
                 level(d.strict.redirect_uri_matching),
                 format!(
@@ -133,12 +146,16 @@ pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
             );
         }
     }
+}
+
+/// T005–T008: the grants and their protections (RFC 9700 §2).
+fn grants(d: &Deployment<'_>, found: &mut Findings) {
     if !d.pkce_required {
-        add("T005", level(d.strict.pkce_required),
+        found.add("T005", level(d.strict.pkce_required),
             "PKCE is not required (`pkce_required = false`): codes can be injected or replayed (RFC 9700 §2.1.1)".to_owned());
     }
     if !d.refresh_token_reuse_protection {
-        add("T006", level(d.strict.refresh_token),
+        found.add("T006", level(d.strict.refresh_token),
             "refresh token reuse protection is off: a stolen, rotated refresh token keeps working (RFC 9700 §4.14.2); set `refresh_token_reuse_protection = true`".to_owned());
     }
     let using = |grants: &[GrantType]| {
@@ -148,7 +165,7 @@ pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
             .count()
     };
     if d.front_channel_access_tokens {
-        add(
+        found.add(
             "T007",
             Severity::Warning,
             format!(
@@ -158,7 +175,7 @@ pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
         );
     }
     if d.password_grant_allowed {
-        add(
+        found.add(
             "T008",
             Severity::Warning,
             format!(
@@ -167,10 +184,14 @@ pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
             ),
         );
     }
+}
+
+/// T009–T010: the signing keys' age and strength.
+fn keys(d: &Deployment<'_>, found: &mut Findings) {
     for key in d.keys.iter().filter(|k| k.signing) {
         let age = d.now - key.created_at;
         if age > d.key_max_age_seconds {
-            add(
+            found.add(
                 "T009",
                 Severity::Warning,
                 format!(
@@ -185,7 +206,7 @@ pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
     }
     for key in d.keys {
         if let Some(bits) = key.rsa_bits.filter(|b| *b < RSA_MIN_BITS) {
-            add(
+            found.add(
                 "T010",
                 Severity::Error,
                 format!(
@@ -195,7 +216,6 @@ pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
             );
         }
     }
-    found
 }
 
 #[cfg(test)]

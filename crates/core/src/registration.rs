@@ -43,20 +43,63 @@ impl ClientMetadata {
         &self,
         allowed_redirect_schemes: &[String],
     ) -> Result<(ApplicationSpec, String), OAuthError> {
-        let client_type = match self
-            .token_endpoint_auth_method
-            .as_deref()
-            .unwrap_or("client_secret_basic")
-        {
-            "none" => ClientType::Public,
-            "client_secret_basic" | "client_secret_post" => ClientType::Confidential,
-            other => {
-                return Err(invalid(
-                    "token_endpoint_auth_method",
-                    format!("`{other}` is not supported"),
-                ));
-            }
+        let client_type = self.client_type()?;
+        let grant_types = self.grant_types()?;
+        let algorithm = match self.id_token_signed_response_alg.as_deref() {
+            None => SigningAlgorithm::RS256,
+            Some(alg) => alg
+                .parse()
+                .map_err(|e| invalid("id_token_signed_response_alg", e))?,
         };
+        let spec = ApplicationSpec {
+            client_type,
+            grant_types,
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            allowed_origins: vec![],
+            algorithm,
+        };
+        spec.validate(allowed_redirect_schemes)
+            .map_err(|e| match e {
+                SpecError::RedirectUri(_) | SpecError::RedirectUriRequired(_) => {
+                    OAuthError::new(ErrorCode::InvalidRedirectUri, format!("redirect_uris: {e}"))
+                }
+                SpecError::PostLogoutRedirectUri(_) => invalid("post_logout_redirect_uris", &e),
+                SpecError::PublicHs256 | SpecError::Hs256FrontChannel => {
+                    invalid("id_token_signed_response_alg", &e)
+                }
+                other => invalid("grant_types", &other),
+            })?;
+        let name = self.client_name.clone().unwrap_or_default();
+        if name.chars().count() > 255 {
+            return Err(invalid("client_name", "at most 255 characters"));
+        }
+        Ok((spec, name))
+    }
+
+    /// RFC 7591 §2: `token_endpoint_auth_method`, `client_secret_basic` unless given.
+    fn client_type(&self) -> Result<ClientType, OAuthError> {
+        Ok(
+            match self
+                .token_endpoint_auth_method
+                .as_deref()
+                .unwrap_or("client_secret_basic")
+            {
+                "none" => ClientType::Public,
+                "client_secret_basic" | "client_secret_post" => ClientType::Confidential,
+                other => {
+                    return Err(invalid(
+                        "token_endpoint_auth_method",
+                        format!("`{other}` is not supported"),
+                    ));
+                }
+            },
+        )
+    }
+
+    /// RFC 7591 §2: `grant_types` (`authorization_code` unless given), and the
+    /// hybrid flow when a `response_types` entry pairs `code` with another.
+    fn grant_types(&self) -> Result<Vec<GrantType>, OAuthError> {
         let names = self
             .grant_types
             .clone()
@@ -90,36 +133,7 @@ impl ClientMetadata {
         if hybrid {
             grant_types.push(GrantType::OpenIdHybrid);
         }
-        let algorithm = match self.id_token_signed_response_alg.as_deref() {
-            None => SigningAlgorithm::RS256,
-            Some(alg) => alg
-                .parse()
-                .map_err(|e| invalid("id_token_signed_response_alg", e))?,
-        };
-        let spec = ApplicationSpec {
-            client_type,
-            grant_types,
-            redirect_uris: self.redirect_uris.clone(),
-            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
-            allowed_origins: vec![],
-            algorithm,
-        };
-        spec.validate(allowed_redirect_schemes)
-            .map_err(|e| match e {
-                SpecError::RedirectUri(_) | SpecError::RedirectUriRequired(_) => {
-                    OAuthError::new(ErrorCode::InvalidRedirectUri, format!("redirect_uris: {e}"))
-                }
-                SpecError::PostLogoutRedirectUri(_) => invalid("post_logout_redirect_uris", &e),
-                SpecError::PublicHs256 | SpecError::Hs256FrontChannel => {
-                    invalid("id_token_signed_response_alg", &e)
-                }
-                other => invalid("grant_types", &other),
-            })?;
-        let name = self.client_name.clone().unwrap_or_default();
-        if name.chars().count() > 255 {
-            return Err(invalid("client_name", "at most 255 characters"));
-        }
-        Ok((spec, name))
+        Ok(grant_types)
     }
 
     /// A registered client's metadata, as the registration endpoints answer it.

@@ -168,51 +168,10 @@ fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigErro
         2,
         sources,
     )?);
-    let http = Limits {
-        header_read_timeout: Duration::from_secs(take_count(
-            &mut table,
-            HTTP_HEADER_READ_TIMEOUT_SECONDS,
-            10,
-            sources,
-        )?),
-        max_connections: usize::try_from(take_count(
-            &mut table,
-            HTTP_MAX_CONNECTIONS,
-            1000,
-            sources,
-        )?)
-        .unwrap_or(usize::MAX),
-        shutdown_timeout: Duration::from_secs(take_count(
-            &mut table,
-            HTTP_SHUTDOWN_TIMEOUT_SECONDS,
-            30,
-            sources,
-        )?),
-    };
+    let http = http_limits(&mut table, sources)?;
     let issuer_given = table.contains_key("issuer");
 
-    let mut provider: Settings = serde_path_to_error::deserialize(toml::Value::Table(table))
-        .map_err(|e| {
-            let key = e
-                .path()
-                .iter()
-                .next()
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            // toml appends "in `key`" on a line of its own; the key is named already.
-            let inner = e.into_inner().to_string();
-            let inner = inner.lines().next().unwrap_or_default().to_owned();
-            match inner
-                .strip_prefix("unknown field `")
-                .and_then(|r| r.split_once('`'))
-            {
-                Some((unknown, _)) => sources.error(
-                    unknown,
-                    "is not a setting Tollgate knows (see docs/CONFIGURATION.md)",
-                ),
-                None => sources.error(&key, inner),
-            }
-        })?;
+    let mut provider = provider_settings(table, sources)?;
     if !issuer_given {
         if !bind.ip().is_loopback() {
             return Err(sources.error(
@@ -232,6 +191,51 @@ fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigErro
         http,
         provider,
         issuer_from_bind: !issuer_given,
+    })
+}
+
+/// The HTTP server's limits: header-read timeout, connections, shutdown deadline.
+fn http_limits(table: &mut toml::Table, sources: &Sources) -> Result<Limits, ConfigError> {
+    Ok(Limits {
+        header_read_timeout: Duration::from_secs(take_count(
+            table,
+            HTTP_HEADER_READ_TIMEOUT_SECONDS,
+            10,
+            sources,
+        )?),
+        max_connections: usize::try_from(take_count(table, HTTP_MAX_CONNECTIONS, 1000, sources)?)
+            .unwrap_or(usize::MAX),
+        shutdown_timeout: Duration::from_secs(take_count(
+            table,
+            HTTP_SHUTDOWN_TIMEOUT_SECONDS,
+            30,
+            sources,
+        )?),
+    })
+}
+
+/// The library's settings: every key not taken by the server, or which key is wrong.
+fn provider_settings(table: toml::Table, sources: &Sources) -> Result<Settings, ConfigError> {
+    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let key = e
+            .path()
+            .iter()
+            .next()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        // toml appends "in `key`" on a line of its own; the key is named already.
+        let inner = e.into_inner().to_string();
+        let inner = inner.lines().next().unwrap_or_default().to_owned();
+        match inner
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split_once('`'))
+        {
+            Some((unknown, _)) => sources.error(
+                unknown,
+                "is not a setting Tollgate knows (see docs/CONFIGURATION.md)",
+            ),
+            None => sources.error(&key, inner),
+        }
     })
 }
 

@@ -113,19 +113,13 @@ async fn handle(
         .as_ref()
         .filter(|_| plan.must_prompt && !confirmed)
     {
-        let application = client.as_deref().map(|c| {
-            if c.name.is_empty() {
-                c.client_id.clone()
-            } else {
-                c.name.clone()
-            }
-        });
+        let application = client.as_deref().map(pages::client_name);
         return Ok(confirmation_page(
             inner,
             headers,
             params,
             signed_in,
-            application.as_deref(),
+            application,
         ));
     }
     let mut response = match &plan.redirect {

@@ -17,6 +17,7 @@ use crate::provider::Shared;
 use crate::settings::Settings;
 use tollgate_core::Endpoints;
 
+/// One document written out whole (over 80 lines on purpose), so it reads as RFC 8414 §2 lists it.
 pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
     let endpoint = |path: &str| endpoints.url(path);
     let oidc = settings.oidc_enabled;

@@ -14,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
 use serde::Serialize;
+use tollgate_core::model::Application;
 use tollgate_store::StoreError;
 
 use crate::provider::{BuildError, Inner, Shared};
@@ -320,6 +321,15 @@ impl PageError {
             true => crate::outage::retry_later(page),
             false => page,
         }
+    }
+}
+
+/// What the pages call a client: its name, or its `client_id` when it has none.
+pub(crate) fn client_name(client: &Application) -> &str {
+    if client.name.is_empty() {
+        &client.client_id
+    } else {
+        &client.name
     }
 }
 

@@ -3,8 +3,8 @@ use tollgate::core::redirect_uri::split_list;
 use tollgate::core::secret::random_id;
 use tollgate::core::{ApplicationSpec, ClientType, Clock, SigningAlgorithm};
 use tollgate::credentials::{generate_client_secret, hash_client_secret};
-use tollgate::sealing::Purpose;
-use tollgate::store::StoreError;
+use tollgate::sealing::{Purpose, Sealer};
+use tollgate::store::{Store, StoreError};
 use tollgate::system::{OsEntropy, SystemClock};
 
 use super::{Failure, fail, open_store};
@@ -40,47 +40,16 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         }
         None => random_id(20, &OsEntropy),
     };
-    // A generated secret is shown once; a chosen one is hashed with argon2id.
-    let (secret_hash, sealed, shown_secret) = match (spec.client_type, args.client_secret) {
-        (ClientType::Public, Some(_)) => {
-            return Err(fail("a public client has no secret: drop --client-secret"));
-        }
-        (ClientType::Public, None) => (None, None, None),
-        // RFC 7518 §3.2: an HS256 key has at least 256 bits; a short one would also
-        // fall to an offline search from any ID token.
-        (ClientType::Confidential, Some(chosen)) if sealer.is_some() && chosen.len() < 32 => {
-            return Err(fail(
-                "an HS256 client secret must be at least 32 bytes (RFC 7518 §3.2); \
-                 leave out --client-secret to have one generated",
-            ));
-        }
-        (ClientType::Confidential, Some(chosen)) => {
-            let sealed = sealer
-                .as_ref()
-                .map(|s| s.seal(&chosen, Purpose::ClientSecret(&client_id)));
-            let hash =
-                tokio::task::spawn_blocking(move || hash_client_secret(&chosen, false)).await??;
-            (Some(hash), sealed, None)
-        }
-        (ClientType::Confidential, None) => {
-            let secret = generate_client_secret(&OsEntropy, sealer.as_ref(), &client_id);
-            (Some(secret.hash), secret.sealed, Some(secret.plaintext))
-        }
-    };
-
+    let (secret_hash, sealed, shown_secret) = client_secret(
+        spec.client_type,
+        args.client_secret,
+        sealer.as_ref(),
+        &client_id,
+    )
+    .await?;
     let store = open_store(config).await?;
     let owner_id = match &args.user {
-        Some(username) => Some(
-            store
-                .user_by_username(username)
-                .await?
-                .ok_or_else(|| {
-                    fail(format!(
-                        "no user named `{username}` (create it with createuser)"
-                    ))
-                })?
-                .id,
-        ),
+        Some(username) => Some(owner(&store, username).await?),
         None => None,
     };
     let new = NewApplication {
@@ -113,6 +82,50 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         println!("Keep the secret now: it cannot be shown again.");
     }
     Ok(())
+}
+
+/// The client's secret: its hash, its sealed copy (HS256) and, when generated,
+/// the plaintext to show once. A chosen secret is hashed with argon2id.
+async fn client_secret(
+    client_type: ClientType,
+    chosen: Option<String>,
+    sealer: Option<&Sealer>,
+    client_id: &str,
+) -> Result<(Option<String>, Option<String>, Option<String>), Failure> {
+    match (client_type, chosen) {
+        (ClientType::Public, Some(_)) => {
+            Err(fail("a public client has no secret: drop --client-secret"))
+        }
+        (ClientType::Public, None) => Ok((None, None, None)),
+        // RFC 7518 §3.2: an HS256 key has at least 256 bits; a short one would also
+        // fall to an offline search from any ID token.
+        (ClientType::Confidential, Some(chosen)) if sealer.is_some() && chosen.len() < 32 => {
+            Err(fail(
+                "an HS256 client secret must be at least 32 bytes (RFC 7518 §3.2); \
+                 leave out --client-secret to have one generated",
+            ))
+        }
+        (ClientType::Confidential, Some(chosen)) => {
+            let sealed = sealer.map(|s| s.seal(&chosen, Purpose::ClientSecret(client_id)));
+            let hash =
+                tokio::task::spawn_blocking(move || hash_client_secret(&chosen, false)).await??;
+            Ok((Some(hash), sealed, None))
+        }
+        (ClientType::Confidential, None) => {
+            let secret = generate_client_secret(&OsEntropy, sealer, client_id);
+            Ok((Some(secret.hash), secret.sealed, Some(secret.plaintext)))
+        }
+    }
+}
+
+/// The id of the user named to own the client.
+async fn owner(store: &Store, username: &str) -> Result<i64, Failure> {
+    let user = store.user_by_username(username).await?.ok_or_else(|| {
+        fail(format!(
+            "no user named `{username}` (create it with createuser)"
+        ))
+    })?;
+    Ok(user.id)
 }
 
 /// RFC 6749 Appendix A.1: `client-id = *VSCHAR`; Tollgate also refuses spaces.

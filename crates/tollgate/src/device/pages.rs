@@ -13,7 +13,7 @@ use tollgate_core::model::{DeviceCode, User};
 
 use crate::events::Event;
 use crate::manage::{Submission, Visitor, page_in};
-use crate::pages::{PageError, PageResult};
+use crate::pages::{self, PageError, PageResult};
 use crate::provider::{Inner, Shared};
 use crate::{i18n, throttle};
 
@@ -170,11 +170,7 @@ pub(crate) async fn submit(
         .split_whitespace()
         .map(|name| context! { name, description => inner.settings.scope_description(name) })
         .collect();
-    let application = if client.name.is_empty() {
-        client.client_id
-    } else {
-        client.name
-    };
+    let application = pages::client_name(&client);
     let resources: Vec<String> = device.resource.iter().map(str::to_owned).collect();
     let context =
         context! { application, scopes, resources, user_code => display_user_code(&code) };

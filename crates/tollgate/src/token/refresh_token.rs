@@ -3,13 +3,14 @@
 //! it; the other is treated as a reuse, inside or outside the grace period.
 
 use tollgate_core::SecretHash;
-use tollgate_core::model::{Application, Spend};
+use tollgate_core::env::UnixTime;
+use tollgate_core::model::{Application, Spend, User};
 use tollgate_core::resource::Resources;
 use tollgate_core::token::{RefreshUse, check_refresh, refreshed_scope};
 
 use super::invalid_grant;
 use super::issue::{Grant, Refresh, TokenResponse, issue, seconds};
-use crate::oauth_json::JsonResult;
+use crate::oauth_json::{JsonError, JsonResult};
 use crate::provider::Inner;
 
 pub(crate) async fn grant(
@@ -33,13 +34,7 @@ pub(crate) async fn grant(
     let scope = refreshed_scope(scope, &token.scope)?;
     // RFC 8707 §2.2: this access token may be for fewer resources; the grant keeps them all.
     let resource = token.resource.narrow(requested)?;
-    let user = match token.user_id {
-        Some(user_id) => match inner.store.user_by_id(user_id).await?.filter(|u| u.active) {
-            Some(user) => Some(user),
-            None => return Err(invalid_grant("the user is no longer active")),
-        },
-        None => None,
-    };
+    let user = active_user(inner, token.user_id).await?;
     let rotate = settings.rotate_refresh_token;
     let grant = |spends| Grant {
         grant_type: "refresh_token",
@@ -76,14 +71,7 @@ pub(crate) async fn grant(
         }
     }
     if used == RefreshUse::Replayed {
-        if settings.refresh_token_reuse_protection {
-            let revoked = inner
-                .store
-                .revoke_refresh_token_family(&token.family, now)
-                .await?;
-            tracing::warn!(client_id = %client.client_id, revoked, "rotated refresh token replayed; its family is revoked");
-        }
-        return Err(invalid_grant("the refresh token has already been used"));
+        return Err(replayed(inner, client, &token.family, now).await);
     }
     // In grace, the write holds only while the rotated token is not revoked with its family.
     let spends = (used == RefreshUse::InGrace).then_some(Spend::Grace(token.id));
@@ -102,4 +90,29 @@ pub(crate) async fn grant(
         response.refresh_token = Some(presented.to_owned());
     }
     Ok(response)
+}
+
+/// The user a refresh token was issued to, who must still be active; `None` for a client's own token.
+async fn active_user(inner: &Inner, user_id: Option<i64>) -> JsonResult<Option<User>> {
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    match inner.store.user_by_id(user_id).await?.filter(|u| u.active) {
+        Some(user) => Ok(Some(user)),
+        None => Err(invalid_grant("the user is no longer active")),
+    }
+}
+
+/// A rotated refresh token used again: its family is revoked (RFC 9700 §4.14.2,
+/// with `refresh_token_reuse_protection`) and the request refused.
+async fn replayed(inner: &Inner, client: &Application, family: &str, now: UnixTime) -> JsonError {
+    if inner.settings.refresh_token_reuse_protection {
+        match inner.store.revoke_refresh_token_family(family, now).await {
+            Ok(revoked) => {
+                tracing::warn!(client_id = %client.client_id, revoked, "rotated refresh token replayed; its family is revoked");
+            }
+            Err(e) => return e.into(),
+        }
+    }
+    invalid_grant("the refresh token has already been used")
 }
