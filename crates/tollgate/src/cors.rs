@@ -68,18 +68,24 @@ pub(crate) async fn client_preflight(
     if inner.store.origin_is_registered(origin).await?
         && let Ok(value) = HeaderValue::from_str(origin)
     {
-        h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, value);
-        h.insert(
-            ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("POST"),
-        );
-        h.insert(
-            ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("authorization, content-type"),
-        );
-        h.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        allow(h, value, "POST");
     }
     Ok(response)
+}
+
+/// A preflight's answer: `origin` may send `methods` with a bearer token or
+/// client credentials and a form, and need not ask again for ten minutes.
+fn allow(h: &mut HeaderMap, origin: HeaderValue, methods: &'static str) {
+    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(methods),
+    );
+    h.insert(
+        ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type"),
+    );
+    h.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
 }
 
 /// The layer of UserInfo: any origin may read its answers, and why a token was refused.
@@ -97,16 +103,7 @@ pub(crate) async fn any_origin(request: Request, next: Next) -> Response {
 /// Preflight of UserInfo: any origin, with a bearer token.
 pub(crate) async fn any_origin_preflight() -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let h = response.headers_mut();
-    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    h.insert(
-        ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST"),
-    );
-    h.insert(
-        ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("authorization, content-type"),
-    );
-    h.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    let any = HeaderValue::from_static("*");
+    allow(response.headers_mut(), any, "GET, POST");
     response
 }

@@ -149,20 +149,28 @@ pub(crate) async fn register(
         owner_id: owner,
         ..spec.into_application(client_id, name)
     };
-    let now = inner.clock.now();
-    let token = NewSecret::generate(SecretKind::RegistrationToken, inner.entropy.as_ref());
-    let app = inner.store.create_application(&new, now).await?;
-    inner
+    let app = inner
         .store
-        .set_registration_token(app.id, &token.hash, now)
+        .create_application(&new, inner.clock.now())
         .await?;
+    let token = registration_token(&inner, &app).await?;
     Ok(answer(
         &inner,
         StatusCode::CREATED,
         &app,
         secret.map(|s| s.plaintext),
-        Some(token.plaintext),
+        Some(token),
     ))
+}
+
+/// A new registration access token for `app` (RFC 7592 §3), replacing any it had.
+async fn registration_token(inner: &Inner, app: &Application) -> JsonResult<String> {
+    let token = NewSecret::generate(SecretKind::RegistrationToken, inner.entropy.as_ref());
+    inner
+        .store
+        .set_registration_token(app.id, &token.hash, inner.clock.now())
+        .await?;
+    Ok(token.plaintext)
 }
 
 /// The client at the URI, if the request's bearer token is its registration
@@ -222,23 +230,11 @@ pub(crate) async fn replace(
         .update_application(app.id, &changes, now)
         .await?;
     inner.clients.forget(&app.client_id);
-    let token = inner
-        .settings
-        .dcr_rotate_registration_token_on_update
-        .then(|| NewSecret::generate(SecretKind::RegistrationToken, inner.entropy.as_ref()));
-    if let Some(token) = &token {
-        inner
-            .store
-            .set_registration_token(app.id, &token.hash, now)
-            .await?;
-    }
-    Ok(answer(
-        &inner,
-        StatusCode::OK,
-        &updated,
-        None,
-        token.map(|t| t.plaintext),
-    ))
+    let token = match inner.settings.dcr_rotate_registration_token_on_update {
+        true => Some(registration_token(&inner, &app).await?),
+        false => None,
+    };
+    Ok(answer(&inner, StatusCode::OK, &updated, None, token))
 }
 
 pub(crate) async fn delete(

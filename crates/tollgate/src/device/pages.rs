@@ -7,9 +7,9 @@ use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::{Value, context};
 use serde::Deserialize;
-use tollgate_core::SecretHash;
 use tollgate_core::device::{DeviceStatus, display_user_code, normalize_user_code};
 use tollgate_core::model::{DeviceCode, User};
+use tollgate_core::{Params, SecretHash};
 
 use crate::events::Event;
 use crate::manage::{Submission, Visitor, page_in};
@@ -88,22 +88,31 @@ pub(crate) async fn entry(
     )
 }
 
-/// What a typed code names: a pending device authorization, or why not (the
-/// entry page says so again, with the status).
-enum Typed {
-    Pending(DeviceCode, String),
-    Refused(StatusCode, Refusal),
-}
-
-/// The pending device authorization a typed code names, or why there is none
-/// (throttling wrong guesses per user and address).
+/// The pending device authorization the typed `user_code` names (and the code
+/// normalised), or the entry page again saying why there is none.
 async fn pending(
     inner: &Inner,
     headers: &HeaderMap,
     extensions: &Extensions,
     user: &User,
+    params: &Params,
+) -> PageResult<Result<(DeviceCode, String), Response>> {
+    let typed = params.get("user_code").unwrap_or_default();
+    let again = |(status, why)| entry_page(inner, headers, user, status, typed, Some(why));
+    Ok(find_pending(inner, headers, extensions, user, typed)
+        .await?
+        .map_err(again))
+}
+
+/// What [`pending`] finds, or the status and refusal (throttling wrong guesses
+/// per user and address).
+async fn find_pending(
+    inner: &Inner,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    user: &User,
     typed: &str,
-) -> PageResult<Typed> {
+) -> PageResult<Result<(DeviceCode, String), (StatusCode, Refusal)>> {
     // Its own kind of key: a user's id is no username anyone can type.
     let key = throttle::Key::new(
         throttle::Kind::DeviceCode,
@@ -112,7 +121,7 @@ async fn pending(
     );
     if let Err(wait) = throttle::admit(inner, &key).await? {
         let refusal = Refusal::Throttled(wait);
-        return Ok(Typed::Refused(StatusCode::TOO_MANY_REQUESTS, refusal));
+        return Ok(Err((StatusCode::TOO_MANY_REQUESTS, refusal)));
     }
     let now = inner.clock.now();
     let found = match normalize_user_code(typed) {
@@ -124,18 +133,15 @@ async fn pending(
         None => None,
     };
     let Some((device, code)) = found else {
-        return Ok(Typed::Refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Refusal::Wrong,
-        ));
+        return Ok(Err((StatusCode::UNPROCESSABLE_ENTITY, Refusal::Wrong)));
     };
     throttle::succeeded(inner, &key).await?;
     Ok(if device.status != DeviceStatus::Pending {
-        Typed::Refused(StatusCode::CONFLICT, Refusal::Used)
+        Err((StatusCode::CONFLICT, Refusal::Used))
     } else if now >= device.expires_at {
-        Typed::Refused(StatusCode::GONE, Refusal::Expired)
+        Err((StatusCode::GONE, Refusal::Expired))
     } else {
-        Typed::Pending(device, code)
+        Ok((device, code))
     })
 }
 
@@ -146,19 +152,9 @@ pub(crate) async fn submit(
     extensions: Extensions,
     Submission(params): Submission,
 ) -> PageResult {
-    let typed = params.get("user_code").unwrap_or_default();
-    let (device, code) = match pending(&inner, &headers, &extensions, &user, typed).await? {
-        Typed::Pending(device, code) => (device, code),
-        Typed::Refused(status, why) => {
-            return Ok(entry_page(
-                &inner,
-                &headers,
-                &user,
-                status,
-                typed,
-                Some(why),
-            ));
-        }
+    let (device, code) = match pending(&inner, &headers, &extensions, &user, &params).await? {
+        Ok(found) => found,
+        Err(again) => return Ok(again),
     };
     let client = inner
         .store
@@ -191,19 +187,9 @@ pub(crate) async fn decide(
     extensions: Extensions,
     Submission(params): Submission,
 ) -> PageResult {
-    let typed = params.get("user_code").unwrap_or_default();
-    let device = match pending(&inner, &headers, &extensions, &user, typed).await? {
-        Typed::Pending(device, _) => device,
-        Typed::Refused(status, why) => {
-            return Ok(entry_page(
-                &inner,
-                &headers,
-                &user,
-                status,
-                typed,
-                Some(why),
-            ));
-        }
+    let device = match pending(&inner, &headers, &extensions, &user, &params).await? {
+        Ok((device, _)) => device,
+        Err(again) => return Ok(again),
     };
     let approved = params.get("allow").is_some();
     let now = inner.clock.now();
