@@ -18,9 +18,8 @@ use url::{Host, Url};
 use crate::provider::Inner;
 use crate::settings::Settings;
 
-/// For tests only: how names resolve and how a fetch connects, so the address
-/// rules can be tried, and documents served, on this machine.
-#[doc(hidden)]
+/// For tests only (feature `test-network`): how names resolve and how a fetch
+/// connects, so the address rules can be tried, and documents served, on this machine.
 #[derive(Debug, Clone, Default)]
 pub struct TestNetwork {
     /// Host name → its addresses, instead of DNS.

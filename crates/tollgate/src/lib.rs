@@ -85,7 +85,7 @@ mod token;
 mod userinfo;
 pub mod users;
 
-#[doc(hidden)]
+#[cfg(feature = "test-network")]
 pub use cimd::TestNetwork;
 pub use login::local_path;
 pub use provider::{BuildError, Provider, ProviderBuilder};

@@ -237,8 +237,9 @@ impl ProviderBuilder {
         self
     }
 
-    /// For tests only: how client ID metadata documents are resolved and fetched.
-    #[doc(hidden)]
+    /// For tests only (feature `test-network`): how client ID metadata
+    /// documents are resolved and fetched.
+    #[cfg(feature = "test-network")]
     pub fn cimd_test_network(mut self, network: TestNetwork) -> Self {
         self.network = Some(network);
         self
