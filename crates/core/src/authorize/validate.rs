@@ -1,8 +1,9 @@
-//! Validation of an authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636;
-//! RFC 9700 §2.1), in the order that decides whether an error may be redirected.
+//! Checking an authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636;
+//! RFC 9700 §2.1), step by step, in the order that decides whether an error may be redirected.
 
+use super::{ApprovalPrompt, AuthorizationRequest, AuthorizeError, Policy, Prompt, ResponseType};
 use crate::claims::ClaimsRequest;
-use crate::client::{ClientType, GrantType};
+use crate::client::ClientType;
 use crate::error::{ErrorCode, OAuthError};
 use crate::id_token::ACR_PASSWORD;
 use crate::model::Application;
@@ -12,174 +13,6 @@ use crate::redirect_uri::{self, RedirectResolution};
 use crate::resource::Resources;
 use crate::response::ResponseMode;
 use crate::scope::Scopes;
-
-/// What the authorization endpoint returns: any non-empty set of `code`,
-/// `id_token` and `token`, written in any order (OAuth 2.0 Multiple Response Types).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResponseType {
-    pub code: bool,
-    pub id_token: bool,
-    pub token: bool,
-}
-
-impl ResponseType {
-    pub const CODE: ResponseType = ResponseType {
-        code: true,
-        id_token: false,
-        token: false,
-    };
-
-    pub fn parse(text: &str) -> Option<Self> {
-        let mut rt = ResponseType {
-            code: false,
-            id_token: false,
-            token: false,
-        };
-        for part in text.split(' ') {
-            let flag = match part {
-                "code" => &mut rt.code,
-                "id_token" => &mut rt.id_token,
-                "token" => &mut rt.token,
-                _ => return None,
-            };
-            if std::mem::replace(flag, true) {
-                return None;
-            }
-        }
-        Some(rt)
-    }
-
-    /// The canonical spelling, as discovery lists it.
-    pub fn as_str(self) -> &'static str {
-        match (self.code, self.id_token, self.token) {
-            (true, false, false) => "code",
-            (false, false, true) => "token",
-            (false, true, false) => "id_token",
-            (false, true, true) => "id_token token",
-            (true, true, false) => "code id_token",
-            (true, false, true) => "code token",
-            _ => "code id_token token",
-        }
-    }
-
-    /// Every response type Tollgate serves, canonically spelt.
-    pub const SUPPORTED: [&str; 7] = [
-        "code",
-        "token",
-        "id_token",
-        "id_token token",
-        "code id_token",
-        "code token",
-        "code id_token token",
-    ];
-
-    /// Where a response goes unless `response_mode` says otherwise: only a lone
-    /// code may travel in the query (Multiple Response Types §5).
-    pub fn default_mode(self) -> ResponseMode {
-        if self.id_token || self.token {
-            ResponseMode::Fragment
-        } else {
-            ResponseMode::Query
-        }
-    }
-
-    /// The grant a client must hold to use it (DOT's names).
-    pub fn grant(self) -> GrantType {
-        match (self.code, self.id_token || self.token) {
-            (true, false) => GrantType::AuthorizationCode,
-            (true, true) => GrantType::OpenIdHybrid,
-            (false, _) => GrantType::Implicit,
-        }
-    }
-}
-
-/// The OIDC `prompt` values Tollgate acts on.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Prompt {
-    pub none: bool,
-    pub login: bool,
-    pub consent: bool,
-}
-
-/// DOT's `approval_prompt`: `auto` skips the consent page when consent is remembered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApprovalPrompt {
-    Auto,
-    Force,
-}
-
-impl ApprovalPrompt {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "auto" => Some(ApprovalPrompt::Auto),
-            "force" => Some(ApprovalPrompt::Force),
-            _ => None,
-        }
-    }
-}
-
-/// What the server allows, from its settings.
-#[derive(Debug, Clone)]
-pub struct Policy<'a> {
-    /// Every scope the server knows.
-    pub known_scopes: Vec<&'a str>,
-    /// Granted when a request names none.
-    pub default_scopes: Vec<&'a str>,
-    pub pkce_required: bool,
-    pub pkce_plain_allowed: bool,
-    /// Response types that return an access token from this endpoint (RFC 9700 §2.1.2 says no).
-    pub front_channel_access_tokens: bool,
-    /// The resource indicators clients may ask for; empty: any acceptable URI.
-    pub served_resources: &'a [String],
-}
-
-/// A request that passed every check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthorizationRequest {
-    pub client_id: String,
-    pub redirect_uri: String,
-    /// Whether the request named the redirect URI; the token request must then repeat it.
-    pub redirect_uri_given: bool,
-    pub response_type: ResponseType,
-    pub response_mode: ResponseMode,
-    pub scope: Scopes,
-    /// RFC 8707: the resources the tokens are to be for.
-    pub resources: Resources,
-    pub state: Option<String>,
-    pub code_challenge: Option<(String, Method)>,
-    pub nonce: Option<String>,
-    pub prompt: Prompt,
-    pub approval_prompt: Option<ApprovalPrompt>,
-    /// OIDC: the longest time since sign-in the client accepts, in seconds.
-    pub max_age: Option<u64>,
-    /// OIDC: an ID token naming the user the client expects; verified by the caller.
-    pub id_token_hint: Option<String>,
-    /// OIDC: who the client thinks is signing in; pre-fills the sign-in form.
-    pub login_hint: Option<String>,
-    /// OIDC: the `claims` parameter, with `acr_values` folded in, less the
-    /// claims of scopes the client may not have.
-    pub claims: Option<ClaimsRequest>,
-}
-
-impl AuthorizationRequest {
-    /// An OpenID Connect request, as opposed to plain OAuth 2.0.
-    pub fn is_openid(&self) -> bool {
-        self.scope.contains("openid")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthorizeError {
-    /// The client or redirect URI cannot be trusted: show an error page, never redirect.
-    Fatal(String),
-    /// Send the error to the client's redirect URI.
-    Redirect {
-        redirect_uri: String,
-        mode: ResponseMode,
-        state: Option<String>,
-        error: OAuthError,
-    },
-}
 
 /// Checks a request. `repeated` lists parameters that appeared more than once;
 /// `client` is the application named by `client_id`, if there is one. The steps
@@ -525,27 +358,10 @@ fn claims(params: &Params, policy: &Policy<'_>) -> Result<Option<ClaimsRequest>,
     Ok((!claims.is_empty()).then_some(claims))
 }
 
-impl AuthorizationRequest {
-    /// What the user consents to: the scopes asked for, and those whose claims
-    /// the `claims` parameter names (OIDC Core §5.5), so neither way reaches
-    /// data the user was not asked about.
-    pub fn consent_scope(&self) -> Scopes {
-        match &self.claims {
-            Some(claims) => self
-                .scope
-                .iter()
-                .map(str::to_owned)
-                .chain(claims.scopes().iter().map(str::to_owned))
-                .collect(),
-            None => self.scope.clone(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{ClientType, SigningAlgorithm};
+    use crate::client::{GrantType, SigningAlgorithm};
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -784,65 +600,6 @@ mod tests {
 
     const OIDC: &str =
         "client_id=c1&redirect_uri=https%3A%2F%2Fa.example%2Fcb&scope=openid&state=s";
-
-    #[test]
-    fn response_types_parse_in_any_order_and_pick_mode_and_grant() {
-        for (text, canonical, mode, grant) in [
-            (
-                "code",
-                "code",
-                ResponseMode::Query,
-                GrantType::AuthorizationCode,
-            ),
-            (
-                "token",
-                "token",
-                ResponseMode::Fragment,
-                GrantType::Implicit,
-            ),
-            (
-                "id_token",
-                "id_token",
-                ResponseMode::Fragment,
-                GrantType::Implicit,
-            ),
-            (
-                "token id_token",
-                "id_token token",
-                ResponseMode::Fragment,
-                GrantType::Implicit,
-            ),
-            (
-                "id_token code",
-                "code id_token",
-                ResponseMode::Fragment,
-                GrantType::OpenIdHybrid,
-            ),
-            (
-                "code token",
-                "code token",
-                ResponseMode::Fragment,
-                GrantType::OpenIdHybrid,
-            ),
-            (
-                "token code id_token",
-                "code id_token token",
-                ResponseMode::Fragment,
-                GrantType::OpenIdHybrid,
-            ),
-        ] {
-            let rt = ResponseType::parse(text).unwrap();
-            assert_eq!(
-                (rt.as_str(), rt.default_mode(), rt.grant()),
-                (canonical, mode, grant),
-                "{text}"
-            );
-            assert!(ResponseType::SUPPORTED.contains(&rt.as_str()));
-        }
-        for bad in ["", "code code", "code  token", "none", "Code", "code,token"] {
-            assert_eq!(ResponseType::parse(bad), None, "{bad:?}");
-        }
-    }
 
     #[test]
     fn rfc9700_turns_off_access_tokens_in_the_redirect_only() {
