@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tollgate_core::authorize::{
-    self, ApprovalPrompt, AuthorizationRequest, AuthorizeError, Policy,
+    self, ApprovalPrompt, AuthorizationRequest, AuthorizeError, Policy, SessionUser, SessionVerdict,
 };
 use tollgate_core::claims::ClaimsRequest;
 use tollgate_core::logout::Hint;
@@ -71,16 +71,7 @@ async fn handle(
         },
         None => None,
     };
-    let (known_scopes, default_scopes) = inner.scope_rules(client.as_deref());
-    let policy = Policy {
-        known_scopes: known_scopes.iter().map(String::as_str).collect(),
-        default_scopes: default_scopes.iter().map(String::as_str).collect(),
-        pkce_required: inner.settings.pkce_required,
-        pkce_plain_allowed: inner.settings.pkce_plain_accepted(),
-        front_channel_access_tokens: inner.settings.front_channel_access_tokens(),
-        served_resources: &inner.settings.allowed_resources,
-    };
-    let request = match authorize::validate(&params, &repeated, client.as_deref(), &policy) {
+    let request = match validate(inner, &params, &repeated, client.as_deref()) {
         Ok(r) => r,
         Err(AuthorizeError::Fatal(message)) => {
             // Never a redirect: the client or its redirect URI is not to be trusted.
@@ -103,11 +94,9 @@ async fn handle(
     };
     let client = client.expect("validate accepts only a known client");
     if request.is_openid() && !id_token::can_sign_for(inner, &client) {
-        return redirect_error(
+        return refuse(
             inner,
-            &request.redirect_uri,
-            request.response_mode,
-            request.state.as_deref(),
+            &request,
             &OAuthError::unauthorized_client(
                 "this client's ID tokens cannot be signed: its HS256 secret is not kept \
                  sealed under this server's secret_key; register the client again",
@@ -118,95 +107,112 @@ async fn handle(
         Ok(s) => s,
         Err(e) => return pages::unavailable(inner, "authorization endpoint", e),
     };
-    let fail = |code: ErrorCode, description: &str| {
-        redirect_error(
-            inner,
-            &request.redirect_uri,
-            request.response_mode,
-            request.state.as_deref(),
-            &OAuthError::new(code, description),
-        )
-    };
-
     if consent_submission {
-        if !csrf::verify(inner, headers, &params) {
-            return error_page(
-                inner,
-                StatusCode::FORBIDDEN,
-                "The form has expired or did not come from this site. Go back, reload the page and try again.",
-            );
-        }
-        let Some(signed_in) = signed_in else {
-            return to_login(inner, &params);
-        };
-        if params.get("allow").is_none() {
-            return fail(ErrorCode::AccessDenied, "the user denied the request");
-        }
-        if let Err(e) = remember(inner, &signed_in, &client, &request).await {
-            return pages::unavailable(inner, "authorization endpoint", e);
-        }
-        inner.events.emit(&Event::ConsentGranted {
-            client_id: &client.client_id,
-            user_id: signed_in.user.id,
-            scope: &request.scope.to_string(),
-        });
-        return issue(inner, &client, &request, &signed_in).await;
+        consent_given(inner, headers, &params, &client, &request, signed_in).await
+    } else {
+        answer(inner, headers, &params, &client, &request, signed_in).await
     }
+}
 
-    // An ID token hint names the user the client expects (OIDC Core §3.1.2.1); an
-    // expired one still names them.
+/// Checks the request against what the server and the client allow.
+fn validate(
+    inner: &Inner,
+    params: &Params,
+    repeated: &[String],
+    client: Option<&Application>,
+) -> Result<AuthorizationRequest, AuthorizeError> {
+    let (known_scopes, default_scopes) = inner.scope_rules(client);
+    let policy = Policy {
+        known_scopes: known_scopes.iter().map(String::as_str).collect(),
+        default_scopes: default_scopes.iter().map(String::as_str).collect(),
+        pkce_required: inner.settings.pkce_required,
+        pkce_plain_allowed: inner.settings.pkce_plain_accepted(),
+        front_channel_access_tokens: inner.settings.front_channel_access_tokens(),
+        served_resources: &inner.settings.allowed_resources,
+    };
+    authorize::validate(params, repeated, client, &policy)
+}
+
+/// The consent form's answer: remembered when it allows, then delivered.
+async fn consent_given(
+    inner: &Inner,
+    headers: &HeaderMap,
+    params: &Params,
+    client: &Application,
+    request: &AuthorizationRequest,
+    signed_in: Option<SignedIn>,
+) -> Response {
+    if !csrf::verify(inner, headers, params) {
+        return error_page(
+            inner,
+            StatusCode::FORBIDDEN,
+            "The form has expired or did not come from this site. Go back, reload the page and try again.",
+        );
+    }
+    let Some(signed_in) = signed_in else {
+        return to_login(inner, params);
+    };
+    if params.get("allow").is_none() {
+        return refuse(
+            inner,
+            request,
+            &OAuthError::new(ErrorCode::AccessDenied, "the user denied the request"),
+        );
+    }
+    if let Err(e) = remember(inner, &signed_in, client, request).await {
+        return pages::unavailable(inner, "authorization endpoint", e);
+    }
+    inner.events.emit(&Event::ConsentGranted {
+        client_id: &client.client_id,
+        user_id: signed_in.user.id,
+        scope: &request.scope.to_string(),
+    });
+    issue(inner, client, request, &signed_in).await
+}
+
+/// A request to answer: by the signed-in user if the session will do, after
+/// their consent if it is needed.
+async fn answer(
+    inner: &Inner,
+    headers: &HeaderMap,
+    params: &Params,
+    client: &Application,
+    request: &AuthorizationRequest,
+    signed_in: Option<SignedIn>,
+) -> Response {
+    // An expired hint still names the user the client expects.
     let hint = match &request.id_token_hint {
         Some(token) => read_hint(inner, token, true).await,
         None => Hint::Absent,
     };
-    if hint == Hint::Invalid {
-        return fail(
-            ErrorCode::InvalidRequest,
-            "id_token_hint is not an ID token issued by this server",
-        );
-    }
-    let now = inner.clock.now();
-    // OIDC Core §5.5.1: a `sub` value in the claims request names the only acceptable user.
-    let required = request.claims.as_ref().and_then(|c| c.required_subjects());
-    let acceptable = |s: &SignedIn| {
-        let fresh = request.max_age.is_none_or(|max| {
-            now.saturating_sub(s.session.auth_time) <= i64::try_from(max).unwrap_or(i64::MAX)
-        });
-        let own = subject(&s.user);
-        let expected = match &hint {
-            Hint::Valid {
-                subject: hinted, ..
-            } => *hinted == own,
-            _ => true,
-        } && required
-            .as_ref()
-            .is_none_or(|subjects| subjects.contains(&own.as_str()));
-        fresh && expected && !request.prompt.login
+    let user = signed_in.as_ref().map(|s| SessionUser {
+        subject: subject(&s.user),
+        auth_time: s.session.auth_time,
+    });
+    let verdict = authorize::session_verdict(request, &hint, user.as_ref(), inner.clock.now());
+    let signed_in = match (verdict, signed_in) {
+        (SessionVerdict::Use, Some(signed_in)) => signed_in,
+        (SessionVerdict::Refuse(error), _) => return refuse(inner, request, &error),
+        _ => return to_login(inner, params),
     };
-    let signed_in = match signed_in {
-        Some(s) if acceptable(&s) => s,
-        _ if request.prompt.none => {
-            return fail(
-                ErrorCode::LoginRequired,
-                "the user is not signed in, or not as the request requires",
-            );
-        }
-        _ => return to_login(inner, &params),
-    };
-    let needs_consent = match consent_needed(inner, &signed_in, &client, &request).await {
+    let needs_consent = match consent_needed(inner, &signed_in, client, request).await {
         Ok(n) => n,
         Err(e) => return pages::unavailable(inner, "authorization endpoint", e),
     };
     if !needs_consent {
-        return issue(inner, &client, &request, &signed_in).await;
+        return issue(inner, client, request, &signed_in).await;
     }
     if request.prompt.none {
-        return fail(
-            ErrorCode::ConsentRequired,
-            "the user has not consented to this request",
+        return refuse(
+            inner,
+            request,
+            &OAuthError::new(
+                ErrorCode::ConsentRequired,
+                "the user has not consented to this request",
+            ),
         );
     }
-    consent_page(inner, headers, &client, &request, &params, &signed_in)
+    consent_page(inner, headers, client, request, params, &signed_in)
 }
 
 /// Consent is skipped for trusted clients and, under `approval_prompt=auto`, when
@@ -339,27 +345,14 @@ fn consent_page(
     response
 }
 
-/// Sends the user to sign in, then back to this request (without `prompt=login`,
-/// `max_age` and `id_token_hint`, which the new sign-in answers: the user chose
-/// whom to sign in as, and must not be sent round again).
+/// Sends the user to sign in, then back to this request, less what the new
+/// sign-in answers ([`authorize::after_sign_in`]).
 fn to_login(inner: &Inner, params: &Params) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
-    let mut pairs: Vec<(&str, &str)> = params
-        .iter()
-        .filter(|(n, _)| !matches!(*n, "allow" | "max_age" | "id_token_hint" | CSRF_FIELD))
-        .collect();
-    pairs.sort();
-    for (name, value) in pairs {
-        if name == "prompt" {
-            let rest: Vec<&str> = value
-                .split(' ')
-                .filter(|v| *v != "login" && !v.is_empty())
-                .collect();
-            if !rest.is_empty() {
-                query.append_pair(name, &rest.join(" "));
-            }
-        } else {
-            query.append_pair(name, value);
+    for (name, value) in authorize::after_sign_in(params) {
+        // The consent form's own fields are not part of the request.
+        if !matches!(name, "allow" | CSRF_FIELD) {
+            query.append_pair(name, &value);
         }
     }
     let next = format!(
@@ -391,11 +384,9 @@ async fn issue(
         }
         Err(e) => {
             tracing::error!(error = %e, "authorization endpoint: issuing failed");
-            redirect_error(
+            refuse(
                 inner,
-                &request.redirect_uri,
-                request.response_mode,
-                request.state.as_deref(),
+                request,
                 &OAuthError::new(
                     ErrorCode::ServerError,
                     "the server could not complete the request",
@@ -517,6 +508,17 @@ fn redirect_error(
     }
     fields.push(("iss".into(), inner.settings.issuer.clone()));
     respond(inner, deliver(redirect_uri, mode, fields))
+}
+
+/// Sends `error` to the client of a valid request, where its answer would have gone.
+fn refuse(inner: &Inner, request: &AuthorizationRequest, error: &OAuthError) -> Response {
+    redirect_error(
+        inner,
+        &request.redirect_uri,
+        request.response_mode,
+        request.state.as_deref(),
+        error,
+    )
 }
 
 #[derive(Serialize)]

@@ -1,10 +1,13 @@
 //! The authorization endpoint's rules (RFC 6749 §4.1, §4.2; OIDC Core §3): what a
-//! request may ask for ([`validate`]).
+//! request may ask for ([`validate`]), and whether the signed-in session may
+//! answer it ([`session_verdict`]).
 
 mod response_type;
+mod session;
 mod validate;
 
 pub use response_type::ResponseType;
+pub use session::{SessionUser, SessionVerdict, after_sign_in, session_verdict};
 pub use validate::validate;
 
 use crate::claims::ClaimsRequest;
@@ -139,4 +142,31 @@ pub enum AuthorizeError {
         /// The error itself.
         error: OAuthError,
     },
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A plain request for a code and the `read` scope, for the verdicts to judge.
+    pub(crate) fn code_request() -> AuthorizationRequest {
+        AuthorizationRequest {
+            client_id: "c1".into(),
+            redirect_uri: "https://a.example/cb".into(),
+            redirect_uri_given: true,
+            response_type: ResponseType::CODE,
+            response_mode: ResponseMode::Query,
+            scope: Scopes::parse("read").unwrap(),
+            resources: Resources::default(),
+            state: None,
+            code_challenge: None,
+            nonce: None,
+            prompt: Prompt::default(),
+            approval_prompt: None,
+            max_age: None,
+            id_token_hint: None,
+            login_hint: None,
+            claims: None,
+        }
+    }
 }
