@@ -12,13 +12,13 @@ use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tollgate_core::authorize::{
-    self, ApprovalPrompt, AuthorizationRequest, AuthorizeError, Policy, SessionUser, SessionVerdict,
+    self, AuthorizationRequest, AuthorizeError, ConsentNeed, ConsentVerdict, Policy, SessionUser,
+    SessionVerdict,
 };
 use tollgate_core::claims::ClaimsRequest;
 use tollgate_core::logout::Hint;
 use tollgate_core::model::{Application, NewAccessToken, NewAuthorizationCode};
 use tollgate_core::response::{Delivery, ResponseMode, deliver};
-use tollgate_core::scope::Scopes;
 use tollgate_core::{ErrorCode, NewSecret, OAuthError, Params, SecretKind};
 use url::form_urlencoded;
 
@@ -195,55 +195,25 @@ async fn answer(
         (SessionVerdict::Refuse(error), _) => return refuse(inner, request, &error),
         _ => return to_login(inner, params),
     };
-    let needs_consent = match consent_needed(inner, &signed_in, client, request).await {
-        Ok(n) => n,
-        Err(e) => return pages::unavailable(inner, "authorization endpoint", e),
+    let need = authorize::consent_need(request, client, inner.settings.approval_prompt());
+    let remembered = match need {
+        ConsentNeed::UnlessRemembered => {
+            match inner.store.consent(signed_in.user.id, client.id).await {
+                Ok(c) => c,
+                Err(e) => return pages::unavailable(inner, "authorization endpoint", e),
+            }
+        }
+        ConsentNeed::Never | ConsentNeed::Always => None,
     };
-    if !needs_consent {
-        return issue(inner, client, request, &signed_in).await;
+    match authorize::consent_verdict(request, need, remembered.as_ref()) {
+        ConsentVerdict::Skip => issue(inner, client, request, &signed_in).await,
+        ConsentVerdict::Ask => consent_page(inner, headers, client, request, params, &signed_in),
+        ConsentVerdict::Refuse(error) => refuse(inner, request, &error),
     }
-    if request.prompt.none {
-        return refuse(
-            inner,
-            request,
-            &OAuthError::new(
-                ErrorCode::ConsentRequired,
-                "the user has not consented to this request",
-            ),
-        );
-    }
-    consent_page(inner, headers, client, request, params, &signed_in)
 }
 
-/// Consent is skipped for trusted clients and, under `approval_prompt=auto`, when
-/// the user already agreed to every scope asked for.
-async fn consent_needed(
-    inner: &Inner,
-    signed_in: &SignedIn,
-    client: &Application,
-    request: &AuthorizationRequest,
-) -> Result<bool, tollgate_store::StoreError> {
-    if client.skip_authorization {
-        return Ok(false);
-    }
-    let approval = request
-        .approval_prompt
-        .unwrap_or_else(|| inner.settings.approval_prompt());
-    if request.prompt.consent || approval == ApprovalPrompt::Force {
-        return Ok(true);
-    }
-    let remembered = inner.store.consent(signed_in.user.id, client.id).await?;
-    Ok(!remembered.is_some_and(|c| {
-        request
-            .consent_scope()
-            .is_subset(&Scopes::parse(&c.scope).unwrap_or_default())
-            && c.resource.covers(&request.resources)
-    }))
-}
-
-/// Adds the scopes just granted to what the user has agreed to give this
-/// client for the same resources; for other resources, the new consent
-/// replaces the old, so no scope is ever remembered for more than it was given.
+/// Remembers the consent just given, with what it adds to
+/// ([`authorize::consent_to_remember`]).
 async fn remember(
     inner: &Inner,
     signed_in: &SignedIn,
@@ -251,19 +221,13 @@ async fn remember(
     request: &AuthorizationRequest,
 ) -> Result<(), tollgate_store::StoreError> {
     let before = inner.store.consent(signed_in.user.id, client.id).await?;
-    let union: Scopes = before
-        .iter()
-        .filter(|c| c.resource == request.resources)
-        .flat_map(|c| c.scope.split(' ').map(str::to_owned).collect::<Vec<_>>())
-        .chain(request.consent_scope().iter().map(str::to_owned))
-        .filter(|s| !s.is_empty())
-        .collect();
+    let scope = authorize::consent_to_remember(request, before.as_ref());
     inner
         .store
         .remember_consent(
             signed_in.user.id,
             client.id,
-            &union.to_string(),
+            &scope.to_string(),
             &request.resources,
             inner.clock.now(),
         )

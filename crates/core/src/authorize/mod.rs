@@ -1,11 +1,16 @@
 //! The authorization endpoint's rules (RFC 6749 §4.1, §4.2; OIDC Core §3): what a
-//! request may ask for ([`validate`]), and whether the signed-in session may
-//! answer it ([`session_verdict`]).
+//! request may ask for ([`validate`]), whether the signed-in session may
+//! answer it ([`session_verdict`]), and whether the user must consent first
+//! ([`consent_verdict`]).
 
+mod consent;
 mod response_type;
 mod session;
 mod validate;
 
+pub use consent::{
+    ConsentNeed, ConsentVerdict, consent_need, consent_to_remember, consent_verdict,
+};
 pub use response_type::ResponseType;
 pub use session::{SessionUser, SessionVerdict, after_sign_in, session_verdict};
 pub use validate::validate;
