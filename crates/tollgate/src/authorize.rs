@@ -17,7 +17,7 @@ use tollgate_core::authorize::{
 };
 use tollgate_core::claims::ClaimsRequest;
 use tollgate_core::logout::Hint;
-use tollgate_core::model::{Application, NewAccessToken, NewAuthorizationCode};
+use tollgate_core::model::{Application, NewAuthorizationCode};
 use tollgate_core::response::{Delivery, ResponseMode, deliver};
 use tollgate_core::{ErrorCode, NewSecret, OAuthError, Params, SecretKind};
 use url::form_urlencoded;
@@ -27,7 +27,7 @@ use crate::id_token::{self, Mint, read_hint};
 use crate::pages::{error_page, error_page_with_code};
 use crate::provider::{Inner, Shared};
 use crate::session::{self, SignedIn};
-use crate::token::issue::{AccessTokenFor, new_access_token};
+use crate::token::issue::{Grant, issue_access_token};
 use crate::{csrf, form, i18n, pages};
 
 /// The consent form is a POST to this endpoint carrying this field.
@@ -366,76 +366,41 @@ async fn issue_fields(
     request: &AuthorizationRequest,
     signed_in: &SignedIn,
 ) -> Result<Vec<(String, String)>, Box<dyn std::error::Error + Send + Sync>> {
-    let now = inner.clock.now();
     let rt = request.response_type;
     let claims = request.claims.as_ref().map(ClaimsRequest::to_json);
     let mut fields: Vec<(String, String)> = Vec::new();
-    let mut code_issued = None;
-    // A `code token` access token is revoked with the code if the code is replayed.
-    let mut code_id = None;
-    let mut token_issued = None;
-    if rt.code {
-        let code = NewSecret::generate(SecretKind::AuthorizationCode, inner.entropy.as_ref());
-        let lifetime =
-            i64::try_from(inner.settings.authorization_code_expire_seconds).unwrap_or(60);
-        let (challenge, method) = match &request.code_challenge {
-            Some((c, m)) => (Some(c.clone()), Some(m.as_str().to_owned())),
-            None => (None, None),
-        };
-        let new = NewAuthorizationCode {
-            code_hash: code.hash,
-            application_id: client.id,
-            user_id: signed_in.user.id,
-            redirect_uri: request.redirect_uri.clone(),
-            redirect_uri_given: request.redirect_uri_given,
-            scope: request.scope.to_string(),
-            resource: request.resources.clone(),
-            code_challenge: challenge,
-            code_challenge_method: method,
-            nonce: request.nonce.clone(),
-            claims: claims.clone(),
-            auth_time: signed_in.session.auth_time,
-            expires_at: now + lifetime,
-        };
-        code_id = Some(inner.store.insert_authorization_code(&new, now).await?);
-        fields.push(("code".into(), code.plaintext.clone()));
-        code_issued = Some(code.plaintext);
-    }
-    if rt.token {
-        let lifetime = inner.settings.access_token_expire_seconds;
-        let expires_at = now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX));
-        let scope = request.scope.to_string();
-        let about = AccessTokenFor {
+    let code = if rt.code {
+        Some(new_code(inner, client, request, signed_in, claims.clone()).await?)
+    } else {
+        None
+    };
+    let token = if rt.token {
+        let grant = Grant {
+            grant_type: "implicit",
             client,
             user: Some(&signed_in.user),
-            scope: &scope,
-            resource: &request.resources,
-            auth_time: Some(signed_in.session.auth_time),
-            expires_at,
-        };
-        let token = new_access_token(inner, about).await?;
-        let new = NewAccessToken {
-            token_hash: token.hash,
-            application_id: client.id,
-            user_id: Some(signed_in.user.id),
-            scope,
+            scope: &request.scope,
             resource: request.resources.clone(),
-            expires_at,
-            authorization_code_id: code_id,
-            claims: claims.clone(),
+            refresh: None,
+            // A `code token` access token is revoked with the code if the code is replayed.
+            authorization_code_id: code.as_ref().map(|(id, _)| *id),
+            auth_time: Some(signed_in.session.auth_time),
+            claims,
+            nonce: None,
+            spends: None,
         };
-        inner.store.insert_access_token(&new, now).await?;
-        inner.events.emit(&Event::TokenIssued {
-            client_id: &client.client_id,
-            user_id: Some(signed_in.user.id),
-            grant_type: "implicit",
-            scope: &new.scope,
-        });
-        fields.push(("access_token".into(), token.plaintext.clone()));
-        fields.push(("token_type".into(), "Bearer".into()));
-        fields.push(("expires_in".into(), lifetime.to_string()));
-        fields.push(("scope".into(), request.scope.to_string()));
-        token_issued = Some(token.plaintext);
+        Some(issue_access_token(inner, grant).await?)
+    } else {
+        None
+    };
+    if let Some((_, code)) = &code {
+        fields.push(("code".into(), code.clone()));
+    }
+    if let Some(token) = &token {
+        fields.push(("access_token".into(), token.access_token.clone()));
+        fields.push(("token_type".into(), token.token_type.into()));
+        fields.push(("expires_in".into(), token.expires_in.to_string()));
+        fields.push(("scope".into(), token.scope.clone()));
     }
     if rt.id_token {
         let mint = Mint {
@@ -444,8 +409,8 @@ async fn issue_fields(
             scope: &request.scope,
             auth_time: signed_in.session.auth_time,
             nonce: request.nonce.as_deref(),
-            access_token: token_issued.as_deref(),
-            code: code_issued.as_deref(),
+            access_token: token.as_ref().map(|t| t.access_token.as_str()),
+            code: code.as_ref().map(|(_, c)| c.as_str()),
             request: request.claims.as_ref(),
             // With no access token to fetch them from UserInfo, the scope claims
             // travel in the ID token (OIDC Core §5.4).
@@ -454,6 +419,40 @@ async fn issue_fields(
         fields.push(("id_token".into(), id_token::mint(inner, mint).await?));
     }
     Ok(fields)
+}
+
+/// Writes an authorization code for the request; its row id and the code itself.
+async fn new_code(
+    inner: &Inner,
+    client: &Application,
+    request: &AuthorizationRequest,
+    signed_in: &SignedIn,
+    claims: Option<String>,
+) -> Result<(i64, String), tollgate_store::StoreError> {
+    let now = inner.clock.now();
+    let code = NewSecret::generate(SecretKind::AuthorizationCode, inner.entropy.as_ref());
+    let lifetime = i64::try_from(inner.settings.authorization_code_expire_seconds).unwrap_or(60);
+    let (challenge, method) = match &request.code_challenge {
+        Some((c, m)) => (Some(c.clone()), Some(m.as_str().to_owned())),
+        None => (None, None),
+    };
+    let new = NewAuthorizationCode {
+        code_hash: code.hash,
+        application_id: client.id,
+        user_id: signed_in.user.id,
+        redirect_uri: request.redirect_uri.clone(),
+        redirect_uri_given: request.redirect_uri_given,
+        scope: request.scope.to_string(),
+        resource: request.resources.clone(),
+        code_challenge: challenge,
+        code_challenge_method: method,
+        nonce: request.nonce.clone(),
+        claims,
+        auth_time: signed_in.session.auth_time,
+        expires_at: now + lifetime,
+    };
+    let id = inner.store.insert_authorization_code(&new, now).await?;
+    Ok((id, code.plaintext))
 }
 
 fn redirect_error(
