@@ -12,22 +12,23 @@ use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tollgate_core::authorize::{
-    self, ApprovalPrompt, AuthorizationRequest, AuthorizeError, Policy,
+    self, AuthorizationRequest, AuthorizeError, ConsentNeed, ConsentVerdict, Policy, SessionUser,
+    SessionVerdict,
 };
 use tollgate_core::claims::ClaimsRequest;
 use tollgate_core::logout::Hint;
-use tollgate_core::model::{Application, NewAccessToken, NewAuthorizationCode};
+use tollgate_core::model::{Application, NewAuthorizationCode};
 use tollgate_core::response::{Delivery, ResponseMode, deliver};
-use tollgate_core::scope::Scopes;
 use tollgate_core::{ErrorCode, NewSecret, OAuthError, Params, SecretKind};
 use url::form_urlencoded;
 
 use crate::claims::subject;
 use crate::id_token::{self, Mint, read_hint};
-use crate::pages::{error_page, error_page_with_code};
+use crate::manage::from_our_page;
+use crate::pages::{PageError, PageResult};
 use crate::provider::{Inner, Shared};
 use crate::session::{self, SignedIn};
-use crate::token::issue::{AccessTokenFor, new_access_token};
+use crate::token::issue::{Grant, issue_access_token};
 use crate::{csrf, form, i18n, pages};
 
 /// The consent form is a POST to this endpoint carrying this field.
@@ -35,24 +36,27 @@ const CSRF_FIELD: &str = "csrf_token";
 /// What the form_post page runs; its hash is the only script the page's CSP allows.
 const FORM_POST_SCRIPT: &str = "document.forms[0].submit();";
 
-pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
+pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap, uri: Uri) -> PageResult {
     let pairs = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned();
     handle(&inner, &headers, pairs.collect(), false).await
 }
 
 /// The consent form, or an authorization request sent as a form (OIDC Core
 /// §3.1.2.1), which goes on as the same request by GET.
-pub(crate) async fn post(State(inner): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn post(
+    State(inner): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
     if !form::is_form(&headers) {
-        return error_page(
-            &inner,
+        return Err(PageError::new(
             StatusCode::BAD_REQUEST,
             "The request must be form-encoded.",
-        );
+        ));
     }
     let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     if !pairs.iter().any(|(name, _)| name == CSRF_FIELD) {
-        return pages::as_get(&inner.endpoints.path("/authorize/"), &pairs);
+        return Ok(pages::as_get(&inner.endpoints.path("/authorize/"), &pairs));
     }
     handle(&inner, &headers, pairs, true).await
 }
@@ -62,34 +66,19 @@ async fn handle(
     headers: &HeaderMap,
     pairs: Vec<(String, String)>,
     consent_submission: bool,
-) -> Response {
+) -> PageResult {
     let (params, repeated) = Params::from_pairs_lenient(pairs);
     let client = match params.get("client_id") {
-        Some(id) => match inner.client(id).await {
-            Ok(c) => c,
-            Err(e) => return pages::unavailable(inner, "authorization endpoint", e),
-        },
+        Some(id) => inner.client(id).await?,
         None => None,
     };
-    let (known_scopes, default_scopes) = inner.scope_rules(client.as_deref());
-    let policy = Policy {
-        known_scopes: known_scopes.iter().map(String::as_str).collect(),
-        default_scopes: default_scopes.iter().map(String::as_str).collect(),
-        pkce_required: inner.settings.pkce_required,
-        pkce_plain_allowed: inner.settings.pkce_plain_accepted(),
-        front_channel_access_tokens: inner.settings.front_channel_access_tokens(),
-        served_resources: &inner.settings.allowed_resources,
-    };
-    let request = match authorize::validate(&params, &repeated, client.as_deref(), &policy) {
+    let request = match validate(inner, &params, &repeated, client.as_deref()) {
         Ok(r) => r,
         Err(AuthorizeError::Fatal(message)) => {
             // Never a redirect: the client or its redirect URI is not to be trusted.
             tracing::debug!(%message, "authorization request refused");
-            return error_page_with_code(
-                inner,
-                StatusCode::BAD_REQUEST,
-                &message,
-                Some("invalid_request"),
+            return Err(
+                PageError::new(StatusCode::BAD_REQUEST, message).with_code("invalid_request")
             );
         }
         Err(AuthorizeError::Redirect {
@@ -98,146 +87,125 @@ async fn handle(
             state,
             error,
         }) => {
-            return redirect_error(inner, &redirect_uri, mode, state.as_deref(), &error);
+            return Ok(redirect_error(
+                inner,
+                &redirect_uri,
+                mode,
+                state.as_deref(),
+                &error,
+            ));
         }
     };
     let client = client.expect("validate accepts only a known client");
     if request.is_openid() && !id_token::can_sign_for(inner, &client) {
-        return redirect_error(
+        return Ok(refuse(
             inner,
-            &request.redirect_uri,
-            request.response_mode,
-            request.state.as_deref(),
+            &request,
             &OAuthError::unauthorized_client(
                 "this client's ID tokens cannot be signed: its HS256 secret is not kept \
                  sealed under this server's secret_key; register the client again",
             ),
-        );
+        ));
     }
-    let signed_in = match session::current(inner, headers).await {
-        Ok(s) => s,
-        Err(e) => return pages::unavailable(inner, "authorization endpoint", e),
-    };
-    let fail = |code: ErrorCode, description: &str| {
-        redirect_error(
-            inner,
-            &request.redirect_uri,
-            request.response_mode,
-            request.state.as_deref(),
-            &OAuthError::new(code, description),
-        )
-    };
-
+    let signed_in = session::current(inner, headers).await?;
     if consent_submission {
-        if !csrf::verify(inner, headers, &params) {
-            return error_page(
-                inner,
-                StatusCode::FORBIDDEN,
-                "The form has expired or did not come from this site. Go back, reload the page and try again.",
-            );
-        }
-        let Some(signed_in) = signed_in else {
-            return to_login(inner, &params);
-        };
-        if params.get("allow").is_none() {
-            return fail(ErrorCode::AccessDenied, "the user denied the request");
-        }
-        if let Err(e) = remember(inner, &signed_in, &client, &request).await {
-            return pages::unavailable(inner, "authorization endpoint", e);
-        }
-        inner.events.emit(&Event::ConsentGranted {
-            client_id: &client.client_id,
-            user_id: signed_in.user.id,
-            scope: &request.scope.to_string(),
-        });
-        return issue(inner, &client, &request, &signed_in).await;
+        consent_given(inner, headers, &params, &client, &request, signed_in).await
+    } else {
+        answer(inner, headers, &params, &client, &request, signed_in).await
     }
+}
 
-    // An ID token hint names the user the client expects (OIDC Core §3.1.2.1); an
-    // expired one still names them.
+/// Checks the request against what the server and the client allow.
+fn validate(
+    inner: &Inner,
+    params: &Params,
+    repeated: &[String],
+    client: Option<&Application>,
+) -> Result<AuthorizationRequest, AuthorizeError> {
+    let (known_scopes, default_scopes) = inner.scope_rules(client);
+    let policy = Policy {
+        known_scopes: known_scopes.iter().map(String::as_str).collect(),
+        default_scopes: default_scopes.iter().map(String::as_str).collect(),
+        pkce_required: inner.settings.pkce_required,
+        pkce_plain_allowed: inner.settings.pkce_plain_accepted(),
+        front_channel_access_tokens: inner.settings.front_channel_access_tokens(),
+        served_resources: &inner.settings.allowed_resources,
+    };
+    authorize::validate(params, repeated, client, &policy)
+}
+
+/// The consent form's answer: remembered when it allows, then delivered.
+async fn consent_given(
+    inner: &Inner,
+    headers: &HeaderMap,
+    params: &Params,
+    client: &Application,
+    request: &AuthorizationRequest,
+    signed_in: Option<SignedIn>,
+) -> PageResult {
+    from_our_page(inner, headers, params)?;
+    let Some(signed_in) = signed_in else {
+        return Ok(to_login(inner, params));
+    };
+    if params.get("allow").is_none() {
+        return Ok(refuse(
+            inner,
+            request,
+            &OAuthError::new(ErrorCode::AccessDenied, "the user denied the request"),
+        ));
+    }
+    remember(inner, &signed_in, client, request).await?;
+    inner.events.emit(&Event::ConsentGranted {
+        client_id: &client.client_id,
+        user_id: signed_in.user.id,
+        scope: &request.scope.to_string(),
+    });
+    Ok(issue(inner, client, request, &signed_in).await)
+}
+
+/// A request to answer: by the signed-in user if the session will do, after
+/// their consent if it is needed.
+async fn answer(
+    inner: &Inner,
+    headers: &HeaderMap,
+    params: &Params,
+    client: &Application,
+    request: &AuthorizationRequest,
+    signed_in: Option<SignedIn>,
+) -> PageResult {
+    // An expired hint still names the user the client expects.
     let hint = match &request.id_token_hint {
         Some(token) => read_hint(inner, token, true).await,
         None => Hint::Absent,
     };
-    if hint == Hint::Invalid {
-        return fail(
-            ErrorCode::InvalidRequest,
-            "id_token_hint is not an ID token issued by this server",
-        );
-    }
-    let now = inner.clock.now();
-    // OIDC Core §5.5.1: a `sub` value in the claims request names the only acceptable user.
-    let required = request.claims.as_ref().and_then(|c| c.required_subjects());
-    let acceptable = |s: &SignedIn| {
-        let fresh = request.max_age.is_none_or(|max| {
-            now.saturating_sub(s.session.auth_time) <= i64::try_from(max).unwrap_or(i64::MAX)
-        });
-        let own = subject(&s.user);
-        let expected = match &hint {
-            Hint::Valid {
-                subject: hinted, ..
-            } => *hinted == own,
-            _ => true,
-        } && required
-            .as_ref()
-            .is_none_or(|subjects| subjects.contains(&own.as_str()));
-        fresh && expected && !request.prompt.login
+    let user = signed_in.as_ref().map(|s| SessionUser {
+        subject: subject(&s.user),
+        auth_time: s.session.auth_time,
+    });
+    let verdict = authorize::session_verdict(request, &hint, user.as_ref(), inner.clock.now());
+    let signed_in = match (verdict, signed_in) {
+        (SessionVerdict::Use, Some(signed_in)) => signed_in,
+        (SessionVerdict::Refuse(error), _) => return Ok(refuse(inner, request, &error)),
+        _ => return Ok(to_login(inner, params)),
     };
-    let signed_in = match signed_in {
-        Some(s) if acceptable(&s) => s,
-        _ if request.prompt.none => {
-            return fail(
-                ErrorCode::LoginRequired,
-                "the user is not signed in, or not as the request requires",
-            );
-        }
-        _ => return to_login(inner, &params),
+    let need = authorize::consent_need(request, client, inner.settings.approval_prompt());
+    let remembered = match need {
+        ConsentNeed::UnlessRemembered => inner.store.consent(signed_in.user.id, client.id).await?,
+        ConsentNeed::Never | ConsentNeed::Always => None,
     };
-    let needs_consent = match consent_needed(inner, &signed_in, &client, &request).await {
-        Ok(n) => n,
-        Err(e) => return pages::unavailable(inner, "authorization endpoint", e),
-    };
-    if !needs_consent {
-        return issue(inner, &client, &request, &signed_in).await;
-    }
-    if request.prompt.none {
-        return fail(
-            ErrorCode::ConsentRequired,
-            "the user has not consented to this request",
-        );
-    }
-    consent_page(inner, headers, &client, &request, &params, &signed_in)
+    Ok(
+        match authorize::consent_verdict(request, need, remembered.as_ref()) {
+            ConsentVerdict::Skip => issue(inner, client, request, &signed_in).await,
+            ConsentVerdict::Ask => {
+                consent_page(inner, headers, client, request, params, &signed_in)
+            }
+            ConsentVerdict::Refuse(error) => refuse(inner, request, &error),
+        },
+    )
 }
 
-/// Consent is skipped for trusted clients and, under `approval_prompt=auto`, when
-/// the user already agreed to every scope asked for.
-async fn consent_needed(
-    inner: &Inner,
-    signed_in: &SignedIn,
-    client: &Application,
-    request: &AuthorizationRequest,
-) -> Result<bool, tollgate_store::StoreError> {
-    if client.skip_authorization {
-        return Ok(false);
-    }
-    let approval = request
-        .approval_prompt
-        .unwrap_or_else(|| inner.settings.approval_prompt());
-    if request.prompt.consent || approval == ApprovalPrompt::Force {
-        return Ok(true);
-    }
-    let remembered = inner.store.consent(signed_in.user.id, client.id).await?;
-    Ok(!remembered.is_some_and(|c| {
-        request
-            .consent_scope()
-            .is_subset(&Scopes::parse(&c.scope).unwrap_or_default())
-            && c.resource.covers(&request.resources)
-    }))
-}
-
-/// Adds the scopes just granted to what the user has agreed to give this
-/// client for the same resources; for other resources, the new consent
-/// replaces the old, so no scope is ever remembered for more than it was given.
+/// Remembers the consent just given, with what it adds to
+/// ([`authorize::consent_to_remember`]).
 async fn remember(
     inner: &Inner,
     signed_in: &SignedIn,
@@ -245,19 +213,13 @@ async fn remember(
     request: &AuthorizationRequest,
 ) -> Result<(), tollgate_store::StoreError> {
     let before = inner.store.consent(signed_in.user.id, client.id).await?;
-    let union: Scopes = before
-        .iter()
-        .filter(|c| c.resource == request.resources)
-        .flat_map(|c| c.scope.split(' ').map(str::to_owned).collect::<Vec<_>>())
-        .chain(request.consent_scope().iter().map(str::to_owned))
-        .filter(|s| !s.is_empty())
-        .collect();
+    let scope = authorize::consent_to_remember(request, before.as_ref());
     inner
         .store
         .remember_consent(
             signed_in.user.id,
             client.id,
-            &union.to_string(),
+            &scope.to_string(),
             &request.resources,
             inner.clock.now(),
         )
@@ -300,11 +262,7 @@ fn consent_page(
         .filter(|(name, _)| !matches!(*name, "prompt" | "allow" | CSRF_FIELD))
         .collect();
     fields.sort();
-    let application = if client.name.is_empty() {
-        client.client_id.as_str()
-    } else {
-        client.name.as_str()
-    };
+    let application = pages::client_name(client);
     let consented = request.consent_scope();
     let scopes = consented
         .iter()
@@ -339,27 +297,14 @@ fn consent_page(
     response
 }
 
-/// Sends the user to sign in, then back to this request (without `prompt=login`,
-/// `max_age` and `id_token_hint`, which the new sign-in answers: the user chose
-/// whom to sign in as, and must not be sent round again).
+/// Sends the user to sign in, then back to this request, less what the new
+/// sign-in answers ([`authorize::after_sign_in`]).
 fn to_login(inner: &Inner, params: &Params) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
-    let mut pairs: Vec<(&str, &str)> = params
-        .iter()
-        .filter(|(n, _)| !matches!(*n, "allow" | "max_age" | "id_token_hint" | CSRF_FIELD))
-        .collect();
-    pairs.sort();
-    for (name, value) in pairs {
-        if name == "prompt" {
-            let rest: Vec<&str> = value
-                .split(' ')
-                .filter(|v| *v != "login" && !v.is_empty())
-                .collect();
-            if !rest.is_empty() {
-                query.append_pair(name, &rest.join(" "));
-            }
-        } else {
-            query.append_pair(name, value);
+    for (name, value) in authorize::after_sign_in(params) {
+        // The consent form's own fields are not part of the request.
+        if !matches!(name, "allow" | CSRF_FIELD) {
+            query.append_pair(name, &value);
         }
     }
     let next = format!(
@@ -391,11 +336,9 @@ async fn issue(
         }
         Err(e) => {
             tracing::error!(error = %e, "authorization endpoint: issuing failed");
-            redirect_error(
+            refuse(
                 inner,
-                &request.redirect_uri,
-                request.response_mode,
-                request.state.as_deref(),
+                request,
                 &OAuthError::new(
                     ErrorCode::ServerError,
                     "the server could not complete the request",
@@ -411,76 +354,41 @@ async fn issue_fields(
     request: &AuthorizationRequest,
     signed_in: &SignedIn,
 ) -> Result<Vec<(String, String)>, Box<dyn std::error::Error + Send + Sync>> {
-    let now = inner.clock.now();
     let rt = request.response_type;
     let claims = request.claims.as_ref().map(ClaimsRequest::to_json);
     let mut fields: Vec<(String, String)> = Vec::new();
-    let mut code_issued = None;
-    // A `code token` access token is revoked with the code if the code is replayed.
-    let mut code_id = None;
-    let mut token_issued = None;
-    if rt.code {
-        let code = NewSecret::generate(SecretKind::AuthorizationCode, inner.entropy.as_ref());
-        let lifetime =
-            i64::try_from(inner.settings.authorization_code_expire_seconds).unwrap_or(60);
-        let (challenge, method) = match &request.code_challenge {
-            Some((c, m)) => (Some(c.clone()), Some(m.as_str().to_owned())),
-            None => (None, None),
-        };
-        let new = NewAuthorizationCode {
-            code_hash: code.hash,
-            application_id: client.id,
-            user_id: signed_in.user.id,
-            redirect_uri: request.redirect_uri.clone(),
-            redirect_uri_given: request.redirect_uri_given,
-            scope: request.scope.to_string(),
-            resource: request.resources.clone(),
-            code_challenge: challenge,
-            code_challenge_method: method,
-            nonce: request.nonce.clone(),
-            claims: claims.clone(),
-            auth_time: signed_in.session.auth_time,
-            expires_at: now + lifetime,
-        };
-        code_id = Some(inner.store.insert_authorization_code(&new, now).await?);
-        fields.push(("code".into(), code.plaintext.clone()));
-        code_issued = Some(code.plaintext);
-    }
-    if rt.token {
-        let lifetime = inner.settings.access_token_expire_seconds;
-        let expires_at = now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX));
-        let scope = request.scope.to_string();
-        let about = AccessTokenFor {
+    let code = if rt.code {
+        Some(new_code(inner, client, request, signed_in, claims.clone()).await?)
+    } else {
+        None
+    };
+    let token = if rt.token {
+        let grant = Grant {
+            grant_type: "implicit",
             client,
             user: Some(&signed_in.user),
-            scope: &scope,
-            resource: &request.resources,
-            auth_time: Some(signed_in.session.auth_time),
-            expires_at,
-        };
-        let token = new_access_token(inner, about).await?;
-        let new = NewAccessToken {
-            token_hash: token.hash,
-            application_id: client.id,
-            user_id: Some(signed_in.user.id),
-            scope,
+            scope: &request.scope,
             resource: request.resources.clone(),
-            expires_at,
-            authorization_code_id: code_id,
-            claims: claims.clone(),
+            refresh: None,
+            // A `code token` access token is revoked with the code if the code is replayed.
+            authorization_code_id: code.as_ref().map(|(id, _)| *id),
+            auth_time: Some(signed_in.session.auth_time),
+            claims,
+            nonce: None,
+            spends: None,
         };
-        inner.store.insert_access_token(&new, now).await?;
-        inner.events.emit(&Event::TokenIssued {
-            client_id: &client.client_id,
-            user_id: Some(signed_in.user.id),
-            grant_type: "implicit",
-            scope: &new.scope,
-        });
-        fields.push(("access_token".into(), token.plaintext.clone()));
-        fields.push(("token_type".into(), "Bearer".into()));
-        fields.push(("expires_in".into(), lifetime.to_string()));
-        fields.push(("scope".into(), request.scope.to_string()));
-        token_issued = Some(token.plaintext);
+        Some(issue_access_token(inner, grant).await?)
+    } else {
+        None
+    };
+    if let Some((_, code)) = &code {
+        fields.push(("code".into(), code.clone()));
+    }
+    if let Some(token) = &token {
+        fields.push(("access_token".into(), token.access_token.clone()));
+        fields.push(("token_type".into(), token.token_type.into()));
+        fields.push(("expires_in".into(), token.expires_in.to_string()));
+        fields.push(("scope".into(), token.scope.clone()));
     }
     if rt.id_token {
         let mint = Mint {
@@ -489,8 +397,8 @@ async fn issue_fields(
             scope: &request.scope,
             auth_time: signed_in.session.auth_time,
             nonce: request.nonce.as_deref(),
-            access_token: token_issued.as_deref(),
-            code: code_issued.as_deref(),
+            access_token: token.as_ref().map(|t| t.access_token.as_str()),
+            code: code.as_ref().map(|(_, c)| c.as_str()),
             request: request.claims.as_ref(),
             // With no access token to fetch them from UserInfo, the scope claims
             // travel in the ID token (OIDC Core §5.4).
@@ -499,6 +407,40 @@ async fn issue_fields(
         fields.push(("id_token".into(), id_token::mint(inner, mint).await?));
     }
     Ok(fields)
+}
+
+/// Writes an authorization code for the request; its row id and the code itself.
+async fn new_code(
+    inner: &Inner,
+    client: &Application,
+    request: &AuthorizationRequest,
+    signed_in: &SignedIn,
+    claims: Option<String>,
+) -> Result<(i64, String), tollgate_store::StoreError> {
+    let now = inner.clock.now();
+    let code = NewSecret::generate(SecretKind::AuthorizationCode, inner.entropy.as_ref());
+    let lifetime = i64::try_from(inner.settings.authorization_code_expire_seconds).unwrap_or(60);
+    let (challenge, method) = match &request.code_challenge {
+        Some((c, m)) => (Some(c.clone()), Some(m.as_str().to_owned())),
+        None => (None, None),
+    };
+    let new = NewAuthorizationCode {
+        code_hash: code.hash,
+        application_id: client.id,
+        user_id: signed_in.user.id,
+        redirect_uri: request.redirect_uri.clone(),
+        redirect_uri_given: request.redirect_uri_given,
+        scope: request.scope.to_string(),
+        resource: request.resources.clone(),
+        code_challenge: challenge,
+        code_challenge_method: method,
+        nonce: request.nonce.clone(),
+        claims,
+        auth_time: signed_in.session.auth_time,
+        expires_at: now + lifetime,
+    };
+    let id = inner.store.insert_authorization_code(&new, now).await?;
+    Ok((id, code.plaintext))
 }
 
 fn redirect_error(
@@ -517,6 +459,17 @@ fn redirect_error(
     }
     fields.push(("iss".into(), inner.settings.issuer.clone()));
     respond(inner, deliver(redirect_uri, mode, fields))
+}
+
+/// Sends `error` to the client of a valid request, where its answer would have gone.
+fn refuse(inner: &Inner, request: &AuthorizationRequest, error: &OAuthError) -> Response {
+    redirect_error(
+        inner,
+        &request.redirect_uri,
+        request.response_mode,
+        request.state.as_deref(),
+        error,
+    )
 }
 
 #[derive(Serialize)]

@@ -207,36 +207,6 @@ struct ErrorPage<'a> {
     error: Option<&'a str>,
 }
 
-/// An HTML error page (no redirect): for requests no client may be told about.
-pub(crate) fn error_page(inner: &Inner, status: StatusCode, message: &str) -> Response {
-    error_page_with_code(inner, status, message, None)
-}
-
-pub(crate) fn error_page_with_code(
-    inner: &Inner,
-    status: StatusCode,
-    message: &str,
-    error: Option<&str>,
-) -> Response {
-    let title = if status.is_server_error() {
-        "Something went wrong"
-    } else {
-        "This request cannot be completed"
-    };
-    render(
-        &inner.templates,
-        status,
-        "error.html",
-        crate::i18n::current(),
-        ErrorPage {
-            static_base: inner.endpoints.path("/static"),
-            title,
-            message,
-            error,
-        },
-    )
-}
-
 /// Why a page request went no further, shown on the error page (no
 /// redirect: for requests no client may be told about). Handlers return
 /// `Result<_, PageError>` and use `?`; [`render_errors`] renders it in the
@@ -258,6 +228,12 @@ impl PageError {
             code: None,
             outage: false,
         }
+    }
+
+    /// The page names the OAuth error code too.
+    pub(crate) fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
     }
 
     pub(crate) fn not_found() -> Self {
@@ -285,11 +261,6 @@ impl From<StoreError> for PageError {
     }
 }
 
-/// A storage failure on a page not yet returning [`PageResult`].
-pub(crate) fn unavailable(inner: &Inner, _context: &str, e: StoreError) -> Response {
-    PageError::from(e).render(inner)
-}
-
 pub(crate) type PageResult<T = Response> = Result<T, PageError>;
 
 /// Left in the response for [`render_errors`], which has the templates.
@@ -315,8 +286,25 @@ pub(crate) async fn render_errors(
 }
 
 impl PageError {
-    pub(crate) fn render(&self, inner: &Inner) -> Response {
-        let page = error_page_with_code(inner, self.status, &self.message, self.code);
+    /// The error page (no redirect: for requests no client may be told about).
+    fn render(&self, inner: &Inner) -> Response {
+        let title = if self.status.is_server_error() {
+            "Something went wrong"
+        } else {
+            "This request cannot be completed"
+        };
+        let page = render(
+            &inner.templates,
+            self.status,
+            "error.html",
+            crate::i18n::current(),
+            ErrorPage {
+                static_base: inner.endpoints.path("/static"),
+                title,
+                message: &self.message,
+                error: self.code,
+            },
+        );
         match self.outage {
             true => crate::outage::retry_later(page),
             false => page,

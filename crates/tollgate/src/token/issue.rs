@@ -10,6 +10,7 @@ use tollgate_core::resource::Resources;
 use tollgate_core::scope::Scopes;
 use tollgate_core::secret::random_id;
 use tollgate_core::{NewSecret, SecretHash, SecretKind, SigningAlgorithm};
+use tollgate_store::StoreError;
 
 use crate::events::Event;
 use crate::id_token::{self, Mint};
@@ -62,7 +63,7 @@ pub(crate) struct Grant<'a> {
 }
 
 /// What an access token is about, to write it.
-pub(crate) struct AccessTokenFor<'a> {
+struct AccessTokenFor<'a> {
     pub client: &'a Application,
     pub user: Option<&'a User>,
     pub scope: &'a str,
@@ -73,7 +74,7 @@ pub(crate) struct AccessTokenFor<'a> {
 
 /// A new access token and its hash: 256 random bits, or an RFC 9068 JWT
 /// signed with the RS256 key, as `access_token_format` says.
-pub(crate) async fn new_access_token(
+async fn new_access_token(
     inner: &Inner,
     about: AccessTokenFor<'_>,
 ) -> Result<NewSecret, SigningError> {
@@ -109,65 +110,146 @@ pub(crate) async fn new_access_token(
     })
 }
 
-/// The grant's tokens, stored and answered, with the new access token's id;
-/// `None` when another request spent what the grant spends first ([`Grant::spends`]).
+/// The token endpoint's answer to a grant that succeeded: its tokens, written
+/// together with what the grant spends, and for OpenID Connect an ID token, with
+/// the new access token's id; `None` when another request spent what the grant
+/// spends first ([`Grant::spends`]).
 pub(crate) async fn issue(
     inner: &Inner,
     grant: Grant<'_>,
 ) -> JsonResult<Option<(TokenResponse, i64)>> {
     let now = inner.clock.now();
-    let settings = &inner.settings;
-    let lifetime = settings.access_token_expire_seconds;
-    let expires_at = now.saturating_add(seconds(lifetime));
-    let scope = grant.scope.to_string();
-    let access = new_access_token(
-        inner,
-        AccessTokenFor {
-            client: grant.client,
-            user: grant.user,
-            scope: &scope,
-            resource: &grant.resource,
-            auth_time: grant.auth_time,
-            expires_at,
-        },
-    )
-    .await?;
-    let user_id = grant.user.map(|u| u.id);
-    let new_access = NewAccessToken {
-        token_hash: access.hash,
-        application_id: grant.client.id,
-        user_id,
-        scope,
-        resource: grant.resource,
-        expires_at,
-        authorization_code_id: grant.authorization_code_id,
-        claims: grant.claims.clone(),
-    };
-    let refresh = grant.refresh.map(|plan| {
-        let secret = NewSecret::generate(SecretKind::RefreshToken, inner.entropy.as_ref());
-        let row = NewRefreshToken {
-            token_hash: secret.hash,
-            application_id: grant.client.id,
-            user_id,
-            access_token_id: None,
-            family: plan
-                .family
-                .unwrap_or_else(|| random_id(16, inner.entropy.as_ref())),
-            scope: plan.scope,
-            resource: plan.resource,
-            expires_at: settings
-                .refresh_token_expire_seconds
-                .map(|s| now.saturating_add(seconds(s))),
-            authorization_code_id: grant.authorization_code_id,
-            auth_time: grant.auth_time,
-            claims: grant.claims.clone(),
-        };
-        (secret.plaintext, row)
-    });
+    let tokens = Tokens::make(inner, &grant, now).await?;
     // Signed before the tokens are stored: a signing failure leaves no tokens behind.
-    let id_token = match (grant.user, grant.auth_time) {
+    let id_token = id_token_for(inner, &grant, &tokens.access_token).await?;
+    Ok(tokens.write(inner, &grant, id_token, now).await?)
+}
+
+/// An access token the authorization endpoint returns (implicit, hybrid): made
+/// and written as [`issue`] does, without the ID token, which that endpoint
+/// mints itself (with `c_hash`, and only when `response_type` asks for one).
+pub(crate) async fn issue_access_token(
+    inner: &Inner,
+    grant: Grant<'_>,
+) -> Result<TokenResponse, Box<dyn std::error::Error + Send + Sync>> {
+    let now = inner.clock.now();
+    let tokens = Tokens::make(inner, &grant, now).await?;
+    let (response, _) = tokens
+        .write(inner, &grant, None, now)
+        .await?
+        .ok_or("the grant was spent by another request")?;
+    Ok(response)
+}
+
+/// A grant's access token, and its refresh token if it has one, made but not written.
+struct Tokens {
+    /// The access token itself, for the response and the ID token's `at_hash`.
+    access_token: String,
+    access: NewAccessToken,
+    /// The refresh token itself, and its row.
+    refresh: Option<(String, NewRefreshToken)>,
+}
+
+impl Tokens {
+    async fn make(inner: &Inner, grant: &Grant<'_>, now: UnixTime) -> Result<Self, SigningError> {
+        let settings = &inner.settings;
+        let expires_at = now.saturating_add(seconds(settings.access_token_expire_seconds));
+        let scope = grant.scope.to_string();
+        let access = new_access_token(
+            inner,
+            AccessTokenFor {
+                client: grant.client,
+                user: grant.user,
+                scope: &scope,
+                resource: &grant.resource,
+                auth_time: grant.auth_time,
+                expires_at,
+            },
+        )
+        .await?;
+        let user_id = grant.user.map(|u| u.id);
+        let refresh = grant.refresh.as_ref().map(|plan| {
+            let secret = NewSecret::generate(SecretKind::RefreshToken, inner.entropy.as_ref());
+            let row = NewRefreshToken {
+                token_hash: secret.hash,
+                application_id: grant.client.id,
+                user_id,
+                access_token_id: None,
+                family: plan
+                    .family
+                    .clone()
+                    .unwrap_or_else(|| random_id(16, inner.entropy.as_ref())),
+                scope: plan.scope.clone(),
+                resource: plan.resource.clone(),
+                expires_at: settings
+                    .refresh_token_expire_seconds
+                    .map(|s| now.saturating_add(seconds(s))),
+                authorization_code_id: grant.authorization_code_id,
+                auth_time: grant.auth_time,
+                claims: grant.claims.clone(),
+            };
+            (secret.plaintext, row)
+        });
+        Ok(Tokens {
+            access_token: access.plaintext,
+            access: NewAccessToken {
+                token_hash: access.hash,
+                application_id: grant.client.id,
+                user_id,
+                scope,
+                resource: grant.resource.clone(),
+                expires_at,
+                authorization_code_id: grant.authorization_code_id,
+                claims: grant.claims.clone(),
+            },
+            refresh,
+        })
+    }
+
+    /// Writes the tokens, spending what the grant spends, and answers with them;
+    /// `None`: another request spent it first.
+    async fn write(
+        self,
+        inner: &Inner,
+        grant: &Grant<'_>,
+        id_token: Option<String>,
+        now: UnixTime,
+    ) -> Result<Option<(TokenResponse, i64)>, StoreError> {
+        let refresh = self.refresh.as_ref().map(|(_, row)| row);
+        let written = inner
+            .store
+            .issue_tokens(&self.access, refresh, grant.spends, now)
+            .await?;
+        let Some(access_id) = written else {
+            return Ok(None);
+        };
+        inner.events.emit(&Event::TokenIssued {
+            client_id: &grant.client.client_id,
+            user_id: self.access.user_id,
+            grant_type: grant.grant_type,
+            scope: &self.access.scope,
+        });
+        let response = TokenResponse {
+            access_token: self.access_token,
+            token_type: "Bearer",
+            expires_in: inner.settings.access_token_expire_seconds,
+            refresh_token: self.refresh.map(|(plaintext, _)| plaintext),
+            scope: grant.scope.to_string(),
+            id_token,
+        };
+        Ok(Some((response, access_id)))
+    }
+}
+
+/// The ID token of an OpenID Connect grant for a user, beside its access token.
+async fn id_token_for(
+    inner: &Inner,
+    grant: &Grant<'_>,
+    access_token: &str,
+) -> Result<Option<String>, SigningError> {
+    match (grant.user, grant.auth_time) {
         (Some(user), Some(auth_time))
-            if settings.oidc_enabled && grant.scope.contains("openid") =>
+            if inner.settings.oidc_enabled && grant.scope.contains("openid") =>
         {
             let request = grant
                 .claims
@@ -179,45 +261,16 @@ pub(crate) async fn issue(
                 scope: grant.scope,
                 auth_time,
                 nonce: grant.nonce,
-                access_token: Some(&access.plaintext),
+                access_token: Some(access_token),
                 code: None,
                 request: request.as_ref(),
                 // The access token fetches the scope claims from UserInfo (OIDC Core §5.4).
                 claims_by_scope: false,
             };
-            Some(id_token::mint(inner, mint).await?)
+            Ok(Some(id_token::mint(inner, mint).await?))
         }
-        _ => None,
-    };
-    let Some(access_id) = inner
-        .store
-        .issue_tokens(
-            &new_access,
-            refresh.as_ref().map(|(_, row)| row),
-            grant.spends,
-            now,
-        )
-        .await?
-    else {
-        return Ok(None);
-    };
-    inner.events.emit(&Event::TokenIssued {
-        client_id: &grant.client.client_id,
-        user_id,
-        grant_type: grant.grant_type,
-        scope: &new_access.scope,
-    });
-    Ok(Some((
-        TokenResponse {
-            access_token: access.plaintext,
-            token_type: "Bearer",
-            expires_in: lifetime,
-            refresh_token: refresh.map(|(plaintext, _)| plaintext),
-            scope: grant.scope.to_string(),
-            id_token,
-        },
-        access_id,
-    )))
+        _ => Ok(None),
+    }
 }
 
 pub(crate) fn seconds(s: u64) -> i64 {

@@ -1,8 +1,9 @@
-//! Validation of an authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636;
-//! RFC 9700 §2.1), in the order that decides whether an error may be redirected.
+//! Checking an authorization request (RFC 6749 §4.1.1, §4.2.1; RFC 7636;
+//! RFC 9700 §2.1), step by step, in the order that decides whether an error may be redirected.
 
+use super::{ApprovalPrompt, AuthorizationRequest, AuthorizeError, Policy, Prompt, ResponseType};
 use crate::claims::ClaimsRequest;
-use crate::client::{ClientType, GrantType};
+use crate::client::ClientType;
 use crate::error::{ErrorCode, OAuthError};
 use crate::id_token::ACR_PASSWORD;
 use crate::model::Application;
@@ -13,182 +14,73 @@ use crate::resource::Resources;
 use crate::response::ResponseMode;
 use crate::scope::Scopes;
 
-/// What the authorization endpoint returns: any non-empty set of `code`,
-/// `id_token` and `token`, written in any order (OAuth 2.0 Multiple Response Types).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResponseType {
-    pub code: bool,
-    pub id_token: bool,
-    pub token: bool,
-}
-
-impl ResponseType {
-    pub const CODE: ResponseType = ResponseType {
-        code: true,
-        id_token: false,
-        token: false,
-    };
-
-    pub fn parse(text: &str) -> Option<Self> {
-        let mut rt = ResponseType {
-            code: false,
-            id_token: false,
-            token: false,
-        };
-        for part in text.split(' ') {
-            let flag = match part {
-                "code" => &mut rt.code,
-                "id_token" => &mut rt.id_token,
-                "token" => &mut rt.token,
-                _ => return None,
-            };
-            if std::mem::replace(flag, true) {
-                return None;
-            }
-        }
-        Some(rt)
-    }
-
-    /// The canonical spelling, as discovery lists it.
-    pub fn as_str(self) -> &'static str {
-        match (self.code, self.id_token, self.token) {
-            (true, false, false) => "code",
-            (false, false, true) => "token",
-            (false, true, false) => "id_token",
-            (false, true, true) => "id_token token",
-            (true, true, false) => "code id_token",
-            (true, false, true) => "code token",
-            _ => "code id_token token",
-        }
-    }
-
-    /// Every response type Tollgate serves, canonically spelt.
-    pub const SUPPORTED: [&str; 7] = [
-        "code",
-        "token",
-        "id_token",
-        "id_token token",
-        "code id_token",
-        "code token",
-        "code id_token token",
-    ];
-
-    /// Where a response goes unless `response_mode` says otherwise: only a lone
-    /// code may travel in the query (Multiple Response Types §5).
-    pub fn default_mode(self) -> ResponseMode {
-        if self.id_token || self.token {
-            ResponseMode::Fragment
-        } else {
-            ResponseMode::Query
-        }
-    }
-
-    /// The grant a client must hold to use it (DOT's names).
-    pub fn grant(self) -> GrantType {
-        match (self.code, self.id_token || self.token) {
-            (true, false) => GrantType::AuthorizationCode,
-            (true, true) => GrantType::OpenIdHybrid,
-            (false, _) => GrantType::Implicit,
-        }
-    }
-}
-
-/// The OIDC `prompt` values Tollgate acts on.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Prompt {
-    pub none: bool,
-    pub login: bool,
-    pub consent: bool,
-}
-
-/// DOT's `approval_prompt`: `auto` skips the consent page when consent is remembered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApprovalPrompt {
-    Auto,
-    Force,
-}
-
-impl ApprovalPrompt {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "auto" => Some(ApprovalPrompt::Auto),
-            "force" => Some(ApprovalPrompt::Force),
-            _ => None,
-        }
-    }
-}
-
-/// What the server allows, from its settings.
-#[derive(Debug, Clone)]
-pub struct Policy<'a> {
-    /// Every scope the server knows.
-    pub known_scopes: Vec<&'a str>,
-    /// Granted when a request names none.
-    pub default_scopes: Vec<&'a str>,
-    pub pkce_required: bool,
-    pub pkce_plain_allowed: bool,
-    /// Response types that return an access token from this endpoint (RFC 9700 §2.1.2 says no).
-    pub front_channel_access_tokens: bool,
-    /// The resource indicators clients may ask for; empty: any acceptable URI.
-    pub served_resources: &'a [String],
-}
-
-/// A request that passed every check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthorizationRequest {
-    pub client_id: String,
-    pub redirect_uri: String,
-    /// Whether the request named the redirect URI; the token request must then repeat it.
-    pub redirect_uri_given: bool,
-    pub response_type: ResponseType,
-    pub response_mode: ResponseMode,
-    pub scope: Scopes,
-    /// RFC 8707: the resources the tokens are to be for.
-    pub resources: Resources,
-    pub state: Option<String>,
-    pub code_challenge: Option<(String, Method)>,
-    pub nonce: Option<String>,
-    pub prompt: Prompt,
-    pub approval_prompt: Option<ApprovalPrompt>,
-    /// OIDC: the longest time since sign-in the client accepts, in seconds.
-    pub max_age: Option<u64>,
-    /// OIDC: an ID token naming the user the client expects; verified by the caller.
-    pub id_token_hint: Option<String>,
-    /// OIDC: who the client thinks is signing in; pre-fills the sign-in form.
-    pub login_hint: Option<String>,
-    /// OIDC: the `claims` parameter, with `acr_values` folded in, less the
-    /// claims of scopes the client may not have.
-    pub claims: Option<ClaimsRequest>,
-}
-
-impl AuthorizationRequest {
-    /// An OpenID Connect request, as opposed to plain OAuth 2.0.
-    pub fn is_openid(&self) -> bool {
-        self.scope.contains("openid")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthorizeError {
-    /// The client or redirect URI cannot be trusted: show an error page, never redirect.
-    Fatal(String),
-    /// Send the error to the client's redirect URI.
-    Redirect {
-        redirect_uri: String,
-        mode: ResponseMode,
-        state: Option<String>,
-        error: OAuthError,
-    },
-}
-
 /// Checks a request. `repeated` lists parameters that appeared more than once;
-/// `client` is the application named by `client_id`, if there is one.
+/// `client` is the application named by `client_id`, if there is one. The steps
+/// run in this order because it decides whether an error may be redirected.
 pub fn validate(
     params: &Params,
     repeated: &[String],
     client: Option<&Application>,
     policy: &Policy<'_>,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
+    let (client, redirect_uri) = trusted_redirect(params, repeated, client)?;
+    // From here on the redirect URI is trusted: errors go back to the client.
+    let state = params.get("state").map(str::to_owned);
+    let response_type = read_response_type(params);
+    let requested_mode = requested_mode(params);
+    let mode = error_mode(requested_mode, &response_type);
+    let fail = |error| AuthorizeError::Redirect {
+        redirect_uri: redirect_uri.clone(),
+        mode,
+        state: state.clone(),
+        error,
+    };
+
+    unrepeated(repeated).map_err(fail)?;
+    let response_type = response_type.map_err(fail)?;
+    permitted(response_type, client, policy).map_err(fail)?;
+    let response_mode = response_mode(requested_mode, response_type).map_err(fail)?;
+    let scope = scope(params, policy).map_err(fail)?;
+    let resources =
+        Resources::requested(params.resources(), policy.served_resources).map_err(fail)?;
+    no_request_objects(params).map_err(fail)?;
+    let nonce = nonce(params, response_type, &scope).map_err(fail)?;
+    let pkce_exempt = nonce_protects_code(client, &scope, nonce.as_deref());
+    let code_challenge =
+        code_challenge(params, response_type, pkce_exempt, policy).map_err(fail)?;
+    let prompt = prompt(params).map_err(fail)?;
+    let max_age = max_age(params).map_err(fail)?;
+    let claims = claims(params, policy).map_err(fail)?;
+
+    Ok(AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri,
+        redirect_uri_given: params.get("redirect_uri").is_some(),
+        response_type,
+        response_mode,
+        scope,
+        resources,
+        state,
+        code_challenge,
+        nonce,
+        prompt,
+        approval_prompt: params
+            .get("approval_prompt")
+            .and_then(ApprovalPrompt::parse),
+        max_age,
+        id_token_hint: params.get("id_token_hint").map(str::to_owned),
+        login_hint: params.get("login_hint").map(str::to_owned),
+        claims,
+    })
+}
+
+/// The client and the redirect URI to answer it at: until both are known good,
+/// every error is [`AuthorizeError::Fatal`].
+fn trusted_redirect<'a>(
+    params: &Params,
+    repeated: &[String],
+    client: Option<&'a Application>,
+) -> Result<(&'a Application, String), AuthorizeError> {
     if let Some(name) = repeated
         .iter()
         .find(|n| *n == "client_id" || *n == "redirect_uri")
@@ -207,9 +99,8 @@ pub fn validate(
             "Invalid client_id parameter value.".into(),
         ));
     };
-    let requested_uri = params.get("redirect_uri");
-    let redirect_uri =
-        redirect_uri::resolve(&client.redirect_uris, requested_uri).map_err(|e| {
+    let redirect_uri = redirect_uri::resolve(&client.redirect_uris, params.get("redirect_uri"))
+        .map_err(|e| {
             AuthorizeError::Fatal(match e {
                 RedirectResolution::Missing => "The redirect_uri parameter is missing.".into(),
                 RedirectResolution::Unregistered => {
@@ -217,10 +108,13 @@ pub fn validate(
                 }
             })
         })?;
+    Ok((client, redirect_uri))
+}
 
-    // From here on the redirect URI is trusted: errors go back to the client.
-    let state = params.get("state").map(str::to_owned);
-    let response_type = match params.get("response_type") {
+/// `response_type`, read but not yet checked: its error waits until repeated
+/// parameters have been reported, while its mode already decides where errors go.
+fn read_response_type(params: &Params) -> Result<ResponseType, OAuthError> {
+    match params.get("response_type") {
         Some(text) => ResponseType::parse(text).ok_or_else(|| {
             OAuthError::new(
                 ErrorCode::UnsupportedResponseType,
@@ -230,133 +124,176 @@ pub fn validate(
         None => Err(OAuthError::invalid_request(
             "the parameter `response_type` is missing",
         )),
-    };
-    let requested_mode = params
+    }
+}
+
+/// `response_mode` as sent, with what it names if Tollgate knows it.
+type RequestedMode<'a> = Option<(&'a str, Option<ResponseMode>)>;
+
+fn requested_mode(params: &Params) -> RequestedMode<'_> {
+    params
         .get("response_mode")
-        .map(|m| (m, ResponseMode::parse(m)));
-    let error_mode = match (requested_mode, &response_type) {
+        .map(|m| (m, ResponseMode::parse(m)))
+}
+
+/// How an error reaches the client: as the request asked if it can be read, else
+/// as its response type would have been delivered.
+fn error_mode(
+    requested: RequestedMode<'_>,
+    response_type: &Result<ResponseType, OAuthError>,
+) -> ResponseMode {
+    match (requested, response_type) {
         // The refusal of a query response for tokens must not travel in the query either.
         (Some((_, Some(ResponseMode::Query))), Ok(rt)) => rt.default_mode(),
         (Some((_, Some(mode))), _) => mode,
         (_, Ok(rt)) => rt.default_mode(),
         (_, Err(_)) => ResponseMode::Query,
-    };
-    let fail = |error: OAuthError| AuthorizeError::Redirect {
-        redirect_uri: redirect_uri.clone(),
-        mode: error_mode,
-        state: state.clone(),
-        error,
-    };
-
-    if let Some(name) = repeated.first() {
-        return Err(fail(OAuthError::invalid_request(format!(
-            "the parameter `{name}` is repeated"
-        ))));
     }
-    let response_type = response_type.map_err(&fail)?;
+}
+
+fn unrepeated(repeated: &[String]) -> Result<(), OAuthError> {
+    match repeated.first() {
+        Some(name) => Err(OAuthError::invalid_request(format!(
+            "the parameter `{name}` is repeated"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Whether the server serves this response type and the client may use it.
+fn permitted(
+    response_type: ResponseType,
+    client: &Application,
+    policy: &Policy<'_>,
+) -> Result<(), OAuthError> {
     // RFC over DOT: only the types that put an access token in the redirect are turned
     // off, as RFC 9700 §2.1.2 asks; a lone `id_token` carries none.
     if response_type.token && !policy.front_channel_access_tokens {
-        return Err(fail(OAuthError::new(
+        return Err(OAuthError::new(
             ErrorCode::UnsupportedResponseType,
             format!(
                 "response_type `{}` returns an access token in the redirect, which this \
                  server does not do (RFC 9700 §2.1.2)",
                 response_type.as_str()
             ),
-        )));
+        ));
     }
     if !client.grant_types.contains(&response_type.grant()) {
-        return Err(fail(OAuthError::unauthorized_client(format!(
+        return Err(OAuthError::unauthorized_client(format!(
             "this client may not use response_type `{}`",
             response_type.as_str()
-        ))));
+        )));
     }
-    let response_mode = match requested_mode {
-        None => response_type.default_mode(),
-        Some((text, None)) => {
-            return Err(fail(OAuthError::invalid_request(format!(
-                "response_mode `{text}` is not supported"
-            ))));
-        }
+    Ok(())
+}
+
+fn response_mode(
+    requested: RequestedMode<'_>,
+    response_type: ResponseType,
+) -> Result<ResponseMode, OAuthError> {
+    match requested {
+        None => Ok(response_type.default_mode()),
+        Some((text, None)) => Err(OAuthError::invalid_request(format!(
+            "response_mode `{text}` is not supported"
+        ))),
         // Tokens must never travel in a query string (OAuth 2.0 Multiple Response Types §5).
         Some((_, Some(ResponseMode::Query)))
             if response_type.default_mode() != ResponseMode::Query =>
         {
-            return Err(fail(OAuthError::invalid_request(format!(
+            Err(OAuthError::invalid_request(format!(
                 "response_mode `query` is not allowed for response_type `{}`",
                 response_type.as_str()
-            ))));
+            )))
         }
-        Some((_, Some(mode))) => mode,
-    };
+        Some((_, Some(mode))) => Ok(mode),
+    }
+}
 
+/// The scopes asked for, or the default ones; each must be known.
+fn scope(params: &Params, policy: &Policy<'_>) -> Result<Scopes, OAuthError> {
     let scope = match params.get("scope") {
-        Some(text) => {
-            Scopes::parse(text).map_err(|e| fail(OAuthError::invalid_scope(e.to_string())))?
-        }
+        Some(text) => Scopes::parse(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?,
         None => policy.default_scopes.iter().copied().collect(),
     };
     if let Some(unknown) = scope.iter().find(|s| !policy.known_scopes.contains(s)) {
-        return Err(fail(OAuthError::invalid_scope(format!(
+        return Err(OAuthError::invalid_scope(format!(
             "unknown scope `{unknown}`"
-        ))));
-    }
-    if scope.is_empty() {
-        return Err(fail(OAuthError::invalid_scope(
-            "no scope was requested and none is default",
         )));
     }
+    if scope.is_empty() {
+        return Err(OAuthError::invalid_scope(
+            "no scope was requested and none is default",
+        ));
+    }
+    Ok(scope)
+}
 
-    let resources =
-        Resources::requested(params.resources(), policy.served_resources).map_err(&fail)?;
-
-    // OIDC Core §6: request objects are not supported (discovery says so).
+/// OIDC Core §6: request objects are not supported (discovery says so).
+fn no_request_objects(params: &Params) -> Result<(), OAuthError> {
     for (name, code) in [
         ("request", ErrorCode::RequestNotSupported),
         ("request_uri", ErrorCode::RequestUriNotSupported),
     ] {
         if params.get(name).is_some() {
-            return Err(fail(OAuthError::new(
+            return Err(OAuthError::new(
                 code,
                 format!("the `{name}` parameter is not supported"),
-            )));
+            ));
         }
     }
-    let openid = scope.contains("openid");
+    Ok(())
+}
+
+/// The `nonce`, which an ID token from this endpoint needs, as it needs `openid`.
+fn nonce(
+    params: &Params,
+    response_type: ResponseType,
+    scope: &Scopes,
+) -> Result<Option<String>, OAuthError> {
     let nonce = params.get("nonce").map(str::to_owned);
-    if response_type.id_token && !openid {
-        return Err(fail(OAuthError::invalid_scope(
+    if response_type.id_token && !scope.contains("openid") {
+        return Err(OAuthError::invalid_scope(
             "response_type `id_token` needs the `openid` scope",
-        )));
+        ));
     }
     // OIDC Core §3.2.2.1, §3.3.2.11: an ID token from this endpoint must be bound to a nonce.
     if response_type.id_token && nonce.is_none() {
-        return Err(fail(OAuthError::invalid_request(
+        return Err(OAuthError::invalid_request(
             "nonce is required when an ID token is returned from the authorization endpoint",
-        )));
+        ));
     }
-    // RFC 9700 §2.1.1: a confidential OpenID Connect client's nonce protects its code as PKCE would.
-    let nonce_protects_code =
-        openid && nonce.is_some() && client.client_type == ClientType::Confidential;
-    let code_challenge = match (response_type.code, params.get("code_challenge")) {
+    Ok(nonce)
+}
+
+/// RFC 9700 §2.1.1: a confidential OpenID Connect client's nonce protects its code as PKCE would.
+fn nonce_protects_code(client: &Application, scope: &Scopes, nonce: Option<&str>) -> bool {
+    scope.contains("openid") && nonce.is_some() && client.client_type == ClientType::Confidential
+}
+
+/// The PKCE challenge of a request for a code, required unless `exempt` or the policy waives it.
+fn code_challenge(
+    params: &Params,
+    response_type: ResponseType,
+    exempt: bool,
+    policy: &Policy<'_>,
+) -> Result<Option<(String, Method)>, OAuthError> {
+    match (response_type.code, params.get("code_challenge")) {
         (true, Some(challenge)) => {
             let method = pkce::validate_challenge(
                 challenge,
                 params.get("code_challenge_method"),
                 policy.pkce_plain_allowed,
-            )
-            .map_err(&fail)?;
-            Some((challenge.to_owned(), method))
+            )?;
+            Ok(Some((challenge.to_owned(), method)))
         }
-        (true, None) if policy.pkce_required && !nonce_protects_code => {
-            return Err(fail(OAuthError::invalid_request(
-                "code_challenge is required (PKCE)",
-            )));
-        }
-        _ => None,
-    };
+        (true, None) if policy.pkce_required && !exempt => Err(OAuthError::invalid_request(
+            "code_challenge is required (PKCE)",
+        )),
+        _ => Ok(None),
+    }
+}
 
+fn prompt(params: &Params) -> Result<Prompt, OAuthError> {
     let mut prompt = Prompt::default();
     for value in params
         .get("prompt")
@@ -371,26 +308,33 @@ pub fn validate(
             // One account per browser session: choosing another means signing in as it.
             "select_account" => prompt.login = true,
             other => {
-                return Err(fail(OAuthError::invalid_request(format!(
+                return Err(OAuthError::invalid_request(format!(
                     "unknown prompt value `{other}`"
-                ))));
+                )));
             }
         }
     }
     if prompt.none && (prompt.login || prompt.consent) {
-        return Err(fail(OAuthError::invalid_request(
+        return Err(OAuthError::invalid_request(
             "prompt=none cannot be combined with other values",
-        )));
+        ));
     }
+    Ok(prompt)
+}
 
-    let max_age = match params.get("max_age") {
-        None => None,
-        Some(text) => Some(text.parse::<u64>().map_err(|_| {
-            fail(OAuthError::invalid_request(
-                "max_age must be a number of seconds",
-            ))
-        })?),
-    };
+fn max_age(params: &Params) -> Result<Option<u64>, OAuthError> {
+    params
+        .get("max_age")
+        .map(|text| {
+            text.parse::<u64>()
+                .map_err(|_| OAuthError::invalid_request("max_age must be a number of seconds"))
+        })
+        .transpose()
+}
+
+/// The `claims` parameter with `acr_values` folded in, less the claims of scopes
+/// the client may not have; `None` when that leaves nothing.
+fn claims(params: &Params, policy: &Policy<'_>) -> Result<Option<ClaimsRequest>, OAuthError> {
     let acr_values: Vec<String> = params
         .get("acr_values")
         .unwrap_or_default()
@@ -399,63 +343,25 @@ pub fn validate(
         .map(str::to_owned)
         .collect();
     let mut claims = match params.get("claims") {
-        Some(text) => Some(ClaimsRequest::parse(text).map_err(&fail)?),
-        None => None,
+        Some(text) => ClaimsRequest::parse(text)?,
+        None => ClaimsRequest::default(),
     }
-    .unwrap_or_default()
     .with_acr_values(&acr_values);
     // A scope the client may not have is not had by naming its claims (OIDC Core §5.5).
     claims.retain_available(&policy.known_scopes);
     if claims.essential_acr_unmet(ACR_PASSWORD) {
-        return Err(fail(OAuthError::new(
+        return Err(OAuthError::new(
             ErrorCode::AccessDenied,
             "the essential acr values requested cannot be met",
-        )));
+        ));
     }
-
-    Ok(AuthorizationRequest {
-        client_id: client.client_id.clone(),
-        redirect_uri,
-        redirect_uri_given: requested_uri.is_some(),
-        response_type,
-        response_mode,
-        scope,
-        resources,
-        state,
-        code_challenge,
-        nonce,
-        prompt,
-        approval_prompt: params
-            .get("approval_prompt")
-            .and_then(ApprovalPrompt::parse),
-        max_age,
-        id_token_hint: params.get("id_token_hint").map(str::to_owned),
-        login_hint: params.get("login_hint").map(str::to_owned),
-        claims: (!claims.is_empty()).then_some(claims),
-    })
-}
-
-impl AuthorizationRequest {
-    /// What the user consents to: the scopes asked for, and those whose claims
-    /// the `claims` parameter names (OIDC Core §5.5), so neither way reaches
-    /// data the user was not asked about.
-    pub fn consent_scope(&self) -> Scopes {
-        match &self.claims {
-            Some(claims) => self
-                .scope
-                .iter()
-                .map(str::to_owned)
-                .chain(claims.scopes().iter().map(str::to_owned))
-                .collect(),
-            None => self.scope.clone(),
-        }
-    }
+    Ok((!claims.is_empty()).then_some(claims))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{ClientType, SigningAlgorithm};
+    use crate::client::{GrantType, SigningAlgorithm};
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -694,65 +600,6 @@ mod tests {
 
     const OIDC: &str =
         "client_id=c1&redirect_uri=https%3A%2F%2Fa.example%2Fcb&scope=openid&state=s";
-
-    #[test]
-    fn response_types_parse_in_any_order_and_pick_mode_and_grant() {
-        for (text, canonical, mode, grant) in [
-            (
-                "code",
-                "code",
-                ResponseMode::Query,
-                GrantType::AuthorizationCode,
-            ),
-            (
-                "token",
-                "token",
-                ResponseMode::Fragment,
-                GrantType::Implicit,
-            ),
-            (
-                "id_token",
-                "id_token",
-                ResponseMode::Fragment,
-                GrantType::Implicit,
-            ),
-            (
-                "token id_token",
-                "id_token token",
-                ResponseMode::Fragment,
-                GrantType::Implicit,
-            ),
-            (
-                "id_token code",
-                "code id_token",
-                ResponseMode::Fragment,
-                GrantType::OpenIdHybrid,
-            ),
-            (
-                "code token",
-                "code token",
-                ResponseMode::Fragment,
-                GrantType::OpenIdHybrid,
-            ),
-            (
-                "token code id_token",
-                "code id_token token",
-                ResponseMode::Fragment,
-                GrantType::OpenIdHybrid,
-            ),
-        ] {
-            let rt = ResponseType::parse(text).unwrap();
-            assert_eq!(
-                (rt.as_str(), rt.default_mode(), rt.grant()),
-                (canonical, mode, grant),
-                "{text}"
-            );
-            assert!(ResponseType::SUPPORTED.contains(&rt.as_str()));
-        }
-        for bad in ["", "code code", "code  token", "none", "Code", "code,token"] {
-            assert_eq!(ResponseType::parse(bad), None, "{bad:?}");
-        }
-    }
 
     #[test]
     fn rfc9700_turns_off_access_tokens_in_the_redirect_only() {
