@@ -98,29 +98,14 @@ pub fn consent_to_remember(request: &AuthorizationRequest, before: Option<&Conse
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authorize::tests::code_request;
+    use crate::authorize::tests::{code_request, test_client};
     use crate::claims::ClaimsRequest;
-    use crate::client::{ClientType, GrantType, SigningAlgorithm};
     use crate::resource::Resources;
 
     fn client(skip_authorization: bool) -> Application {
         Application {
-            id: 1,
-            client_id: "c1".into(),
-            client_secret_hash: None,
-            client_secret_sealed: None,
-            client_type: ClientType::Public,
-            grant_types: vec![GrantType::AuthorizationCode],
-            redirect_uris: vec!["https://a.example/cb".into()],
-            post_logout_redirect_uris: vec![],
-            allowed_origins: vec![],
-            algorithm: SigningAlgorithm::RS256,
-            userinfo_signed: false,
             skip_authorization,
-            name: "A".into(),
-            owner_id: None,
-            created_at: 0,
-            updated_at: 0,
+            ..test_client()
         }
     }
 

@@ -153,6 +153,28 @@ pub enum AuthorizeError {
 pub(crate) mod tests {
     use super::*;
 
+    /// A public client of the code grant, redirecting to `https://a.example/cb`.
+    pub(crate) fn test_client() -> crate::model::Application {
+        crate::model::Application {
+            id: 1,
+            client_id: "c1".into(),
+            client_secret_hash: None,
+            client_secret_sealed: None,
+            client_type: crate::client::ClientType::Public,
+            grant_types: vec![crate::client::GrantType::AuthorizationCode],
+            redirect_uris: vec!["https://a.example/cb".into()],
+            post_logout_redirect_uris: vec![],
+            allowed_origins: vec![],
+            algorithm: crate::client::SigningAlgorithm::RS256,
+            userinfo_signed: false,
+            skip_authorization: false,
+            name: "A".into(),
+            owner_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
     /// A plain request for a code and the `read` scope, for the verdicts to judge.
     pub(crate) fn code_request() -> AuthorizationRequest {
         AuthorizationRequest {

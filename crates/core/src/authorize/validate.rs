@@ -361,28 +361,15 @@ fn claims(params: &Params, policy: &Policy<'_>) -> Result<Option<ClaimsRequest>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{GrantType, SigningAlgorithm};
+    use crate::authorize::tests::test_client;
+    use crate::client::GrantType;
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     fn client() -> Application {
         Application {
-            id: 1,
-            client_id: "c1".into(),
-            client_secret_hash: None,
-            client_secret_sealed: None,
-            client_type: ClientType::Public,
-            grant_types: vec![GrantType::AuthorizationCode],
             redirect_uris: vec!["https://a.example/cb".into(), "http://127.0.0.1/cb".into()],
-            post_logout_redirect_uris: vec![],
-            allowed_origins: vec![],
-            algorithm: SigningAlgorithm::RS256,
-            userinfo_signed: false,
-            skip_authorization: false,
-            name: "A".into(),
-            owner_id: None,
-            created_at: 0,
-            updated_at: 0,
+            ..test_client()
         }
     }
 
