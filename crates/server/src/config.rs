@@ -242,6 +242,8 @@ fn provider_settings(table: toml::Table, sources: &Sources) -> Result<Settings, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tollgate::RegistrationAccess;
+    use tollgate::core::authorize::ApprovalPrompt;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -342,6 +344,29 @@ mod tests {
         assert_eq!(c.provider.default_scopes, vec!["read".to_owned()]);
         assert_eq!(c.database_url, "postgres://postgres@127.0.0.1:5432/x");
         assert_eq!(c.bind.to_string(), "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn choices_are_read_into_their_enums_and_a_wrong_one_names_its_key() {
+        let c = load_from(
+            "request_approval_prompt = \"force\"\n",
+            &[("TOLLGATE_DCR_REGISTRATION_ACCESS", "open")],
+        )
+        .unwrap();
+        assert_eq!(c.provider.request_approval_prompt, ApprovalPrompt::Force);
+        assert_eq!(c.provider.dcr_registration_access, RegistrationAccess::Open);
+        for (file, env) in [
+            ("request_approval_prompt = \"sometimes\"\n", vec![]),
+            ("", vec![("TOLLGATE_DCR_REGISTRATION_ACCESS", "anyone")]),
+        ] {
+            let err = load_from(file, &env).unwrap_err().to_string();
+            let key = if file.is_empty() {
+                "`dcr_registration_access`"
+            } else {
+                "`request_approval_prompt`"
+            };
+            assert!(err.contains(key), "{err}");
+        }
     }
 
     #[test]

@@ -188,7 +188,7 @@ async fn answer(
         (SessionVerdict::Refuse(error), _) => return Ok(refuse(inner, request, &error)),
         _ => return Ok(to_login(inner, params)),
     };
-    let need = authorize::consent_need(request, client, inner.settings.approval_prompt());
+    let need = authorize::consent_need(request, client, inner.settings.request_approval_prompt);
     let remembered = match need {
         ConsentNeed::UnlessRemembered => inner.store.consent(signed_in.user.id, client.id).await?,
         ConsentNeed::Never | ConsentNeed::Always => None,

@@ -98,7 +98,7 @@ pub struct Settings {
     pub password_grant_enabled: bool,
     /// `auto`: skip the consent page when the user already consented to these scopes;
     /// `force`: always ask. DOT's default is `force`; remembered consent needs `auto`.
-    pub request_approval_prompt: String,
+    pub request_approval_prompt: ApprovalPrompt,
     /// Lifetime of a browser login session.
     pub session_expire_seconds: u64,
     /// How long a process keeps a client registration in memory (0: never), so
@@ -211,7 +211,7 @@ impl Default for Settings {
             pkce_required: true,
             pkce_plain_allowed: false,
             password_grant_enabled: true,
-            request_approval_prompt: "auto".to_owned(),
+            request_approval_prompt: ApprovalPrompt::Auto,
             session_expire_seconds: 1_209_600,
             client_cache_seconds: 5,
             scopes: BTreeMap::from([
@@ -392,12 +392,6 @@ impl Settings {
                 "must be at least 32 characters (for example 32 random bytes, base64-encoded)",
             ));
         }
-        if ApprovalPrompt::parse(&self.request_approval_prompt).is_none() {
-            return Err(invalid(
-                "request_approval_prompt",
-                "must be `auto` or `force`",
-            ));
-        }
         if self.clear_expired_tokens_batch_size == 0 {
             return Err(invalid(
                 "clear_expired_tokens_batch_size",
@@ -469,11 +463,6 @@ impl Settings {
 
     fn try_endpoints(&self) -> Result<Endpoints, String> {
         Endpoints::new(&self.issuer, &self.public_path)
-    }
-
-    /// `request_approval_prompt`, parsed.
-    pub fn approval_prompt(&self) -> ApprovalPrompt {
-        ApprovalPrompt::parse(&self.request_approval_prompt).unwrap_or(ApprovalPrompt::Force)
     }
 
     /// Every scope a client may ask for: the configured ones, and the OpenID

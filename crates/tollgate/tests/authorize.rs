@@ -454,7 +454,9 @@ async fn consent_is_remembered_per_scope_set_and_prompts_override_it() {
 
 #[tokio::test]
 async fn force_setting_always_asks() {
-    let app = app_with(|s| s.request_approval_prompt = "force".into()).await;
+    let app =
+        app_with(|s| s.request_approval_prompt = tollgate::core::authorize::ApprovalPrompt::Force)
+            .await;
     app.sign_in("alice").await;
     app.consent(&web_request(), true).await;
     assert_eq!(app.authorize(&web_request()).await.status(), 200);

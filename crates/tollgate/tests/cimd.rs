@@ -130,7 +130,7 @@ async fn provider(
         test,
         |s| {
             s.cimd_enabled = true;
-            s.request_approval_prompt = "force".into();
+            s.request_approval_prompt = tollgate::core::authorize::ApprovalPrompt::Force;
             configure(s);
         },
         |p| p.cimd_test_network(network),

@@ -65,7 +65,7 @@ async fn error_of(response: reqwest::Response) -> (u16, String) {
 
 async fn a_code_grant_is_for_its_resources_and_refreshes_narrow_them(db: Db) {
     let Some(app) = app_on(db, "rfc8707_code", |s| {
-        s.request_approval_prompt = "force".into()
+        s.request_approval_prompt = tollgate::core::authorize::ApprovalPrompt::Force
     })
     .await
     else {

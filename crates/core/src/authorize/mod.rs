@@ -34,7 +34,8 @@ pub struct Prompt {
 }
 
 /// DOT's `approval_prompt`: `auto` skips the consent page when consent is remembered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ApprovalPrompt {
     /// Ask only when no remembered consent covers the request.
     Auto,
