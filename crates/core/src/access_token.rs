@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::env::UnixTime;
-use crate::resource::Resources;
+use crate::resource_indicator::Resources;
 
 /// The JOSE `typ` of a JWT access token (RFC 9068 §2.1).
 pub const TYP: &str = "at+jwt";

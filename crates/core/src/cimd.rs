@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::client::{ApplicationSpec, ClientType, GrantType};
 use crate::registration::ClientMetadata;
-use crate::resource::has_dot_segment;
+use crate::resource_indicator::has_dot_segment;
 
 /// Whether `client_id` names a metadata document rather than a registration.
 pub fn is_document_url(client_id: &str) -> bool {

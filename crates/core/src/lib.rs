@@ -21,7 +21,7 @@ pub mod params;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod registration;
-pub mod resource;
+pub mod resource_indicator;
 pub mod response;
 pub mod scope;
 pub mod secret;

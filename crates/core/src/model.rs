@@ -3,7 +3,7 @@
 
 use crate::client::{ClientType, GrantType, SigningAlgorithm};
 use crate::env::UnixTime;
-use crate::resource::Resources;
+use crate::resource_indicator::Resources;
 use crate::secret::SecretHash;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::Consent;
-use tollgate_core::resource::Resources;
+use tollgate_core::resource_indicator::Resources;
 
 use crate::{Result, Store, on_db};
 

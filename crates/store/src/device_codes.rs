@@ -2,7 +2,7 @@ use tollgate_core::SecretHash;
 use tollgate_core::device::{DEVICE_POLL_SLOWDOWN, DeviceStatus};
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{DeviceCode, NewDeviceCode};
-use tollgate_core::resource::Resources;
+use tollgate_core::resource_indicator::Resources;
 
 use crate::{Result, Store, StoreError, on_db};
 

@@ -5,7 +5,7 @@ use sqlx::FromRow;
 use tollgate_core::GrantType;
 use tollgate_core::model::*;
 use tollgate_core::redirect_uri::split_list;
-use tollgate_core::resource::Resources;
+use tollgate_core::resource_indicator::Resources;
 
 use crate::StoreError;
 

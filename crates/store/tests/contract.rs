@@ -2074,7 +2074,7 @@ async fn a_metadata_document_client_is_kept_and_replaced_never_a_registered_one(
             user,
             first.id,
             "openid",
-            &tollgate_core::resource::Resources::default(),
+            &tollgate_core::resource_indicator::Resources::default(),
             NOW,
         )
         .await
@@ -2128,7 +2128,7 @@ async fn a_metadata_document_client_is_kept_and_replaced_never_a_registered_one(
 }
 
 async fn resources_are_kept_with_codes_and_tokens(store: &Store) {
-    use tollgate_core::resource::Resources;
+    use tollgate_core::resource_indicator::Resources;
     let (app, alice) = (app(store, "rs").await, user(store, "alice").await);
     let both = Resources::stored("https://api.example/ https://files.example/");
     let code = NewAuthorizationCode {

@@ -85,7 +85,7 @@ pub struct GeneratedSecret {
 /// Makes a new 256-bit client secret for `client_id`; `sealer` only for HS256 clients.
 pub fn generate_client_secret(
     entropy: &dyn tollgate_core::Entropy,
-    sealer: Option<&crate::sealing::Sealer>,
+    sealer: Option<&crate::keys::sealing::Sealer>,
     client_id: &str,
 ) -> GeneratedSecret {
     let secret =
@@ -95,7 +95,7 @@ pub fn generate_client_secret(
         sealed: sealer.map(|s| {
             s.seal(
                 &secret.plaintext,
-                crate::sealing::Purpose::ClientSecret(client_id),
+                crate::keys::sealing::Purpose::ClientSecret(client_id),
             )
         }),
         plaintext: secret.plaintext,

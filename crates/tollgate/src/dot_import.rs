@@ -11,7 +11,7 @@ use tollgate_core::env::UnixTime;
 use tollgate_core::model::{
     NewAccessToken, NewApplication, NewAuthorizationCode, NewIdToken, NewRefreshToken, User,
 };
-use tollgate_core::resource::Resources;
+use tollgate_core::resource_indicator::Resources;
 use tollgate_core::{ApplicationSpec, ClientType, GrantType, SecretHash, SigningAlgorithm};
 use tollgate_store::dot::{
     DotAccessToken, DotApplication, DotExport, DotGrant, DotIdToken, DotRefreshToken, DotUser,
@@ -21,9 +21,13 @@ use tollgate_store::{
     ImportedRefreshToken,
 };
 
-use crate::credentials::{GENERATED_SECRET_LENGTH, HashError, hash_client_secret};
+use crate::credentials::GENERATED_SECRET_LENGTH;
+
+use crate::credentials::HashError;
+
+use crate::credentials::hash_client_secret;
 use crate::django_password;
-use crate::sealing::Purpose;
+use crate::keys::sealing::Purpose;
 use crate::settings::Settings;
 
 /// A record left behind (or brought with a caveat), and why.

@@ -42,54 +42,35 @@
 
 #![warn(missing_docs)]
 
-mod address;
-mod authorize;
-mod bearer;
-mod cimd;
-pub mod claims;
-mod client_auth;
-mod client_cache;
-mod cookies;
-mod cors;
+// The protocol, by specification; then the pages people use, the keys, the
+// HTTP plumbing every endpoint shares, and the pieces an application builds on.
+mod http;
+pub mod keys;
+mod oauth2;
+mod oidc;
+mod pages;
+mod provider;
+// Public as `resource`, the name an API imports; the folder says whose side it is.
+#[path = "resource_server/mod.rs"]
+pub mod resource;
+mod throttle;
+
 pub mod credentials;
-mod csrf;
-mod device;
 pub mod django_password;
 pub mod dot_import;
 pub mod events;
-mod form;
-mod health;
-mod i18n;
-mod id_token;
-mod introspect;
-pub mod keys;
-mod login;
-mod logout;
-mod manage;
-mod metadata;
-mod oauth_json;
-mod outage;
-mod pages;
-mod provider;
-mod register;
-pub mod resource;
-mod revoke;
 pub mod scope_policy;
-pub mod sealing;
-mod session;
 pub mod settings;
-mod signing;
 pub mod system;
-mod throttle;
-mod token;
-mod userinfo;
 pub mod users;
 
+pub use keys::sealing;
 #[cfg(feature = "test-network")]
-pub use cimd::TestNetwork;
-pub use login::local_path;
+pub use oauth2::cimd::TestNetwork;
+pub use oidc::claims;
+pub use pages::login::local_path;
+pub use pages::session::SessionCookie;
 pub use provider::{BuildError, Provider, ProviderBuilder};
-pub use session::SessionCookie;
 
 /// jsonwebtoken signs through a process-wide crypto provider, which must be
 /// installed before first use; [`Provider`] calls this, and a second call is harmless.

@@ -424,7 +424,8 @@ impl Settings {
             ));
         }
         if let Some(bad) = self.allowed_resources.iter().find(|r| {
-            tollgate_core::resource::Resources::requested(std::slice::from_ref(*r), &[]).is_err()
+            tollgate_core::resource_indicator::Resources::requested(std::slice::from_ref(*r), &[])
+                .is_err()
         }) {
             return Err(invalid(
                 "allowed_resources",
@@ -492,10 +493,10 @@ impl Settings {
     }
 
     /// The sealing key, when one is configured.
-    pub fn sealer(&self) -> Option<crate::sealing::Sealer> {
+    pub fn sealer(&self) -> Option<crate::keys::sealing::Sealer> {
         self.secret_key
             .as_ref()
-            .map(|k| crate::sealing::Sealer::new(&k.0))
+            .map(|k| crate::keys::sealing::Sealer::new(&k.0))
     }
 
     /// The scopes granted when a request names none.

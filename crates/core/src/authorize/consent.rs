@@ -100,7 +100,7 @@ mod tests {
     use super::*;
     use crate::authorize::tests::{code_request, test_client};
     use crate::claims::ClaimsRequest;
-    use crate::resource::Resources;
+    use crate::resource_indicator::Resources;
 
     fn client(skip_authorization: bool) -> Application {
         Application {

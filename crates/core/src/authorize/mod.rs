@@ -18,7 +18,7 @@ pub use validate::validate;
 use crate::claims::ClaimsRequest;
 use crate::error::OAuthError;
 use crate::pkce::Method;
-use crate::resource::Resources;
+use crate::resource_indicator::Resources;
 use crate::response::ResponseMode;
 use crate::scope::Scopes;
 

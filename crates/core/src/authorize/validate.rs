@@ -10,7 +10,7 @@ use crate::model::Application;
 use crate::params::Params;
 use crate::pkce::{self, Method};
 use crate::redirect_uri::{self, RedirectResolution};
-use crate::resource::Resources;
+use crate::resource_indicator::Resources;
 use crate::response::ResponseMode;
 use crate::scope::Scopes;
 

@@ -1,0 +1,180 @@
+//! Authenticating the client at the token, revocation, introspection and
+//! device authorization endpoints, and [`ClientRequest`], the preamble those
+//! endpoints share.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, Request};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::response::{IntoResponse, Response};
+use tollgate_core::client_auth::credentials;
+use tollgate_core::model::Application;
+use tollgate_core::token::GrantRequest;
+use tollgate_core::{ClientType, OAuthError, Params};
+
+use crate::credentials::is_slow_hash;
+use crate::credentials::upgraded_client_secret_hash;
+use crate::credentials::verify_client_secret;
+use crate::http::cors::Caller;
+use crate::http::form::OAuthForm;
+use crate::http::json::JsonError;
+use crate::http::json::JsonResult;
+use crate::provider::Inner;
+use crate::provider::Shared;
+
+/// Whether a public client may name itself with its `client_id` alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Public {
+    Allowed,
+    Refused,
+}
+
+/// A form POST of an authenticated client — public clients by their
+/// `client_id` alone — with `T`, what the endpoint reads of the form before
+/// the client is authenticated (a malformed grant is told as such first).
+pub(crate) struct ClientRequest<T = ()> {
+    pub(crate) client: Arc<Application>,
+    pub(crate) params: Params,
+    pub(crate) request: T,
+    pub(crate) address: Option<IpAddr>,
+}
+
+/// What an endpoint reads of its form before authenticating the client.
+pub(crate) trait ReadFirst: Sized + Send {
+    fn read(params: &Params) -> Result<Self, OAuthError>;
+}
+
+impl ReadFirst for () {
+    fn read(_: &Params) -> Result<Self, OAuthError> {
+        Ok(())
+    }
+}
+
+impl ReadFirst for GrantRequest {
+    fn read(params: &Params) -> Result<Self, OAuthError> {
+        GrantRequest::parse(params)
+    }
+}
+
+impl<T: ReadFirst> FromRequest<Shared> for ClientRequest<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, inner: &Shared) -> Result<Self, Response> {
+        let caller = request.extensions().get::<Caller>().cloned();
+        let OAuthForm {
+            headers,
+            params,
+            address,
+        } = OAuthForm::from_request(request, inner).await?;
+        let read = async {
+            let request = T::read(&params)?;
+            let client = authenticate(inner, &headers, address, &params, Public::Allowed).await?;
+            JsonResult::Ok((request, client))
+        };
+        let (request, client) = read.await.map_err(IntoResponse::into_response)?;
+        if let Some(caller) = caller {
+            caller.authenticated(&client);
+        }
+        Ok(ClientRequest {
+            client,
+            params,
+            request,
+            address,
+        })
+    }
+}
+
+/// The authenticated client, or why not: 401 `invalid_client` with a Basic
+/// challenge (RFC 6749 §5.2), one message whether the client is unknown or its
+/// secret wrong; 429 once a client's secret has been guessed at too often from
+/// the address (RFC 6749 §10.10).
+pub(crate) async fn authenticate(
+    inner: &Inner,
+    headers: &HeaderMap,
+    address: Option<IpAddr>,
+    params: &Params,
+    public: Public,
+) -> JsonResult<Arc<Application>> {
+    let refuse = |description: &str| Err(JsonError::basic(OAuthError::invalid_client(description)));
+    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let creds = match credentials(authorization, params) {
+        Ok(Some(c)) => c,
+        Ok(None) => return refuse("client authentication is required"),
+        Err(e) if e.basic => return Err(JsonError::basic(e.error)),
+        Err(e) => return Err(e.error.into()),
+    };
+    let locks = &inner.client_locks;
+    if let Some(wait) = locks.wait(&creds.client_id, address, inner.clock.now()) {
+        let e = OAuthError::invalid_client(format!(
+            "too many failed client authentications; try again in {wait} seconds"
+        ));
+        return Err(JsonError::Throttled(e, wait));
+    }
+    let client = inner.client(&creds.client_id).await?;
+    let verdict = match (client, creds.secret) {
+        (Some(client), Some(secret)) => {
+            match (client.client_type, client.client_secret_hash.clone()) {
+                (ClientType::Confidential, Some(stored)) => {
+                    if secret_matches(inner, &client, secret, stored).await {
+                        locks.succeeded(inner, &creds.client_id, address).await?;
+                        return Ok(client);
+                    }
+                    "client authentication failed"
+                }
+                (ClientType::Public, _) => "a public client has no secret",
+                _ => "client authentication failed",
+            }
+        }
+        (Some(client), None) => {
+            return match client.client_type {
+                ClientType::Public if public == Public::Allowed => Ok(client),
+                _ => refuse("client authentication failed"),
+            };
+        }
+        // An unknown client is refused as a wrong secret is, and counted alike.
+        (None, _) => "client authentication failed",
+    };
+    locks.failed(inner, &creds.client_id, address).await?;
+    refuse(verdict)
+}
+
+/// Tollgate's own generated secrets are checked at once. A slow hash (a chosen
+/// secret, or one DOT hashed) is checked off the executor, a few at a time, on
+/// permits of their own (sign-ins have theirs); one DOT hashed is then replaced
+/// by Tollgate's, so its 0.2 s PBKDF2 is paid once per client, not per request.
+async fn secret_matches(
+    inner: &Inner,
+    client: &Application,
+    secret: String,
+    stored: String,
+) -> bool {
+    if !is_slow_hash(&stored) {
+        return verify_client_secret(&secret, &stored);
+    }
+    let Ok(_permit) = inner.client_secret_checks.acquire().await else {
+        return false;
+    };
+    let (ok, upgrade) = tokio::task::spawn_blocking(move || {
+        if !verify_client_secret(&secret, &stored) {
+            return (false, None);
+        }
+        let upgrade = upgraded_client_secret_hash(&secret, &stored).map(|new| (stored, new));
+        (true, upgrade)
+    })
+    .await
+    .unwrap_or((false, None));
+    if let Some((old, new)) = upgrade {
+        let now = inner.clock.now();
+        match inner
+            .store
+            .upgrade_client_secret_hash(client.id, &old, &new, now)
+            .await
+        {
+            Ok(()) => inner.clients.forget(&client.client_id),
+            Err(e) => tracing::warn!(error = %e, "could not replace a client secret hash from DOT"),
+        }
+    }
+    ok
+}

@@ -1,0 +1,132 @@
+//! RFC 8414 authorization server metadata and OpenID Connect Discovery 1.0 (one
+//! document: what this server really does, built once at start-up) and the JWKS.
+
+use axum::extract::State;
+use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::IntoResponse;
+use bytes::Bytes;
+use serde_json::json;
+use tollgate_core::SigningAlgorithm;
+use tollgate_core::authorize::ResponseType;
+use tollgate_core::claims::{PROTOCOL_CLAIMS, user_claim_names};
+use tollgate_core::id_token::ACR_PASSWORD;
+
+use crate::keys::KEY_ALGORITHMS;
+
+use crate::provider::Shared;
+use crate::settings::Settings;
+use tollgate_core::Endpoints;
+
+/// One document written out whole (over 80 lines on purpose), so it reads as RFC 8414 §2 lists it.
+pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
+    let endpoint = |path: &str| endpoints.url(path);
+    let oidc = settings.oidc_enabled;
+    let mut grant_types = vec!["authorization_code", "client_credentials", "refresh_token"];
+    // Without front-channel access tokens, OIDC's `id_token` is what is left of implicit.
+    if settings.front_channel_access_tokens() || oidc {
+        grant_types.insert(1, "implicit");
+    }
+    if settings.password_grant_allowed() {
+        grant_types.push("password");
+    }
+    grant_types.push(tollgate_core::DEVICE_CODE_URN);
+    let mut pkce = vec!["S256"];
+    if settings.pkce_plain_accepted() {
+        pkce.push("plain");
+    }
+    let response_types: Vec<&str> = if oidc {
+        ResponseType::SUPPORTED.to_vec()
+    } else {
+        vec!["code", "token"]
+    }
+    .into_iter()
+    .filter(|rt| settings.front_channel_access_tokens() || !rt.split(' ').any(|p| p == "token"))
+    .collect();
+    let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    let mut doc = json!({
+        "issuer": settings.issuer,
+        "authorization_endpoint": endpoint("/authorize/"),
+        "token_endpoint": endpoint("/token/"),
+        "device_authorization_endpoint": endpoint("/device-authorization/"),
+        "revocation_endpoint": endpoint("/revoke_token/"),
+        "introspection_endpoint": endpoint("/introspect/"),
+        "response_types_supported": response_types,
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": grant_types,
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": pkce,
+        "scopes_supported": settings.scope_names(),
+        "authorization_response_iss_parameter_supported": true,
+        "client_id_metadata_document_supported": settings.cimd_enabled,
+    });
+    if settings.dcr_enabled {
+        let fields = doc.as_object_mut().expect("an object");
+        fields.insert(
+            "registration_endpoint".into(),
+            endpoint("/register/").into(),
+        );
+    }
+    if oidc {
+        // HS256 signs with client secrets, which are kept only when they can be sealed.
+        let mut algorithms: Vec<&str> = KEY_ALGORITHMS.iter().map(|a| a.as_str()).collect();
+        if settings.secret_key.is_some() {
+            algorithms.push(SigningAlgorithm::HS256.as_str());
+        }
+        let claims: Vec<&str> = PROTOCOL_CLAIMS
+            .iter()
+            .copied()
+            .chain(user_claim_names())
+            .collect();
+        let extra = json!({
+            "userinfo_endpoint": endpoint("/userinfo/"),
+            "jwks_uri": endpoint("/.well-known/jwks.json"),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": algorithms,
+            "userinfo_signing_alg_values_supported": algorithms,
+            "claims_supported": claims,
+            "claim_types_supported": ["normal"],
+            "claims_parameter_supported": true,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "acr_values_supported": [ACR_PASSWORD],
+        });
+        let fields = doc.as_object_mut().expect("an object");
+        fields.extend(extra.as_object().expect("an object").clone());
+        if settings.oidc_rp_initiated_logout_enabled {
+            fields.insert("end_session_endpoint".into(), endpoint("/logout/").into());
+        }
+    }
+    Bytes::from(serde_json::to_vec(&doc).expect("metadata serialises"))
+}
+
+pub(crate) async fn serve(State(inner): State<Shared>) -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "application/json"),
+            (ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        inner.metadata.clone(),
+    )
+}
+
+/// The JWKS: public keys only, of every key not yet retired (scheduled ones included).
+pub(crate) async fn jwks(State(inner): State<Shared>) -> crate::http::json::JsonResult {
+    let ring = inner.keys.ring(&inner.store, inner.clock.now()).await?;
+    let cache = format!(
+        "public, max-age={}",
+        inner.settings.oidc_jwks_max_age_seconds
+    );
+    Ok((
+        [
+            (CONTENT_TYPE, "application/json".to_owned()),
+            (ACCESS_CONTROL_ALLOW_ORIGIN, "*".to_owned()),
+            (CACHE_CONTROL, cache),
+        ],
+        ring.jwks.clone(),
+    )
+        .into_response())
+}

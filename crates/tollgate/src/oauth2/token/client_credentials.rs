@@ -1,0 +1,36 @@
+//! RFC 6749 §4.4: a confidential client acting for itself; no refresh token.
+
+use tollgate_core::model::Application;
+use tollgate_core::resource_indicator::Resources;
+
+use super::issue::Grant;
+
+use super::issue::TokenResponse;
+
+use super::issue::issue;
+use super::spent;
+use crate::http::json::JsonResult;
+use crate::provider::Inner;
+
+pub(crate) async fn grant(
+    inner: &Inner,
+    client: &Application,
+    scope: Option<&str>,
+    resource: Resources,
+) -> JsonResult<TokenResponse> {
+    let scope = inner.new_grant_scope(client, scope)?;
+    let grant = Grant {
+        grant_type: "client_credentials",
+        client,
+        user: None,
+        scope: &scope,
+        resource,
+        refresh: None,
+        authorization_code_id: None,
+        auth_time: None,
+        claims: None,
+        nonce: None,
+        spends: None,
+    };
+    Ok(issue(inner, grant).await?.ok_or_else(spent)?.0)
+}
