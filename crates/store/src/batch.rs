@@ -3,7 +3,7 @@
 //! batch instead of once per token. A batch is whatever queued while the
 //! previous one was committing: no request ever waits for others to arrive.
 
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Acquire, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{NewAccessToken, NewRefreshToken, Spend};
@@ -67,8 +67,9 @@ async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-/// One result per job. A constraint violation fails its own job only (SQLite
-/// rolls back just that statement); a failed commit fails them all.
+/// One result per job. Each job runs in a savepoint of its own, so a failing
+/// job leaves none of its writes (a spent code, an access token without its
+/// refresh token) while the others commit; a failed commit fails them all.
 async fn write(pool: &SqlitePool, jobs: &[Job]) -> Vec<Result<Option<i64>>> {
     let fail_all = |e: sqlx::Error| {
         jobs.iter()
@@ -81,11 +82,25 @@ async fn write(pool: &SqlitePool, jobs: &[Job]) -> Vec<Result<Option<i64>>> {
     };
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
-        results.push(write_one(&mut tx, &job.write, job.now).await);
+        results.push(in_savepoint(&mut tx, job).await);
     }
     match tx.commit().await {
         Ok(()) => results,
         Err(e) => fail_all(e),
+    }
+}
+
+async fn in_savepoint(tx: &mut Transaction<'_, Sqlite>, job: &Job) -> Result<Option<i64>> {
+    let mut savepoint = tx.begin().await?;
+    match write_one(&mut savepoint, &job.write, job.now).await {
+        Ok(written) => {
+            savepoint.commit().await?;
+            Ok(written)
+        }
+        Err(e) => {
+            savepoint.rollback().await?;
+            Err(e)
+        }
     }
 }
 

@@ -61,6 +61,7 @@ contract!(
     reattaching_replaces_the_carried_access_token,
     reattaching_and_revoking_at_once_never_deadlock,
     concurrent_token_inserts_all_land_and_a_duplicate_fails_alone,
+    a_failing_token_write_leaves_nothing_and_spares_the_others,
     a_directory_user_is_mirrored_under_its_own_id,
     owners_list_update_and_delete_their_applications,
     a_new_client_secret_replaces_the_old,
@@ -2217,5 +2218,64 @@ async fn stale_document_clients_with_nothing_live_are_cleared(store: &Store) {
             store.application_by_id(kept).await.unwrap().is_some(),
             "{kept}"
         );
+    }
+}
+
+/// A token write that fails on its refresh token leaves nothing of its own —
+/// no access token, the code it spends unspent — while writes beside it (on
+/// SQLite, often in the same group commit) land.
+async fn a_failing_token_write_leaves_nothing_and_spares_the_others(store: &Store) {
+    let (app, alice) = (app(store, "c").await, user(store, "alice").await);
+    let taken = new_refresh("taken", &app, None, "f-taken");
+    store
+        .issue_tokens(
+            &new_access("a-taken", &app, NOW + 60),
+            Some(&taken),
+            None,
+            NOW,
+        )
+        .await
+        .unwrap();
+    for round in 0..20 {
+        let code = format!("code{round}");
+        let code_id = store
+            .insert_authorization_code(&new_code(&code, &app, &alice, NOW + 60), NOW)
+            .await
+            .unwrap();
+        let write = |access: String, refresh: &str, spends| {
+            let (store, app) = (store.clone(), app.clone());
+            let refresh = new_refresh(refresh, &app, None, &format!("f-{access}"));
+            tokio::spawn(async move {
+                let access = new_access(&access, &app, NOW + 60);
+                store
+                    .issue_tokens(&access, Some(&refresh), spends, NOW)
+                    .await
+            })
+        };
+        let bad = write(format!("bad{round}"), "taken", Some(Spend::Code(code_id)));
+        let good = write(format!("good{round}"), &format!("r-good{round}"), None);
+        let (bad, good) = (bad.await.unwrap(), good.await.unwrap());
+        assert!(matches!(bad, Err(StoreError::Conflict { .. })), "{bad:?}");
+        assert!(matches!(good, Ok(Some(_))), "{good:?}");
+        let orphan = store
+            .access_token_by_hash(&hash(&format!("bad{round}")))
+            .await
+            .unwrap();
+        assert!(
+            orphan.is_none(),
+            "round {round}: the failed write's access token was kept"
+        );
+        assert!(
+            matches!(
+                store
+                    .authorization_code(&hash(&code), app.id)
+                    .await
+                    .unwrap(),
+                CodeRedemption::Redeemable(_)
+            ),
+            "round {round}: the failed write spent its code"
+        );
+        let landed = hash(&format!("good{round}"));
+        assert!(store.access_token_by_hash(&landed).await.unwrap().is_some());
     }
 }
