@@ -1,5 +1,6 @@
 //! The store contract: every test runs once on SQLite and once on PostgreSQL.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use tollgate_core::device::DeviceStatus;
@@ -2277,5 +2278,142 @@ async fn a_failing_token_write_leaves_nothing_and_spares_the_others(store: &Stor
         );
         let landed = hash(&format!("good{round}"));
         assert!(store.access_token_by_hash(&landed).await.unwrap().is_some());
+    }
+}
+
+/// A table as both databases describe it: its columns, its named indexes
+/// (name → columns, unique), and the unique constraints' indexes, whose names
+/// each database makes up itself.
+#[derive(Debug, PartialEq, Eq, Default)]
+struct TableShape {
+    columns: BTreeSet<String>,
+    indexes: BTreeMap<String, (String, bool)>,
+    unique_constraints: BTreeSet<String>,
+}
+
+type Schema = BTreeMap<String, TableShape>;
+
+async fn sqlite_schema(url: &str) -> Schema {
+    let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tollgate_%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut schema = Schema::new();
+    for table in tables {
+        let mut shape = TableShape {
+            columns: sqlx::query_scalar("SELECT name FROM pragma_table_info(?1)")
+                .bind(&table)
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .into_iter()
+                .collect(),
+            ..TableShape::default()
+        };
+        let indexes: Vec<(String, bool, String)> =
+            sqlx::query_as("SELECT name, \"unique\", origin FROM pragma_index_list(?1)")
+                .bind(&table)
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        for (name, unique, origin) in indexes {
+            let columns: Vec<Option<String>> =
+                sqlx::query_scalar("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")
+                    .bind(&name)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            let columns = columns
+                .into_iter()
+                .map(|c| c.unwrap_or_else(|| "<expression>".into()))
+                .collect::<Vec<_>>()
+                .join(",");
+            match origin.as_str() {
+                "c" => drop(shape.indexes.insert(name, (columns, unique))),
+                "u" => drop(shape.unique_constraints.insert(columns)),
+                _ => {} // the primary key: its columns are compared as columns
+            }
+        }
+        schema.insert(table, shape);
+    }
+    schema
+}
+
+async fn postgres_schema(url: &str) -> Schema {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_name LIKE 'tollgate_%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut schema = Schema::new();
+    for table in tables {
+        let mut shape = TableShape {
+            columns: sqlx::query_scalar(
+                "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1",
+            )
+            .bind(&table)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect(),
+            ..TableShape::default()
+        };
+        let indexes: Vec<(String, bool, bool, bool, String)> = sqlx::query_as(
+            "SELECT CAST(i.relname AS TEXT), ix.indisunique, ix.indisprimary, \
+                    EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid), \
+                    array_to_string(ARRAY(SELECT COALESCE(CAST(a.attname AS TEXT), '<expression>') \
+                        FROM unnest(ix.indkey) WITH ORDINALITY k(attnum, ord) \
+                        LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+                        ORDER BY k.ord), ',') \
+             FROM pg_class t JOIN pg_index ix ON ix.indrelid = t.oid \
+             JOIN pg_class i ON i.oid = ix.indexrelid \
+             WHERE t.relname = $1 AND t.relnamespace = CAST(current_schema() AS regnamespace)",
+        )
+        .bind(&table)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        for (name, unique, primary, constraint, columns) in indexes {
+            match (primary, constraint) {
+                (true, _) => {} // the primary key: its columns are compared as columns
+                (false, true) => drop(shape.unique_constraints.insert(columns)),
+                (false, false) => drop(shape.indexes.insert(name, (columns, unique))),
+            }
+        }
+        schema.insert(table, shape);
+    }
+    schema
+}
+
+/// The migrations of the two databases make the same tables, columns and
+/// indexes: a column or index added to one only fails here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_and_postgres_schemas_agree() {
+    let Some(pg) = tollgate_testkit::postgres("schemas_agree").await else {
+        return;
+    };
+    let lite = tollgate_testkit::sqlite();
+    open(&lite.url).await;
+    open(&pg.url).await;
+    let (sqlite, postgres) = (
+        sqlite_schema(&lite.url).await,
+        postgres_schema(&pg.url).await,
+    );
+    assert!(sqlite.len() > 10, "{:?}", sqlite.keys());
+    let names = |s: &Schema| s.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&sqlite), names(&postgres), "the same tables");
+    for (table, shape) in &sqlite {
+        assert_eq!(
+            shape, &postgres[table],
+            "table {table}: SQLite, then PostgreSQL"
+        );
     }
 }
