@@ -17,7 +17,7 @@ fn with(
 
 #[tokio::test]
 async fn untrusted_client_or_redirect_gets_an_error_page_never_a_redirect() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let cases = [
         with(&web_request(), &[("client_id", "nobody")]),
@@ -74,7 +74,7 @@ async fn untrusted_client_or_redirect_gets_an_error_page_never_a_redirect() {
 
 #[tokio::test]
 async fn other_errors_redirect_with_state_and_iss() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let cases = [
         (
             with(&web_request(), &[("response_type", "WRONG")]),
@@ -143,7 +143,7 @@ async fn other_errors_redirect_with_state_and_iss() {
 
 #[tokio::test]
 async fn a_repeated_parameter_is_an_error() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let mut query = web_request();
     query.push(("scope", "read"));
     let response = app.authorize(&query).await;
@@ -162,7 +162,7 @@ async fn a_repeated_parameter_is_an_error() {
 
 #[tokio::test]
 async fn signed_out_users_are_sent_to_sign_in_and_back() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let response = app.authorize(&web_request()).await;
     assert_eq!(response.status(), 302);
     let login = location(&response);
@@ -246,7 +246,7 @@ async fn signed_out_users_are_sent_to_sign_in_and_back() {
 
 #[tokio::test]
 async fn sign_in_without_csrf_or_with_an_external_next_is_refused() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let page = app
         .browser
         .get(app.url("/o/login/?next=https://evil.example/"))
@@ -287,7 +287,7 @@ async fn sign_in_without_csrf_or_with_an_external_next_is_refused() {
 
 #[tokio::test]
 async fn repeated_failures_lock_the_username() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let page = app
         .browser
         .get(app.url("/o/login/"))
@@ -329,7 +329,7 @@ async fn repeated_failures_lock_the_username() {
 
 #[tokio::test]
 async fn consent_allow_gives_a_code_and_deny_gives_access_denied() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let denied = app.consent(&web_request(), false).await;
     let params = location_params(&location(&denied));
@@ -354,7 +354,7 @@ async fn consent_allow_gives_a_code_and_deny_gives_access_denied() {
 
 #[tokio::test]
 async fn consent_post_without_csrf_or_with_tampered_fields_is_refused() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let html = app.authorize(&web_request()).await.text().await.unwrap();
     let fields = hidden_fields(&html);
@@ -392,7 +392,7 @@ async fn consent_post_without_csrf_or_with_tampered_fields_is_refused() {
 
 #[tokio::test]
 async fn consent_is_remembered_per_scope_set_and_prompts_override_it() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     app.consent(&with(&web_request(), &[("scope", "read")]), true)
         .await;
@@ -440,7 +440,7 @@ async fn consent_is_remembered_per_scope_set_and_prompts_override_it() {
         "consent_required"
     );
     // Another user has consented to nothing.
-    let bob = crate::support::app().await;
+    let bob = TestApp::new().start().await;
     bob.sign_in("bob").await;
     assert_eq!(
         bob.authorize(&with(&web_request(), &[("scope", "read")]))
@@ -452,7 +452,10 @@ async fn consent_is_remembered_per_scope_set_and_prompts_override_it() {
 
 #[tokio::test]
 async fn force_setting_always_asks() {
-    let app = app_with(|s| s.request_approval_prompt = "force".into()).await;
+    let app = TestApp::new()
+        .settings(|s| s.request_approval_prompt = "force".into())
+        .start()
+        .await;
     app.sign_in("alice").await;
     app.consent(&web_request(), true).await;
     assert_eq!(app.authorize(&web_request()).await.status(), 200);
@@ -468,7 +471,7 @@ async fn force_setting_always_asks() {
 
 #[tokio::test]
 async fn prompt_none_and_login() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let silent = app
         .authorize(&with(&web_request(), &[("prompt", "none")]))
         .await;
@@ -500,7 +503,7 @@ async fn prompt_none_and_login() {
 
 #[tokio::test]
 async fn trusted_clients_skip_consent() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let response = app
         .authorize(&[
@@ -520,7 +523,7 @@ async fn trusted_clients_skip_consent() {
 
 #[tokio::test]
 async fn implicit_token_in_the_fragment_and_loopback_on_any_port() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let query = [
         ("client_id", "spa"),
@@ -560,7 +563,7 @@ async fn implicit_token_in_the_fragment_and_loopback_on_any_port() {
 
 #[tokio::test]
 async fn form_post_answers_with_a_self_submitting_form() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let response = app
         .consent(
@@ -590,7 +593,7 @@ async fn form_post_answers_with_a_self_submitting_form() {
 
 #[tokio::test]
 async fn pages_send_security_headers_and_the_stylesheet_is_local() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let page = app.browser.get(app.url("/o/login/")).send().await.unwrap();
     for (name, value) in [
         ("x-frame-options", "DENY"),

@@ -123,18 +123,16 @@ async fn provider(
     network: TestNetwork,
     configure: impl FnOnce(&mut Settings),
 ) -> Option<App> {
-    app_on_with(
-        db,
-        test,
-        |s| {
+    TestApp::new()
+        .settings(|s| {
             s.cimd_enabled = true;
             s.request_approval_prompt = "force".into();
             configure(s);
-        },
-        |p| p.cimd_test_network(network),
-        |_| Router::new(),
-    )
-    .await
+        })
+        .provider(|p| p.cimd_test_network(network))
+        .on(db, test)
+        .start()
+        .await
 }
 
 fn request(client_id: &str) -> Vec<(&str, &str)> {
@@ -405,7 +403,7 @@ async fn fetches_time_out_and_are_capped(db: Db) {
 async fn documents_are_off_by_default_and_hosts_may_be_limited(db: Db) {
     let (docs, port) = document_server().await;
     docs.serve("app.json", Served::json(document(CLIENT, "X")));
-    let Some(off) = app_on(db, "cimd_off", |_| {}).await else {
+    let Some(off) = TestApp::new().on(db, "cimd_off").start().await else {
         return;
     };
     off.sign_in("alice").await;

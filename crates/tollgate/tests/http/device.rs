@@ -59,7 +59,7 @@ impl App {
 }
 
 async fn a_device_gets_tokens_once_after_the_user_approves(db: Db) {
-    let Some(app) = app_on(db, "device", |_| {}).await else {
+    let Some(app) = TestApp::new().on(db, "device").start().await else {
         return;
     };
     tv_client(&app).await;
@@ -164,7 +164,7 @@ async fn a_device_gets_tokens_once_after_the_user_approves(db: Db) {
 }
 
 async fn a_denial_and_an_expiry_reach_the_device(db: Db) {
-    let Some(app) = app_on(db, "device", |_| {}).await else {
+    let Some(app) = TestApp::new().on(db, "device").start().await else {
         return;
     };
     tv_client(&app).await;
@@ -185,7 +185,12 @@ async fn a_denial_and_an_expiry_reach_the_device(db: Db) {
     let (_, body) = poll(&app, device_code).await;
     assert_eq!(body["error"], "access_denied");
 
-    let Some(expiring) = app_on(db, "device", |s| s.device_code_expire_seconds = 0).await else {
+    let Some(expiring) = TestApp::new()
+        .settings(|s| s.device_code_expire_seconds = 0)
+        .on(db, "device")
+        .start()
+        .await
+    else {
         return;
     };
     tv_client(&expiring).await;
@@ -204,7 +209,7 @@ async fn a_denial_and_an_expiry_reach_the_device(db: Db) {
 }
 
 async fn wrong_codes_are_told_apart_and_throttled(db: Db) {
-    let Some(app) = app_on(db, "device", |_| {}).await else {
+    let Some(app) = TestApp::new().on(db, "device").start().await else {
         return;
     };
     tv_client(&app).await;

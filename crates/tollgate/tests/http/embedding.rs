@@ -55,7 +55,10 @@ async fn password_grant(app: &App, username: &str, password: &str) -> reqwest::R
 
 #[tokio::test]
 async fn users_come_from_the_applications_directory() {
-    let app = app_with_provider(|_| {}, |b| b.users(Directory)).await;
+    let app = TestApp::new()
+        .provider(|b| b.users(Directory))
+        .start()
+        .await;
     let response = password_grant(&app, "grace", "cobol").await;
     assert_eq!(response.status(), 200);
     let token = json(response).await["access_token"]
@@ -88,7 +91,10 @@ async fn users_come_from_the_applications_directory() {
 
 #[tokio::test]
 async fn the_sign_in_page_uses_the_directory() {
-    let app = app_with_provider(|_| {}, |b| b.users(Directory)).await;
+    let app = TestApp::new()
+        .provider(|b| b.users(Directory))
+        .start()
+        .await;
     let page = app.browser.get(app.url("/o/login/")).send().await.unwrap();
     let csrf = hidden(&page.text().await.unwrap(), "csrf_token").unwrap();
     let submit = |username: &'static str, password: &'static str| {
@@ -125,7 +131,10 @@ impl ScopePolicy for NoWriteForSvc {
 
 #[tokio::test]
 async fn a_scope_policy_narrows_what_a_client_may_ask_for() {
-    let app = app_with_provider(|_| {}, |b| b.scopes(NoWriteForSvc)).await;
+    let app = TestApp::new()
+        .provider(|b| b.scopes(NoWriteForSvc))
+        .start()
+        .await;
     let ask = |scope: Option<&'static str>, client: &'static str| {
         let mut form = vec![("grant_type", "client_credentials")];
         if let Some(scope) = scope {
@@ -181,7 +190,10 @@ impl Events for Recorder {
 async fn events_record_tokens_consent_and_failed_sign_ins() {
     let recorder = Recorder::default();
     let sink = recorder.clone();
-    let app = app_with_provider(|_| {}, move |b| b.events(sink)).await;
+    let app = TestApp::new()
+        .provider(move |b| b.events(sink))
+        .start()
+        .await;
     app.sign_in("alice").await;
     let code = app.code_for_web().await;
     let response = app
@@ -236,16 +248,15 @@ async fn own_login(
 
 #[tokio::test]
 async fn the_application_signs_users_in_on_its_own_page() {
-    let app = app_with_api(
-        |_| {},
-        |b| b.login_url("/accounts/login"),
-        |provider| {
+    let app = TestApp::new()
+        .provider(|b| b.login_url("/accounts/login"))
+        .api(|provider| {
             Router::new()
                 .route("/accounts/login", get(own_login))
                 .with_state(provider.clone())
-        },
-    )
-    .await;
+        })
+        .start()
+        .await;
     let to_login = app.authorize(&web_request()).await;
     let location = location(&to_login);
     assert!(
@@ -278,16 +289,16 @@ async fn templates_are_replaced_by_the_application() {
     )
     .unwrap();
     let dir_for_settings = dir.clone();
-    let app = app_with_provider(
-        move |s| s.templates_dir = Some(dir_for_settings),
-        |b| {
+    let app = TestApp::new()
+        .settings(move |s| s.templates_dir = Some(dir_for_settings))
+        .provider(|b| {
             b.template(
                 "login.html",
                 "<form>Welcome to Example Corp {{ 'signed form' if csrf_token else 'unsigned' }}</form>",
             )
-        },
-    )
-    .await;
+        })
+        .start()
+        .await;
     let login = app.browser.get(app.url("/o/login/")).send().await.unwrap();
     assert_eq!(
         login.text().await.unwrap(),

@@ -71,7 +71,12 @@ async fn more_users(app: &App, names: impl Iterator<Item = String>) {
 }
 
 async fn a_trusted_proxy_names_the_client(db: Db) {
-    let Some(app) = app_on(db, "a_trusted_proxy_names_the_client", behind_a_proxy).await else {
+    let Some(app) = TestApp::new()
+        .settings(behind_a_proxy)
+        .on(db, "a_trusted_proxy_names_the_client")
+        .start()
+        .await
+    else {
         return;
     };
     let attacker = Some("6.6.6.6, 203.0.113.66");
@@ -94,7 +99,11 @@ async fn a_trusted_proxy_names_the_client(db: Db) {
 }
 
 async fn an_untrusted_peer_cannot_pick_its_address(db: Db) {
-    let Some(app) = app_on(db, "an_untrusted_peer_cannot_pick_its_address", |_| {}).await else {
+    let Some(app) = TestApp::new()
+        .on(db, "an_untrusted_peer_cannot_pick_its_address")
+        .start()
+        .await
+    else {
         return;
     };
     for i in 0..5 {
@@ -112,7 +121,11 @@ async fn an_untrusted_peer_cannot_pick_its_address(db: Db) {
 }
 
 async fn many_users_mistaking_lock_out_nobody(db: Db) {
-    let Some(app) = app_on(db, "many_users_mistaking_lock_out_nobody", |_| {}).await else {
+    let Some(app) = TestApp::new()
+        .on(db, "many_users_mistaking_lock_out_nobody")
+        .start()
+        .await
+    else {
         return;
     };
     // Everyone behind one address, as at an office or through an untrusted proxy.
@@ -147,11 +160,10 @@ async fn many_users_mistaking_lock_out_nobody(db: Db) {
 async fn failures_age_out_one_by_one() {
     let clock = ManualClock::new();
     let environment = clock.clone();
-    let app = app_with_provider(
-        |_| {},
-        move |p| p.environment(Arc::new(environment), Arc::new(OsEntropy)),
-    )
-    .await;
+    let app = TestApp::new()
+        .provider(move |p| p.environment(Arc::new(environment), Arc::new(OsEntropy)))
+        .start()
+        .await;
     for _ in 0..4 {
         assert_eq!(
             outcome(password_grant(&app, "bob", "guess", None).await).await,
@@ -184,14 +196,12 @@ async fn failures_age_out_one_by_one() {
 async fn a_targeted_user_keeps_her_own_places(db: Db) {
     // Time stands still: the delays are seconds long.
     let clock = ManualClock::new();
-    let Some(app) = app_on_with(
-        db,
-        "a_targeted_user_keeps_her_own_places",
-        behind_a_proxy,
-        move |p| p.environment(Arc::new(clock), Arc::new(OsEntropy)),
-        |_| axum::Router::new(),
-    )
-    .await
+    let Some(app) = TestApp::new()
+        .settings(behind_a_proxy)
+        .provider(move |p| p.environment(Arc::new(clock), Arc::new(OsEntropy)))
+        .on(db, "a_targeted_user_keeps_her_own_places")
+        .start()
+        .await
     else {
         return;
     };
@@ -218,7 +228,11 @@ async fn a_targeted_user_keeps_her_own_places(db: Db) {
 }
 
 async fn the_nodes_of_a_cluster_count_together(db: Db) {
-    let Some(first) = app_on(db, "the_nodes_of_a_cluster_count_together", |_| {}).await else {
+    let Some(first) = TestApp::new()
+        .on(db, "the_nodes_of_a_cluster_count_together")
+        .start()
+        .await
+    else {
         return;
     };
     let second = first.another_node(|p| p).await;
@@ -236,7 +250,12 @@ async fn the_nodes_of_a_cluster_count_together(db: Db) {
 }
 
 async fn client_secrets_cannot_be_guessed(db: Db) {
-    let Some(app) = app_on(db, "client_secrets_cannot_be_guessed", behind_a_proxy).await else {
+    let Some(app) = TestApp::new()
+        .settings(behind_a_proxy)
+        .on(db, "client_secrets_cannot_be_guessed")
+        .start()
+        .await
+    else {
         return;
     };
     let attempt = |client: &'static str, secret: &'static str, from: &'static str| {
@@ -320,7 +339,7 @@ async fn userinfo_after(app: &App, response: &reqwest::Response) -> serde_json::
 
 #[tokio::test]
 async fn claims_asked_for_by_name_need_consent() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     assert_eq!(
         app.consent(&web_asking("openid", &[]), true).await.status(),
@@ -371,7 +390,7 @@ impl tollgate::scope_policy::ScopePolicy for NoEmail {
 
 #[tokio::test]
 async fn a_scope_policy_holds_against_the_claims_parameter() {
-    let app = app_with_provider(|_| {}, |p| p.scopes(NoEmail)).await;
+    let app = TestApp::new().provider(|p| p.scopes(NoEmail)).start().await;
     app.sign_in("alice").await;
     let asking = web_asking("openid", &[("claims", CONTACT_CLAIMS)]);
     let page = app.authorize(&asking).await.text().await.unwrap();

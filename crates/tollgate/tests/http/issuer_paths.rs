@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use crate::support::{
-    self, App, CHALLENGE, PASSWORD, SECRET, VERIFIER, WEB_REDIRECT, json, location_params,
+    self, App, CHALLENGE, PASSWORD, SECRET, TestApp, VERIFIER, WEB_REDIRECT, json, location_params,
 };
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -28,20 +28,22 @@ enum Shape {
 async fn provider(shape: Shape) -> (App, String) {
     let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy_address = proxy.local_addr().unwrap();
-    let app = support::app_with(|s| {
-        match shape {
-            Shape::Origin => {}
-            Shape::Dot => s.issuer = format!("{}/o", s.issuer),
-            Shape::Proxied => {
-                s.issuer = format!("http://{proxy_address}/auth");
-                s.public_path = "/auth".into();
+    let app = TestApp::new()
+        .settings(|s| {
+            match shape {
+                Shape::Origin => {}
+                Shape::Dot => s.issuer = format!("{}/o", s.issuer),
+                Shape::Proxied => {
+                    s.issuer = format!("http://{proxy_address}/auth");
+                    s.public_path = "/auth".into();
+                }
             }
-        }
-        s.dcr_enabled = true;
-        s.dcr_registration_access = "open".into();
-        s.oidc_rp_initiated_logout_always_prompt = true;
-    })
-    .await;
+            s.dcr_enabled = true;
+            s.dcr_registration_access = "open".into();
+            s.oidc_rp_initiated_logout_always_prompt = true;
+        })
+        .start()
+        .await;
     support::tv_client(&app).await;
     let issuer = match shape {
         Shape::Origin => app.base.clone(),

@@ -6,10 +6,11 @@ use crate::support::*;
 use tollgate::AccessTokenFormat;
 
 async fn jwt_access_tokens_carry_their_audience_and_stay_revocable(db: Db) {
-    let Some(app) = app_on(db, "rfc9068", |s| {
-        s.access_token_format = AccessTokenFormat::Jwt
-    })
-    .await
+    let Some(app) = TestApp::new()
+        .settings(|s| s.access_token_format = AccessTokenFormat::Jwt)
+        .on(db, "rfc9068")
+        .start()
+        .await
     else {
         return;
     };

@@ -11,7 +11,7 @@ fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static s
 
 #[tokio::test]
 async fn the_sign_in_page_follows_the_requests_ui_locales() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let response = app.authorize(&with(&[("ui_locales", "de fr-CA")])).await;
     let login = app
         .browser
@@ -60,7 +60,7 @@ async fn the_sign_in_page_follows_the_requests_ui_locales() {
 
 #[tokio::test]
 async fn the_consent_page_follows_ui_locales_before_accept_language() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let consent = |query: Vec<(&'static str, &'static str)>, accept: &'static str| {
         let request = app
@@ -87,7 +87,10 @@ async fn the_consent_page_follows_ui_locales_before_accept_language() {
 
 #[tokio::test]
 async fn the_sign_out_confirmation_follows_ui_locales() {
-    let app = app_with(|s| s.oidc_rp_initiated_logout_always_prompt = true).await;
+    let app = TestApp::new()
+        .settings(|s| s.oidc_rp_initiated_logout_always_prompt = true)
+        .start()
+        .await;
     app.sign_in("alice").await;
     let page = app
         .browser
@@ -111,7 +114,7 @@ async fn the_sign_out_confirmation_follows_ui_locales() {
 
 #[tokio::test]
 async fn error_pages_follow_the_requests_language() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let response = app
         .browser
         .get(app.url("/o/authorize/"))
@@ -150,7 +153,7 @@ async fn error_pages_follow_the_requests_language() {
 
 #[tokio::test]
 async fn the_device_pages_speak_french_when_asked() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     tv_client(&app).await;
     app.sign_in("alice").await;
     let page = |path: &str| {

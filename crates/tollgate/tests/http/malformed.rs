@@ -336,7 +336,7 @@ fn cases() -> Vec<Case> {
 
 #[tokio::test]
 async fn no_malformed_request_gets_a_500() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let cases = cases();
     assert!(
         cases.len() >= 50,

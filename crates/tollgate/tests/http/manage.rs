@@ -100,7 +100,7 @@ async fn client_credentials(app: &App, client_id: &str, secret: &str) -> u16 {
 
 #[tokio::test]
 async fn pages_send_visitors_who_are_not_signed_in_to_the_sign_in_page() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     for path in [
         "/o/applications/",
         "/o/authorized_tokens/",
@@ -118,7 +118,7 @@ async fn pages_send_visitors_who_are_not_signed_in_to_the_sign_in_page() {
 
 #[tokio::test]
 async fn a_registered_client_gets_a_secret_shown_once_that_works() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let (id, client_id, secret) = register(&app).await;
     assert!(secret.starts_with("tgs_"), "{secret}");
@@ -149,7 +149,7 @@ async fn a_registered_client_gets_a_secret_shown_once_that_works() {
 
 #[tokio::test]
 async fn registration_errors_are_shown_next_to_their_field_and_nothing_is_stored() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let before = app.store.applications(None).await.unwrap().len();
     let with = |extra: &[(&'static str, &'static str)]| {
@@ -203,7 +203,7 @@ async fn registration_errors_are_shown_next_to_their_field_and_nothing_is_stored
 
 #[tokio::test]
 async fn another_users_application_does_not_exist_for_them() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let (id, client_id, secret) = register(&app).await;
     app.sign_in("bob").await;
@@ -222,7 +222,7 @@ async fn another_users_application_does_not_exist_for_them() {
 
 #[tokio::test]
 async fn an_owner_updates_regenerates_the_secret_and_deletes() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let (id, client_id, old_secret) = register(&app).await;
     let form = app
@@ -278,7 +278,7 @@ async fn an_owner_updates_regenerates_the_secret_and_deletes() {
 
 #[tokio::test]
 async fn forms_without_our_token_or_from_another_site_are_refused() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let before = app.store.applications(None).await.unwrap().len();
     let no_token = app
@@ -307,7 +307,7 @@ async fn forms_without_our_token_or_from_another_site_are_refused() {
 
 #[tokio::test]
 async fn management_pages_are_kept_out_of_frames_and_caches() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let response = app
         .browser
@@ -344,7 +344,7 @@ async fn management_pages_are_kept_out_of_frames_and_caches() {
 
 #[tokio::test]
 async fn revoking_an_authorization_ends_its_tokens_and_consent() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let code = app.code_for_web().await;
     let tokens = json(
         app.token(
@@ -404,7 +404,7 @@ async fn revoking_an_authorization_ends_its_tokens_and_consent() {
 
 #[tokio::test]
 async fn staff_pages_do_not_exist_for_other_users() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     for path in [
         "/o/admin/",
@@ -426,7 +426,7 @@ async fn staff_pages_do_not_exist_for_other_users() {
 
 #[tokio::test]
 async fn staff_create_deactivate_and_reset_users() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.make_staff("root").await;
     app.sign_in("root").await;
     let response = app
@@ -489,7 +489,7 @@ async fn staff_create_deactivate_and_reset_users() {
 
 #[tokio::test]
 async fn staff_find_and_revoke_tokens_without_seeing_them() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let issued = json(
         app.token(
             &[("grant_type", "client_credentials")],
@@ -537,7 +537,7 @@ async fn staff_find_and_revoke_tokens_without_seeing_them() {
 
 #[tokio::test]
 async fn staff_rotate_a_signing_key_and_it_is_published_at_once() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.make_staff("root").await;
     app.sign_in("root").await;
     let kids = |jwks: serde_json::Value| -> Vec<String> {
@@ -587,7 +587,10 @@ async fn staff_rotate_a_signing_key_and_it_is_published_at_once() {
 
 #[tokio::test]
 async fn editing_shows_every_error_next_to_its_field() {
-    let app = app_with(|s| s.secret_key = None).await;
+    let app = TestApp::new()
+        .settings(|s| s.secret_key = None)
+        .start()
+        .await;
     app.sign_in("alice").await;
     // An HS256 client may not take a front-channel grant: said next to the
     // algorithm, which the edit form shows but does not let change.
@@ -645,7 +648,7 @@ async fn editing_shows_every_error_next_to_its_field() {
 
 #[tokio::test]
 async fn staff_confirm_before_deleting_any_application() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.make_staff("root").await;
     app.sign_in("root").await;
     let web = app

@@ -73,7 +73,7 @@ async fn code_exchange(app: &App, code: &str) -> Value {
 
 #[tokio::test]
 async fn discovery_advertises_what_the_server_does_at_both_paths() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     for path in [
         "/.well-known/openid-configuration",
         "/o/.well-known/openid-configuration",
@@ -140,11 +140,13 @@ async fn discovery_advertises_what_the_server_does_at_both_paths() {
         }
     }
     // Without a secret key there is no HS256; without logout no end_session_endpoint.
-    let plain = app_with(|s| {
-        s.secret_key = None;
-        s.oidc_rp_initiated_logout_enabled = false;
-    })
-    .await;
+    let plain = TestApp::new()
+        .settings(|s| {
+            s.secret_key = None;
+            s.oidc_rp_initiated_logout_enabled = false;
+        })
+        .start()
+        .await;
     let doc = json(
         plain
             .http
@@ -172,7 +174,10 @@ async fn discovery_advertises_what_the_server_does_at_both_paths() {
         404
     );
     // OIDC off: no discovery, JWKS or UserInfo.
-    let oauth = app_with(|s| s.oidc_enabled = false).await;
+    let oauth = TestApp::new()
+        .settings(|s| s.oidc_enabled = false)
+        .start()
+        .await;
     for path in [
         "/.well-known/openid-configuration",
         "/o/.well-known/jwks.json",
@@ -194,7 +199,10 @@ async fn discovery_advertises_what_the_server_does_at_both_paths() {
 
 #[tokio::test]
 async fn jwks_publishes_public_keys_with_a_cache_lifetime() {
-    let app = app_with(|s| s.oidc_jwks_max_age_seconds = 120).await;
+    let app = TestApp::new()
+        .settings(|s| s.oidc_jwks_max_age_seconds = 120)
+        .start()
+        .await;
     let response = app
         .http
         .get(app.url("/o/.well-known/jwks.json"))
@@ -217,7 +225,7 @@ async fn jwks_publishes_public_keys_with_a_cache_lifetime() {
 
 #[tokio::test]
 async fn code_flow_issues_a_verifiable_id_token_and_refresh_keeps_sub_and_auth_time() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let fields = fields_of(&app.authorize(&rp_request("code", &[])).await);
     let tokens = code_exchange(&app, &fields["code"]).await;
@@ -278,7 +286,7 @@ async fn code_flow_issues_a_verifiable_id_token_and_refresh_keeps_sub_and_auth_t
 
 #[tokio::test]
 async fn implicit_and_hybrid_responses_carry_hashes_in_the_fragment() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
 
     let response = app.authorize(&rp_request("id_token", &[])).await;
@@ -387,7 +395,7 @@ async fn nonce_code_flow(app: &App, client_id: &str, redirect_uri: &str, scope: 
 
 #[tokio::test]
 async fn hs256_clients_get_tokens_signed_with_their_secret() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let tokens = nonce_code_flow(&app, "rp-hs", "https://rp2.example/cb", "openid").await;
     let id_token = tokens["id_token"].as_str().unwrap();
@@ -405,7 +413,7 @@ async fn hs256_clients_get_tokens_signed_with_their_secret() {
 
 #[tokio::test]
 async fn userinfo_answers_bearers_and_refuses_per_rfc_6750() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let f = fields_of(
         &app.authorize(&rp_request("code", &[("scope", "openid email")]))
@@ -495,7 +503,7 @@ async fn userinfo_answers_bearers_and_refuses_per_rfc_6750() {
 
 #[tokio::test]
 async fn userinfo_is_a_signed_jwt_for_clients_registered_for_it() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let tokens = nonce_code_flow(&app, "rp-jwt", "https://rp3.example/cb", "openid email").await;
     let response = userinfo(&app, tokens["access_token"].as_str().unwrap()).await;
@@ -520,7 +528,7 @@ async fn userinfo_is_a_signed_jwt_for_clients_registered_for_it() {
 
 #[tokio::test]
 async fn claims_parameter_and_acr_values_shape_id_token_and_userinfo() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let claims = r#"{"userinfo":{"given_name":null},"id_token":{"email":{"essential":true}}}"#;
     let f = fields_of(
@@ -581,7 +589,7 @@ async fn claims_parameter_and_acr_values_shape_id_token_and_userinfo() {
 
 #[tokio::test]
 async fn prompt_none_max_age_and_id_token_hint() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let f = fields_of(
         &app.authorize(&rp_request("code", &[("prompt", "none")]))
             .await,
@@ -704,7 +712,7 @@ async fn prompt_none_max_age_and_id_token_hint() {
 
 #[tokio::test]
 async fn form_posted_requests_go_on_as_get_so_the_session_cookie_comes_along() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     // A browser posting from the client's site sends no SameSite=Lax cookie: the
     // server answers with a 303 to the same request by GET, a top-level
@@ -739,7 +747,7 @@ async fn form_posted_requests_go_on_as_get_so_the_session_cookie_comes_along() {
 
 #[tokio::test]
 async fn an_hs256_client_without_a_sealed_secret_is_refused_before_anything_is_issued() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let unsealed = tollgate::core::model::NewApplication {
         client_id: "old-hs".into(),
         client_secret_hash: None,
@@ -805,7 +813,10 @@ impl ClaimsSource for Department {
 
 #[tokio::test]
 async fn an_application_adds_and_changes_claims_separately() {
-    let app = app_with_provider(|_| {}, |p| p.claims(Department)).await;
+    let app = TestApp::new()
+        .provider(|p| p.claims(Department))
+        .start()
+        .await;
     app.sign_in("alice").await;
     let f = fields_of(&app.authorize(&rp_request("code", &[])).await);
     let tokens = code_exchange(&app, &f["code"]).await;
@@ -843,7 +854,10 @@ async fn still_signed_in(app: &App) -> bool {
 
 #[tokio::test]
 async fn logout_redirects_only_to_exactly_registered_uris_with_a_valid_hint() {
-    let app = app_with(|s| s.oidc_rp_initiated_logout_always_prompt = false).await;
+    let app = TestApp::new()
+        .settings(|s| s.oidc_rp_initiated_logout_always_prompt = false)
+        .start()
+        .await;
     let hint = signed_in_with_hint(&app).await;
     let refused = |r: &reqwest::Response| {
         assert!(
@@ -932,7 +946,10 @@ async fn logout_redirects_only_to_exactly_registered_uris_with_a_valid_hint() {
 
 #[tokio::test]
 async fn logout_without_a_hint_is_confirmed_then_signs_out_and_revokes_tokens() {
-    let app = app_with(|s| s.oidc_rp_initiated_logout_always_prompt = false).await;
+    let app = TestApp::new()
+        .settings(|s| s.oidc_rp_initiated_logout_always_prompt = false)
+        .start()
+        .await;
     app.sign_in("alice").await;
     let f = fields_of(&app.authorize(&rp_request("code", &[])).await);
     let tokens = code_exchange(&app, &f["code"]).await;
@@ -980,7 +997,7 @@ async fn logout_without_a_hint_is_confirmed_then_signs_out_and_revokes_tokens() 
 
 #[tokio::test]
 async fn logout_confirmation_is_csrf_protected() {
-    let app = app().await; // always_prompt, as DOT
+    let app = TestApp::new().start().await; // always_prompt, as DOT
     let hint = signed_in_with_hint(&app).await;
     let query = [
         ("id_token_hint", hint.as_str()),

@@ -7,12 +7,15 @@ use serde_json::{Value, json};
 const SCOPE: &str = "oauth2_provider:registration";
 
 async fn enabled(db: Db, access: &'static str) -> Option<App> {
-    app_on(db, "register", move |s| {
-        s.dcr_enabled = true;
-        s.dcr_registration_access = access.to_owned();
-        s.scopes.insert(SCOPE.into(), "Register clients".into());
-    })
-    .await
+    TestApp::new()
+        .settings(move |s| {
+            s.dcr_enabled = true;
+            s.dcr_registration_access = access.to_owned();
+            s.scopes.insert(SCOPE.into(), "Register clients".into());
+        })
+        .on(db, "register")
+        .start()
+        .await
 }
 
 impl App {
@@ -69,7 +72,7 @@ fn service() -> Value {
 }
 
 async fn registration_is_off_unless_enabled(db: Db) {
-    let Some(app) = app_on(db, "register", |_| {}).await else {
+    let Some(app) = TestApp::new().on(db, "register").start().await else {
         return;
     };
     let (status, _, _) = app.register(None, &service()).await;
@@ -316,12 +319,15 @@ async fn token_mode_needs_the_registration_scope_and_open_mode_nothing(db: Db) {
 /// Only a token meant for this server, with the registration scope asked for
 /// by name, of a user still active, registers clients in a user's name.
 async fn a_users_token_registers_only_when_meant_to(db: Db) {
-    let Some(app) = app_on(db, "register_rights", |s| {
-        s.dcr_enabled = true;
-        s.scopes.insert(SCOPE.into(), "Register clients".into());
-        s.default_scopes = vec!["__all__".into()];
-    })
-    .await
+    let Some(app) = TestApp::new()
+        .settings(|s| {
+            s.dcr_enabled = true;
+            s.scopes.insert(SCOPE.into(), "Register clients".into());
+            s.default_scopes = vec!["__all__".into()];
+        })
+        .on(db, "register_rights")
+        .start()
+        .await
     else {
         return;
     };

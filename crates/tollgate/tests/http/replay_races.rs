@@ -75,7 +75,7 @@ impl Outcome {
 }
 
 async fn a_code_redeemed_by_many_at_once_leaves_no_token_working(db: Db) {
-    let Some(app) = app_on(db, "code_race", |_| {}).await else {
+    let Some(app) = TestApp::new().on(db, "code_race").start().await else {
         return;
     };
     app.code_for_web().await;
@@ -90,7 +90,7 @@ async fn a_code_redeemed_by_many_at_once_leaves_no_token_working(db: Db) {
 }
 
 async fn a_refresh_token_used_by_many_at_once_takes_its_family_down(db: Db) {
-    let Some(app) = app_on(db, "refresh_race", |_| {}).await else {
+    let Some(app) = TestApp::new().on(db, "refresh_race").start().await else {
         return;
     };
     app.code_for_web().await;

@@ -105,16 +105,16 @@ fn settings(s: &mut tollgate::Settings) {
 }
 
 async fn app() -> App {
-    app_with_api(
-        settings,
-        |b| {
+    TestApp::new()
+        .settings(settings)
+        .provider(|b| {
             b.protected_resource(
                 ProtectedResource::new("https://api.example/v1").scopes(["notes:read"]),
             )
-        },
-        api,
-    )
-    .await
+        })
+        .api(api)
+        .start()
+        .await
 }
 
 /// A token for alice through the password grant, with `scope`.

@@ -62,10 +62,11 @@ async fn error_of(response: reqwest::Response) -> (u16, String) {
 }
 
 async fn a_code_grant_is_for_its_resources_and_refreshes_narrow_them(db: Db) {
-    let Some(app) = app_on(db, "rfc8707_code", |s| {
-        s.request_approval_prompt = "force".into()
-    })
-    .await
+    let Some(app) = TestApp::new()
+        .settings(|s| s.request_approval_prompt = "force".into())
+        .on(db, "rfc8707_code")
+        .start()
+        .await
     else {
         return;
     };
@@ -125,10 +126,11 @@ async fn a_code_grant_is_for_its_resources_and_refreshes_narrow_them(db: Db) {
 }
 
 async fn malformed_or_unserved_resources_are_invalid_target(db: Db) {
-    let Some(app) = app_on(db, "rfc8707_invalid", |s| {
-        s.allowed_resources = vec![API.into()]
-    })
-    .await
+    let Some(app) = TestApp::new()
+        .settings(|s| s.allowed_resources = vec![API.into()])
+        .on(db, "rfc8707_invalid")
+        .start()
+        .await
     else {
         return;
     };
@@ -230,7 +232,12 @@ async fn client_token(app: &App, resources: &[&str]) -> String {
 }
 
 async fn resource_servers_refuse_tokens_for_other_resources(db: Db) {
-    let Some(app) = app_on_with(db, "rfc8707_audience", |_| {}, |p| p, api).await else {
+    let Some(app) = TestApp::new()
+        .api(api)
+        .on(db, "rfc8707_audience")
+        .start()
+        .await
+    else {
         return;
     };
     let call = |path: &'static str, token: String| {
@@ -292,7 +299,7 @@ async fn remote_api(app: &App, audience: Option<&str>) -> String {
 }
 
 async fn remote_resource_servers_read_the_audience_from_introspection(db: Db) {
-    let Some(app) = app_on(db, "rfc8707_remote", |_| {}).await else {
+    let Some(app) = TestApp::new().on(db, "rfc8707_remote").start().await else {
         return;
     };
     let named = remote_api(&app, Some("https://api.example/v2")).await;
@@ -320,7 +327,7 @@ async fn remote_resource_servers_read_the_audience_from_introspection(db: Db) {
 }
 
 async fn remembered_consent_covers_only_its_resources(db: Db) {
-    let Some(app) = app_on(db, "rfc8707_consent", |_| {}).await else {
+    let Some(app) = TestApp::new().on(db, "rfc8707_consent").start().await else {
         return;
     };
     app.sign_in("alice").await;
@@ -341,7 +348,7 @@ async fn remembered_consent_covers_only_its_resources(db: Db) {
 }
 
 async fn userinfo_refuses_tokens_for_other_resources(db: Db) {
-    let Some(app) = app_on(db, "rfc8707_userinfo", |_| {}).await else {
+    let Some(app) = TestApp::new().on(db, "rfc8707_userinfo").start().await else {
         return;
     };
     let token = |resources: &'static [&'static str]| {
@@ -384,7 +391,7 @@ async fn raw_get(app: &App, path: &str, token: &str) -> String {
 }
 
 async fn dot_segments_prove_no_audience(db: Db) {
-    let Some(app) = app_on_with(db, "rfc8707_dots", |_| {}, |p| p, api).await else {
+    let Some(app) = TestApp::new().api(api).on(db, "rfc8707_dots").start().await else {
         return;
     };
     let for_own = client_token(&app, &[&format!("{}/api", app.base)]).await;

@@ -42,7 +42,7 @@ async fn refreshes(app: &App, rt: &str) -> bool {
 
 #[tokio::test]
 async fn revoking_an_access_token_revokes_its_refresh_token() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let (at, rt) = password_tokens(&app).await;
     let response = app
         .post_form(
@@ -60,7 +60,7 @@ async fn revoking_an_access_token_revokes_its_refresh_token() {
 
 #[tokio::test]
 async fn revoking_a_refresh_token_revokes_its_access_token_hint_or_not() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     for hint in ["refresh_token", "access_token", "bad_hint"] {
         let (at, rt) = password_tokens(&app).await;
         let response = app
@@ -78,7 +78,7 @@ async fn revoking_a_refresh_token_revokes_its_access_token_hint_or_not() {
 
 #[tokio::test]
 async fn another_clients_token_or_an_unknown_one_changes_nothing() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let (at, rt) = password_tokens(&app).await;
     for token in [&at, &rt] {
         let response = app
@@ -104,7 +104,7 @@ async fn another_clients_token_or_an_unknown_one_changes_nothing() {
 
 #[tokio::test]
 async fn revocation_needs_client_authentication_and_a_token() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let (at, _) = password_tokens(&app).await;
     let anonymous = app
         .post_form("/o/revoke_token/", &[("token", &at)], None)
@@ -128,7 +128,7 @@ async fn revocation_needs_client_authentication_and_a_token() {
 
 #[tokio::test]
 async fn introspection_describes_active_tokens() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let (at, rt) = password_tokens(&app).await;
     let user = app.store.user_by_username("alice").await.unwrap().unwrap();
     let body = json(
@@ -180,7 +180,7 @@ async fn introspection_describes_active_tokens() {
 
 #[tokio::test]
 async fn introspection_is_for_clients_and_introspection_bearers_only() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let (at, _) = password_tokens(&app).await;
     let anonymous = app
         .post_form("/o/introspect/", &[("token", &at)], None)
@@ -259,7 +259,7 @@ async fn introspection_is_for_clients_and_introspection_bearers_only() {
 
 #[tokio::test]
 async fn authorization_server_metadata_at_both_paths() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     for path in [
         "/.well-known/oauth-authorization-server",
         "/o/.well-known/oauth-authorization-server",
@@ -296,11 +296,13 @@ async fn authorization_server_metadata_at_both_paths() {
             serde_json::json!(["query", "fragment", "form_post"])
         );
     }
-    let strict = app_with(|s| {
-        s.password_grant_enabled = false;
-        s.pkce_plain_allowed = true;
-    })
-    .await;
+    let strict = TestApp::new()
+        .settings(|s| {
+            s.password_grant_enabled = false;
+            s.pkce_plain_allowed = true;
+        })
+        .start()
+        .await;
     let doc = json(
         strict
             .http

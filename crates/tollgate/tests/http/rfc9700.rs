@@ -4,10 +4,11 @@
 use crate::support::*;
 
 async fn access_tokens_in_the_redirect_can_be_turned_off(db: Db) {
-    let Some(app) = app_on(db, "rfc9700", |s| {
-        s.compliant_bcp_rfc9700_implicit_grant = true
-    })
-    .await
+    let Some(app) = TestApp::new()
+        .settings(|s| s.compliant_bcp_rfc9700_implicit_grant = true)
+        .on(db, "rfc9700")
+        .start()
+        .await
     else {
         return;
     };
@@ -54,12 +55,15 @@ async fn access_tokens_in_the_redirect_can_be_turned_off(db: Db) {
 }
 
 async fn the_password_grant_and_plain_pkce_can_be_turned_off(db: Db) {
-    let Some(app) = app_on(db, "rfc9700", |s| {
-        s.compliant_bcp_rfc9700_password_grant = true;
-        s.pkce_plain_allowed = true;
-        s.compliant_bcp_rfc9700_pkce_method = true;
-    })
-    .await
+    let Some(app) = TestApp::new()
+        .settings(|s| {
+            s.compliant_bcp_rfc9700_password_grant = true;
+            s.pkce_plain_allowed = true;
+            s.compliant_bcp_rfc9700_pkce_method = true;
+        })
+        .on(db, "rfc9700")
+        .start()
+        .await
     else {
         return;
     };

@@ -26,7 +26,7 @@ async fn introspect(app: &App, token: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn code_exchange_with_pkce_gives_tokens_not_cached() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let code = app.code_for_web().await;
     let response = exchange(&app, &code, VERIFIER).await;
     assert_eq!(response.status(), 200);
@@ -56,7 +56,7 @@ async fn code_exchange_with_pkce_gives_tokens_not_cached() {
 
 #[tokio::test]
 async fn code_replay_is_refused_and_revokes_the_first_tokens() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let code = app.code_for_web().await;
     let first = json(exchange(&app, &code, VERIFIER).await).await;
     let replay = exchange(&app, &code, VERIFIER).await;
@@ -80,7 +80,7 @@ async fn code_replay_is_refused_and_revokes_the_first_tokens() {
 
 #[tokio::test]
 async fn code_checks_verifier_redirect_uri_client_and_single_use() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     type Case<'a> = (
         &'a [(&'a str, &'a str)],
         Option<(&'a str, &'a str)>,
@@ -153,7 +153,7 @@ async fn code_checks_verifier_redirect_uri_client_and_single_use() {
 
 #[tokio::test]
 async fn client_authentication_rules() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let cc = [("grant_type", "client_credentials")];
     let ok = app.token(&cc, Some(("svc", SECRET))).await;
     assert_eq!(ok.status(), 200);
@@ -213,7 +213,7 @@ async fn client_authentication_rules() {
 
 #[tokio::test]
 async fn client_credentials_has_no_refresh_token_and_checks_scope() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let body = json(
         app.token(
             &[("grant_type", "client_credentials"), ("scope", "write")],
@@ -237,7 +237,7 @@ async fn client_credentials_has_no_refresh_token_and_checks_scope() {
 
 #[tokio::test]
 async fn grants_must_be_registered_and_known() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let response = app
         .token(
             &[
@@ -265,7 +265,7 @@ async fn grants_must_be_registered_and_known() {
 
 #[tokio::test]
 async fn password_grant_and_its_switch() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let good = app
         .token(
             &[
@@ -297,7 +297,10 @@ async fn password_grant_and_its_switch() {
         assert_eq!(bad.status(), 400);
         assert_eq!(json(bad).await["error"], "invalid_grant", "{user}");
     }
-    let off = app_with(|s| s.password_grant_enabled = false).await;
+    let off = TestApp::new()
+        .settings(|s| s.password_grant_enabled = false)
+        .start()
+        .await;
     let refused = off
         .token(
             &[
@@ -337,7 +340,7 @@ async fn refresh(app: &App, token: &str, scope: Option<&str>) -> reqwest::Respon
 
 #[tokio::test]
 async fn refresh_rotates_narrows_and_never_widens() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let first = password_tokens(&app).await;
     let old_rt = first["refresh_token"].as_str().unwrap();
     let second = json(refresh(&app, old_rt, Some("read")).await).await;
@@ -374,7 +377,7 @@ async fn refresh_rotates_narrows_and_never_widens() {
 
 #[tokio::test]
 async fn reuse_after_rotation_revokes_the_family() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let first = password_tokens(&app).await;
     let old_rt = first["refresh_token"].as_str().unwrap();
     let second = json(refresh(&app, old_rt, None).await).await;
@@ -391,7 +394,10 @@ async fn reuse_after_rotation_revokes_the_family() {
 
 #[tokio::test]
 async fn without_reuse_protection_a_replay_fails_alone() {
-    let app = app_with(|s| s.refresh_token_reuse_protection = false).await;
+    let app = TestApp::new()
+        .settings(|s| s.refresh_token_reuse_protection = false)
+        .start()
+        .await;
     let first = password_tokens(&app).await;
     let second = json(refresh(&app, first["refresh_token"].as_str().unwrap(), None).await).await;
     assert_eq!(
@@ -408,7 +414,10 @@ async fn without_reuse_protection_a_replay_fails_alone() {
 
 #[tokio::test]
 async fn within_the_grace_period_a_rotated_token_still_refreshes() {
-    let app = app_with(|s| s.refresh_token_grace_period_seconds = 120).await;
+    let app = TestApp::new()
+        .settings(|s| s.refresh_token_grace_period_seconds = 120)
+        .start()
+        .await;
     let first = password_tokens(&app).await;
     let rt = first["refresh_token"].as_str().unwrap();
     assert_eq!(refresh(&app, rt, None).await.status(), 200);
@@ -435,7 +444,7 @@ async fn within_the_grace_period_a_rotated_token_still_refreshes() {
 
 #[tokio::test]
 async fn concurrent_refreshes_of_one_token_mint_one_successor() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     let first = password_tokens(&app).await;
     let rt = first["refresh_token"].as_str().unwrap().to_owned();
     let (a, b) = tokio::join!(refresh(&app, &rt, None), refresh(&app, &rt, None));
@@ -448,7 +457,10 @@ async fn concurrent_refreshes_of_one_token_mint_one_successor() {
 
 #[tokio::test]
 async fn without_rotation_the_refresh_token_is_kept() {
-    let app = app_with(|s| s.rotate_refresh_token = false).await;
+    let app = TestApp::new()
+        .settings(|s| s.rotate_refresh_token = false)
+        .start()
+        .await;
     let first = password_tokens(&app).await;
     let rt = first["refresh_token"].as_str().unwrap();
     let second = json(refresh(&app, rt, None).await).await;
@@ -462,7 +474,7 @@ async fn without_rotation_the_refresh_token_is_kept() {
 
 #[tokio::test]
 async fn cors_only_for_a_clients_registered_origins() {
-    let app = app().await;
+    let app = TestApp::new().start().await;
     app.sign_in("alice").await;
     let response = app
         .consent(

@@ -38,32 +38,6 @@ pub struct App {
     _db: Option<TestDatabase>,
 }
 
-pub async fn app() -> App {
-    app_with(|_| {}).await
-}
-
-/// Starts a provider; `configure` may change the settings first.
-pub async fn app_with(configure: impl FnOnce(&mut Settings)) -> App {
-    app_with_provider(configure, |p| p).await
-}
-
-/// As [`app_with`], and `customize` may extend the provider before it serves.
-pub async fn app_with_provider(
-    configure: impl FnOnce(&mut Settings),
-    customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
-) -> App {
-    app_with_api(configure, customize, |_| axum::Router::new()).await
-}
-
-/// As [`app_with_provider`], with the application's own routes beside the provider's.
-pub async fn app_with_api(
-    configure: impl FnOnce(&mut Settings),
-    customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
-    api: impl FnOnce(&Provider) -> axum::Router,
-) -> App {
-    serve(tollgate_testkit::sqlite(), configure, customize, api).await
-}
-
 /// Which database a test's provider keeps its data in.
 #[derive(Debug, Clone, Copy)]
 pub enum Db {
@@ -71,26 +45,117 @@ pub enum Db {
     Postgres,
 }
 
-/// A provider on `db`, as [`app_with`]; `None` when PostgreSQL is unreachable
-/// outside CI (said on stderr), so the scenario is skipped.
-pub async fn app_on(db: Db, test: &str, configure: impl FnOnce(&mut Settings)) -> Option<App> {
-    app_on_with(db, test, configure, |p| p, |_| axum::Router::new()).await
+/// A provider to start over real HTTP, seeded with the users and clients below:
+/// `TestApp::new().settings(|s| …).provider(|b| …).on(db, "test").start().await`,
+/// every step optional; a step given twice applies both, in order.
+pub struct TestApp<'a, Where = FreshSqlite> {
+    database: Where,
+    settings: Box<dyn FnOnce(&mut Settings) + 'a>,
+    provider: Box<dyn FnOnce(ProviderBuilder) -> ProviderBuilder + 'a>,
+    api: Box<dyn FnOnce(&Provider) -> axum::Router + 'a>,
 }
 
-/// As [`app_on`]; `customize` may extend the provider, and `api` adds the
-/// application's own routes beside the provider's.
-pub async fn app_on_with(
-    db: Db,
-    test: &str,
-    configure: impl FnOnce(&mut Settings),
-    customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
-    api: impl FnOnce(&Provider) -> axum::Router,
-) -> Option<App> {
-    let database = match db {
-        Db::Sqlite => tollgate_testkit::sqlite(),
-        Db::Postgres => tollgate_testkit::postgres(test).await?,
-    };
-    Some(serve(database, configure, customize, api).await)
+/// A fresh SQLite file: a test that names no database never needs PostgreSQL.
+pub struct FreshSqlite;
+
+/// The database `on` chose, and the test's name for when PostgreSQL is skipped.
+#[derive(Clone, Copy)]
+pub struct On<'a>(Db, &'a str);
+
+impl<'a> TestApp<'a> {
+    pub fn new() -> Self {
+        TestApp {
+            database: FreshSqlite,
+            settings: Box::new(|_| {}),
+            provider: Box::new(|p| p),
+            api: Box::new(|_| axum::Router::new()),
+        }
+    }
+
+    /// On `db` instead of a fresh SQLite file; `test` names the test when its
+    /// PostgreSQL half is skipped.
+    pub fn on(self, db: Db, test: &'a str) -> TestApp<'a, On<'a>> {
+        TestApp {
+            database: On(db, test),
+            settings: self.settings,
+            provider: self.provider,
+            api: self.api,
+        }
+    }
+
+    pub async fn start(self) -> App {
+        self.serve(tollgate_testkit::sqlite()).await
+    }
+}
+
+impl TestApp<'_, On<'_>> {
+    /// `None` when PostgreSQL is unreachable outside CI (said on stderr), so
+    /// the scenario is skipped.
+    pub async fn start(self) -> Option<App> {
+        let On(db, test) = self.database;
+        let database = match db {
+            Db::Sqlite => tollgate_testkit::sqlite(),
+            Db::Postgres => tollgate_testkit::postgres(test).await?,
+        };
+        Some(self.serve(database).await)
+    }
+}
+
+impl<'a, Where> TestApp<'a, Where> {
+    /// Changes the settings before the provider is built.
+    pub fn settings(mut self, change: impl FnOnce(&mut Settings) + 'a) -> Self {
+        let earlier = self.settings;
+        self.settings = Box::new(move |s| {
+            earlier(s);
+            change(s)
+        });
+        self
+    }
+
+    /// Extends the provider before it serves.
+    pub fn provider(
+        mut self,
+        extend: impl FnOnce(ProviderBuilder) -> ProviderBuilder + 'a,
+    ) -> Self {
+        let earlier = self.provider;
+        self.provider = Box::new(move |p| extend(earlier(p)));
+        self
+    }
+
+    /// The application's own routes, beside the provider's.
+    pub fn api(mut self, routes: impl FnOnce(&Provider) -> axum::Router + 'a) -> Self {
+        let earlier = self.api;
+        self.api = Box::new(move |p| earlier(p).merge(routes(p)));
+        self
+    }
+
+    async fn serve(self, db: TestDatabase) -> App {
+        let store = Store::connect(&db.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut settings = Settings {
+            issuer: base.clone(),
+            ..Settings::default()
+        };
+        settings
+            .scopes
+            .insert("introspection".into(), "Introspect tokens".into());
+        settings.default_scopes = vec!["read".into()];
+        settings.secret_key = Some(SecretText(SECRET_KEY.into()));
+        (self.settings)(&mut settings);
+        seed(&store, &settings).await;
+        let database_url = db.url.clone();
+        listen(
+            listener,
+            store,
+            settings,
+            self.provider,
+            self.api,
+            database_url,
+            Some(db),
+        )
+    }
 }
 
 /// Runs each `async fn(Db)` scenario as two tests, `<scenario>::sqlite` and
@@ -113,39 +178,6 @@ macro_rules! on_both_databases {
     };
 }
 pub(crate) use on_both_databases;
-
-async fn serve(
-    db: TestDatabase,
-    configure: impl FnOnce(&mut Settings),
-    customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
-    api: impl FnOnce(&Provider) -> axum::Router,
-) -> App {
-    let store = Store::connect(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut settings = Settings {
-        issuer: base.clone(),
-        ..Settings::default()
-    };
-    settings
-        .scopes
-        .insert("introspection".into(), "Introspect tokens".into());
-    settings.default_scopes = vec!["read".into()];
-    settings.secret_key = Some(SecretText(SECRET_KEY.into()));
-    configure(&mut settings);
-    seed(&store, &settings).await;
-    let database_url = db.url.clone();
-    listen(
-        listener,
-        store,
-        settings,
-        customize,
-        api,
-        database_url,
-        Some(db),
-    )
-}
 
 fn listen(
     listener: tokio::net::TcpListener,
