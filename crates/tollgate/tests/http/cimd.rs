@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use crate::support::*;
 use axum::Router;
@@ -15,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 use tollgate::{Settings, TestNetwork};
 
 const CLIENT: &str = "https://client.example/app.json";
@@ -27,7 +27,8 @@ struct Served {
     content_type: &'static str,
     cache_control: Option<&'static str>,
     body: String,
-    delay: Duration,
+    /// Never answered, and told when asked: the fetch has begun and can only time out.
+    held: Option<Arc<Notify>>,
 }
 
 impl Served {
@@ -37,7 +38,7 @@ impl Served {
             content_type: "application/json",
             cache_control: None,
             body: body.to_string(),
-            delay: Duration::ZERO,
+            held: None,
         }
     }
 }
@@ -74,7 +75,11 @@ async fn answer(State(docs): State<Documents>, Path(path): Path<String>) -> Resp
     let Some(served) = docs.served.lock().unwrap().get(&path).cloned() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    tokio::time::sleep(served.delay).await;
+    if let Some(asked) = served.held {
+        asked.notify_one();
+        // Until the test ends: the provider's own timeout is what gives up.
+        std::future::pending::<()>().await;
+    }
     let mut headers = HeaderMap::new();
     headers.insert(
         "content-type",
@@ -372,10 +377,11 @@ async fn fetches_time_out_and_are_capped(db: Db) {
     };
     app.sign_in("alice").await;
     let slow = "https://client.example/slow.json";
+    let asked = Arc::new(Notify::new());
     docs.serve(
         "slow.json",
         Served {
-            delay: Duration::from_millis(1_500),
+            held: Some(asked.clone()),
             ..Served::json(document(slow, "Slow"))
         },
     );
@@ -388,7 +394,7 @@ async fn fetches_time_out_and_are_capped(db: Db) {
         let request = app.browser.get(app.url("/o/authorize/")).query(&query);
         tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    asked.notified().await;
     // The one fetch allowed at a time is taken: this client stays unknown, unasked.
     assert_eq!(consent_page(&app, CLIENT).await.0, 400);
     assert_eq!(docs.hits("app.json"), 0);

@@ -2,11 +2,8 @@
 //! (through trusted proxies only), failures aging one by one and counted by
 //! every node, targeted users keeping their own places, client secrets.
 
-use std::sync::Arc;
-
 use crate::support::*;
 use tollgate::core::model::NewUser;
-use tollgate::system::OsEntropy;
 
 /// The password grant of the `pw` client, from `from` as a trusted proxy would say.
 async fn password_grant(
@@ -159,11 +156,7 @@ async fn many_users_mistaking_lock_out_nobody(db: Db) {
 #[tokio::test]
 async fn failures_age_out_one_by_one() {
     let clock = ManualClock::new();
-    let environment = clock.clone();
-    let app = TestApp::new()
-        .provider(move |p| p.environment(Arc::new(environment), Arc::new(OsEntropy)))
-        .start()
-        .await;
+    let app = TestApp::new().clock(clock.clone()).start().await;
     for _ in 0..4 {
         assert_eq!(
             outcome(password_grant(&app, "bob", "guess", None).await).await,
@@ -195,10 +188,9 @@ async fn failures_age_out_one_by_one() {
 
 async fn a_targeted_user_keeps_her_own_places(db: Db) {
     // Time stands still: the delays are seconds long.
-    let clock = ManualClock::new();
     let Some(app) = TestApp::new()
         .settings(behind_a_proxy)
-        .provider(move |p| p.environment(Arc::new(clock), Arc::new(OsEntropy)))
+        .clock(ManualClock::new())
         .on(db, "a_targeted_user_keeps_her_own_places")
         .start()
         .await
@@ -235,7 +227,7 @@ async fn the_nodes_of_a_cluster_count_together(db: Db) {
     else {
         return;
     };
-    let second = first.another_node(|p| p).await;
+    let second = first.another_node().await;
     for node in [&first, &second, &first, &second, &first] {
         assert_eq!(
             outcome(password_grant(node, "bob", "guess", None).await).await,

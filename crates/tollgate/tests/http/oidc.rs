@@ -589,7 +589,8 @@ async fn claims_parameter_and_acr_values_shape_id_token_and_userinfo() {
 
 #[tokio::test]
 async fn prompt_none_max_age_and_id_token_hint() {
-    let app = TestApp::new().start().await;
+    let clock = ManualClock::new();
+    let app = TestApp::new().clock(clock.clone()).start().await;
     let f = fields_of(
         &app.authorize(&rp_request("code", &[("prompt", "none")]))
             .await,
@@ -620,7 +621,7 @@ async fn prompt_none_max_age_and_id_token_hint() {
         )
         .contains_key("code")
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.advance(1);
     let stale = app
         .authorize(&rp_request("code", &[("max_age", "0")]))
         .await;

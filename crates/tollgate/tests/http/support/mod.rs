@@ -2,6 +2,7 @@
 //! database, a user and a few clients; and helpers to drive it like a browser.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use reqwest::redirect::Policy;
 use tollgate::core::model::{NewApplication, NewUser};
@@ -10,7 +11,7 @@ use tollgate::credentials::{hash_client_secret, hash_password};
 use tollgate::keys::ensure_signing_keys;
 use tollgate::sealing::Purpose;
 use tollgate::settings::SecretText;
-use tollgate::system::SystemClock;
+use tollgate::system::{OsEntropy, SystemClock};
 use tollgate::{Provider, ProviderBuilder, Settings, Store};
 pub use tollgate_testkit::{TestDatabase, hidden, hidden_fields, location_params};
 
@@ -33,6 +34,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// The settings it was built with.
     pub settings: Settings,
+    /// Its time, which other nodes share.
+    clock: Arc<dyn Clock>,
     database_url: String,
     /// Dropped with the first node; `None` on the others.
     _db: Option<TestDatabase>,
@@ -50,6 +53,7 @@ pub enum Db {
 /// every step optional; a step given twice applies both, in order.
 pub struct TestApp<'a, Where = FreshSqlite> {
     database: Where,
+    clock: Arc<dyn Clock>,
     settings: Box<dyn FnOnce(&mut Settings) + 'a>,
     provider: Box<dyn FnOnce(ProviderBuilder) -> ProviderBuilder + 'a>,
     api: Box<dyn FnOnce(&Provider) -> axum::Router + 'a>,
@@ -66,6 +70,7 @@ impl<'a> TestApp<'a> {
     pub fn new() -> Self {
         TestApp {
             database: FreshSqlite,
+            clock: Arc::new(SystemClock),
             settings: Box::new(|_| {}),
             provider: Box::new(|p| p),
             api: Box::new(|_| axum::Router::new()),
@@ -77,6 +82,7 @@ impl<'a> TestApp<'a> {
     pub fn on(self, db: Db, test: &'a str) -> TestApp<'a, On<'a>> {
         TestApp {
             database: On(db, test),
+            clock: self.clock,
             settings: self.settings,
             provider: self.provider,
             api: self.api,
@@ -102,6 +108,12 @@ impl TestApp<'_, On<'_>> {
 }
 
 impl<'a, Where> TestApp<'a, Where> {
+    /// Time from `clock`, which the test moves, from the seeding on.
+    pub fn clock(mut self, clock: ManualClock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
     /// Changes the settings before the provider is built.
     pub fn settings(mut self, change: impl FnOnce(&mut Settings) + 'a) -> Self {
         let earlier = self.settings;
@@ -144,14 +156,19 @@ impl<'a, Where> TestApp<'a, Where> {
         settings.default_scopes = vec!["read".into()];
         settings.secret_key = Some(SecretText(SECRET_KEY.into()));
         (self.settings)(&mut settings);
-        seed(&store, &settings).await;
+        seed(&store, &settings, self.clock.now()).await;
         let database_url = db.url.clone();
+        let (extend, api) = (self.provider, self.api);
+        let routes = |builder| {
+            let provider = extend(builder).build().unwrap();
+            provider.router().merge(api(&provider))
+        };
         listen(
             listener,
             store,
             settings,
-            self.provider,
-            self.api,
+            self.clock,
+            routes,
             database_url,
             Some(db),
         )
@@ -183,16 +200,16 @@ fn listen(
     listener: tokio::net::TcpListener,
     store: Store,
     settings: Settings,
-    customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
-    api: impl FnOnce(&Provider) -> axum::Router,
+    clock: Arc<dyn Clock>,
+    routes: impl FnOnce(ProviderBuilder) -> axum::Router,
     database_url: String,
     db: Option<TestDatabase>,
 ) -> App {
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let provider = customize(Provider::builder(settings.clone(), store.clone()))
-        .build()
-        .unwrap();
-    let router = provider.router().merge(api(&provider));
+    let router = routes(
+        Provider::builder(settings.clone(), store.clone())
+            .environment(clock.clone(), Arc::new(OsEntropy)),
+    );
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -216,13 +233,13 @@ fn listen(
         browser,
         http,
         settings,
+        clock,
         database_url,
         _db: db,
     }
 }
 
-async fn seed(store: &Store, settings: &Settings) {
-    let now = SystemClock.now();
+async fn seed(store: &Store, settings: &Settings, now: i64) {
     ensure_signing_keys(store, settings.sealer().as_ref(), now)
         .await
         .unwrap();
@@ -343,23 +360,18 @@ async fn seed(store: &Store, settings: &Settings) {
 }
 
 impl App {
-    /// A second provider process on the same database and settings, as a
-    /// cluster's other node (its database outlives neither).
-    pub async fn another_node(
-        &self,
-        customize: impl FnOnce(ProviderBuilder) -> ProviderBuilder,
-    ) -> App {
+    /// A second provider process on the same database, settings and clock,
+    /// as a cluster's other node (its database outlives neither).
+    pub async fn another_node(&self) -> App {
         let store = Store::connect(&self.database_url).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = self.database_url.clone();
-        let settings = self.settings.clone();
         listen(
             listener,
             store,
-            settings,
-            customize,
-            |_| axum::Router::new(),
-            url,
+            self.settings.clone(),
+            self.clock.clone(),
+            |builder| builder.build().unwrap().router(),
+            self.database_url.clone(),
             None,
         )
     }
@@ -509,7 +521,7 @@ pub async fn tv_client(app: &App) {
         owner_id: None,
     };
     app.store
-        .create_application(&tv, SystemClock.now())
+        .create_application(&tv, app.clock.now())
         .await
         .unwrap();
 }
