@@ -1,0 +1,17 @@
+//! The `tollgate` command run as users run it: its commands, `tollgate serve`, real clients.
+//! One binary rather than one per file: each test binary links the whole stack, so this is
+//! one link instead of N (kanidm's testkit gathers its tests the same way).
+
+mod support;
+
+mod browser;
+mod cli;
+mod deploy_check;
+mod first_start;
+mod import_dot;
+mod interop;
+mod oidc_interop;
+mod outage;
+mod resource_server;
+mod serve;
+mod slow_clients;
