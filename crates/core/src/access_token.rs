@@ -13,21 +13,28 @@ pub const TYP: &str = "at+jwt";
 /// Everything a JWT access token says.
 #[derive(Debug, Clone)]
 pub struct AccessTokenClaims<'a> {
+    /// `iss`: this server's issuer URL, which is also the `aud` when no resource is named.
     pub issuer: &'a str,
     /// The user's subject; the client's id when no user is involved (§2.2).
     pub subject: &'a str,
+    /// `client_id` (RFC 9068 §2.2): the client it was issued to.
     pub client_id: &'a str,
     /// The resources it is for; none: this server's own (UserInfo), named by the issuer.
     pub resource: &'a Resources,
+    /// `scope`, space-separated; left out when empty.
     pub scope: &'a str,
+    /// `iat` (Unix seconds).
     pub issued_at: UnixTime,
+    /// `exp` (Unix seconds).
     pub expires_at: UnixTime,
+    /// `jti`: a random identifier for this token.
     pub jti: &'a str,
     /// When the user signed in, for tokens issued for a user.
     pub auth_time: Option<UnixTime>,
 }
 
 impl AccessTokenClaims<'_> {
+    /// The JWT claims set, ready to sign with the `typ` [`TYP`].
     pub fn to_json(&self) -> Map<String, Value> {
         let mut out = Map::new();
         let mut set = |name: &str, value: Value| {

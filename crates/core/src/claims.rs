@@ -51,21 +51,27 @@ pub fn user_claim_names() -> impl Iterator<Item = &'static str> {
 /// One member of a `claims` request: null, or `essential`, `value`, `values`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClaimSpec {
+    /// `essential`: the client says it needs the claim (OIDC Core §5.5.1).
     pub essential: bool,
+    /// `value` and `values` together: what the client would accept; empty: any.
     pub values: Vec<Value>,
 }
 
 /// The `claims` parameter: what the client wants in UserInfo and in the ID token.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClaimsRequest {
+    /// Claims asked for in UserInfo answers, by name.
     pub userinfo: BTreeMap<String, ClaimSpec>,
+    /// Claims asked for in the ID token, by name.
     pub id_token: BTreeMap<String, ClaimSpec>,
 }
 
 /// Where claims are going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
+    /// The UserInfo answer: the request's `userinfo` member.
     UserInfo,
+    /// The ID token: the request's `id_token` member.
     IdToken,
 }
 
@@ -130,6 +136,7 @@ impl ClaimsRequest {
         })
     }
 
+    /// The claims asked for `target`.
     pub fn member(&self, target: Target) -> &BTreeMap<String, ClaimSpec> {
         match target {
             Target::UserInfo => &self.userinfo,
@@ -137,6 +144,7 @@ impl ClaimsRequest {
         }
     }
 
+    /// True when neither member asks for any claim.
     pub fn is_empty(&self) -> bool {
         self.userinfo.is_empty() && self.id_token.is_empty()
     }

@@ -9,11 +9,14 @@ use crate::redirect_uri::{self, RedirectUriError};
 /// RFC 6749 §2.1 client types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientType {
+    /// Can keep a secret, and authenticates with it at the token endpoint.
     Confidential,
+    /// Cannot keep a secret (native and browser apps): named by `client_id` alone; PKCE required.
     Public,
 }
 
 impl ClientType {
+    /// `confidential` or `public`, as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             ClientType::Confidential => "confidential",
@@ -45,17 +48,25 @@ impl fmt::Display for ClientType {
 /// token grant is implied by any grant that issues refresh tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum GrantType {
+    /// RFC 6749 §4.1: `response_type=code`, redeemed at the token endpoint.
     AuthorizationCode,
+    /// RFC 6749 §4.2, with OIDC's `id_token` and `id_token token` response types.
     Implicit,
+    /// RFC 6749 §4.3: the user's username and password, sent by the client.
     Password,
+    /// RFC 6749 §4.4: a confidential client acting for itself.
     ClientCredentials,
+    /// OIDC Core §3.3: a code beside an ID token or access token from the authorization endpoint.
     OpenIdHybrid,
+    /// RFC 8628: a device without a browser, approved by the user on another screen.
     DeviceCode,
 }
 
+/// The device grant's `grant_type` (RFC 8628 §3.4), which is also how it is stored.
 pub const DEVICE_CODE_URN: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 impl GrantType {
+    /// Every grant type, in declaration order.
     pub const ALL: [GrantType; 6] = [
         GrantType::AuthorizationCode,
         GrantType::Implicit,
@@ -90,6 +101,7 @@ impl GrantType {
         text.split_whitespace().map(str::parse).collect()
     }
 
+    /// The space-separated text stored; [`parse_list`](Self::parse_list) reads it back.
     pub fn format_list(grants: &[GrantType]) -> String {
         grants
             .iter()
@@ -127,13 +139,18 @@ impl fmt::Display for GrantType {
 /// JWS algorithm a client's ID tokens are signed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigningAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3), with the server's RSA key.
     RS256,
+    /// ECDSA with P-256 and SHA-256 (RFC 7518 §3.4), with the server's EC key.
     ES256,
+    /// Ed25519 (RFC 8037), with the server's OKP key.
     EdDSA,
+    /// HMAC with SHA-256 (RFC 7518 §3.2), keyed with the client's own secret.
     HS256,
 }
 
 impl SigningAlgorithm {
+    /// The JWS `alg` name, as stored and as the JOSE header carries it.
     pub fn as_str(self) -> &'static str {
         match self {
             SigningAlgorithm::RS256 => "RS256",
@@ -168,11 +185,17 @@ impl fmt::Display for SigningAlgorithm {
 /// What a registration asks for, before it is checked and stored.
 #[derive(Debug, Clone)]
 pub struct ApplicationSpec {
+    /// Whether the client will authenticate with a secret (RFC 6749 §2.1).
     pub client_type: ClientType,
+    /// The grants asked for; at least one.
     pub grant_types: Vec<GrantType>,
+    /// Redirect URIs; needed by grants that redirect ([`GrantType::uses_redirect`]).
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser back to.
     pub post_logout_redirect_uris: Vec<String>,
+    /// Browser origins for CORS, each `https://host[:port]` with nothing after.
     pub allowed_origins: Vec<String>,
+    /// How ID tokens are signed; HS256 needs a confidential client and no front-channel grant.
     pub algorithm: SigningAlgorithm,
 }
 
@@ -198,22 +221,31 @@ impl ApplicationSpec {
     }
 }
 
+/// Why a registration breaks a rule; [`field`](SpecError::field) names the field concerned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpecError {
+    /// No grant type was asked for.
     #[error("at least one grant type is required")]
     NoGrantType,
+    /// A grant that redirects, with no redirect URI to send to.
     #[error("grant type `{0}` needs at least one redirect URI")]
     RedirectUriRequired(GrantType),
+    /// A public client asked for client credentials (RFC 6749 §4.4).
     #[error("the client_credentials grant is for confidential clients only (RFC 6749 §4.4)")]
     PublicClientCredentials,
+    /// A public client asked for HS256, which signs with a secret it does not have.
     #[error("HS256 signs with the client secret, so it needs a confidential client")]
     PublicHs256,
+    /// HS256 with the implicit or hybrid grant, whose ID tokens travel through the browser.
     #[error("HS256 is not allowed with the implicit or hybrid grants")]
     Hs256FrontChannel,
+    /// A redirect URI breaks a registration rule.
     #[error("redirect URI {0}")]
     RedirectUri(RedirectUriError),
+    /// A post-logout redirect URI breaks a registration rule.
     #[error("post-logout redirect URI {0}")]
     PostLogoutRedirectUri(RedirectUriError),
+    /// An allowed origin that is not a bare https origin.
     #[error(
         "allowed origin `{0}` must be an https origin without a path, like https://app.example"
     )]

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::error::OAuthError;
 use crate::params::Params;
 
+/// How a client authenticated, by its RFC 7591 `token_endpoint_auth_method` name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
     /// `client_secret_basic`
@@ -17,10 +18,14 @@ pub enum AuthMethod {
     None,
 }
 
+/// The credentials a request presents, not yet checked; the secret stays out of Debug output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientCredentials {
+    /// The `client_id` presented.
     pub client_id: String,
+    /// The secret presented; `None` when the client named itself by `client_id` alone.
     pub secret: Option<String>,
+    /// Where the credentials came from.
     pub method: AuthMethod,
 }
 
@@ -36,7 +41,9 @@ impl std::fmt::Debug for ClientCredentials {
 /// A failed attempt; `basic` says whether the answer needs `WWW-Authenticate: Basic`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientAuthError {
+    /// The error to answer with: `invalid_client`, or `invalid_request` for a muddled request.
     pub error: OAuthError,
+    /// Whether the request used HTTP Basic (RFC 6749 §5.2 then asks for a 401).
     pub basic: bool,
 }
 

@@ -8,9 +8,12 @@ use crate::client::{ClientType, GrantType, SigningAlgorithm};
 use crate::env::UnixTime;
 use crate::model::Application;
 
+/// How bad a finding is; any error makes `tollgate check --deploy` fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Reported; the check still passes.
     Warning,
+    /// Reported, and the check fails.
     Error,
 }
 
@@ -26,16 +29,22 @@ impl fmt::Display for Severity {
 /// One weakness: its identifier, how bad, what and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The stable identifier, `T001` to `T010`.
     pub id: &'static str,
+    /// An error if the weakness is grave or its [`Strict`] switch is on.
     pub severity: Severity,
+    /// What is wrong, why it matters and what to do.
     pub message: String,
 }
 
 /// A signing key as the check sees it.
 #[derive(Debug, Clone)]
 pub struct KeyFacts {
+    /// The key's `kid`, which the finding names.
     pub kid: String,
+    /// The JWS algorithm it signs with.
     pub algorithm: SigningAlgorithm,
+    /// When it was made (Unix seconds); its age is measured from this.
     pub created_at: UnixTime,
     /// Whether it is the key its algorithm signs with now.
     pub signing: bool,
@@ -46,25 +55,40 @@ pub struct KeyFacts {
 /// Which warnings the RFC 9700 switches turn into errors.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Strict {
+    /// `compliant_bcp_rfc9700_refresh_token`: T006 (no reuse protection) is an error.
     pub refresh_token: bool,
+    /// `compliant_bcp_rfc9700_redirect_uri_scheme`: T002 and T003 (http redirect URIs) are errors.
     pub redirect_uri_scheme: bool,
+    /// `compliant_bcp_rfc9700_redirect_uri_matching`: T004 (wildcard redirect URIs) is an error.
     pub redirect_uri_matching: bool,
+    /// `compliant_bcp_rfc9700_pkce_required`: T005 (PKCE not required) is an error.
     pub pkce_required: bool,
 }
 
 /// What the check reads: the settings that matter, the clients and the keys.
 #[derive(Debug, Clone)]
 pub struct Deployment<'a> {
+    /// The `issuer` setting; not https is T001.
     pub issuer: &'a str,
+    /// The `pkce_required` setting; off is T005.
     pub pkce_required: bool,
+    /// The `refresh_token_reuse_protection` setting; off is T006.
     pub refresh_token_reuse_protection: bool,
+    /// The `allowed_redirect_uri_schemes` setting; `http` among them is T002.
     pub allowed_redirect_uri_schemes: &'a [String],
+    /// Whether the authorization endpoint may return access tokens (implicit, hybrid): T007.
     pub front_channel_access_tokens: bool,
+    /// Whether the password grant is served: T008.
     pub password_grant_allowed: bool,
+    /// Every registered client, for T003, T004 and the counts in T007 and T008.
     pub clients: &'a [Application],
+    /// Every signing key, for T009 and T010.
     pub keys: &'a [KeyFacts],
+    /// `signing_key_max_age_days` in seconds: a signing key older than this is T009.
     pub key_max_age_seconds: i64,
+    /// The time key ages are measured at (Unix seconds).
     pub now: UnixTime,
+    /// Which warnings are errors.
     pub strict: Strict,
 }
 

@@ -6,6 +6,7 @@ use crate::env::{Entropy, UnixTime};
 /// RFC 8628 §6.1: consonants only (no vowels, so no words; no lookalikes such
 /// as 0/O or 1/I), upper case. 20^8 ≈ 2^34.6 codes.
 pub const USER_CODE_ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
+/// Characters in a user code, without the dash it is shown with.
 pub const USER_CODE_LENGTH: usize = 8;
 
 /// A new user code, 8 characters from the alphabet, uniformly drawn.
@@ -43,14 +44,18 @@ pub fn normalize_user_code(typed: &str) -> Option<String> {
 /// Where a device authorization stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceStatus {
+    /// Waiting for the user to approve or deny it.
     Pending,
+    /// The user approved it; the next poll gets the tokens.
     Approved,
+    /// The user denied it; polls get `access_denied`.
     Denied,
     /// Approved, and its tokens issued: a device code yields tokens once.
     Used,
 }
 
 impl DeviceStatus {
+    /// The name stored in the `status` column.
     pub fn as_str(self) -> &'static str {
         match self {
             DeviceStatus::Pending => "pending",
@@ -60,6 +65,7 @@ impl DeviceStatus {
         }
     }
 
+    /// Reads a stored name; anything else is `None`.
     pub fn parse(text: &str) -> Option<Self> {
         [
             DeviceStatus::Pending,

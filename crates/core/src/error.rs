@@ -2,38 +2,59 @@
 
 use std::fmt;
 
+/// An OAuth 2.0 or OpenID Connect error code: the value of the `error` parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
+    /// RFC 6749 §4.1.2.1, §5.2: a parameter is missing, repeated or malformed.
     InvalidRequest,
+    /// RFC 6749 §5.2: client authentication failed (401).
     InvalidClient,
+    /// RFC 6749 §5.2: the grant presented is invalid, expired, revoked or another client's.
     InvalidGrant,
+    /// RFC 6749 §4.1.2.1, §5.2: the client is not registered for this grant or response type.
     UnauthorizedClient,
+    /// RFC 6749 §5.2: the `grant_type` is not served here.
     UnsupportedGrantType,
+    /// RFC 6749 §4.1.2.1: the `response_type` is not served here.
     UnsupportedResponseType,
+    /// RFC 6749 §4.1.2.1, §5.2: a scope is unknown, malformed or beyond the grant.
     InvalidScope,
+    /// RFC 6749 §4.1.2.1: the user said no; RFC 8628 §3.5: likewise, to a polling device.
     AccessDenied,
+    /// RFC 6749 §4.1.2.1: an unexpected failure here (500 where a status can be sent).
     ServerError,
+    /// RFC 6749 §4.1.2.1: overloaded or down for maintenance (503).
     TemporarilyUnavailable,
+    /// OIDC Core §3.1.2.6: `prompt=none`, but the user must sign in.
     LoginRequired,
+    /// OIDC Core §3.1.2.6: `prompt=none`, but the user must consent.
     ConsentRequired,
+    /// OIDC Core §3.1.2.6: `prompt=none`, but some other page must be shown.
     InteractionRequired,
+    /// OIDC Core §3.1.2.6: request objects (`request`) are not supported.
     RequestNotSupported,
+    /// OIDC Core §3.1.2.6: `request_uri` is not supported.
     RequestUriNotSupported,
     /// RFC 6750 §3.1, for bearer tokens.
     InvalidToken,
+    /// RFC 6750 §3.1: the token lacks a scope the request needs (403).
     InsufficientScope,
     /// RFC 8628 §3.5, to a polling device.
     AuthorizationPending,
+    /// RFC 8628 §3.5: polled too soon; the interval grows by 5 seconds.
     SlowDown,
+    /// RFC 8628 §3.5: the device code expired; the device must start over.
     ExpiredToken,
     /// RFC 7591 §3.2.2, from the registration endpoint.
     InvalidClientMetadata,
+    /// RFC 7591 §3.2.2: a redirect URI is unacceptable.
     InvalidRedirectUri,
     /// RFC 8707 §2: a resource indicator that is malformed or not served.
     InvalidTarget,
 }
 
 impl ErrorCode {
+    /// The code as sent in `error`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
@@ -83,11 +104,14 @@ impl fmt::Display for ErrorCode {
 /// An error the protocol reports to the client, with a human-readable description.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
+    /// Sent as `error`.
     pub code: ErrorCode,
+    /// Sent as `error_description`; only the characters RFC 6749 §5.2 allows.
     pub description: String,
 }
 
 impl OAuthError {
+    /// An error whose description has each character RFC 6749 §5.2 forbids replaced by `?`.
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
         // RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E.
         let description = description
@@ -101,26 +125,32 @@ impl OAuthError {
         OAuthError { code, description }
     }
 
+    /// `invalid_request` (400): a parameter is missing, repeated or malformed.
     pub fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidRequest, description)
     }
 
+    /// `invalid_grant` (400): a code or refresh token that is wrong, expired or another client's.
     pub fn invalid_grant(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidGrant, description)
     }
 
+    /// `invalid_scope` (400): a scope that is unknown, malformed or beyond the grant.
     pub fn invalid_scope(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidScope, description)
     }
 
+    /// `invalid_client` (401): client authentication failed.
     pub fn invalid_client(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidClient, description)
     }
 
+    /// `unauthorized_client` (400): the client is not registered for what it asks.
     pub fn unauthorized_client(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::UnauthorizedClient, description)
     }
 
+    /// `invalid_target` (400, RFC 8707 §2): a resource malformed, not served or beyond the grant.
     pub fn invalid_target(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidTarget, description)
     }

@@ -26,14 +26,23 @@ pub fn half_hash(algorithm: SigningAlgorithm, value: &str) -> String {
 /// Everything an ID token says, before signing.
 #[derive(Debug, Clone)]
 pub struct IdTokenClaims<'a> {
+    /// `iss`: this server's issuer URL.
     pub issuer: &'a str,
+    /// `sub`: who the token is about (Tollgate uses the user's id, as text).
     pub subject: &'a str,
+    /// `aud` and `azp`: the client it is for.
     pub client_id: &'a str,
+    /// The client's algorithm, which picks the hash for `at_hash` and `c_hash`.
     pub algorithm: SigningAlgorithm,
+    /// `iat` (Unix seconds).
     pub issued_at: UnixTime,
+    /// `exp` (Unix seconds).
     pub expires_at: UnixTime,
+    /// `auth_time`: when the user signed in (Unix seconds).
     pub auth_time: UnixTime,
+    /// `jti`: a random identifier for this token.
     pub jti: &'a str,
+    /// `nonce`, from the authorization request; `None` leaves it out, as at refresh.
     pub nonce: Option<&'a str>,
     /// The access token issued beside it, if any.
     pub access_token: Option<&'a str>,
@@ -46,6 +55,7 @@ pub struct IdTokenClaims<'a> {
 }
 
 impl IdTokenClaims<'_> {
+    /// The JWT claims set, ready to sign; user claims never replace protocol claims.
     pub fn to_json(&self) -> Map<String, Value> {
         // Protocol claims come from the protocol only, whatever the user claims hold.
         let mut out: Map<String, Value> = self

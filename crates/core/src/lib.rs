@@ -2,6 +2,8 @@
 //! functions over plain data. Nothing here does I/O, reads a clock or draws
 //! randomness except through the traits in [`env`](mod@env).
 
+#![warn(missing_docs)]
+
 pub mod access_token;
 pub mod authorize;
 pub mod cimd;

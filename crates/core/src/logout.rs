@@ -7,10 +7,13 @@ use crate::model::Application;
 /// What the caller found in `id_token_hint` after checking its signature and issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hint {
+    /// No `id_token_hint` was sent.
     Absent,
     /// Signed by this server for `client_id`, about `subject`.
     Valid {
+        /// The hint's `aud`: the client it was issued to.
         client_id: String,
+        /// The hint's `sub`: the user it was about.
         subject: String,
     },
     /// Unsigned, badly signed, from another issuer, or expired when that is refused.
@@ -20,15 +23,18 @@ pub enum Hint {
 /// DOT's `oidc_rp_initiated_logout_*` settings that shape the decision.
 #[derive(Debug, Clone, Copy)]
 pub struct LogoutPolicy {
+    /// `oidc_rp_initiated_logout_always_prompt`: ask even when the hint names the signed-in user.
     pub always_prompt: bool,
     /// http post-logout URIs only for confidential clients.
     pub strict_redirect_uris: bool,
 }
 
+/// What a logout request that passed the checks leads to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogoutPlan {
     /// Where to send the browser afterwards, `state` included; `None`: the signed-out page.
     pub redirect: Option<String>,
+    /// Ask the signed-in user to confirm before signing them out.
     pub must_prompt: bool,
 }
 

@@ -7,6 +7,7 @@ use std::collections::hash_map::Entry;
 
 use crate::error::OAuthError;
 
+/// A request's decoded parameters: each name at most once, but `resource`, which may repeat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params {
     single: HashMap<String, String>,
@@ -72,6 +73,7 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
+    /// The value, or `invalid_request` naming the missing parameter.
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
         self.get(name).ok_or_else(|| {
             OAuthError::invalid_request(format!("the parameter `{name}` is missing"))

@@ -7,13 +7,17 @@ use subtle::ConstantTimeEq;
 
 use crate::error::OAuthError;
 
+/// A `code_challenge_method` (RFC 7636 §4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// The challenge is BASE64URL(SHA256(verifier)) (RFC 7636 §4.2).
     S256,
+    /// The challenge is the verifier itself; refused unless `plain` is allowed.
     Plain,
 }
 
 impl Method {
+    /// The parameter value: `S256` or `plain`.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::S256 => "S256",
@@ -21,6 +25,7 @@ impl Method {
         }
     }
 
+    /// Reads a parameter value, case-sensitively; anything else is `None`.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "S256" => Some(Method::S256),

@@ -3,18 +3,30 @@
 
 use url::Url;
 
+/// Why a URI cannot be registered as a redirect or post-logout redirect URI.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RedirectUriError {
+    /// Not an absolute URI (RFC 6749 §3.1.2).
     #[error("`{0}` is not an absolute URI")]
     NotAbsolute(String),
+    /// Has a fragment, even an empty one (RFC 6749 §3.1.2).
     #[error("`{0}` has a fragment; redirect URIs must not (RFC 6749 §3.1.2)")]
     Fragment(String),
+    /// Carries a user name or password before the host.
     #[error("`{0}` carries user information, which is never allowed")]
     UserInfo(String),
+    /// Uses a scheme not in `allowed_redirect_uri_schemes`.
     #[error("`{uri}` uses the scheme `{scheme}`, which is not in allowed_redirect_uri_schemes")]
-    Scheme { uri: String, scheme: String },
+    Scheme {
+        /// The URI refused.
+        uri: String,
+        /// Its scheme, which the setting does not list.
+        scheme: String,
+    },
+    /// An http or https URI without a literal host.
     #[error("`{0}` has no host")]
     NoHost(String),
+    /// Has spaces, control or non-ASCII characters, which must be percent-encoded.
     #[error("`{0}` contains spaces, control or non-ASCII characters; percent-encode them")]
     Characters(String),
 }
@@ -221,10 +233,13 @@ pub fn matches(registered: &str, requested: &str) -> bool {
         && reg.query == req.query
 }
 
+/// Why no redirect URI could be chosen for an authorization request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RedirectResolution {
+    /// No `redirect_uri` was sent, and the client has not exactly one registered.
     #[error("the redirect_uri parameter is missing and the client has several registered")]
     Missing,
+    /// The `redirect_uri` sent matches none registered ([`matches()`]).
     #[error("the redirect_uri does not match any registered for this client")]
     Unregistered,
 }

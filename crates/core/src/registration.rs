@@ -13,18 +13,25 @@ use crate::model::Application;
 /// of a request is ignored, as §2 allows.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub struct ClientMetadata {
+    /// `redirect_uris`; required by the grants that redirect.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// `grant_types`; `None`: `authorization_code` (RFC 7591 §2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_types: Option<Vec<String>>,
+    /// `response_types`; one pairing `code` with another type adds the hybrid flow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_types: Option<Vec<String>>,
+    /// `none` (public), `client_secret_basic` (the default) or `client_secret_post`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_method: Option<String>,
+    /// `client_name`, at most 255 characters; `None`: no name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
+    /// `post_logout_redirect_uris` (RP-Initiated Logout 1.0 §3.1).
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// `id_token_signed_response_alg` (OIDC Registration §2); `None`: RS256.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<String>,
 }

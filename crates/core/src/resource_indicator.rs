@@ -52,10 +52,12 @@ impl Resources {
         Resources(text.split_whitespace().map(str::to_owned).collect())
     }
 
+    /// True for an unrestricted grant or token: one without `aud`.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// Each resource URI, in sorted order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
     }

@@ -3,14 +3,19 @@
 
 use url::form_urlencoded;
 
+/// How the authorization response reaches the redirect URI: the `response_mode` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseMode {
+    /// In the query; the default for a lone `code` (RFC 6749 §4.1.2).
     Query,
+    /// In the fragment; the default when tokens are returned (RFC 6749 §4.2.2).
     Fragment,
+    /// In a self-submitting form POSTed to the redirect URI (OAuth 2.0 Form Post Response Mode).
     FormPost,
 }
 
 impl ResponseMode {
+    /// Reads a `response_mode` value; anything else is `None`.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "query" => Some(ResponseMode::Query),
@@ -20,6 +25,7 @@ impl ResponseMode {
         }
     }
 
+    /// The `response_mode` value.
     pub fn as_str(self) -> &'static str {
         match self {
             ResponseMode::Query => "query",
@@ -32,13 +38,18 @@ impl ResponseMode {
 /// How the browser carries the response back: a redirect, or a self-submitting form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
+    /// Send the browser to this URL, the response in its query or fragment.
     Redirect(String),
+    /// Show a form that POSTs `fields` to `action`.
     FormPost {
+        /// The redirect URI the form posts to.
         action: String,
+        /// The response parameters, in order.
         fields: Vec<(String, String)>,
     },
 }
 
+/// Puts `fields` where `mode` says; a query already in the redirect URI is kept.
 pub fn deliver(redirect_uri: &str, mode: ResponseMode, fields: Vec<(String, String)>) -> Delivery {
     let encoded = || {
         form_urlencoded::Serializer::new(String::new())

@@ -7,6 +7,7 @@ use std::fmt;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scopes(BTreeSet<String>);
 
+/// A scope token with a character RFC 6749 §3.3 forbids; holds the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a valid scope token (RFC 6749 §3.3)")]
 pub struct ScopeError(pub String);
@@ -34,18 +35,22 @@ impl Scopes {
             .map(Scopes)
     }
 
+    /// Whether `scope` is in the set (exact, case-sensitive match).
     pub fn contains(&self, scope: &str) -> bool {
         self.0.contains(scope)
     }
 
+    /// Whether each scope here is also in `other`, as a refresh's must be (RFC 6749 §6).
     pub fn is_subset(&self, other: &Scopes) -> bool {
         self.0.is_subset(&other.0)
     }
 
+    /// True when the set holds no scope.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The scope tokens, in sorted order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
     }

@@ -11,16 +11,24 @@ use crate::env::Entropy;
 /// What a secret is for. The prefix lets secret scanners recognise a leaked one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
+    /// An opaque access token (`tga_`).
     AccessToken,
+    /// A refresh token (`tgr_`).
     RefreshToken,
+    /// An authorization code (`tgc_`).
     AuthorizationCode,
+    /// A generated client secret (`tgs_`).
     ClientSecret,
+    /// A browser session's cookie value (`tgx_`).
     Session,
+    /// An RFC 8628 `device_code` (`tgd_`); the user code is made apart.
     DeviceCode,
+    /// An RFC 7592 registration access token (`tgm_`).
     RegistrationToken,
 }
 
 impl SecretKind {
+    /// The four characters every secret of this kind starts with.
     pub fn prefix(self) -> &'static str {
         match self {
             SecretKind::AccessToken => "tga_",
@@ -42,6 +50,7 @@ pub const SECRET_BYTES: usize = 32;
 pub struct SecretHash(pub [u8; 32]);
 
 impl SecretHash {
+    /// The hash of a presented secret, to look it up by.
     pub fn of(plaintext: &str) -> Self {
         SecretHash(Sha256::digest(plaintext.as_bytes()).into())
     }
@@ -51,14 +60,17 @@ impl SecretHash {
         Self::of(plaintext).0.ct_eq(&self.0).into()
     }
 
+    /// The 32 bytes, as the database stores them.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
 
+    /// From stored bytes; `None` unless exactly 32.
     pub fn from_slice(bytes: &[u8]) -> Option<Self> {
         bytes.try_into().ok().map(SecretHash)
     }
 
+    /// 64 lowercase hex digits; [`from_hex`](Self::from_hex) reads them back.
     pub fn to_hex(&self) -> String {
         hex(&self.0)
     }
@@ -88,11 +100,14 @@ impl std::fmt::Debug for SecretHash {
 
 /// A freshly generated secret: the text to hand out once, and the hash to store.
 pub struct NewSecret {
+    /// The secret to hand out once: the kind's prefix, then 43 base64url characters.
     pub plaintext: String,
+    /// Its SHA-256, to store.
     pub hash: SecretHash,
 }
 
 impl NewSecret {
+    /// A new secret of `kind` from [`SECRET_BYTES`] random bytes.
     pub fn generate(kind: SecretKind, entropy: &dyn Entropy) -> Self {
         let mut bytes = [0u8; SECRET_BYTES];
         entropy.fill(&mut bytes);

@@ -29,6 +29,7 @@ const MAX_DELAY: i64 = 60;
 /// Failures that count now, for one kind of key.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
+    /// How many failures happened within the last [`WINDOW`] seconds.
     pub count: u32,
     /// When the latest of them happened.
     pub last: Option<UnixTime>,
@@ -51,9 +52,11 @@ pub struct Failures {
 /// How many failures each count allows before it slows attempts down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
+    /// Failures of one subject from one address before it is locked there.
     pub pair_free: u32,
     /// `None`: no subject-wide delays (clients, whose guessers are machines at one address).
     pub subject_free: Option<u32>,
+    /// Failures from one address, over every subject, before the address is locked.
     pub address_free: u32,
 }
 

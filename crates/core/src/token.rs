@@ -11,25 +11,39 @@ use crate::scope::Scopes;
 /// A token request, parsed.
 #[derive(Clone, PartialEq, Eq)]
 pub enum GrantRequest {
+    /// RFC 6749 §4.1.3: a code redeemed.
     AuthorizationCode {
+        /// The code as issued.
         code: String,
+        /// Must equal the authorization request's, if that named one.
         redirect_uri: Option<String>,
+        /// RFC 7636 §4.5: the PKCE verifier, if the code had a challenge.
         code_verifier: Option<String>,
     },
+    /// RFC 6749 §4.4.2: the client asking for itself.
     ClientCredentials {
+        /// The scopes asked for; `None`: the default ones.
         scope: Option<String>,
     },
+    /// RFC 6749 §4.3.2: the user's username and password.
     Password {
+        /// The name the user signs in with.
         username: String,
+        /// The user's password in clear; Debug output leaves it out.
         password: String,
+        /// The scopes asked for; `None`: the default ones.
         scope: Option<String>,
     },
+    /// RFC 6749 §6: a refresh token exchanged for new tokens.
     RefreshToken {
+        /// The refresh token as issued.
         refresh_token: String,
+        /// A narrower scope; `None`: the original grant's.
         scope: Option<String>,
     },
     /// RFC 8628 §3.4.
     DeviceCode {
+        /// The `device_code` the device was given (RFC 8628 §3.2).
         device_code: String,
     },
 }
@@ -41,6 +55,7 @@ impl std::fmt::Debug for GrantRequest {
 }
 
 impl GrantRequest {
+    /// Reads a token request; an unknown `grant_type` is `unsupported_grant_type`.
     pub fn parse(params: &Params) -> Result<Self, OAuthError> {
         let owned = |name: &str| params.require(name).map(str::to_owned);
         let optional = |name: &str| params.get(name).map(str::to_owned);
@@ -72,6 +87,7 @@ impl GrantRequest {
         }
     }
 
+    /// The `grant_type` value the request was sent with.
     pub fn grant_type(&self) -> &'static str {
         match self {
             GrantRequest::AuthorizationCode { .. } => "authorization_code",
@@ -218,6 +234,7 @@ pub enum RefreshUse {
     Replayed,
 }
 
+/// Judges a presented refresh token; `invalid_grant` if another client's, expired or revoked.
 pub fn check_refresh(
     token: &RefreshToken,
     client: &Application,
