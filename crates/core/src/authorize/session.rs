@@ -78,8 +78,9 @@ fn acceptable(
 }
 
 /// The request to come back to after signing in, as pairs sorted by name: without
-/// `prompt=login`, `max_age` and `id_token_hint`, which the new sign-in answers
-/// (the user chose whom to sign in as, and must not be sent round again).
+/// `prompt=login` (or `select_account`, which asks for a sign-in too), `max_age` and
+/// `id_token_hint`, which the new sign-in answers (the user chose whom to sign in
+/// as, and must not be sent round again).
 pub fn after_sign_in(params: &Params) -> Vec<(&str, String)> {
     let mut pairs: Vec<(&str, &str)> = params
         .iter()
@@ -94,7 +95,7 @@ pub fn after_sign_in(params: &Params) -> Vec<(&str, String)> {
             }
             let rest: Vec<&str> = value
                 .split(' ')
-                .filter(|v| *v != "login" && !v.is_empty())
+                .filter(|v| !matches!(*v, "login" | "select_account" | ""))
                 .collect();
             (!rest.is_empty()).then(|| (name, rest.join(" ")))
         })
@@ -281,6 +282,7 @@ mod tests {
             ]
         );
         assert_eq!(back("prompt=login&client_id=c1"), ["client_id=c1"]);
+        assert_eq!(back("prompt=select_account&client_id=c1"), ["client_id=c1"]);
         assert_eq!(back("prompt=&client_id=c1"), ["client_id=c1"]);
     }
 }

@@ -501,6 +501,37 @@ async fn prompt_none_and_login() {
     );
 }
 
+/// `prompt=select_account` asks for a sign-in (a browser holds one account), and
+/// the request comes back without it: one trip to the sign-in page, not a loop.
+#[tokio::test]
+async fn select_account_signs_in_once_then_goes_on() {
+    let app = TestApp::new().start().await;
+    app.sign_in("alice").await;
+    let forced = app
+        .authorize(&with(&web_request(), &[("prompt", "select_account")]))
+        .await;
+    let login = location(&forced);
+    assert!(login.starts_with("/o/login/?next="), "{login}");
+    let next: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(login.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    let next = &next["next"];
+    assert!(!next.contains("select_account"), "{next}");
+    app.sign_in("alice").await;
+    let back = app
+        .browser
+        .get(format!("{}{next}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        back.status(),
+        200,
+        "the consent page, not the sign-in again"
+    );
+}
+
 #[tokio::test]
 async fn trusted_clients_skip_consent() {
     let app = TestApp::new().start().await;
