@@ -60,6 +60,7 @@ impl Store {
         row.try_into()
     }
 
+    /// The client registered under `client_id`, if any.
     pub async fn application_by_client_id(&self, client_id: &str) -> Result<Option<Application>> {
         let sql = concat!(
             "SELECT ",
@@ -81,6 +82,7 @@ impl Store {
         Ok(found.is_some())
     }
 
+    /// The client with this row id, if any.
     pub async fn application_by_id(&self, id: i64) -> Result<Option<Application>> {
         let sql = concat!(
             "SELECT ",

@@ -34,6 +34,7 @@ macro_rules! insert_code {
 pub(crate) use insert_code;
 
 impl Store {
+    /// Stores a new authorization code; its row id. A code hash already taken is [`StoreError::Conflict`].
     pub async fn insert_authorization_code(
         &self,
         new: &NewAuthorizationCode,

@@ -31,6 +31,7 @@ impl Store {
         Ok(())
     }
 
+    /// What `user_id` has consented to for the client, if they have.
     pub async fn consent(&self, user_id: i64, application_id: i64) -> Result<Option<Consent>> {
         let row: Option<(String, String, i64, i64)> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT scope, resource, created_at, updated_at FROM tollgate_consents \

@@ -74,10 +74,12 @@ impl Store {
         row.map(device_code).transpose()
     }
 
+    /// The device authorization whose user code (normalised, without its dash) hashes to `hash`.
     pub async fn device_code_by_user_code(&self, hash: &SecretHash) -> Result<Option<DeviceCode>> {
         self.device_code_where("user_code_hash", hash).await
     }
 
+    /// The device authorization whose device code hashes to `hash`.
     pub async fn device_code_by_device_code(
         &self,
         hash: &SecretHash,

@@ -93,51 +93,79 @@ pub enum DotError {
 /// A Django user (`auth_user`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DotUser {
+    /// `auth_user.id`: becomes the Tollgate user's id, and so the OIDC `sub`.
     pub id: i64,
+    /// `username`.
     pub username: String,
     /// Django's encoded hash, or `!…` for an unusable password.
     pub password: String,
+    /// `email`; empty when unknown.
     pub email: String,
+    /// `first_name`: the OIDC `given_name`.
     pub first_name: String,
+    /// `last_name`: the OIDC `family_name`.
     pub last_name: String,
+    /// `is_staff`: may use the staff pages.
     pub is_staff: bool,
+    /// `is_active`: `false` for a user who may not sign in.
     pub is_active: bool,
+    /// `date_joined` (Unix seconds).
     pub date_joined: UnixTime,
+    /// `last_login` (Unix seconds); `None` for a user who never signed in.
     pub last_login: Option<UnixTime>,
 }
 
 /// An `oauth2_provider_application` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DotApplication {
+    /// DOT's row id, which its tokens and codes name.
     pub id: i64,
+    /// `client_id`, kept as it is.
     pub client_id: String,
+    /// `name`; may be empty.
     pub name: String,
+    /// `confidential` or `public`.
     pub client_type: String,
+    /// DOT's one grant: `authorization-code`, `implicit`, `password`, `client-credentials`, `openid-hybrid` or the device URN.
     pub authorization_grant_type: String,
     /// Django's hash when `hash_client_secret`, else the secret itself.
     pub client_secret: String,
+    /// Whether `client_secret` holds Django's hash rather than the secret.
     pub hash_client_secret: bool,
+    /// Redirect URIs, space-separated.
     pub redirect_uris: String,
+    /// Post-logout redirect URIs, space-separated.
     pub post_logout_redirect_uris: String,
+    /// Origins allowed for CORS, space-separated.
     pub allowed_origins: String,
+    /// The ID token algorithm: `RS256`, `HS256`, or empty for none.
     pub algorithm: String,
+    /// `skip_authorization`: a trusted client, never asked consent for.
     pub skip_authorization: bool,
+    /// The owning user's id; `None` for a client nobody owns.
     pub user_id: Option<i64>,
+    /// `created` (Unix seconds).
     pub created: UnixTime,
 }
 
 /// An `oauth2_provider_accesstoken` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DotAccessToken {
+    /// DOT's row id, which refresh tokens name.
     pub id: i64,
     /// The token; empty where DOT kept only its checksum.
     pub token: String,
     /// Hex SHA-256 of the token.
     pub token_checksum: String,
+    /// The client's DOT id; `None` where DOT has none (the column allows it).
     pub application_id: Option<i64>,
+    /// The user's id; `None` for a client's own token.
     pub user_id: Option<i64>,
+    /// Space-separated scopes.
     pub scope: String,
+    /// `expires` (Unix seconds).
     pub expires: UnixTime,
+    /// `created` (Unix seconds).
     pub created: UnixTime,
     /// The refresh token this one was issued by rotating.
     pub source_refresh_token_id: Option<i64>,
@@ -148,37 +176,56 @@ pub struct DotAccessToken {
 /// An `oauth2_provider_refreshtoken` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DotRefreshToken {
+    /// DOT's row id.
     pub id: i64,
+    /// The token itself (DOT keeps refresh tokens in clear).
     pub token: String,
     /// Hex SHA-256 of the token; empty before DOT kept it.
     pub token_checksum: String,
+    /// The access token it carries, by DOT id; `None` once DOT deleted it.
     pub access_token_id: Option<i64>,
+    /// The client's DOT id.
     pub application_id: i64,
+    /// The user's id.
     pub user_id: i64,
+    /// `created` (Unix seconds).
     pub created: UnixTime,
     /// Set by rotation and by revocation alike.
     pub revoked: Option<UnixTime>,
     /// Lowercase hex, without dashes.
     pub token_family: Option<String>,
+    /// RFC 8707 resources, a JSON array.
     pub resource: String,
 }
 
 /// An `oauth2_provider_grant` row: an authorization code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DotGrant {
+    /// DOT's row id.
     pub id: i64,
+    /// The code itself (DOT keeps codes in clear).
     pub code: String,
+    /// The client's DOT id.
     pub application_id: i64,
+    /// The user's id.
     pub user_id: i64,
+    /// `expires` (Unix seconds).
     pub expires: UnixTime,
+    /// The redirect URI the code was issued for.
     pub redirect_uri: String,
+    /// Space-separated scopes.
     pub scope: String,
+    /// The PKCE challenge; empty without PKCE.
     pub code_challenge: String,
+    /// `S256`, `plain`, or empty without PKCE.
     pub code_challenge_method: String,
+    /// The OIDC `nonce`; empty when none was sent.
     pub nonce: String,
     /// The OIDC `claims` request, JSON text (`{}` for none).
     pub claims: String,
+    /// `created` (Unix seconds).
     pub created: UnixTime,
+    /// RFC 8707 resources, a JSON array.
     pub resource: String,
 }
 
@@ -187,10 +234,15 @@ pub struct DotGrant {
 pub struct DotIdToken {
     /// Lowercase hex, without dashes.
     pub jti: String,
+    /// The client's DOT id; `None` where DOT has none (the column allows it).
     pub application_id: Option<i64>,
+    /// The user's id; `None` where DOT has none (the column allows it).
     pub user_id: Option<i64>,
+    /// Space-separated scopes.
     pub scope: String,
+    /// `expires` (Unix seconds).
     pub expires: UnixTime,
+    /// `created` (Unix seconds).
     pub created: UnixTime,
 }
 
@@ -201,16 +253,23 @@ pub struct DotExport {
     pub migrations: Vec<String>,
     /// `None`: no `auth_user` table (a custom user model, whose users are not read).
     pub users: Option<Vec<DotUser>>,
+    /// `oauth2_provider_application`.
     pub applications: Vec<DotApplication>,
+    /// `oauth2_provider_accesstoken`.
     pub access_tokens: Vec<DotAccessToken>,
+    /// `oauth2_provider_refreshtoken`.
     pub refresh_tokens: Vec<DotRefreshToken>,
+    /// `oauth2_provider_grant`: authorization codes.
     pub grants: Vec<DotGrant>,
+    /// `oauth2_provider_idtoken`.
     pub id_tokens: Vec<DotIdToken>,
 }
 
 /// An open DOT database, read-only.
 pub enum DotSource {
+    /// A DOT on SQLite.
     Sqlite(SqliteConnection),
+    /// A DOT on PostgreSQL.
     Postgres(PgConnection),
 }
 

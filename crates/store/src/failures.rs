@@ -10,8 +10,11 @@ use crate::{Result, Store, on_db};
 /// `subject` is already hashed; `address` is `""` when unknown.
 #[derive(Debug, Clone, Copy)]
 pub struct FailureKey<'a> {
+    /// What is guessed at: `sign-in`, `client-secret` or `device-code`.
     pub kind: &'static str,
+    /// SHA-256 of the username, client id or user id, as hex.
     pub subject: &'a str,
+    /// The client's address, or `""` when it is unknown.
     pub address: &'a str,
 }
 

@@ -21,7 +21,9 @@ use crate::{Db, Result, Store, StoreError};
 /// A client, and when it was registered.
 #[derive(Debug, Clone)]
 pub struct ImportedApplication {
+    /// The client, under its DOT `client_id`.
     pub application: NewApplication,
+    /// When DOT registered it (Unix seconds).
     pub created_at: UnixTime,
 }
 
@@ -29,9 +31,13 @@ pub struct ImportedApplication {
 /// `token.application_id`); `source_id` links its refresh token.
 #[derive(Debug, Clone)]
 pub struct ImportedAccessToken {
+    /// Its id in DOT's `oauth2_provider_accesstoken`, which refresh tokens name.
     pub source_id: i64,
+    /// The client it was issued to.
     pub client_id: String,
+    /// The token, kept as its SHA-256.
     pub token: NewAccessToken,
+    /// When DOT issued it (Unix seconds).
     pub created_at: UnixTime,
 }
 
@@ -39,10 +45,15 @@ pub struct ImportedAccessToken {
 /// `access_token` (a `source_id`), possibly retired already.
 #[derive(Debug, Clone)]
 pub struct ImportedRefreshToken {
+    /// The client it was issued to.
     pub client_id: String,
+    /// The `source_id` of the access token it carries, if any.
     pub access_token: Option<i64>,
+    /// The token, kept as its SHA-256.
     pub token: NewRefreshToken,
+    /// When DOT issued it (Unix seconds).
     pub created_at: UnixTime,
+    /// When DOT revoked or rotated it (Unix seconds); `None` while it is live.
     pub revoked_at: Option<UnixTime>,
     /// Retired by rotation: a replay of it is a reuse, which revokes its family.
     pub rotated: bool,
@@ -51,16 +62,22 @@ pub struct ImportedRefreshToken {
 /// An authorization code of `client_id`, not yet redeemed.
 #[derive(Debug, Clone)]
 pub struct ImportedCode {
+    /// The client it was issued to.
     pub client_id: String,
+    /// The code, kept as its SHA-256, with its redirect URI and PKCE challenge.
     pub code: NewAuthorizationCode,
+    /// When DOT issued it (Unix seconds).
     pub created_at: UnixTime,
 }
 
 /// The record of an ID token of `client_id`.
 #[derive(Debug, Clone)]
 pub struct ImportedIdToken {
+    /// The client it was issued to.
     pub client_id: String,
+    /// Its `jti`, subject and expiry.
     pub id_token: NewIdToken,
+    /// When DOT issued it (Unix seconds).
     pub created_at: UnixTime,
 }
 
@@ -68,26 +85,37 @@ pub struct ImportedIdToken {
 /// supersedes stay published until `retire_superseded_at`.
 #[derive(Debug, Clone)]
 pub struct ImportedKey {
+    /// DOT's RSA key, under its RFC 7638 `kid`.
     pub key: NewSigningKey,
+    /// When the keys it supersedes leave the JWKS (Unix seconds): after their last ID token expires.
     pub retire_superseded_at: UnixTime,
 }
 
 /// Everything to write, in the order it is written.
 #[derive(Debug, Clone, Default)]
 pub struct Import {
+    /// Django's users, under their own ids (the OIDC `sub` stays the same).
     pub users: Vec<User>,
+    /// DOT's clients.
     pub applications: Vec<ImportedApplication>,
+    /// Live access tokens.
     pub access_tokens: Vec<ImportedAccessToken>,
+    /// Refresh tokens, live or retired (a retired one still detects reuse).
     pub refresh_tokens: Vec<ImportedRefreshToken>,
+    /// Authorization codes not yet redeemed nor expired.
     pub codes: Vec<ImportedCode>,
+    /// ID token records.
     pub id_tokens: Vec<ImportedIdToken>,
+    /// DOT's OIDC RSA key, when it had one.
     pub key: Option<ImportedKey>,
 }
 
 /// Of one kind of record: how many were written, and how many were here already.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
+    /// Written by this import.
     pub added: u64,
+    /// Already here from an earlier import, left as they are.
     pub present: u64,
     /// Refresh tokens here that the source has revoked since they were imported.
     pub revoked: u64,
@@ -99,12 +127,19 @@ pub struct Tally {
 /// What an import wrote, per kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportCounts {
+    /// Users.
     pub users: Tally,
+    /// Clients.
     pub applications: Tally,
+    /// Access tokens.
     pub access_tokens: Tally,
+    /// Refresh tokens.
     pub refresh_tokens: Tally,
+    /// Authorization codes.
     pub codes: Tally,
+    /// ID token records.
     pub id_tokens: Tally,
+    /// Signing keys.
     pub keys: Tally,
 }
 

@@ -2,6 +2,8 @@
 //! PostgreSQL. Both run the same SQL text where the dialects agree; only the
 //! migrations differ, one folder per database.
 
+#![warn(missing_docs)]
+
 mod applications;
 mod batch;
 mod cleanup;
@@ -64,7 +66,9 @@ pub(crate) use on_db;
 /// booleans and cannot take an embedding application's own pool.
 #[derive(Clone, Debug)]
 pub enum Db {
+    /// SQLite: a pool for writes beside one for reads.
     Sqlite(SqliteDb),
+    /// PostgreSQL: one pool.
     Postgres(PgPool),
 }
 
@@ -74,7 +78,9 @@ pub enum Db {
 /// connections that WAL lets run beside the writer.
 #[derive(Clone, Debug)]
 pub struct SqliteDb {
+    /// Read-only connections, as many as the pool allows.
     pub read: SqlitePool,
+    /// The one connection that writes.
     pub write: SqlitePool,
 }
 
@@ -88,22 +94,34 @@ impl SqliteDb {
     }
 }
 
+/// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A unique value is taken (a username, a client id, a token hash): the request's fault, not worth retrying.
     #[error("{what} already exists")]
-    Conflict { what: &'static str },
+    Conflict {
+        /// What was taken, as the message names it.
+        what: &'static str,
+    },
+    /// The row to change does not exist.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A stored value does not parse (a status, a JSON column): the data, not the request, is wrong.
     #[error("the database holds a value Tollgate cannot read: {0}")]
     Corrupt(String),
+    /// The URL names neither SQLite nor PostgreSQL.
     #[error("unsupported database URL `{0}`: expected sqlite:… or postgres://…")]
     UnsupportedUrl(String),
+    /// The first connection failed; the cause is sqlx's.
     #[error("cannot connect to the database: {0}")]
     Connect(sqlx::Error),
+    /// A migration failed to run.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A query failed; [`StoreError::is_unavailable`] says whether the database was out of reach.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The SQLite token writer failed or stopped: the write is not committed.
     #[error("writing failed: {0}")]
     Write(String),
 }
@@ -142,6 +160,7 @@ impl StoreError {
     }
 }
 
+/// A store result: [`StoreError`] unless said otherwise.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Everything Tollgate keeps, on one database.
@@ -325,6 +344,7 @@ impl Store {
         Ok(())
     }
 
+    /// Closes the pools, waiting for connections in use to be returned.
     pub async fn close(&self) {
         match &self.db {
             Db::Sqlite(sqlite) => {

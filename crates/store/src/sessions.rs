@@ -5,6 +5,7 @@ use tollgate_core::model::{NewSession, Session};
 use crate::{Result, Store, StoreError, on_db};
 
 impl Store {
+    /// Stores a new sign-in session; its row id.
     pub async fn create_session(&self, new: &NewSession, now: UnixTime) -> Result<i64> {
         let id = on_db!(write &self.db, p => sqlx::query_scalar(
             "INSERT INTO tollgate_sessions (session_hash, user_id, auth_time, expires_at, created_at) \
@@ -44,6 +45,7 @@ impl Store {
         )
     }
 
+    /// Ends the session whose cookie value hashes to `hash` (signing out); none is no error.
     pub async fn delete_session(&self, hash: &SecretHash) -> Result<()> {
         on_db!(write &self.db, p => sqlx::query("DELETE FROM tollgate_sessions WHERE session_hash = $1")
             .bind(hash.as_bytes())

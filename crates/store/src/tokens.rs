@@ -136,6 +136,7 @@ macro_rules! spend {
 pub(crate) use spend;
 
 impl Store {
+    /// Stores an access token alone (no refresh token, nothing spent); its row id.
     pub async fn insert_access_token(&self, new: &NewAccessToken, now: UnixTime) -> Result<i64> {
         let written = self.issue_tokens(new, None, None, now).await?;
         written.ok_or_else(|| StoreError::Write("a token spending nothing was refused".into()))
@@ -169,11 +170,13 @@ impl Store {
         Ok(row.map(Into::into))
     }
 
+    /// Stores a refresh token alone, attached to `new.access_token_id`; its row id.
     pub async fn insert_refresh_token(&self, new: &NewRefreshToken, now: UnixTime) -> Result<i64> {
         on_db!(write &self.db, p => insert_refresh!(p, new, new.access_token_id, now).await)
             .map_err(StoreError::conflict_on(REFRESH_CONFLICT))
     }
 
+    /// The refresh token whose value hashes to `hash`, revoked or not.
     pub async fn refresh_token_by_hash(&self, hash: &SecretHash) -> Result<Option<RefreshToken>> {
         let row: Option<RefreshTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, access_token_id, family, scope, resource, expires_at, \
@@ -280,6 +283,7 @@ impl Store {
         })
     }
 
+    /// Records an ID token by its `jti` (the token itself is not kept); its row id.
     pub async fn insert_id_token(&self, new: &NewIdToken, now: UnixTime) -> Result<i64> {
         let id = on_db!(write &self.db, p => insert_id_token!(p, new, now).await)
             .map_err(StoreError::conflict_on("an ID token with this jti"))?;

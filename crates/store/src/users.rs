@@ -12,6 +12,7 @@ macro_rules! columns {
 }
 
 impl Store {
+    /// Creates a user; a username already taken is [`StoreError::Conflict`].
     pub async fn create_user(&self, new: &NewUser, now: UnixTime) -> Result<User> {
         let sql = concat!(
             "INSERT INTO tollgate_users (username, password_hash, email, email_verified, given_name, \
@@ -75,6 +76,7 @@ impl Store {
         Ok(row.into())
     }
 
+    /// The user signing in as `username`, if any.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         let sql = concat!(
             "SELECT ",
@@ -86,6 +88,7 @@ impl Store {
         Ok(row.map(Into::into))
     }
 
+    /// The user with this id, if any.
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
         let sql = concat!("SELECT ", columns!(), " FROM tollgate_users WHERE id = $1");
         let row: Option<UserRow> =
