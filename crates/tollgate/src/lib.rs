@@ -42,8 +42,8 @@
 
 #![warn(missing_docs)]
 
-// The protocol, by specification; then the pages people use, the keys, the
-// HTTP plumbing every endpoint shares, and the pieces an application builds on.
+// Folders named for what a newcomer looks for (docs/ARCHITECTURE.md), then the
+// public pieces an application builds on.
 mod http;
 pub mod keys;
 mod oauth2;
