@@ -14,14 +14,32 @@ use crate::{Result, Store, StoreError, on_db};
 pub(crate) const ACCESS_CONFLICT: &str = "an access token with this hash";
 pub(crate) const REFRESH_CONFLICT: &str = "a refresh token with this hash";
 
+/// The columns an access token is inserted with, in the order of its binds.
+macro_rules! access_columns {
+    () => {
+        "token_hash, application_id, user_id, scope, expires_at, created_at, \
+         authorization_code_id, claims, resource"
+    };
+}
+pub(crate) use access_columns;
+
+/// The columns a refresh token is inserted with, in the order of its binds.
+macro_rules! refresh_columns {
+    () => {
+        "token_hash, application_id, user_id, access_token_id, family, scope, expires_at, \
+         created_at, authorization_code_id, auth_time, claims, resource"
+    };
+}
+pub(crate) use refresh_columns;
+
 /// `INSERT` of an access token on any executor, returning its id.
 macro_rules! insert_access {
     ($executor:expr, $new:expr, $now:expr) => {
-        sqlx::query_scalar::<_, i64>(
-            "INSERT INTO tollgate_access_tokens (token_hash, application_id, user_id, scope, expires_at, \
-             created_at, authorization_code_id, claims, resource) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
+        sqlx::query_scalar::<_, i64>(concat!(
+            "INSERT INTO tollgate_access_tokens (",
+            $crate::tokens::access_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+        ))
         .bind($new.token_hash.as_bytes())
         .bind($new.application_id)
         .bind($new.user_id)
@@ -39,11 +57,11 @@ pub(crate) use insert_access;
 /// `INSERT` of a refresh token carrying `$access_token_id`, returning its id.
 macro_rules! insert_refresh {
     ($executor:expr, $new:expr, $access_token_id:expr, $now:expr) => {
-        sqlx::query_scalar::<_, i64>(
-            "INSERT INTO tollgate_refresh_tokens (token_hash, application_id, user_id, access_token_id, \
-             family, scope, expires_at, created_at, authorization_code_id, auth_time, claims, resource) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
+        sqlx::query_scalar::<_, i64>(concat!(
+            "INSERT INTO tollgate_refresh_tokens (",
+            $crate::tokens::refresh_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"
+        ))
         .bind($new.token_hash.as_bytes())
         .bind($new.application_id)
         .bind($new.user_id)
