@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use tollgate::Settings;
+use tollgate::store::SqliteSynchronous;
 
 use crate::http::Limits;
 
@@ -15,6 +16,7 @@ use crate::http::Limits;
 const BIND: &str = "bind";
 const DATABASE_URL: &str = "database_url";
 const DATABASE_TIMEOUT_SECONDS: &str = "database_timeout_seconds";
+const SQLITE_SYNCHRONOUS: &str = "sqlite_synchronous";
 const HTTP_HEADER_READ_TIMEOUT_SECONDS: &str = "http_header_read_timeout_seconds";
 const HTTP_MAX_CONNECTIONS: &str = "http_max_connections";
 const HTTP_SHUTDOWN_TIMEOUT_SECONDS: &str = "http_shutdown_timeout_seconds";
@@ -32,6 +34,8 @@ pub struct Config {
     /// How long a request waits for a PostgreSQL connection before it is told
     /// the service is unavailable.
     pub database_timeout: Duration,
+    /// SQLite: `normal` (a commit survives the process, not always power loss) or `full`.
+    pub sqlite_synchronous: SqliteSynchronous,
     pub http: Limits,
     pub provider: Settings,
     /// The issuer was not configured but derived from `bind` (`http://<bind>`);
@@ -168,6 +172,12 @@ fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigErro
         2,
         sources,
     )?);
+    let sqlite_synchronous = match take_string(&mut table, SQLITE_SYNCHRONOUS, sources)?.as_deref()
+    {
+        None | Some("normal") => SqliteSynchronous::Normal,
+        Some("full") => SqliteSynchronous::Full,
+        Some(_) => return Err(sources.error(SQLITE_SYNCHRONOUS, "expected `normal` or `full`")),
+    };
     let http = http_limits(&mut table, sources)?;
     let issuer_given = table.contains_key("issuer");
 
@@ -188,6 +198,7 @@ fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigErro
         bind,
         database_url,
         database_timeout,
+        sqlite_synchronous,
         http,
         provider,
         issuer_from_bind: !issuer_given,
@@ -291,6 +302,21 @@ mod tests {
                 max_connections: 1000,
                 shutdown_timeout: Duration::from_secs(30),
             }
+        );
+    }
+
+    #[test]
+    fn sqlite_synchronous_is_normal_unless_set_to_full() {
+        let normal = load_from("", &[]).unwrap();
+        assert_eq!(normal.sqlite_synchronous, SqliteSynchronous::Normal);
+        let full = load_from("", &[("TOLLGATE_SQLITE_SYNCHRONOUS", "full")]).unwrap();
+        assert_eq!(full.sqlite_synchronous, SqliteSynchronous::Full);
+        let err = load_from("sqlite_synchronous = \"off\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`sqlite_synchronous`") && err.contains("`normal` or `full`"),
+            "{err}"
         );
     }
 

@@ -120,7 +120,7 @@ impl Store {
              WHERE id = $1 RETURNING ",
             columns!()
         );
-        let row: Option<ApplicationRow> = on_db!(write &self.db, p => sqlx::query_as(sql)
+        let row: Option<ApplicationRow> = on_db!(revoking self, p => sqlx::query_as(sql)
             .bind(id)
             .bind(&changes.name)
             .bind(GrantType::format_list(&changes.grant_types))
@@ -180,7 +180,7 @@ impl Store {
 
     /// Deletes a client with its codes, tokens and consents (foreign keys cascade).
     pub async fn delete_application(&self, id: i64) -> Result<()> {
-        let deleted = on_db!(write &self.db, p => sqlx::query(
+        let deleted = on_db!(revoking self, p => sqlx::query(
             "DELETE FROM tollgate_applications WHERE id = $1")
             .bind(id)
             .execute(p)

@@ -170,14 +170,16 @@ async fn write_straight(
 /// bit set in `n`, and the connection keeps at most one prepared statement per size.
 const CHUNKS: [usize; 9] = [256, 128, 64, 32, 16, 8, 4, 2, 1];
 
-fn chunked<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
-    CHUNKS.iter().filter_map(move |&size| {
-        (items.len() >= size).then(|| {
+fn chunked<T>(mut items: &[T]) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    for size in CHUNKS {
+        if items.len() >= size {
             let (chunk, rest) = items.split_at(size);
+            chunks.push(chunk);
             items = rest;
-            chunk
-        })
-    })
+        }
+    }
+    chunks
 }
 
 /// Inserts the jobs' access tokens; their ids by token hash (the order of
@@ -291,4 +293,23 @@ async fn write_one(
             .map_err(StoreError::conflict_on(REFRESH_CONFLICT))?;
     }
     Ok(Some(at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunked;
+
+    #[test]
+    fn a_batch_takes_one_statement_per_bit_of_its_size() {
+        let sizes = |n: usize| -> Vec<usize> {
+            let items = vec![0; n];
+            chunked(&items).iter().map(|c| c.len()).collect()
+        };
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(13), [8, 4, 1]);
+        assert_eq!(sizes(16), [16]);
+        assert_eq!(sizes(256), [256]);
+        assert_eq!(sizes(255), [128, 64, 32, 16, 8, 4, 2, 1]);
+    }
 }

@@ -78,7 +78,7 @@ impl Store {
         application_id: i64,
         now: UnixTime,
     ) -> Result<()> {
-        on_db!(write &self.db, p => {
+        on_db!(revoking self, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "UPDATE tollgate_refresh_tokens SET revoked_at = COALESCE(revoked_at, $3), \

@@ -18,14 +18,16 @@ mod import;
 mod keys;
 mod rows;
 mod sessions;
+mod token_cache;
 mod tokens;
 mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{PgPool, SqlitePool};
 
 pub use failures::FailureKey;
@@ -59,6 +61,13 @@ macro_rules! on_db {
             $crate::Db::Postgres($pool) => $body,
         }
     };
+    // A write that may revoke a token or change what a token lookup answers
+    // (its user, its client): the token cache is dropped once it is done.
+    (revoking $store:expr, $pool:ident => $body:expr) => {{
+        let done = $crate::on_db!(write &$store.db, $pool => $body);
+        $store.cache.drop_all();
+        done
+    }};
 }
 pub(crate) use on_db;
 
@@ -163,12 +172,46 @@ impl StoreError {
 /// A store result: [`StoreError`] unless said otherwise.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How SQLite makes a commit durable (`PRAGMA synchronous`, in WAL mode).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SqliteSynchronous {
+    /// A commit survives the process crashing; on power loss or an OS crash the
+    /// last commits before the WAL was synced may be lost (SQLite's `NORMAL`).
+    #[default]
+    Normal,
+    /// Each commit is synced to disk before it returns: it survives power loss
+    /// too, at the cost of an `fsync` per group commit (SQLite's `FULL`).
+    Full,
+}
+
+/// How [`Store::connect_with`] opens the database.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectOptions {
+    /// How long a query waits for a PostgreSQL connection before the store says
+    /// the database is unavailable.
+    pub timeout: Duration,
+    /// SQLite only: how commits are made durable.
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            timeout: DEFAULT_DATABASE_TIMEOUT,
+            sqlite_synchronous: SqliteSynchronous::default(),
+        }
+    }
+}
+
 /// Everything Tollgate keeps, on one database.
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
     /// SQLite only: the group-commit writer of tokens.
     batcher: Option<batch::TokenBatcher>,
+    /// Off until [`Store::cache_tokens`]; shared by every clone, so a revocation
+    /// through any of them is seen by all.
+    cache: Arc<token_cache::TokenCache>,
 }
 
 /// Opens and closes one connection, so a bad URL or an unreachable server is
@@ -237,12 +280,28 @@ impl Store {
     /// PostgreSQL connection: while the server is out of reach, requests are
     /// refused that soon rather than held.
     pub async fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Self> {
+        let options = ConnectOptions {
+            timeout,
+            ..ConnectOptions::default()
+        };
+        Store::connect_with(url, options).await
+    }
+
+    /// [`Store::connect`], with its options spelled out.
+    pub async fn connect_with(url: &str, options: ConnectOptions) -> Result<Self> {
+        let ConnectOptions {
+            timeout,
+            sqlite_synchronous,
+        } = options;
         let db = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(StoreError::Connect)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(match sqlite_synchronous {
+                    SqliteSynchronous::Normal => sqlx::sqlite::SqliteSynchronous::Normal,
+                    SqliteSynchronous::Full => sqlx::sqlite::SqliteSynchronous::Full,
+                })
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
             probe::<sqlx::SqliteConnection>(&options).await?;
@@ -286,7 +345,41 @@ impl Store {
             Db::Sqlite(sqlite) => Some(batch::TokenBatcher::spawn(sqlite.write.clone())),
             Db::Postgres(_) => None,
         };
-        Store { db, batcher }
+        Store {
+            db,
+            batcher,
+            cache: Arc::default(),
+        }
+    }
+
+    /// Keeps found tokens in memory for up to `ttl` (zero: off), for
+    /// [`Store::bearer_token`] and [`Store::token_details`]. A revocation or a
+    /// change of a user or client through this store (any clone) is seen at
+    /// once; on PostgreSQL, one by any process within a notification's delay
+    /// (a listener follows the `tollgate_tokens` channel; while it is not
+    /// connected nothing is served from memory); on SQLite, one by another
+    /// process within `ttl`. Expiry is always checked by the caller. On
+    /// PostgreSQL this starts the listener on the current Tokio runtime; outside
+    /// one, nothing is served from memory.
+    pub fn cache_tokens(&self, ttl: Duration) {
+        self.cache.set_ttl(ttl);
+        if let (Db::Postgres(pool), true) = (&self.db, self.cache.is_on()) {
+            let (pool, cache) = (pool.clone(), Arc::downgrade(&self.cache));
+            self.cache.start_listener(|| {
+                let runtime = tokio::runtime::Handle::try_current().ok()?;
+                Some(
+                    runtime
+                        .spawn(token_cache::listen(pool, cache))
+                        .abort_handle(),
+                )
+            });
+        }
+    }
+
+    /// Whether token lookups are served from memory now: on, and on
+    /// PostgreSQL, listening for revocations.
+    pub fn token_cache_serving(&self) -> bool {
+        self.cache.is_serving()
     }
 
     /// The pools, for an application that runs its own queries beside Tollgate's.
@@ -346,6 +439,7 @@ impl Store {
 
     /// Closes the pools, waiting for connections in use to be returned.
     pub async fn close(&self) {
+        self.cache.stop_listener();
         match &self.db {
             Db::Sqlite(sqlite) => {
                 sqlite.read.close().await;

@@ -9,6 +9,7 @@ use sqlx::AssertSqlSafe;
 
 use crate::batch::TokenWrite;
 use crate::rows::{AccessTokenRow, BearerRow, RefreshTokenRow, TokenDetailsRow};
+use crate::token_cache::{Found, Lookup};
 use crate::{Result, Store, StoreError, on_db};
 
 pub(crate) const ACCESS_CONFLICT: &str = "an access token with this hash";
@@ -174,6 +175,10 @@ impl Store {
     /// An access token with its client id and user, in one indexed lookup: what
     /// UserInfo and resource servers need. Expiry is the caller's rule to apply.
     pub async fn bearer_token(&self, hash: &SecretHash) -> Result<Option<BearerToken>> {
+        if let Some(Found::Bearer(token)) = self.cache.get(hash, Lookup::Bearer) {
+            return Ok(Some(*token));
+        }
+        let ticket = self.cache.ticket();
         let row: Option<BearerRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT t.id, t.application_id, t.user_id, t.scope, t.resource, t.expires_at, t.created_at, \
              t.authorization_code_id, t.claims, a.client_id, u.username, u.password_hash, \
@@ -185,7 +190,12 @@ impl Store {
             .bind(hash.as_bytes())
             .fetch_optional(p)
             .await)?;
-        Ok(row.map(Into::into))
+        let token: Option<BearerToken> = row.map(Into::into);
+        if let Some(token) = &token {
+            let found = Found::Bearer(Box::new(token.clone()));
+            self.cache.keep(ticket, hash, Lookup::Bearer, found);
+        }
+        Ok(token)
     }
 
     /// Stores a refresh token alone, attached to `new.access_token_id`; its row id.
@@ -237,7 +247,7 @@ impl Store {
     ) -> Result<u64> {
         let revoked = self.revoke_refresh_tokens_where(condition, id, now).await?;
         let delete = format!("DELETE FROM tollgate_access_tokens WHERE {condition}");
-        on_db!(write &self.db, p => sqlx::query(AssertSqlSafe(delete))
+        on_db!(revoking self, p => sqlx::query(AssertSqlSafe(delete))
             .bind(id)
             .execute(p)
             .await
@@ -277,7 +287,7 @@ impl Store {
             "DELETE FROM tollgate_access_tokens WHERE id IN \
              (SELECT access_token_id FROM tollgate_refresh_tokens WHERE {condition})"
         );
-        on_db!(write &self.db, p => {
+        on_db!(revoking self, p => {
             let mut tx = p.begin().await?;
             sqlx::query(AssertSqlSafe(queue)).bind(value.clone()).execute(&mut *tx).await?;
             let mut revoked = 0;
@@ -314,6 +324,21 @@ impl Store {
     /// in one transaction that first spends `spends`. Returns the access token's
     /// id, or `None` when another request had spent it: nothing is written.
     pub async fn issue_tokens(
+        &self,
+        access: &NewAccessToken,
+        refresh: Option<&NewRefreshToken>,
+        spends: Option<Spend>,
+        now: UnixTime,
+    ) -> Result<Option<i64>> {
+        let written = self.write_tokens(access, refresh, spends, now).await;
+        if let Some(Spend::RefreshToken(_)) = spends {
+            // Rotation deleted the access token the spent refresh token carried.
+            self.cache.drop_all();
+        }
+        written
+    }
+
+    async fn write_tokens(
         &self,
         access: &NewAccessToken,
         refresh: Option<&NewRefreshToken>,
@@ -357,7 +382,7 @@ impl Store {
     /// Spends `spends` without issuing anything, as a code redemption that failed
     /// a check does. `false` if another request had spent it.
     pub async fn spend(&self, spends: Spend, now: UnixTime) -> Result<bool> {
-        on_db!(write &self.db, p => {
+        on_db!(revoking self, p => {
             let mut tx = p.begin().await?;
             let spent = spend!(&mut *tx, spends, now).await?;
             tx.commit().await?;
@@ -370,7 +395,7 @@ impl Store {
     /// `false` if the refresh token was revoked meanwhile: the new access token
     /// is then deleted too, never left live beside a revoked grant.
     pub async fn reattach_refresh_token(&self, id: i64, access_token_id: i64) -> Result<bool> {
-        on_db!(write &self.db, p => {
+        on_db!(revoking self, p => {
             let mut tx = p.begin().await?;
             // The refresh token is locked first, as revocations lock it: then
             // the access tokens, so the two never wait on each other in a circle.
@@ -407,7 +432,7 @@ impl Store {
 
     /// Deletes an access token and revokes the refresh token carrying it (RFC 7009 §2.1).
     pub async fn revoke_access_token(&self, id: i64, now: UnixTime) -> Result<()> {
-        on_db!(write &self.db, p => {
+        on_db!(revoking self, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "UPDATE tollgate_refresh_tokens SET revoked_at = $2, access_token_id = NULL \
@@ -429,6 +454,11 @@ impl Store {
         hash: &SecretHash,
         refresh_first: bool,
     ) -> Result<Option<TokenDetails>> {
+        let lookup = Lookup::Details { refresh_first };
+        if let Some(Found::Details(details)) = self.cache.get(hash, lookup) {
+            return Ok(Some(*details));
+        }
+        let ticket = self.cache.ticket();
         let order = if refresh_first {
             [TokenKind::Refresh, TokenKind::Access]
         } else {
@@ -436,6 +466,8 @@ impl Store {
         };
         for kind in order {
             if let Some(found) = self.token_details_of(kind, hash).await? {
+                let kept = Found::Details(Box::new(found.clone()));
+                self.cache.keep(ticket, hash, lookup, kept);
                 return Ok(Some(found));
             }
         }

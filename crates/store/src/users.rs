@@ -57,7 +57,7 @@ impl Store {
              updated_at = excluded.updated_at RETURNING ",
             columns!()
         );
-        let row: UserRow = on_db!(write &self.db, p => sqlx::query_as(sql)
+        let row: UserRow = on_db!(revoking self, p => sqlx::query_as(sql)
             .bind(user.id)
             .bind(&user.username)
             .bind(&user.email)
@@ -98,7 +98,7 @@ impl Store {
 
     /// Activates or deactivates a user; an inactive user cannot sign in or use tokens.
     pub async fn set_user_active(&self, id: i64, active: bool, now: UnixTime) -> Result<()> {
-        let changed = on_db!(write &self.db, p => sqlx::query(
+        let changed = on_db!(revoking self, p => sqlx::query(
             "UPDATE tollgate_users SET active = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
             .bind(active)
@@ -145,7 +145,7 @@ impl Store {
         password_hash: &str,
         now: UnixTime,
     ) -> Result<()> {
-        on_db!(write &self.db, p => {
+        on_db!(revoking self, p => {
             let mut tx = p.begin().await?;
             let changed = sqlx::query(
                 "UPDATE tollgate_users SET password_hash = $2, updated_at = $3 WHERE id = $1")

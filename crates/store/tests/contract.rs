@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use tollgate_core::device::DeviceStatus;
 use tollgate_core::model::*;
@@ -76,6 +78,8 @@ contract!(
     a_metadata_document_client_is_kept_and_replaced_never_a_registered_one,
     resources_are_kept_with_codes_and_tokens,
     stale_document_clients_with_nothing_live_are_cleared,
+    a_cached_token_is_gone_once_revoked_or_its_user_or_client_changes,
+    revocations_racing_cached_lookups_are_never_undone,
 );
 
 async fn open(url: &str) -> Store {
@@ -2433,5 +2437,272 @@ async fn sqlite_and_postgres_schemas_agree() {
             shape, &postgres[table],
             "table {table}: SQLite, then PostgreSQL"
         );
+    }
+}
+
+/// A user's access token carried by a refresh token, both named after `name`;
+/// looked up once each way, so that a cache keeps them.
+async fn cached_pair(store: &Store, name: &str, app: &Application, user: &User) -> (i64, i64) {
+    let access = NewAccessToken {
+        user_id: Some(user.id),
+        ..new_access(&format!("at-{name}"), app, NOW + 3600)
+    };
+    let refresh = new_refresh(&format!("rt-{name}"), app, Some(user), &format!("f-{name}"));
+    let at = store
+        .issue_tokens(&access, Some(&refresh), None, NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    let rt = store
+        .refresh_token_by_hash(&hash(&format!("rt-{name}")))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    for _ in 0..2 {
+        assert!(
+            store
+                .bearer_token(&hash(&format!("at-{name}")))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(lookup_details(store, name).await.is_some());
+    }
+    (at, rt)
+}
+
+async fn lookup_details(store: &Store, name: &str) -> Option<TokenDetails> {
+    store
+        .token_details(&hash(&format!("at-{name}")), false)
+        .await
+        .unwrap()
+}
+
+/// Whether the access token named `name` is still live by both lookups.
+async fn live(store: &Store, name: &str) -> (bool, bool) {
+    let bearer = store
+        .bearer_token(&hash(&format!("at-{name}")))
+        .await
+        .unwrap();
+    let details = lookup_details(store, name).await;
+    (
+        bearer.is_some_and(|b| b.user.is_none_or(|u| u.active)),
+        details.is_some_and(|d| d.revoked_at.is_none() && d.user_active != Some(false)),
+    )
+}
+
+/// With the token cache on, every way of revoking a token, and every change of
+/// its user or client that a lookup reports, is seen by the next lookup.
+async fn a_cached_token_is_gone_once_revoked_or_its_user_or_client_changes(store: &Store) {
+    store.cache_tokens(Duration::from_secs(3600));
+    let (app, alice) = (app(store, "c").await, user(store, "alice").await);
+    let gone = (false, false);
+
+    let (at, _) = cached_pair(store, "revoked", &app, &alice).await;
+    store.revoke_access_token(at, NOW).await.unwrap();
+    assert_eq!(live(store, "revoked").await, gone, "revoke_access_token");
+
+    let (_, rt) = cached_pair(store, "family", &app, &alice).await;
+    store.revoke_refresh_token(rt, NOW).await.unwrap();
+    assert_eq!(live(store, "family").await, gone, "revoke_refresh_token");
+
+    let (_, rt) = cached_pair(store, "rotated", &app, &alice).await;
+    let successor = new_access("at-successor", &app, NOW + 3600);
+    let rotated = store
+        .issue_tokens(&successor, None, Some(Spend::RefreshToken(rt)), NOW)
+        .await
+        .unwrap();
+    assert!(rotated.is_some());
+    assert_eq!(live(store, "rotated").await, gone, "rotation");
+
+    let (_, rt) = cached_pair(store, "reattached", &app, &alice).await;
+    let next = store
+        .insert_access_token(&new_access("at-next", &app, NOW + 3600), NOW)
+        .await
+        .unwrap();
+    assert!(store.reattach_refresh_token(rt, next).await.unwrap());
+    assert_eq!(
+        live(store, "reattached").await,
+        gone,
+        "reattach_refresh_token"
+    );
+
+    cached_pair(store, "authorization", &app, &alice).await;
+    store
+        .revoke_authorization(alice.id, app.id, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        live(store, "authorization").await,
+        gone,
+        "revoke_authorization"
+    );
+
+    cached_pair(store, "user-tokens", &app, &alice).await;
+    store.revoke_user_tokens(alice.id, NOW).await.unwrap();
+    assert_eq!(live(store, "user-tokens").await, gone, "revoke_user_tokens");
+
+    cached_pair(store, "deactivated", &app, &alice).await;
+    store.set_user_active(alice.id, false, NOW).await.unwrap();
+    assert_eq!(live(store, "deactivated").await, gone, "set_user_active");
+    store.set_user_active(alice.id, true, NOW).await.unwrap();
+    assert_eq!(
+        live(store, "deactivated").await,
+        (true, true),
+        "reactivated"
+    );
+
+    cached_pair(store, "client-deleted", &app, &alice).await;
+    store.delete_application(app.id).await.unwrap();
+    assert_eq!(
+        live(store, "client-deleted").await,
+        gone,
+        "delete_application"
+    );
+}
+
+/// Lookups racing a revocation cannot put back what it took away: once the
+/// revocation returns, no lookup finds the token, 50 rounds of 4 readers each.
+async fn revocations_racing_cached_lookups_are_never_undone(store: &Store) {
+    store.cache_tokens(Duration::from_secs(3600));
+    let (app, alice) = (app(store, "c").await, user(store, "alice").await);
+    for round in 0..50 {
+        let name = format!("race{round}");
+        let (at, _) = cached_pair(store, &name, &app, &alice).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, stop, token) =
+                    (store.clone(), stop.clone(), hash(&format!("at-{name}")));
+                tokio::spawn(async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        store.bearer_token(&token).await.unwrap();
+                        store.token_details(&token, false).await.unwrap();
+                        // A cached answer never waits: let the revoking task run.
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        store.revoke_access_token(at, NOW).await.unwrap();
+        assert_eq!(
+            live(store, &name).await,
+            (false, false),
+            "round {round}, at once"
+        );
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+            assert_eq!(
+                live(store, &name).await,
+                (false, false),
+                "round {round}, later"
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+        for reader in readers {
+            reader.await.unwrap();
+        }
+        assert_eq!(
+            live(store, &name).await,
+            (false, false),
+            "round {round}, after"
+        );
+    }
+}
+
+/// Two processes on one PostgreSQL: a token one of them caches stops being
+/// served once the other revokes it, by the `tollgate_tokens` notification;
+/// and when the listener's connection is cut, the cache serves nothing until it
+/// listens again, so a revocation meanwhile is not missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_revocation_by_another_process_reaches_a_cache_on_postgres() {
+    let Some(db) = tollgate_testkit::postgres("cross_process_revocation").await else {
+        return;
+    };
+    let (node_a, node_b) = (open(&db.url).await, open(&db.url).await);
+    node_a.cache_tokens(Duration::from_secs(3600));
+    let (app, alice) = (app(&node_b, "c").await, user(&node_b, "alice").await);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !node_a.token_cache_serving() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node A never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Node A serves from memory: a row deleted with triggers off is still found.
+    let (at, _) = cached_pair(&node_a, "silent", &app, &alice).await;
+    let Db::Postgres(pool) = node_b.db() else {
+        unreachable!()
+    };
+    let mut quiet = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *quiet)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM tollgate_access_tokens WHERE id = $1")
+        .bind(at)
+        .execute(&mut *quiet)
+        .await
+        .unwrap();
+    quiet.commit().await.unwrap();
+    assert_eq!(
+        live(&node_a, "silent").await,
+        (true, true),
+        "served from memory"
+    );
+    for round in 0..10 {
+        let name = format!("n{round}");
+        let (at, _) = cached_pair(&node_a, &name, &app, &alice).await;
+        if round % 2 == 1 {
+            // Cut node A's listener; its revocation notice may then be lost.
+            let Db::Postgres(pool) = node_b.db() else {
+                unreachable!()
+            };
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE query LIKE 'LISTEN %tollgate_tokens%' AND pid <> pg_backend_pid()",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        node_b.revoke_access_token(at, NOW).await.unwrap();
+        // Bounded by the notification (or the lost connection) reaching node A:
+        // a few milliseconds; ten seconds only to fail rather than hang.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while live(&node_a, &name).await != (false, false) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "round {round}: node A still serves a revoked token"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    node_a.close().await;
+}
+
+/// `SqliteSynchronous` reaches the connection that commits: NORMAL (1) by
+/// default, FULL (2) when asked.
+#[tokio::test]
+async fn sqlite_commits_are_synced_as_asked() {
+    use tollgate_store::{ConnectOptions, SqliteSynchronous};
+    for (asked, pragma) in [(SqliteSynchronous::Normal, 1), (SqliteSynchronous::Full, 2)] {
+        let db = tollgate_testkit::sqlite();
+        let options = ConnectOptions {
+            sqlite_synchronous: asked,
+            ..ConnectOptions::default()
+        };
+        let store = Store::connect_with(&db.url, options).await.unwrap();
+        let Db::Sqlite(sqlite) = store.db() else {
+            unreachable!()
+        };
+        let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&sqlite.write)
+            .await
+            .unwrap();
+        assert_eq!(level, pragma, "{asked:?}");
     }
 }

@@ -104,6 +104,11 @@ pub struct Settings {
     /// How long a process keeps a client registration in memory (0: never), so
     /// hot clients cost no lookup; changes to a client take up to this long.
     pub client_cache_seconds: u64,
+    /// How long a process keeps a found token in memory for introspection,
+    /// UserInfo and bearer checks (0: never). Revocations through any Tollgate
+    /// process are seen at once on this one, and on PostgreSQL on all of them;
+    /// this bounds only a change another process makes to a SQLite file.
+    pub token_cache_seconds: u64,
     /// Scope name → description shown on the consent page.
     pub scopes: BTreeMap<String, String>,
     /// Granted when a request names no scope; `__all__` means every configured scope.
@@ -214,6 +219,7 @@ impl Default for Settings {
             request_approval_prompt: ApprovalPrompt::Auto,
             session_expire_seconds: 1_209_600,
             client_cache_seconds: 5,
+            token_cache_seconds: 5,
             scopes: BTreeMap::from([
                 ("read".to_owned(), "Reading scope".to_owned()),
                 ("write".to_owned(), "Writing scope".to_owned()),

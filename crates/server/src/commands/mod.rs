@@ -11,7 +11,7 @@ mod serve;
 use std::fmt;
 
 use tollgate::Store;
-use tollgate::store::StoreError;
+use tollgate::store::{ConnectOptions, StoreError};
 
 use crate::cli::{Cli, Command};
 use crate::config::{self, Config};
@@ -60,7 +60,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
 /// Connects and applies pending migrations: every command works on a fresh database.
 pub async fn open_store(config: &Config) -> Result<Store, Failure> {
     let shown = redact(&config.database_url);
-    let store = Store::connect_with_timeout(&config.database_url, config.database_timeout)
+    let options = ConnectOptions {
+        timeout: config.database_timeout,
+        sqlite_synchronous: config.sqlite_synchronous,
+    };
+    let store = Store::connect_with(&config.database_url, options)
         .await
         .map_err(|e| match e {
             StoreError::Connect(inner) => {

@@ -7,6 +7,7 @@ mod support;
 mod browser;
 mod cli;
 mod deploy_check;
+mod durability;
 mod first_start;
 mod import_dot;
 mod interop;

@@ -1,6 +1,7 @@
 //! [`ProviderBuilder`]: the settings, the store and the extension points a provider is made of.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tollgate_core::{Clock, Entropy};
 
@@ -144,6 +145,8 @@ impl ProviderBuilder {
         let metadata = metadata::document(&settings, &endpoints);
         let sealer = settings.sealer();
         let documents = Documents::new(&settings, self.network);
+        self.store
+            .cache_tokens(Duration::from_secs(settings.token_cache_seconds));
         let protected_resource = self
             .protected_resource
             .map(|r| r.with_authorization_server(&settings.issuer));
