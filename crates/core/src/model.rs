@@ -249,6 +249,9 @@ pub enum Spend {
     /// nothing is used up, but its family must still have a live token, so a
     /// revocation of the family (a replay, RFC 7009) is never outlived.
     Grace(i64),
+    /// A refresh token that is not rotated (`rotate_refresh_token = false`), still
+    /// live: it carries the new access token, and the one it carried goes.
+    Carry(i64),
 }
 
 /// An issued access token; its value is stored only as a hash, which this record leaves out.

@@ -15,7 +15,7 @@ use tollgate_core::env::UnixTime;
 use tollgate_core::model::{NewAccessToken, NewRefreshToken, Spend};
 
 use crate::tokens::{
-    ACCESS_CONFLICT, REFRESH_CONFLICT, access_columns, insert_access, insert_refresh,
+    ACCESS_CONFLICT, REFRESH_CONFLICT, access_columns, carry, insert_access, insert_refresh,
     refresh_columns, spend,
 };
 use crate::{Result, StoreError};
@@ -150,6 +150,9 @@ async fn write_straight(
         .collect();
     let ids = insert_accesses(tx, &writes).await?;
     let access_id = |job: &Job| ids.get(job.write.access.token_hash.as_bytes()).copied();
+    for job in &writes {
+        carry!(&mut **tx, job.write.spends, access_id(job)).await?;
+    }
     let refreshes: Vec<Carried> = writes
         .iter()
         .filter_map(|job| Some((job.write.refresh.as_deref()?, job)))
@@ -287,6 +290,7 @@ async fn write_one(
     let at = insert_access!(&mut **tx, &write.access, now)
         .await
         .map_err(StoreError::conflict_on(ACCESS_CONFLICT))?;
+    carry!(&mut **tx, write.spends, at).await?;
     if let Some(refresh) = &write.refresh {
         insert_refresh!(&mut **tx, refresh, Some(at), now)
             .await

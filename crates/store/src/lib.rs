@@ -214,6 +214,13 @@ pub struct Store {
     cache: Arc<token_cache::TokenCache>,
 }
 
+/// A SQLite pool that hands out connections without pinging them first: a
+/// ping is a round trip to the connection's thread, as dear as a lookup, and a
+/// file does not drop connections as a server does.
+fn sqlite_pool() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().test_before_acquire(false)
+}
+
 /// Opens and closes one connection, so a bad URL or an unreachable server is
 /// reported with its real cause (a pool would only say that it timed out).
 async fn probe<C: sqlx::Connection>(options: &C::Options) -> Result<()> {
@@ -307,7 +314,7 @@ impl Store {
             probe::<sqlx::SqliteConnection>(&options).await?;
             if url.contains(":memory:") || url.contains("mode=memory") {
                 // Each connection to memory is a database of its own: one, kept open.
-                let pool = SqlitePoolOptions::new()
+                let pool = sqlite_pool()
                     .max_connections(1)
                     .min_connections(1)
                     .idle_timeout(None)
@@ -315,10 +322,10 @@ impl Store {
                     .connect_lazy_with(options);
                 return Ok(Store::from(pool));
             }
-            let write = SqlitePoolOptions::new()
+            let write = sqlite_pool()
                 .max_connections(1)
                 .connect_lazy_with(options.clone());
-            let read = SqlitePoolOptions::new()
+            let read = sqlite_pool()
                 .max_connections(8)
                 .connect_lazy_with(options.create_if_missing(false).read_only(true));
             Db::Sqlite(SqliteDb { read, write })

@@ -140,6 +140,29 @@ macro_rules! spend {
                 // Still rotated, not revoked with its family (which clears `rotated`);
                 // the row stays locked, so a revocation under way waits for this
                 // write and its next pass takes down what it wrote.
+                // The refresh token is locked first, as revocations lock it, then
+                // the access token it carried, so the two never wait in a circle.
+                Spend::Carry(id) => {
+                    let live = sqlx::query(
+                        "UPDATE tollgate_refresh_tokens SET access_token_id = access_token_id \
+                         WHERE id = $1 AND revoked_at IS NULL",
+                    )
+                    .bind(id)
+                    .execute(&mut *$conn)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if live {
+                        sqlx::query(
+                            "DELETE FROM tollgate_access_tokens WHERE id = \
+                             (SELECT access_token_id FROM tollgate_refresh_tokens WHERE id = $1)",
+                        )
+                        .bind(id)
+                        .execute(&mut *$conn)
+                        .await?;
+                    }
+                    Ok(live)
+                }
                 Spend::Grace(id) => sqlx::query(
                     "UPDATE tollgate_refresh_tokens SET revoked_at = revoked_at \
                      WHERE id = $1 AND rotated",
@@ -153,6 +176,26 @@ macro_rules! spend {
     };
 }
 pub(crate) use spend;
+
+/// After the access token `$at` is written: a refresh token that carries it
+/// without rotation ([`Spend::Carry`]) is pointed at it.
+macro_rules! carry {
+    ($conn:expr, $spends:expr, $at:expr) => {
+        async {
+            if let Some(Spend::Carry(id)) = $spends {
+                sqlx::query(
+                    "UPDATE tollgate_refresh_tokens SET access_token_id = $2 WHERE id = $1",
+                )
+                .bind(id)
+                .bind($at)
+                .execute(&mut *$conn)
+                .await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }
+    };
+}
+pub(crate) use carry;
 
 impl Store {
     /// Stores an access token alone (no refresh token, nothing spent); its row id.
@@ -331,8 +374,8 @@ impl Store {
         now: UnixTime,
     ) -> Result<Option<i64>> {
         let written = self.write_tokens(access, refresh, spends, now).await;
-        if let Some(Spend::RefreshToken(_)) = spends {
-            // Rotation deleted the access token the spent refresh token carried.
+        if let Some(Spend::RefreshToken(_) | Spend::Carry(_)) = spends {
+            // The access token the refresh token carried was deleted.
             self.cache.drop_all();
         }
         written
@@ -369,6 +412,7 @@ impl Store {
             let at = insert_access!(&mut *tx, access, now)
                 .await
                 .map_err(StoreError::conflict_on(ACCESS_CONFLICT))?;
+            carry!(&mut *tx, spends, at).await?;
             if let Some(refresh) = refresh {
                 insert_refresh!(&mut *tx, refresh, Some(at), now)
                     .await
@@ -387,46 +431,6 @@ impl Store {
             let spent = spend!(&mut *tx, spends, now).await?;
             tx.commit().await?;
             Ok(spent)
-        })
-    }
-
-    /// Without rotation, the same refresh token carries the new access token; the
-    /// old access token goes.
-    /// `false` if the refresh token was revoked meanwhile: the new access token
-    /// is then deleted too, never left live beside a revoked grant.
-    pub async fn reattach_refresh_token(&self, id: i64, access_token_id: i64) -> Result<bool> {
-        on_db!(revoking self, p => {
-            let mut tx = p.begin().await?;
-            // The refresh token is locked first, as revocations lock it: then
-            // the access tokens, so the two never wait on each other in a circle.
-            let live = sqlx::query(
-                "UPDATE tollgate_refresh_tokens SET access_token_id = access_token_id \
-                 WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-            if live {
-                sqlx::query(
-                    "DELETE FROM tollgate_access_tokens WHERE id = \
-                     (SELECT access_token_id FROM tollgate_refresh_tokens WHERE id = $1)")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE tollgate_refresh_tokens SET access_token_id = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(access_token_id)
-                    .execute(&mut *tx)
-                    .await?;
-            } else {
-                sqlx::query("DELETE FROM tollgate_access_tokens WHERE id = $1")
-                    .bind(access_token_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(live)
         })
     }
 

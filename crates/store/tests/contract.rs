@@ -1292,14 +1292,24 @@ async fn revoking_an_access_token_revokes_its_refresh_token(store: &Store) {
     assert_eq!((untouched.id, untouched.revoked_at), (other, None));
 }
 
+/// `Spend::Carry` writes the new access token for the refresh token to carry.
+async fn carry(
+    store: &Store,
+    refresh_token_id: i64,
+    access: &str,
+    app: &Application,
+) -> Option<i64> {
+    let new = new_access(access, app, NOW + 60);
+    store
+        .issue_tokens(&new, None, Some(Spend::Carry(refresh_token_id)), NOW)
+        .await
+        .unwrap()
+}
+
 async fn reattaching_replaces_the_carried_access_token(store: &Store) {
     let app = app(store, "c").await;
     let (_, rt) = token_pair(store, "k", &app, "fam").await;
-    let new_at = store
-        .insert_access_token(&new_access("at-new", &app, NOW + 60), NOW)
-        .await
-        .unwrap();
-    assert!(store.reattach_refresh_token(rt, new_at).await.unwrap());
+    let new_at = carry(store, rt, "at-new", &app).await.expect("carried");
     assert!(
         store
             .access_token_by_hash(&hash("at-k"))
@@ -1318,11 +1328,7 @@ async fn reattaching_replaces_the_carried_access_token(store: &Store) {
     );
     // Revoked in between: the new access token does not survive beside it.
     store.revoke_refresh_token_family("fam", NOW).await.unwrap();
-    let late = store
-        .insert_access_token(&new_access("at-late", &app, NOW + 60), NOW)
-        .await
-        .unwrap();
-    assert!(!store.reattach_refresh_token(rt, late).await.unwrap());
+    assert_eq!(carry(store, rt, "at-late", &app).await, None);
     assert!(
         store
             .access_token_by_hash(&hash("at-late"))
@@ -1339,12 +1345,9 @@ async fn reattaching_and_revoking_at_once_never_deadlock(store: &Store) {
     for round in 0..40 {
         let family = format!("fam-{round}");
         let (at, rt) = token_pair(store, &format!("k{round}"), &app, &family).await;
-        let new_at = store
-            .insert_access_token(&new_access(&format!("new-{round}"), &app, NOW + 60), NOW)
-            .await
-            .unwrap();
+        let new = new_access(&format!("new-{round}"), &app, NOW + 60);
         let (reattach, revoke, revoke_access) = tokio::join!(
-            store.reattach_refresh_token(rt, new_at),
+            store.issue_tokens(&new, None, Some(Spend::Carry(rt)), NOW),
             store.revoke_refresh_token_family(&family, NOW),
             store.revoke_access_token(at, NOW),
         );
@@ -2517,16 +2520,8 @@ async fn a_cached_token_is_gone_once_revoked_or_its_user_or_client_changes(store
     assert_eq!(live(store, "rotated").await, gone, "rotation");
 
     let (_, rt) = cached_pair(store, "reattached", &app, &alice).await;
-    let next = store
-        .insert_access_token(&new_access("at-next", &app, NOW + 3600), NOW)
-        .await
-        .unwrap();
-    assert!(store.reattach_refresh_token(rt, next).await.unwrap());
-    assert_eq!(
-        live(store, "reattached").await,
-        gone,
-        "reattach_refresh_token"
-    );
+    assert!(carry(store, rt, "at-next", &app).await.is_some());
+    assert_eq!(live(store, "reattached").await, gone, "Spend::Carry");
 
     cached_pair(store, "authorization", &app, &alice).await;
     store

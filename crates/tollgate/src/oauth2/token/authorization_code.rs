@@ -102,7 +102,7 @@ async fn redeem(
         nonce: code.nonce.as_deref(),
         spends: Some(Spend::Code(code.id)),
     };
-    Ok(issue(inner, grant).await?.map(|(tokens, _)| tokens))
+    issue(inner, grant).await
 }
 
 /// A second use of a code: what it produced is revoked, and the request refused.

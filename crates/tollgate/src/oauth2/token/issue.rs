@@ -113,13 +113,9 @@ async fn new_access_token(
 }
 
 /// The token endpoint's answer to a grant that succeeded: its tokens, written
-/// together with what the grant spends, and for OpenID Connect an ID token, with
-/// the new access token's id; `None` when another request spent what the grant
-/// spends first ([`Grant::spends`]).
-pub(crate) async fn issue(
-    inner: &Inner,
-    grant: Grant<'_>,
-) -> JsonResult<Option<(TokenResponse, i64)>> {
+/// together with what the grant spends, and for OpenID Connect an ID token;
+/// `None` when another request spent what the grant spends first ([`Grant::spends`]).
+pub(crate) async fn issue(inner: &Inner, grant: Grant<'_>) -> JsonResult<Option<TokenResponse>> {
     let now = inner.clock.now();
     let tokens = Tokens::make(inner, &grant, now).await?;
     // Signed before the tokens are stored: a signing failure leaves no tokens behind.
@@ -136,7 +132,7 @@ pub(crate) async fn issue_access_token(
 ) -> Result<TokenResponse, Box<dyn std::error::Error + Send + Sync>> {
     let now = inner.clock.now();
     let tokens = Tokens::make(inner, &grant, now).await?;
-    let (response, _) = tokens
+    let response = tokens
         .write(inner, &grant, None, now)
         .await?
         .ok_or("the grant was spent by another request")?;
@@ -216,15 +212,15 @@ impl Tokens {
         grant: &Grant<'_>,
         id_token: Option<String>,
         now: UnixTime,
-    ) -> Result<Option<(TokenResponse, i64)>, StoreError> {
+    ) -> Result<Option<TokenResponse>, StoreError> {
         let refresh = self.refresh.as_ref().map(|(_, row)| row);
         let written = inner
             .store
             .issue_tokens(&self.access, refresh, grant.spends, now)
             .await?;
-        let Some(access_id) = written else {
+        if written.is_none() {
             return Ok(None);
-        };
+        }
         inner.events.emit(&Event::TokenIssued {
             client_id: &grant.client.client_id,
             user_id: self.access.user_id,
@@ -239,7 +235,7 @@ impl Tokens {
             scope: grant.scope.to_string(),
             id_token,
         };
-        Ok(Some((response, access_id)))
+        Ok(Some(response))
     }
 }
 

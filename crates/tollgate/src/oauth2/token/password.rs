@@ -68,5 +68,5 @@ pub(crate) async fn grant(
         nonce: None,
         spends: None,
     };
-    Ok(issue(inner, grant).await?.ok_or_else(spent)?.0)
+    issue(inner, grant).await?.ok_or_else(spent)
 }

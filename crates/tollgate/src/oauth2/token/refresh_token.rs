@@ -61,7 +61,7 @@ pub(crate) async fn grant(
     };
     if used == RefreshUse::Live && rotate {
         match issue(inner, grant(Some(Spend::RefreshToken(token.id)))).await? {
-            Some((tokens, _)) => return Ok(tokens),
+            Some(tokens) => return Ok(tokens),
             // Rotated or revoked by another request a moment ago: judge it again as it is now.
             None => {
                 let Some(current) = inner
@@ -78,20 +78,17 @@ pub(crate) async fn grant(
     if used == RefreshUse::Replayed {
         return Err(replayed(inner, client, &token.family, now).await);
     }
-    // In grace, the write holds only while the rotated token is not revoked with its family.
-    let spends = (used == RefreshUse::InGrace).then_some(Spend::Grace(token.id));
-    let Some((mut response, access_id)) = issue(inner, grant(spends)).await? else {
+    let spends = if used == RefreshUse::InGrace {
+        // The write holds only while the rotated token is not revoked with its family.
+        Some(Spend::Grace(token.id))
+    } else {
+        // Without rotation the same token carries the new access token, if still live.
+        (!rotate).then_some(Spend::Carry(token.id))
+    };
+    let Some(mut response) = issue(inner, grant(spends)).await? else {
         return Err(invalid_grant("the refresh token has been revoked"));
     };
     if !rotate {
-        // The same refresh token now carries the new access token.
-        if !inner
-            .store
-            .reattach_refresh_token(token.id, access_id)
-            .await?
-        {
-            return Err(invalid_grant("the refresh token has been revoked"));
-        }
         response.refresh_token = Some(presented.to_owned());
     }
     Ok(response)
