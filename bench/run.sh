@@ -475,7 +475,7 @@ run() { # name path script [base] [note for the summary]
     echo "== $name: $method ${path}${note:+ ($note)}"
     if [[ -n "$PERF" ]]; then
         mkdir -p "$PERF"
-        perf record -F 1999 -g -p "$MEASURED_PID" -o "$PERF/$name.data" >/dev/null 2>&1 &
+        perf record -F 999 --call-graph "${PERF_CALL_GRAPH:-dwarf,16384}" -p "$MEASURED_PID" -o "$PERF/$name.data" >/dev/null 2>&1 &
         perf_pid=$!
     fi
     if [[ "$DB_CPU" == 1 ]]; then db_before="$(pg_ticks)"; fi

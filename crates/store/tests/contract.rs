@@ -2701,3 +2701,57 @@ async fn sqlite_commits_are_synced_as_asked() {
         assert_eq!(level, pragma, "{asked:?}");
     }
 }
+
+/// The partial indexes of migration 0010 still serve the lookups on their
+/// columns: by user, by code, by carried access token, and cleartokens' passes.
+#[tokio::test]
+async fn lookups_on_nullable_token_columns_use_their_partial_indexes() {
+    let db = tollgate_testkit::sqlite();
+    let store = open(&db.url).await;
+    let Db::Sqlite(sqlite) = store.db() else {
+        unreachable!()
+    };
+    let uses = [
+        (
+            "DELETE FROM tollgate_access_tokens WHERE user_id = 1",
+            "tollgate_access_tokens_user",
+        ),
+        (
+            "DELETE FROM tollgate_access_tokens WHERE authorization_code_id = 1",
+            "tollgate_access_tokens_code",
+        ),
+        (
+            "SELECT id FROM tollgate_refresh_tokens WHERE user_id = 1",
+            "tollgate_refresh_tokens_user",
+        ),
+        (
+            "SELECT id FROM tollgate_refresh_tokens WHERE authorization_code_id = 1",
+            "tollgate_refresh_tokens_code",
+        ),
+        (
+            "SELECT id FROM tollgate_refresh_tokens WHERE revoked_at IS NOT NULL AND revoked_at <= 1",
+            "tollgate_refresh_tokens_revoked",
+        ),
+        (
+            "SELECT id FROM tollgate_refresh_tokens \
+             WHERE revoked_at IS NULL AND expires_at IS NOT NULL AND expires_at <= 1",
+            "tollgate_refresh_tokens_expires",
+        ),
+    ];
+    for (query, index) in uses {
+        // Rows of id, parent, unused, detail.
+        let plan: Vec<String> = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(
+            format!("EXPLAIN QUERY PLAN {query}"),
+        ))
+        .fetch_all(&sqlite.read)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.3)
+        .collect();
+        assert!(
+            plan.iter().any(|step| step.contains(index)),
+            "{query}: {plan:?}"
+        );
+    }
+}
