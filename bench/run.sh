@@ -24,6 +24,7 @@
 #   PG_URL=postgres://postgres@127.0.0.1:5432/tollgate_bench bench/run.sh
 #   SCALE=10000000 bench/run.sh                   # 10M live access + refresh tokens, and cleartokens under load
 #   SKIP_BUILD=1 bench/run.sh                     # use the release binaries already in the target directory
+#   SQLITE_SYNCHRONOUS=full bench/run.sh          # SQLite syncs every group commit to disk
 #
 # Environment:
 #   PORT                  tollgate serve (SQLite) on PORT, the resource server on PORT+1, the reference
@@ -40,6 +41,7 @@
 #                         token-during-cleartokens (pg-token-during-cleartokens) adds N expired access
 #                         tokens and runs wrk on the token endpoint while `tollgate cleartokens` deletes
 #                         them (0: off)
+#   SQLITE_SYNCHRONOUS    the server's sqlite_synchronous: normal or full (normal)
 #   SKIP_BUILD            1: no cargo build; the binaries in $CARGO_TARGET_DIR/release are used as found (0)
 #   CARGO_TARGET_DIR      where the release binaries are built and found (./target)
 #
@@ -58,6 +60,7 @@ PG="${PG:-1}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/tollgate_bench_$$}"
 SCALE="${SCALE:-0}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
+SQLITE_SYNCHRONOUS="${SQLITE_SYNCHRONOUS:-normal}"
 HOST=127.0.0.1 # loopback only, never anything else
 THREADS=2
 CONNECTIONS=16
@@ -386,6 +389,7 @@ export TOLLGATE_SCOPES='{ read = "Reading scope", write = "Writing scope", intro
 # Without rotation one refresh token serves every request of the run.
 export TOLLGATE_ROTATE_REFRESH_TOKEN=false
 export TOLLGATE_ACCESS_TOKEN_FORMAT="$ACCESS_TOKEN_FORMAT"
+export TOLLGATE_SQLITE_SYNCHRONOUS="$SQLITE_SYNCHRONOUS"
 export RUST_LOG=warn
 cd "$WORK" # the default database is sqlite://tollgate.db in the current directory
 
@@ -454,7 +458,7 @@ echo "rustc:    $(rustc --version)"
 echo "commit:   $COMMIT"
 echo "wrk:      $(wrk --version 2>&1 | head -n1 || true)"
 echo "load:     wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, on the same machine, $BASE"
-echo "database: SQLite, $WORK/tollgate.db"
+echo "database: SQLite, $WORK/tollgate.db, sqlite_synchronous=$SQLITE_SYNCHRONOUS"
 if ((PG_USED)); then
     echo "database: $(psql -X -A -t "$PG_ADMIN_URL" -c 'SELECT version()' | cut -d' ' -f1-2), $PG_URL, for $PG_BASE"
 fi
