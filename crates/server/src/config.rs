@@ -1,7 +1,9 @@
 //! Configuration: a TOML file, then `TOLLGATE_<KEY>` environment variables over
-//! it. Every error names the key and where its value came from, on one line.
+//! it, or `TOLLGATE_<KEY>_FILE` naming a file that holds the value (the
+//! container and systemd credentials convention). Every error names the key and
+//! where its value came from, on one line, and never a secret's value.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,6 +16,7 @@ use crate::http::Limits;
 
 /// The server's own keys; every other key belongs to the provider's [`Settings`].
 const BIND: &str = "bind";
+const METRICS_BIND: &str = "metrics_bind";
 const DATABASE_URL: &str = "database_url";
 const DATABASE_TIMEOUT_SECONDS: &str = "database_timeout_seconds";
 const SQLITE_SYNCHRONOUS: &str = "sqlite_synchronous";
@@ -24,12 +27,19 @@ const DEFAULT_BIND: &str = "127.0.0.1:8000";
 const DEFAULT_DATABASE_URL: &str = "sqlite://tollgate.db";
 const DEFAULT_FILE: &str = "tollgate.toml";
 const ENV_PREFIX: &str = "TOLLGATE_";
+/// `TOLLGATE_<KEY>_FILE`: the value is the named file's content. No setting's name ends so.
+const FILE_SUFFIX: &str = "_file";
+/// Keys whose values are secrets: always read as strings, so no type error can
+/// quote them (a TOML number or boolean would be named in the message).
+const SECRET_KEYS: [&str; 2] = ["secret_key", DATABASE_URL];
 /// Environment variables the command line reads itself (see `cli.rs`).
 const CLI_ENV: [&str; 2] = ["TOLLGATE_CONFIG", "TOLLGATE_LOG_FORMAT"];
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind: SocketAddr,
+    /// Where Prometheus scrapes `/metrics`; `None`: no metrics listener.
+    pub metrics_bind: Option<SocketAddr>,
     pub database_url: String,
     /// How long a request waits for a PostgreSQL connection before it is told
     /// the service is unavailable.
@@ -80,6 +90,7 @@ pub fn load(
         }
         None => toml::Table::new(),
     };
+    let mut from_env = BTreeSet::new();
     for (name, value) in env {
         let Some(key) = name.strip_prefix(ENV_PREFIX) else {
             continue;
@@ -88,10 +99,38 @@ pub fn load(
             continue;
         }
         let key = key.to_ascii_lowercase();
-        sources.0.insert(key.clone(), format!("from {name}"));
-        table.insert(key, env_value(&value));
+        let (key, value, source) = match key.strip_suffix(FILE_SUFFIX) {
+            Some(key) => (
+                key.to_owned(),
+                read_value_file(&name, &value)?,
+                format!("from the file {value} named by {name}"),
+            ),
+            None => (key, value, format!("from {name}")),
+        };
+        if !from_env.insert(key.clone()) {
+            let twin = format!("{ENV_PREFIX}{}", key.to_ascii_uppercase());
+            return Err(ConfigError(format!(
+                "configuration key `{key}` is set by both {twin} and {twin}_FILE: keep one"
+            )));
+        }
+        sources.0.insert(key.clone(), source);
+        let value = if SECRET_KEYS.contains(&key.as_str()) {
+            toml::Value::String(value)
+        } else {
+            env_value(&value)
+        };
+        table.insert(key, value);
     }
     build(table, &sources)
+}
+
+/// The content of the file a `TOLLGATE_<KEY>_FILE` variable names, without the
+/// line ending editors and `echo` add.
+fn read_value_file(variable: &str, path: &str) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("cannot read {path} (named by {variable}): {e}")))?;
+    let value = text.strip_suffix('\n').unwrap_or(&text);
+    Ok(value.strip_suffix('\r').unwrap_or(value).to_owned())
 }
 
 fn read_file(path: &Path, sources: &mut Sources) -> Result<toml::Table, ConfigError> {
@@ -158,6 +197,22 @@ fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigErro
         .unwrap_or(DEFAULT_BIND)
         .parse()
         .map_err(|_| sources.error(BIND, "expected an address and port, like 127.0.0.1:8000"))?;
+    let metrics_bind = take_string(&mut table, METRICS_BIND, sources)?
+        .map(|text| {
+            text.parse::<SocketAddr>().map_err(|_| {
+                sources.error(
+                    METRICS_BIND,
+                    "expected an address and port, like 127.0.0.1:9464",
+                )
+            })
+        })
+        .transpose()?;
+    if metrics_bind.is_some_and(|m| m == bind && bind.port() != 0) {
+        return Err(sources.error(
+            METRICS_BIND,
+            "must differ from `bind`: metrics are never served on the public port",
+        ));
+    }
     let database_url = take_string(&mut table, DATABASE_URL, sources)?
         .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
     if !["sqlite:", "postgres://", "postgresql://"]
@@ -196,6 +251,7 @@ fn build(mut table: toml::Table, sources: &Sources) -> Result<Config, ConfigErro
         .map_err(|e| sources.error(e.key, e.problem))?;
     Ok(Config {
         bind,
+        metrics_bind,
         database_url,
         database_timeout,
         sqlite_synchronous,
@@ -482,6 +538,119 @@ mod tests {
             err.to_string().contains("/nonexistent/tollgate.toml"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_file_variable_gives_the_files_content_without_its_line_ending() {
+        let secret = file("s3cret-from-a-file-0123456789abcdef\n");
+        let url = file("postgres://u:pw@db.internal/tollgate\r\n");
+        let expiry = file("120\n");
+        let c = load_from(
+            "",
+            &[
+                ("TOLLGATE_SECRET_KEY_FILE", &secret.0.display().to_string()),
+                ("TOLLGATE_DATABASE_URL_FILE", &url.0.display().to_string()),
+                (
+                    "TOLLGATE_ACCESS_TOKEN_EXPIRE_SECONDS_FILE",
+                    &expiry.0.display().to_string(),
+                ),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            c.provider.secret_key.as_ref().map(|s| s.0.as_str()),
+            Some("s3cret-from-a-file-0123456789abcdef")
+        );
+        assert_eq!(c.database_url, "postgres://u:pw@db.internal/tollgate");
+        assert_eq!(c.provider.access_token_expire_seconds, 120);
+    }
+
+    #[test]
+    fn a_file_variable_and_its_plain_twin_are_refused_together() {
+        let secret = file("first-secret-value\n");
+        let err = load_from(
+            "",
+            &[
+                ("TOLLGATE_SECRET_KEY", "second-secret-value"),
+                ("TOLLGATE_SECRET_KEY_FILE", &secret.0.display().to_string()),
+            ],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("TOLLGATE_SECRET_KEY and TOLLGATE_SECRET_KEY_FILE"),
+            "{err}"
+        );
+        assert!(!err.contains("secret-value"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_file_names_the_variable() {
+        let err = load_from(
+            "",
+            &[("TOLLGATE_SECRET_KEY_FILE", "/nonexistent/credentials/key")],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("/nonexistent/credentials/key")
+                && err.contains("TOLLGATE_SECRET_KEY_FILE"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn errors_never_quote_a_secret() {
+        // A secret that reads as a TOML number is still a string: no type error to quote it.
+        let digits = file("12345678901234567890123456789012\n");
+        let c = load_from(
+            "",
+            &[("TOLLGATE_SECRET_KEY_FILE", &digits.0.display().to_string())],
+        )
+        .unwrap();
+        assert_eq!(
+            c.provider.secret_key.map(|s| s.0),
+            Some("12345678901234567890123456789012".to_owned())
+        );
+        let short = file("tiny\n");
+        let err = load_from(
+            "",
+            &[("TOLLGATE_SECRET_KEY_FILE", &short.0.display().to_string())],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("`secret_key`") && !err.contains("tiny"),
+            "{err}"
+        );
+        let err = load_from("", &[("TOLLGATE_DATABASE_URL", "mysql://u:hunter2@h/db")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`database_url`") && !err.contains("hunter2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn metrics_are_off_unless_bound_and_never_on_the_public_port() {
+        assert_eq!(load_from("", &[]).unwrap().metrics_bind, None);
+        let c = load_from("metrics_bind = \"127.0.0.1:9464\"\n", &[]).unwrap();
+        assert_eq!(c.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        let err = load_from(
+            "bind = \"127.0.0.1:8000\"\nmetrics_bind = \"127.0.0.1:8000\"\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("`metrics_bind`") && err.contains("public port"),
+            "{err}"
+        );
+        let err = load_from("", &[("TOLLGATE_METRICS_BIND", "9464")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`metrics_bind`"), "{err}");
     }
 
     #[test]

@@ -18,33 +18,40 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tollgate::Provider;
 use tower::ServiceExt;
+use tower_http::LatencyUnit;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn stack(routes: Router, provider: Provider) -> Router {
-    let trace = TraceLayer::new_for_http().make_span_with(move |request: &Request<_>| {
-        let request_id = request
-            .headers()
-            .get(&REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-");
-        // The client through the trusted proxies, as the throttles count it.
-        let client = provider
-            .client_address(request.headers(), request.extensions())
-            .map_or_else(|| "-".to_owned(), |ip| ip.to_string());
-        // The path only: a query string can carry codes and tokens.
-        tracing::info_span!(
-            "request",
-            method = %request.method(),
-            path = %request.uri().path(),
-            client,
-            request_id,
-        )
-    });
+    // One line per request at `info`, with its status and latency, in the request's span.
+    let on_response = DefaultOnResponse::new()
+        .level(tracing::Level::INFO)
+        .latency_unit(LatencyUnit::Micros);
+    let trace = TraceLayer::new_for_http()
+        .on_response(on_response)
+        .make_span_with(move |request: &Request<_>| {
+            let request_id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            // The client through the trusted proxies, as the throttles count it.
+            let client = provider
+                .client_address(request.headers(), request.extensions())
+                .map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+            // The path only: a query string can carry codes and tokens.
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+                client,
+                request_id,
+            )
+        });
     routes
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod config;
 mod http;
+mod prometheus;
 mod telemetry;
 
 use std::process::ExitCode;

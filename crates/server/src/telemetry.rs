@@ -1,5 +1,8 @@
-//! Logging, set up once: text on a terminal, or JSON lines; always to stderr so
-//! command output on stdout stays clean. `RUST_LOG` filters.
+//! Logging, set up once: text, or JSON lines; always to stderr so command
+//! output on stdout stays clean. Colours only on a terminal (and never with
+//! `NO_COLOR`): a log file or journal gets no escape codes. `RUST_LOG` filters.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -10,7 +13,8 @@ pub fn init(format: LogFormat) {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),

@@ -69,6 +69,8 @@ impl TokenBatcher {
 async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // Named in tollgate's telemetry module, beside the other metrics.
+        metrics::histogram!("tollgate_token_batch_size").record(batch.len() as f64);
         let results = write(&pool, &batch).await;
         for (job, result) in batch.drain(..).zip(results) {
             let _ = job.reply.send(result);

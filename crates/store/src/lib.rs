@@ -160,6 +160,12 @@ impl StoreError {
         }
     }
 
+    /// No pool connection came within the timeout: every connection busy, or
+    /// none could be opened in time.
+    pub fn is_pool_timeout(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut))
+    }
+
     /// Maps a unique-constraint violation to [`StoreError::Conflict`].
     pub(crate) fn conflict_on(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |e| match e.as_database_error() {
@@ -201,6 +207,19 @@ impl Default for ConnectOptions {
             sqlite_synchronous: SqliteSynchronous::default(),
         }
     }
+}
+
+/// One pool's connections at a moment, for the metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStats {
+    /// `read` and `write` on SQLite, `postgres` on PostgreSQL.
+    pub name: &'static str,
+    /// Connections open.
+    pub open: u32,
+    /// Connections handed out to a query now.
+    pub in_use: u32,
+    /// The most the pool opens.
+    pub max: u32,
 }
 
 /// Everything Tollgate keeps, on one database.
@@ -398,19 +417,22 @@ impl Store {
     /// indexes and migration history are all named `tollgate_…`, so they can live
     /// in an application's own database beside its tables and its own sqlx migrations.
     pub async fn migrate(&self) -> Result<()> {
+        let migrator = self.migrator();
         match &self.db {
-            Db::Sqlite(sqlite) => {
-                let mut migrator = sqlx::migrate!("./migrations/sqlite");
-                migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
-                migrator.run(&sqlite.write).await?
-            }
-            Db::Postgres(p) => {
-                let mut migrator = sqlx::migrate!("./migrations/postgres");
-                migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
-                migrator.run(p).await?
-            }
+            Db::Sqlite(sqlite) => migrator.run(&sqlite.write).await?,
+            Db::Postgres(p) => migrator.run(p).await?,
         }
         Ok(())
+    }
+
+    /// This build's migrations for the store's database, recorded in [`MIGRATIONS_TABLE`].
+    fn migrator(&self) -> sqlx::migrate::Migrator {
+        let mut migrator = match &self.db {
+            Db::Sqlite(_) => sqlx::migrate!("./migrations/sqlite"),
+            Db::Postgres(_) => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+        migrator
     }
 
     /// Sets `table.column` of row `id` to `new` if it still holds `old`: a hash
@@ -442,6 +464,37 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         on_db!(read &self.db, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
         Ok(())
+    }
+
+    /// How many of this build's migrations the database has not recorded as
+    /// applied: 0 once it is current (a newer build's extra migrations do not count).
+    pub async fn migrations_pending(&self) -> Result<usize> {
+        let sql = format!("SELECT version FROM {MIGRATIONS_TABLE} WHERE success = TRUE");
+        let applied: Vec<i64> = on_db!(read &self.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_all(p)
+            .await)?;
+        let migrator = self.migrator();
+        Ok(migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
+            .count())
+    }
+
+    /// Each pool's connections now: open, in use, and its maximum.
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        fn stats<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> PoolStats {
+            let open = pool.size();
+            PoolStats {
+                name,
+                open,
+                in_use: open.saturating_sub(u32::try_from(pool.num_idle()).unwrap_or(u32::MAX)),
+                max: pool.options().get_max_connections(),
+            }
+        }
+        match &self.db {
+            Db::Sqlite(sqlite) => vec![stats("read", &sqlite.read), stats("write", &sqlite.write)],
+            Db::Postgres(p) => vec![stats("postgres", p)],
+        }
     }
 
     /// Closes the pools, waiting for connections in use to be returned.

@@ -62,6 +62,7 @@ pub mod events;
 pub mod scope_policy;
 pub mod settings;
 pub mod system;
+pub mod telemetry;
 pub mod users;
 
 pub use keys::sealing;

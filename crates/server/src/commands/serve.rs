@@ -4,6 +4,7 @@ use tollgate::Provider;
 use super::{Failure, fail, open_store, redact};
 use crate::config::Config;
 use crate::http;
+use crate::prometheus;
 
 pub async fn run(mut config: Config) -> Result<(), Failure> {
     let store = open_store(&config).await?;
@@ -26,6 +27,14 @@ pub async fn run(mut config: Config) -> Result<(), Failure> {
         .prepare_keys()
         .await
         .map_err(|e| fail(format!("cannot prepare the signing keys: {e}")))?;
+    let metrics = match config.metrics_bind {
+        Some(bind) => {
+            let (bound, task) = prometheus::start(bind, provider.clone()).await?;
+            tracing::info!(address = %bound, "metrics listening");
+            Some(task)
+        }
+        None => None,
+    };
     tracing::info!(
         %address,
         %issuer,
@@ -40,6 +49,9 @@ pub async fn run(mut config: Config) -> Result<(), Failure> {
         shutdown,
     )
     .await?;
+    if let Some(task) = metrics {
+        task.abort();
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -12,6 +12,7 @@ mod first_start;
 mod import_dot;
 mod interop;
 mod oidc_interop;
+mod operations;
 mod outage;
 mod resource_server;
 mod serve;

@@ -101,7 +101,7 @@ impl Fault {
 impl From<StoreError> for Fault {
     fn from(e: StoreError) -> Self {
         Fault {
-            outage: e.is_unavailable(),
+            outage: crate::http::outage::is_outage(&e),
             detail: e.to_string(),
         }
     }

@@ -9,6 +9,15 @@ use axum::response::Response;
 /// Seconds a client is asked to wait: about the time a database restart takes.
 const RETRY_AFTER_SECONDS: HeaderValue = HeaderValue::from_static("5");
 
+/// Whether `e` is the database out of reach (a 503), counted in the metrics if so.
+pub(crate) fn is_outage(e: &tollgate_store::StoreError) -> bool {
+    let outage = e.is_unavailable();
+    if outage {
+        crate::telemetry::database_unavailable(e.is_pool_timeout());
+    }
+    outage
+}
+
 /// `response` (a 503) with the `Retry-After` a client waits before trying again.
 pub(crate) fn retry_later(mut response: Response) -> Response {
     response

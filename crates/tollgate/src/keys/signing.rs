@@ -89,6 +89,7 @@ impl PrivateKey {
 pub(crate) struct LoadedKey {
     kid: String,
     algorithm: SigningAlgorithm,
+    created_at: UnixTime,
     activates_at: UnixTime,
     private: PrivateKey,
     decoding: DecodingKey,
@@ -188,6 +189,20 @@ impl Keys {
         }
     }
 
+    /// The keys in memory, without reloading: when they were loaded (`None`:
+    /// never yet), and the age of the key that signs now for each algorithm that has one.
+    pub(crate) fn state(&self, now: UnixTime) -> (Option<UnixTime>, Vec<(SigningAlgorithm, i64)>) {
+        let (ring, loaded_at) = self.snapshot();
+        let ages = crate::keys::KEY_ALGORITHMS
+            .into_iter()
+            .filter_map(|algorithm| {
+                let key = ring.signer(algorithm, now)?;
+                Some((algorithm, now.saturating_sub(key.created_at)))
+            })
+            .collect();
+        (loaded_at.filter(|t| *t > 0), ages)
+    }
+
     /// Has the next use reload the keys: after this process changed them.
     pub(crate) fn reload_soon(&self) {
         self.current.write().expect("key lock").1 = Some(0);
@@ -249,6 +264,7 @@ impl Keys {
         Ok(LoadedKey {
             kid: row.kid.clone(),
             algorithm: row.algorithm,
+            created_at: row.created_at,
             activates_at: row.activates_at,
             private: PrivateKey::from_pem(row.algorithm, &pem)?,
             decoding: DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?,

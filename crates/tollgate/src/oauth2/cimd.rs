@@ -17,6 +17,10 @@ use url::{Host, Url};
 
 use crate::provider::Inner;
 use crate::settings::Settings;
+use crate::telemetry;
+
+/// The `kind` label of these fetches in `tollgate_outbound_fetches_total`.
+const FETCH_KIND: &str = "client_metadata";
 
 /// For tests only (feature `test-network`): how names resolve and how a fetch
 /// connects, so the address rules can be tried, and documents served, on this machine.
@@ -105,18 +109,28 @@ impl Documents {
             url.host_str().unwrap_or_default(),
             &settings.cimd_allowed_hosts,
         ) {
+            telemetry::outbound_fetch(FETCH_KIND, "refused");
             return Err(Failure::Refused("its host is not allowed".into()));
         }
         let Ok(_permit) = self.fetches.try_acquire() else {
+            telemetry::outbound_fetch(FETCH_KIND, "refused");
             return Err(Failure::Refused(
                 "too many documents are being fetched".into(),
             ));
         };
         let timeout = Duration::from_secs(settings.cimd_fetch_timeout_seconds);
         // The whole of it, name resolution included.
-        let fetched = tokio::time::timeout(timeout, self.fetch(&url, settings))
-            .await
-            .unwrap_or_else(|_| Err("the fetch timed out".into()));
+        let fetched = tokio::time::timeout(timeout, self.fetch(&url, settings)).await;
+        telemetry::outbound_fetch(
+            FETCH_KIND,
+            match &fetched {
+                Err(_) => "timeout",
+                Ok(Ok(Fetched::Gone(_))) => "gone",
+                Ok(Ok(Fetched::Document { .. })) => "ok",
+                Ok(Err(_)) => "failed",
+            },
+        );
+        let fetched = fetched.unwrap_or_else(|_| Err("the fetch timed out".into()));
         let fetched = match fetched {
             Ok(Fetched::Gone(status)) => {
                 self.failed(client_id, now, settings.cimd_failure_backoff_seconds);

@@ -23,6 +23,7 @@ use crate::http::json::JsonError;
 use crate::http::json::JsonResult;
 use crate::provider::Inner;
 use crate::provider::Shared;
+use crate::telemetry::{self, ClientAuthFailure as Failure};
 
 /// Whether a public client may name itself with its `client_id` alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,19 +98,29 @@ pub(crate) async fn authenticate(
     params: &Params,
     public: Public,
 ) -> JsonResult<Arc<Application>> {
-    let refuse = |description: &str| Err(JsonError::basic(OAuthError::invalid_client(description)));
+    let refuse = |reason, description: &str| {
+        telemetry::client_authentication_failed(reason);
+        Err(JsonError::basic(OAuthError::invalid_client(description)))
+    };
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let creds = match credentials(authorization, params) {
         Ok(Some(c)) => c,
-        Ok(None) => return refuse("client authentication is required"),
-        Err(e) if e.basic => return Err(JsonError::basic(e.error)),
-        Err(e) => return Err(e.error.into()),
+        Ok(None) => return refuse(Failure::Missing, "client authentication is required"),
+        Err(e) => {
+            telemetry::client_authentication_failed(Failure::Malformed);
+            return Err(if e.basic {
+                JsonError::basic(e.error)
+            } else {
+                e.error.into()
+            });
+        }
     };
     let locks = &inner.client_locks;
     if let Some(wait) = locks.wait(&creds.client_id, address, inner.clock.now()) {
         let e = OAuthError::invalid_client(format!(
             "too many failed client authentications; try again in {wait} seconds"
         ));
+        telemetry::client_authentication_failed(Failure::Throttled);
         return Err(JsonError::Throttled(e, wait));
     }
     let client = inner.client(&creds.client_id).await?;
@@ -130,14 +141,14 @@ pub(crate) async fn authenticate(
         (Some(client), None) => {
             return match client.client_type {
                 ClientType::Public if public == Public::Allowed => Ok(client),
-                _ => refuse("client authentication failed"),
+                _ => refuse(Failure::Invalid, "client authentication failed"),
             };
         }
         // An unknown client is refused as a wrong secret is, and counted alike.
         (None, _) => "client authentication failed",
     };
     locks.failed(inner, &creds.client_id, address).await?;
-    refuse(verdict)
+    refuse(Failure::Invalid, verdict)
 }
 
 /// Tollgate's own generated secrets are checked at once. A slow hash (a chosen

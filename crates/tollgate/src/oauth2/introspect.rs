@@ -26,7 +26,9 @@ pub(crate) async fn introspect(State(inner): State<Shared>, form: OAuthForm) -> 
         .store
         .token_details(&SecretHash::of(token), refresh_first)
         .await?;
-    Ok(json::ok(&describe(&inner, found)))
+    let answer = describe(&inner, found);
+    crate::telemetry::introspected(answer["active"] == true);
+    Ok(json::ok(&answer))
 }
 
 /// A bearer token with the introspection scope, or a confidential client's credentials.

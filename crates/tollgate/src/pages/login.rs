@@ -26,6 +26,7 @@ use crate::pages::i18n;
 use crate::pages::session;
 use crate::provider::Inner;
 use crate::provider::Shared;
+use crate::telemetry;
 use crate::throttle;
 use tollgate_core::model::User;
 
@@ -214,6 +215,7 @@ pub(crate) async fn verify_user(
     let now = inner.clock.now();
     let key = throttle::Key::new(throttle::Kind::SignIn, username, address);
     if let Err(wait) = throttle::admit(inner, &key).await? {
+        telemetry::sign_in(telemetry::SignIn::Throttled);
         return Ok(SignIn::Throttled(wait));
     }
     let user = match &inner.users {
@@ -243,11 +245,13 @@ pub(crate) async fn verify_user(
     match user {
         Some(user) if user.active => {
             throttle::succeeded(inner, &key).await?;
+            telemetry::sign_in(telemetry::SignIn::Success);
             Ok(SignIn::Verified(user))
         }
         _ => {
             let address = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
             tracing::info!(%address, "password check failed");
+            telemetry::sign_in(telemetry::SignIn::Failure);
             inner.events.emit(&Event::LoginFailed {
                 username,
                 address: &address,

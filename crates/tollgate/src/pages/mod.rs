@@ -258,7 +258,7 @@ impl PageError {
 /// page; an outage is asked to be retried later.
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
-        let outage = e.is_unavailable();
+        let outage = crate::http::outage::is_outage(&e);
         if outage {
             tracing::warn!(error = %e, "the database is unavailable");
         } else {

@@ -174,6 +174,7 @@ impl ProviderBuilder {
                 login_url: self.login_url,
                 protected_resource,
                 documents,
+                migrations_current: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

@@ -99,4 +99,18 @@ impl Provider {
     pub fn store(&self) -> &Store {
         &self.shared.store
     }
+
+    /// Sets the gauges of [`telemetry`](crate::telemetry) (database pools,
+    /// signing-key ages, time since the keys were loaded) to what they are now.
+    /// Call it before the exporter renders, or on an interval.
+    pub fn record_gauges(&self) {
+        let inner = &self.shared;
+        let now = inner.clock.now();
+        let (loaded_at, key_ages) = inner.keys.state(now);
+        crate::telemetry::record_gauges(
+            &inner.store.pool_stats(),
+            &key_ages,
+            loaded_at.map(|t| now.saturating_sub(t)),
+        );
+    }
 }

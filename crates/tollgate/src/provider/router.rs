@@ -18,6 +18,7 @@ use crate::pages;
 use crate::pages::i18n;
 use crate::pages::login;
 use crate::pages::manage;
+use crate::telemetry;
 
 use super::{Provider, Shared};
 
@@ -96,7 +97,8 @@ impl Provider {
         if let Some(resource) = &inner.protected_resource {
             root = root.merge(resource.router());
         }
-        root.with_state(inner.clone())
+        root.layer(axum::middleware::from_fn(telemetry::requests))
+            .with_state(inner.clone())
     }
 
     /// For an application that nests [`router`](Self::router) under
@@ -114,12 +116,16 @@ impl Provider {
         }
     }
 
-    /// `/health`: 200 while the database answers, 503 when it does not, for a
-    /// load balancer. Apart from [`router`](Self::router), so an application
-    /// that has its own keeps it.
+    /// `/health/live` (200 while the process serves), `/health/ready` (200
+    /// when the database answers, migrations are current and the signing keys
+    /// are loaded; 503 with the reason otherwise) and `/health` (the database
+    /// alone). Apart from [`router`](Self::router), so an application that has
+    /// its own keeps it.
     pub fn health_router(&self) -> Router {
         Router::new()
             .route("/health", get(health::health))
+            .route("/health/live", get(health::live))
+            .route("/health/ready", get(health::ready))
             .with_state(self.shared.clone())
     }
 }

@@ -66,6 +66,8 @@ pub(crate) struct Inner {
     pub(super) protected_resource: Option<ProtectedResource>,
     /// Clients described by client ID metadata documents.
     pub(super) documents: Documents,
+    /// This build's migrations were all found applied (readiness asks until then).
+    pub(crate) migrations_current: std::sync::atomic::AtomicBool,
 }
 
 impl Inner {

@@ -9,6 +9,7 @@ mod cimd;
 mod device;
 mod embedding;
 mod hardening;
+mod health;
 mod issuer_paths;
 mod jwt_access_tokens;
 mod language;

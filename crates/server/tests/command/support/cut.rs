@@ -1,16 +1,20 @@
 //! A TCP forwarder a test can cut (every connection dropped, new ones
-//! refused) and restore on the same port: a database outage on demand.
+//! refused), hang (connections held open, nothing passed either way) and
+//! restore on the same port: a database outage, or a database that stopped
+//! answering, on demand.
 
 use std::net::SocketAddr;
 
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 pub struct Forwarder {
     pub address: SocketAddr,
     target: SocketAddr,
     running: Option<JoinHandle<()>>,
+    hung: watch::Sender<bool>,
 }
 
 impl Forwarder {
@@ -21,6 +25,7 @@ impl Forwarder {
             address: SocketAddr::from(([127, 0, 0, 1], 0)),
             target,
             running: None,
+            hung: watch::Sender::new(false),
         };
         forwarder.restore().await;
         forwarder
@@ -34,9 +39,16 @@ impl Forwarder {
         }
     }
 
+    /// Stops passing bytes while keeping every connection open, and accepts new
+    /// ones only to hold them: the database hangs rather than refuses.
+    pub fn hang(&self) {
+        self.hung.send_replace(true);
+    }
+
     /// Listens again, on the same port.
     pub async fn restore(&mut self) {
         self.cut();
+        self.hung.send_replace(false);
         let socket = TcpSocket::new_v4().expect("a socket");
         socket.set_reuseaddr(true).expect("SO_REUSEADDR");
         // The aborted task's listener may take a moment to be dropped.
@@ -52,7 +64,11 @@ impl Forwarder {
         }
         let listener = socket.listen(64).expect("listen");
         self.address = listener.local_addr().expect("an address");
-        self.running = Some(tokio::spawn(forward(listener, self.target)));
+        self.running = Some(tokio::spawn(forward(
+            listener,
+            self.target,
+            self.hung.subscribe(),
+        )));
     }
 }
 
@@ -62,12 +78,24 @@ impl Drop for Forwarder {
     }
 }
 
-async fn forward(listener: TcpListener, target: SocketAddr) {
+async fn forward(listener: TcpListener, target: SocketAddr, hung: watch::Receiver<bool>) {
     let mut connections = JoinSet::new();
     while let Ok((mut client, _)) = listener.accept().await {
+        let mut hung = hung.clone();
         connections.spawn(async move {
-            if let Ok(mut server) = TcpStream::connect(target).await {
-                let _ = copy_bidirectional(&mut client, &mut server).await;
+            if *hung.borrow() {
+                return std::future::pending::<()>().await;
+            }
+            let Ok(mut server) = TcpStream::connect(target).await else {
+                return;
+            };
+            let held = tokio::select! {
+                _ = copy_bidirectional(&mut client, &mut server) => false,
+                _ = hung.wait_for(|hung| *hung) => true,
+            };
+            if held {
+                // Both sockets stay open, silent, until the forwarder is cut.
+                std::future::pending::<()>().await
             }
         });
     }

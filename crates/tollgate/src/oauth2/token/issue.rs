@@ -221,6 +221,7 @@ impl Tokens {
         if written.is_none() {
             return Ok(None);
         }
+        crate::telemetry::token_issued(grant.grant_type, inner.settings.access_token_format);
         inner.events.emit(&Event::TokenIssued {
             client_id: &grant.client.client_id,
             user_id: self.access.user_id,

@@ -108,6 +108,7 @@ async fn active_user(inner: &Inner, user_id: Option<i64>) -> JsonResult<Option<U
 /// A rotated refresh token used again: its family is revoked (RFC 9700 §4.14.2,
 /// with `refresh_token_reuse_protection`) and the request refused.
 async fn replayed(inner: &Inner, client: &Application, family: &str, now: UnixTime) -> JsonError {
+    crate::telemetry::refresh_token_reused();
     if inner.settings.refresh_token_reuse_protection {
         match inner.store.revoke_refresh_token_family(family, now).await {
             Ok(revoked) => {
