@@ -63,7 +63,73 @@ pub enum Command {
         /// The security checks for a production deployment.
         #[arg(long)]
         deploy: bool,
+        #[command(flatten)]
+        output: Output,
     },
+    /// List, show or delete registered applications.
+    #[command(subcommand)]
+    Applications(Applications),
+    /// List, show or delete users.
+    #[command(subcommand)]
+    Users(Users),
+    /// Set a user's password, read from standard input, and end their sessions.
+    #[command(name = "changepassword")]
+    ChangePassword {
+        username: String,
+        /// Read the password from the first line of standard input (required:
+        /// a password in the arguments shows in the process list).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Print a completion script for a shell, e.g.
+    /// `tollgate completions bash > /etc/bash_completion.d/tollgate`.
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `--json`: one JSON document on standard output instead of text, for scripts.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Output {
+    /// Print one JSON document on standard output (messages go to standard error).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Applications {
+    /// Every registered application, by name.
+    List {
+        #[command(flatten)]
+        output: Output,
+    },
+    /// One application's registration (never its secret).
+    Show {
+        client_id: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Delete an application with its codes, tokens and consents.
+    Delete { client_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Users {
+    /// Every user, by username.
+    List {
+        #[command(flatten)]
+        output: Output,
+    },
+    /// One user (never the password hash).
+    Show {
+        username: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Delete a user with their tokens, codes, consents, sessions and the
+    /// applications they own.
+    Delete { username: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,7 +144,10 @@ pub enum Keys {
         now: bool,
     },
     /// List the keys: which signs, which are scheduled, which are leaving.
-    List,
+    List {
+        #[command(flatten)]
+        output: Output,
+    },
     /// Replace the key of every algorithm (or of --alg): the new key is
     /// published first; the old one leaves the JWKS once its tokens have expired.
     Rotate {
@@ -128,6 +197,8 @@ pub struct CreateApplication {
     /// Answer UserInfo with a JWT signed like the ID tokens (`application/jwt`).
     #[arg(long)]
     pub userinfo_signed: bool,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +246,8 @@ pub struct CreateUser {
     /// May use the staff admin pages.
     #[arg(long)]
     pub staff: bool,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[cfg(test)]

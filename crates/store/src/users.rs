@@ -112,6 +112,21 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes a user with everything that is theirs (foreign keys cascade):
+    /// tokens, codes, consents, sessions, device codes, and the clients they own.
+    pub async fn delete_user(&self, id: i64) -> Result<()> {
+        let deleted = on_db!(revoking self, p => sqlx::query(
+            "DELETE FROM tollgate_users WHERE id = $1")
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
     /// Every user, by username.
     pub async fn users(&self) -> Result<Vec<User>> {
         let sql = concat!(

@@ -2555,6 +2555,21 @@ async fn a_cached_token_is_gone_once_revoked_or_its_user_or_client_changes(store
         gone,
         "delete_application"
     );
+
+    let other = store.create_application(&new_app("d"), NOW).await.unwrap();
+    let carol = user(store, "carol").await;
+    cached_pair(store, "user-deleted", &other, &carol).await;
+    store.delete_user(carol.id).await.unwrap();
+    assert_eq!(live(store, "user-deleted").await, gone, "delete_user");
+    assert_eq!(store.user_by_id(carol.id).await.unwrap(), None);
+    assert!(matches!(
+        store.delete_user(carol.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        store.application_by_id(other.id).await.unwrap().is_some(),
+        "a client the user does not own stays"
+    );
 }
 
 /// Lookups racing a revocation cannot put back what it took away: once the

@@ -7,14 +7,22 @@ use tollgate::core::deploy_check::{self, Deployment, KeyFacts, Severity, Strict}
 use tollgate::keys::{KeyStatus, rsa_modulus_bits};
 use tollgate::system::SystemClock;
 
+use serde_json::{Value, json};
+
+use super::output::print_json;
 use super::{Failure, fail, open_store};
+use crate::cli::Output;
 use crate::config::Config;
 
-pub async fn run(config: &Config, deploy: bool) -> Result<(), Failure> {
+pub async fn run(config: &Config, deploy: bool, output: Output) -> Result<(), Failure> {
     let store = open_store(config).await?;
     store.ping().await?;
     if !deploy {
-        println!("System check identified no issues.");
+        if output.json {
+            print_json(&json!({ "issues": [], "errors": 0 }));
+        } else {
+            println!("System check identified no issues.");
+        }
         return Ok(());
     }
     let settings = &config.provider;
@@ -52,21 +60,35 @@ pub async fn run(config: &Config, deploy: bool) -> Result<(), Failure> {
             pkce_required: settings.compliant_bcp_rfc9700_pkce_required,
         },
     });
-    for finding in &findings {
-        println!("{} {}: {}", finding.severity, finding.id, finding.message);
-    }
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
+    if output.json {
+        let issues: Vec<Value> = findings
+            .iter()
+            .map(
+                |f| json!({ "id": f.id, "severity": f.severity.to_string(), "message": f.message }),
+            )
+            .collect();
+        print_json(&json!({ "issues": issues, "errors": errors }));
+    } else {
+        print_findings(&findings, errors);
+    }
+    if errors > 0 {
+        return Err(fail(format!("{errors} deployment check(s) failed")));
+    }
+    Ok(())
+}
+
+fn print_findings(findings: &[deploy_check::Finding], errors: usize) {
+    for finding in findings {
+        println!("{} {}: {}", finding.severity, finding.id, finding.message);
+    }
     println!(
         "System check identified {} issue{} ({errors} error{}).",
         findings.len(),
         if findings.len() == 1 { "" } else { "s" },
         if errors == 1 { "" } else { "s" }
     );
-    if errors > 0 {
-        return Err(fail(format!("{errors} deployment check(s) failed")));
-    }
-    Ok(())
 }

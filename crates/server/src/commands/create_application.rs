@@ -7,6 +7,7 @@ use tollgate::sealing::{Purpose, Sealer};
 use tollgate::store::{Store, StoreError};
 use tollgate::system::{OsEntropy, SystemClock};
 
+use super::output::{self, print_json};
 use super::{Failure, fail, open_store};
 use crate::cli::CreateApplication;
 use crate::config::Config;
@@ -70,6 +71,13 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
             )),
             other => other.into(),
         })?;
+    if args.output.json {
+        let mut document = output::application(&app);
+        // Shown this once; only its hash is kept.
+        document["client_secret"] = shown_secret.into();
+        print_json(&document);
+        return Ok(());
+    }
     let label = if app.name.is_empty() {
         &app.client_id
     } else {

@@ -6,6 +6,7 @@ use tollgate::credentials::hash_password;
 use tollgate::store::StoreError;
 use tollgate::system::SystemClock;
 
+use super::output::{self, print_json};
 use super::{Failure, fail, open_store};
 use crate::cli::CreateUser;
 use crate::config::Config;
@@ -62,6 +63,13 @@ pub async fn run(config: &Config, args: CreateUser) -> Result<(), Failure> {
             }
             other => other.into(),
         })?;
+    if args.output.json {
+        print_json(&output::user(&user));
+        if !has_password {
+            eprintln!("It has no password, so it cannot sign in until one is set.");
+        }
+        return Ok(());
+    }
     println!("User `{}` created (id {}).", user.username, user.id);
     if !has_password {
         println!("It has no password, so it cannot sign in until one is set.");
@@ -69,7 +77,8 @@ pub async fn run(config: &Config, args: CreateUser) -> Result<(), Failure> {
     Ok(())
 }
 
-fn read_password_line() -> Result<String, Failure> {
+/// The first line of standard input, without its line ending.
+pub(super) fn read_password_line() -> Result<String, Failure> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())

@@ -6,6 +6,9 @@ use tollgate::core::{Clock, SigningAlgorithm};
 use tollgate::keys::{KEY_ALGORITHMS, KeyStatus, Takeover, rotate};
 use tollgate::system::SystemClock;
 
+use serde_json::{Value, json};
+
+use super::output::print_json;
 use super::{Failure, open_store};
 use crate::cli::Keys;
 use crate::config::Config;
@@ -17,7 +20,11 @@ pub async fn run(config: &Config, command: Keys) -> Result<(), Failure> {
     let now = SystemClock.now();
     let existing = store.signing_keys(now).await?;
     let (algorithms, now_flag): (Vec<SigningAlgorithm>, bool) = match command {
-        Keys::List => {
+        Keys::List { output } if output.json => {
+            print_json(&keys_json(&existing, now));
+            return Ok(());
+        }
+        Keys::List { .. } => {
             print_keys(&existing, now);
             return Ok(());
         }
@@ -72,6 +79,28 @@ fn print_keys(keys: &[SigningKey], now: UnixTime) {
         };
         println!("{:<6} {:<44} {status}", key.algorithm.as_str(), key.kid);
     }
+}
+
+/// The keys as `list --json` prints them: `status` is `signing`, `published`
+/// (signs from `activates_at`) or `superseded` (leaves the JWKS at `retire_at`).
+fn keys_json(keys: &[SigningKey], now: UnixTime) -> Value {
+    let status = |key: &SigningKey| match KeyStatus::of(key, keys, now) {
+        KeyStatus::Signing => "signing",
+        KeyStatus::Published(_) => "published",
+        KeyStatus::Superseded(_) => "superseded",
+    };
+    keys.iter()
+        .map(|key| {
+            json!({
+                "kid": key.kid,
+                "alg": key.algorithm.as_str(),
+                "status": status(key),
+                "created_at": key.created_at,
+                "activates_at": key.activates_at,
+                "retire_at": key.retire_at,
+            })
+        })
+        .collect()
 }
 
 fn when(at: UnixTime, now: UnixTime) -> String {

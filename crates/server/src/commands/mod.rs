@@ -1,12 +1,15 @@
 //! One module per command; each loads what it needs and reports one line on failure.
 
+mod applications;
 mod check;
 mod clear_tokens;
 mod create_application;
 mod create_user;
 mod import_dot;
 mod keys;
+mod output;
 mod serve;
+mod users;
 
 use std::fmt;
 
@@ -37,6 +40,12 @@ pub fn fail(message: impl Into<String>) -> Failure {
 }
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
+    // Needs no configuration: a package's build script runs it without one.
+    if let Command::Completions { shell } = cli.command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(shell, &mut command, "tollgate", &mut std::io::stdout());
+        return Ok(());
+    }
     let config = config::load(cli.config.as_deref(), std::env::vars())?;
     match cli.command {
         Command::Serve => serve::run(config).await,
@@ -53,7 +62,13 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::ImportDot(args) => import_dot::run(&config, args).await,
         Command::ClearTokens => clear_tokens::run(&config).await,
         Command::Keys(command) => keys::run(&config, command).await,
-        Command::Check { deploy } => check::run(&config, deploy).await,
+        Command::Check { deploy, output } => check::run(&config, deploy, output).await,
+        Command::Applications(command) => applications::run(&config, command).await,
+        Command::Users(command) => users::run(&config, command).await,
+        Command::ChangePassword { username, .. } => {
+            users::change_password(&config, &username).await
+        }
+        Command::Completions { .. } => unreachable!("answered before the configuration is read"),
     }
 }
 

@@ -32,6 +32,10 @@ fn help_lists_every_command_and_each_has_help() {
         "cleartokens",
         "keys",
         "check",
+        "applications",
+        "users",
+        "changepassword",
+        "completions",
     ];
     for command in commands {
         assert!(help.contains(command), "{command} missing from:\n{help}");

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod admin;
 mod browser;
 mod cli;
 mod deploy_check;

@@ -375,3 +375,52 @@ async fn a_log_file_has_no_escape_codes_and_request_lines_name_the_forwarded_cli
         "{request_line}"
     );
 }
+
+#[test]
+fn settings_come_from_files_and_their_secrets_stay_out_of_errors() {
+    let dir = TempDir::new();
+    let write = |name: &str, text: &str| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let database = write("database_url", "sqlite://from-a-file.db\n");
+    let key = write(
+        "secret_key",
+        "a secret key of thirty-two characters, at least\n",
+    );
+    let out = run(tollgate(&dir.0)
+        .arg("check")
+        .env("TOLLGATE_DATABASE_URL_FILE", &database)
+        .env("TOLLGATE_SECRET_KEY_FILE", &key));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        dir.0.join("from-a-file.db").exists(),
+        "the URL from the file was used"
+    );
+
+    let unreachable = write(
+        "unreachable_url",
+        "postgres://tollgate:hunter2-in-a-file@127.0.0.1:1/tollgate\n",
+    );
+    let out = run(tollgate(&dir.0)
+        .arg("check")
+        .env("TOLLGATE_DATABASE_URL_FILE", &unreachable));
+    let line = one_line_failure(&out);
+    assert!(line.contains("tollgate:***@127.0.0.1:1"), "{line}");
+    assert!(
+        !stdout(&out).contains("hunter2") && !line.contains("hunter2"),
+        "{line}"
+    );
+
+    let short = write("short_key", "too-short-a-secret\n");
+    let out = run(tollgate(&dir.0)
+        .arg("check")
+        .env("TOLLGATE_SECRET_KEY_FILE", &short));
+    let line = one_line_failure(&out);
+    assert!(
+        line.contains("`secret_key`") && line.contains("TOLLGATE_SECRET_KEY_FILE"),
+        "{line}"
+    );
+    assert!(!line.contains("too-short-a-secret"), "{line}");
+}
