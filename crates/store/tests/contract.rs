@@ -39,6 +39,7 @@ macro_rules! contract {
 
 contract!(
     migrations_are_idempotent,
+    a_newer_versions_migrations_let_an_older_node_start,
     users_round_trip_and_usernames_are_unique,
     applications_round_trip_with_several_grant_types,
     client_id_is_unique,
@@ -190,6 +191,26 @@ async fn token_pair(store: &Store, name: &str, app: &Application, family: &str) 
 async fn migrations_are_idempotent(store: &Store) {
     store.migrate().await.unwrap();
     store.ping().await.unwrap();
+}
+
+/// A rolling upgrade: a node of the next version migrated first; this one
+/// restarts, migrates (nothing to do) and counts itself current.
+async fn a_newer_versions_migrations_let_an_older_node_start(store: &Store) {
+    let sql = "INSERT INTO tollgate_migrations (version, description, success, checksum, execution_time) \
+               VALUES (99990101000000, 'from a newer version', TRUE, $1, 0)";
+    let checksum = vec![0u8; 48];
+    match store.db() {
+        Db::Sqlite(sqlite) => drop(
+            sqlx::query(sql)
+                .bind(checksum)
+                .execute(&sqlite.write)
+                .await
+                .unwrap(),
+        ),
+        Db::Postgres(pool) => drop(sqlx::query(sql).bind(checksum).execute(pool).await.unwrap()),
+    }
+    store.migrate().await.unwrap();
+    assert_eq!(store.migrations_pending().await.unwrap(), 0);
 }
 
 async fn users_round_trip_and_usernames_are_unique(store: &Store) {

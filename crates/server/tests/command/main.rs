@@ -8,6 +8,7 @@ mod admin;
 mod browser;
 mod cli;
 mod deploy_check;
+mod deployment;
 mod durability;
 mod first_start;
 mod import_dot;
