@@ -25,6 +25,7 @@
 #   SCALE=10000000 bench/run.sh                   # 10M live access + refresh tokens, and cleartokens under load
 #   SKIP_BUILD=1 bench/run.sh                     # use the release binaries already in the target directory
 #   SQLITE_SYNCHRONOUS=full bench/run.sh          # SQLite syncs every group commit to disk
+#   TOLLGATE_METRICS_BIND=127.0.0.1:19464 bench/run.sh  # with the Prometheus recorder installed
 #
 # Environment:
 #   PORT                  tollgate serve (SQLite) on PORT, the resource server on PORT+1, the reference
