@@ -1,6 +1,6 @@
 //! What docs/DEPLOYMENT.md ships and says: the systemd unit in contrib/ passes
-//! `systemd-analyze verify`, and the guide's nginx sub-path configuration
-//! serves Tollgate's documents with the client's own address.
+//! `systemd-analyze verify`, and the guide's nginx and Caddy sub-path
+//! configurations serve Tollgate's documents with the client's own address.
 
 use std::path::Path;
 use std::process::Command;
@@ -67,33 +67,50 @@ fn the_unit_keeps_its_hardening_and_reads_the_secret_key_as_a_credential() {
     }
 }
 
-/// nginx, configured as docs/DEPLOYMENT.md's sub-path section says, in front
-/// of `tollgate serve`; `None` (said on stderr) where nginx is not installed.
-struct Nginx {
+/// The proxies docs/DEPLOYMENT.md configures for a sub-path, as it writes them.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Nginx,
+    Caddy,
+}
+
+/// A proxy in front of `tollgate serve`, on a port of its own.
+struct Proxy {
     child: std::process::Child,
     base: String,
 }
 
-impl Nginx {
-    fn start_on(dir: &Path, upstream: &str, port: u16) -> Option<Nginx> {
-        if Command::new("nginx").arg("-v").output().is_err() {
+impl Proxy {
+    /// `None` (said on stderr) where the proxy is not installed, outside CI.
+    fn start(kind: Kind, dir: &Path, upstream: &str, port: u16) -> Option<Proxy> {
+        let program = match kind {
+            Kind::Nginx => "nginx",
+            Kind::Caddy => "caddy",
+        };
+        if Command::new(program).arg("-v").output().is_err()
+            && Command::new(program).arg("version").output().is_err()
+        {
             assert!(
                 std::env::var_os("CI").is_none(),
-                "nginx is missing under CI"
+                "{program} is missing under CI"
             );
-            eprintln!("skipped: nginx is not installed");
+            eprintln!("skipped: {program} is not installed");
             return None;
         }
-        let prefix = dir.join("nginx");
+        let prefix = dir.join(program);
         std::fs::create_dir_all(&prefix).unwrap();
-        let conf = format!(
-            r#"worker_processes 1;
-pid {prefix}/nginx.pid;
+        let shown = prefix.display();
+        let mut command = Command::new(program);
+        match kind {
+            Kind::Nginx => {
+                let conf = format!(
+                    r#"worker_processes 1;
+pid {shown}/nginx.pid;
 events {{}}
 http {{
     access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
+    client_body_temp_path {shown}/body;
+    proxy_temp_path {shown}/proxy;
     server {{
         listen 127.0.0.1:{port};
         location /auth/ {{
@@ -106,33 +123,67 @@ http {{
         }}
     }}
 }}
-"#,
-            prefix = prefix.display()
-        );
-        std::fs::write(prefix.join("nginx.conf"), conf).unwrap();
-        let child = Command::new("nginx")
-            .arg("-p")
-            .arg(&prefix)
-            .arg("-c")
-            .arg(prefix.join("nginx.conf"))
-            .args(["-e", "stderr", "-g", "daemon off;"])
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+"#
+                );
+                std::fs::write(prefix.join("nginx.conf"), conf).unwrap();
+                command
+                    .arg("-p")
+                    .arg(&prefix)
+                    .arg("-c")
+                    .arg(prefix.join("nginx.conf"))
+                    .args(["-e", "stderr", "-g", "daemon off;"]);
+            }
+            Kind::Caddy => {
+                // The guide's site block, on plain HTTP: certificates are Caddy's own business.
+                let conf = format!(
+                    r#"{{
+    admin off
+    auto_https off
+    storage file_system {shown}/data
+}}
+http://127.0.0.1:{port} {{
+    handle_path /auth/* {{
+        reverse_proxy {upstream}
+    }}
+    handle /.well-known/oauth-authorization-server/auth {{
+        reverse_proxy {upstream}
+    }}
+}}
+"#
+                );
+                std::fs::write(prefix.join("Caddyfile"), conf).unwrap();
+                command
+                    .args(["run", "--adapter", "caddyfile", "--config"])
+                    .arg(prefix.join("Caddyfile"))
+                    .env("HOME", &prefix)
+                    .env("XDG_CONFIG_HOME", &prefix)
+                    .env("XDG_DATA_HOME", &prefix)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null());
+            }
+        }
+        let mut child = command.spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "nginx did not start");
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("{program} exited: {status}");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{program} did not start"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        Some(Nginx {
+        Some(Proxy {
             child,
             base: format!("http://127.0.0.1:{port}"),
         })
     }
 }
 
-impl Drop for Nginx {
+impl Drop for Proxy {
     fn drop(&mut self) {
-        // TERM, not KILL: the master then stops its workers, which a KILL would orphan.
+        // TERM, not KILL: nginx's master then stops its workers, which a KILL would orphan.
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -140,8 +191,9 @@ impl Drop for Nginx {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn behind_nginx_on_a_sub_path_as_the_guide_says() {
+/// Tollgate at `/auth` behind `kind`, configured as the guide says: its
+/// documents at the proxy's URLs, and the client the proxy saw in the log.
+async fn on_a_sub_path_behind(kind: Kind) {
     let dir = TempDir::new();
     let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}/auth");
@@ -155,7 +207,7 @@ async fn behind_nginx_on_a_sub_path_as_the_guide_says() {
         ],
     );
     let upstream = server.base.trim_start_matches("http://").to_owned();
-    let Some(nginx) = Nginx::start_on(&dir.0, &upstream, port) else {
+    let Some(proxy) = Proxy::start(kind, &dir.0, &upstream, port) else {
         return;
     };
     // The browser is at 127.0.0.3, the proxy reaches Tollgate from 127.0.0.1.
@@ -163,7 +215,7 @@ async fn behind_nginx_on_a_sub_path_as_the_guide_says() {
         .local_address(std::net::IpAddr::from([127, 0, 0, 3]))
         .build()
         .unwrap();
-    let get = |path: &str| http.get(format!("{}{path}", nginx.base)).send();
+    let get = |path: &str| http.get(format!("{}{path}", proxy.base)).send();
 
     let discovery: serde_json::Value = get("/auth/.well-known/openid-configuration")
         .await
@@ -171,7 +223,7 @@ async fn behind_nginx_on_a_sub_path_as_the_guide_says() {
         .json()
         .await
         .unwrap();
-    assert_eq!(discovery["issuer"], issuer.as_str());
+    assert_eq!(discovery["issuer"], issuer.as_str(), "{kind:?}");
     assert_eq!(
         discovery["authorization_endpoint"],
         format!("{issuer}/o/authorize/").as_str()
@@ -179,25 +231,35 @@ async fn behind_nginx_on_a_sub_path_as_the_guide_says() {
     let metadata = get("/.well-known/oauth-authorization-server/auth")
         .await
         .unwrap();
-    assert_eq!(metadata.status(), 200);
+    assert_eq!(metadata.status(), 200, "{kind:?}");
     let metadata: serde_json::Value = metadata.json().await.unwrap();
     assert_eq!(metadata["issuer"], issuer.as_str());
     let jwks = get("/auth/o/.well-known/jwks.json").await.unwrap();
-    assert_eq!(jwks.status(), 200);
+    assert_eq!(jwks.status(), 200, "{kind:?}");
 
-    // A client cannot name itself: the address nginx saw is the one logged.
+    // A client cannot name itself: the address the proxy saw is the one logged.
     let ready = http
-        .get(format!("{}/auth/health/ready", nginx.base))
+        .get(format!("{}/auth/health/ready", proxy.base))
         .header("x-forwarded-for", "198.51.100.1")
         .send()
         .await
         .unwrap();
-    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.status(), 200, "{kind:?}");
     let logs = server.log_text();
     let line = logs
         .lines()
         .find(|l| l.contains("/health/ready") && l.contains("finished processing request"))
         .unwrap_or_else(|| panic!("no request line:\n{logs}"));
-    assert!(line.contains("\"127.0.0.3\""), "{line}");
-    assert!(!line.contains("198.51.100.1"), "{line}");
+    assert!(line.contains("\"127.0.0.3\""), "{kind:?}: {line}");
+    assert!(!line.contains("198.51.100.1"), "{kind:?}: {line}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_nginx_on_a_sub_path_as_the_guide_says() {
+    on_a_sub_path_behind(Kind::Nginx).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_caddy_on_a_sub_path_as_the_guide_says() {
+    on_a_sub_path_behind(Kind::Caddy).await;
 }
