@@ -434,7 +434,8 @@ impl Store {
         migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
         // A newer version's migrations (a node upgraded first) are left alone, so
         // a node of the previous version still starts in a rolling upgrade:
-        // Tollgate's migrations only add tables, columns, indexes and triggers.
+        // since 0003 Tollgate's migrations only add (or rebuild) tables, columns,
+        // indexes and triggers; 0002 dropped a column.
         migrator.set_ignore_missing(true);
         migrator
     }

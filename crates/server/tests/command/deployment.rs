@@ -2,6 +2,7 @@
 //! `systemd-analyze verify`, and the guide's nginx and Caddy sub-path
 //! configurations serve Tollgate's documents with the client's own address.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
@@ -12,16 +13,27 @@ const UNIT: &str = concat!(
     "/../../contrib/systemd/tollgate.service"
 );
 
+/// A tool the test needs is not installed: say so loudly and skip, except under
+/// `CI=true`, where it fails (as `tollgate_testkit::postgres` treats PostgreSQL).
+fn missing(program: &str, test: &str) {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("CI=true and {program} is not installed");
+    }
+    // Straight to stderr: the test harness captures only the print macros.
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n!!! SKIPPED {test}: {program} is not installed !!!"
+    );
+}
+
 #[test]
 fn the_systemd_unit_passes_systemd_analyze_verify() {
     let found = Command::new("systemd-analyze").arg("--version").output();
     if !found.is_ok_and(|o| o.status.success()) {
-        // CI installs systemd's tools when it can; without them there is nothing to ask.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "systemd-analyze is missing under CI"
+        missing(
+            "systemd-analyze",
+            "the_systemd_unit_passes_systemd_analyze_verify",
         );
-        eprintln!("skipped: systemd-analyze is not installed");
         return;
     }
     let unit = std::fs::read_to_string(UNIT).unwrap();
@@ -39,12 +51,15 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
         .arg(&path)
         .output()
         .unwrap();
-    // Unknown or misspelt directives are only warned about: any word on stderr fails.
+    // Unknown or misspelt directives and unparsable values are only warned about
+    // (`tollgate.service:19: Unknown key …`, exit status 0): any line about the unit
+    // fails. Lines about other units of the host are not this unit's problem.
+    let err = stderr(&out);
+    let problems: Vec<&str> = err.lines().filter(|l| l.contains("tollgate")).collect();
     assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "systemd-analyze verify {}: {}",
+        out.status.success() && problems.is_empty(),
+        "systemd-analyze verify {}: {err}",
         Path::new(UNIT).display(),
-        stderr(&out)
     );
 }
 
@@ -90,11 +105,7 @@ impl Proxy {
         if Command::new(program).arg("-v").output().is_err()
             && Command::new(program).arg("version").output().is_err()
         {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{program} is missing under CI"
-            );
-            eprintln!("skipped: {program} is not installed");
+            missing(program, &format!("Tollgate on a sub-path behind {program}"));
             return None;
         }
         let prefix = dir.join(program);
@@ -115,10 +126,12 @@ http {{
         listen 127.0.0.1:{port};
         location /auth/ {{
             proxy_pass http://{upstream}/;
+            proxy_set_header Forwarded "";
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         }}
         location = /.well-known/oauth-authorization-server/auth {{
             proxy_pass http://{upstream};
+            proxy_set_header Forwarded "";
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         }}
     }}
@@ -143,10 +156,14 @@ http {{
 }}
 http://127.0.0.1:{port} {{
     handle_path /auth/* {{
-        reverse_proxy {upstream}
+        reverse_proxy {upstream} {{
+            header_up -Forwarded
+        }}
     }}
     handle /.well-known/oauth-authorization-server/auth {{
-        reverse_proxy {upstream}
+        reverse_proxy {upstream} {{
+            header_up -Forwarded
+        }}
     }}
 }}
 "#
@@ -238,9 +255,12 @@ async fn on_a_sub_path_behind(kind: Kind) {
     assert_eq!(jwks.status(), 200, "{kind:?}");
 
     // A client cannot name itself: the address the proxy saw is the one logged.
+    // Tollgate prefers `Forwarded` to `X-Forwarded-For` and both proxies pass a
+    // client's `Forwarded` on untouched, so the guide's blocks remove it.
     let ready = http
         .get(format!("{}/auth/health/ready", proxy.base))
         .header("x-forwarded-for", "198.51.100.1")
+        .header("forwarded", "for=198.51.100.2")
         .send()
         .await
         .unwrap();
@@ -251,7 +271,7 @@ async fn on_a_sub_path_behind(kind: Kind) {
         .find(|l| l.contains("/health/ready") && l.contains("finished processing request"))
         .unwrap_or_else(|| panic!("no request line:\n{logs}"));
     assert!(line.contains("\"127.0.0.3\""), "{kind:?}: {line}");
-    assert!(!line.contains("198.51.100.1"), "{kind:?}: {line}");
+    assert!(!line.contains("198.51.100."), "{kind:?}: {line}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
