@@ -2,7 +2,7 @@ use tollgate_core::env::UnixTime;
 use tollgate_core::model::{NewUser, User};
 
 use crate::rows::UserRow;
-use crate::{Result, Store, StoreError, on_db};
+use crate::{Db, Result, Store, StoreError, on_db};
 
 macro_rules! columns {
     () => {
@@ -14,13 +14,27 @@ macro_rules! columns {
 impl Store {
     /// Creates a user; a username already taken is [`StoreError::Conflict`].
     pub async fn create_user(&self, new: &NewUser, now: UnixTime) -> Result<User> {
-        let sql = concat!(
-            "INSERT INTO tollgate_users (username, password_hash, email, email_verified, given_name, \
-             family_name, phone_number, phone_number_verified, address, active, staff, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10, $11, $11) RETURNING ",
-            columns!()
-        );
+        macro_rules! insert {
+            ($id:literal) => {
+                concat!(
+                    "INSERT INTO tollgate_users (id, username, password_hash, email, email_verified, \
+                     given_name, family_name, phone_number, phone_number_verified, address, active, \
+                     staff, created_at, updated_at) \
+                     VALUES (",
+                    $id,
+                    ", $1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10, $11, $11) RETURNING ",
+                    columns!()
+                )
+            };
+        }
+        // The id is the OIDC `sub`: never one a deleted user had (migration 0011 on SQLite).
+        let sql = match &self.db {
+            Db::Sqlite(_) => insert!(
+                "(SELECT max(highest_deleted, coalesce((SELECT max(id) FROM tollgate_users), 0)) + 1 \
+                 FROM tollgate_user_id_floor)"
+            ),
+            Db::Postgres(_) => insert!("DEFAULT"),
+        };
         let row: UserRow = on_db!(write &self.db, p => sqlx::query_as(sql)
             .bind(&new.username)
             .bind(&new.password_hash)
