@@ -197,6 +197,8 @@ pub struct ApplicationSpec {
     pub allowed_origins: Vec<String>,
     /// How ID tokens are signed; HS256 needs a confidential client and no front-channel grant.
     pub algorithm: SigningAlgorithm,
+    /// How it must make its requests, beyond DOT's model.
+    pub security: crate::model::ClientSecurity,
 }
 
 impl ApplicationSpec {
@@ -217,6 +219,7 @@ impl ApplicationSpec {
             skip_authorization: false,
             name,
             owner_id: None,
+            security: self.security,
         }
     }
 }
@@ -334,6 +337,7 @@ mod tests {
             post_logout_redirect_uris: vec![],
             allowed_origins: vec![],
             algorithm: SigningAlgorithm::RS256,
+            security: Default::default(),
         }
     }
 

@@ -35,6 +35,8 @@ pub enum ErrorCode {
     RequestNotSupported,
     /// OIDC Core §3.1.2.6: `request_uri` is not supported.
     RequestUriNotSupported,
+    /// RFC 9101 §7, RFC 9126 §4: the `request_uri` is unknown, used, expired or another client's.
+    InvalidRequestUri,
     /// RFC 6750 §3.1, for bearer tokens.
     InvalidToken,
     /// RFC 6750 §3.1: the token lacks a scope the request needs (403).
@@ -72,6 +74,7 @@ impl ErrorCode {
             ErrorCode::InteractionRequired => "interaction_required",
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::InvalidRequestUri => "invalid_request_uri",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::AuthorizationPending => "authorization_pending",

@@ -19,6 +19,7 @@ pub mod error;
 pub mod id_token;
 pub mod logout;
 pub mod model;
+pub mod par;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;

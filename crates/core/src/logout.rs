@@ -137,6 +137,7 @@ mod tests {
             owner_id: None,
             created_at: 0,
             updated_at: 0,
+            security: Default::default(),
         }
     }
 

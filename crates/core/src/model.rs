@@ -120,6 +120,8 @@ pub struct Application {
     pub name: String,
     /// The user who may manage it from the account pages; `None` when no user does.
     pub owner_id: Option<i64>,
+    /// How it must make its requests, beyond DOT's model.
+    pub security: ClientSecurity,
     /// When it was registered (Unix seconds).
     pub created_at: UnixTime,
     /// When its registration last changed (Unix seconds).
@@ -155,6 +157,41 @@ pub struct NewApplication {
     pub name: String,
     /// The user who may manage it from the account pages; `None` when no user does.
     pub owner_id: Option<i64>,
+    /// How it must make its requests, beyond DOT's model.
+    pub security: ClientSecurity,
+}
+
+/// What a client registered about how it makes its requests, beyond DOT's
+/// model; each field is named as in RFC 7591 metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientSecurity {
+    /// RFC 9126 §6: its authorization requests must be pushed first.
+    pub require_pushed_authorization_requests: bool,
+}
+
+/// An authorization request pushed to `/o/par/` (RFC 9126), kept until it is
+/// answered or expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedRequest {
+    /// The client that pushed it; only this client may use it.
+    pub application_id: i64,
+    /// Its authorization request parameters, without client authentication.
+    pub parameters: Vec<(String, String)>,
+    /// When the authorization endpoint first received it.
+    pub opened_at: UnixTime,
+}
+
+/// A request to push, with the hash of its `request_uri`.
+#[derive(Debug, Clone)]
+pub struct NewPushedRequest {
+    /// SHA-256 of the random part of its `request_uri`.
+    pub request_uri_hash: SecretHash,
+    /// The client that pushed it.
+    pub application_id: i64,
+    /// Its authorization request parameters, without client authentication.
+    pub parameters: Vec<(String, String)>,
+    /// Until when the authorization endpoint may first receive it.
+    pub expires_at: UnixTime,
 }
 
 /// An authorization code (DOT's `Grant`).
@@ -604,6 +641,8 @@ pub struct ApplicationChanges {
     pub post_logout_redirect_uris: Vec<String>,
     /// Replaces the origins allowed by CORS.
     pub allowed_origins: Vec<String>,
+    /// Replaces how it must make its requests.
+    pub security: ClientSecurity,
 }
 
 /// A client a user has authorized: remembered consent and live tokens together.

@@ -7,7 +7,7 @@ use crate::client::{
     ApplicationSpec, ClientType, DEVICE_CODE_URN, GrantType, SigningAlgorithm, SpecError,
 };
 use crate::error::{ErrorCode, OAuthError};
-use crate::model::Application;
+use crate::model::{Application, ClientSecurity};
 
 /// The metadata Tollgate reads (RFC 7591 §2, OIDC Registration §2); the rest
 /// of a request is ignored, as §2 allows.
@@ -34,6 +34,9 @@ pub struct ClientMetadata {
     /// `id_token_signed_response_alg` (OIDC Registration §2); `None`: RS256.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<String>,
+    /// RFC 9126 §6: its authorization requests must be pushed; `None`: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 fn invalid(field: &str, problem: impl std::fmt::Display) -> OAuthError {
@@ -65,6 +68,11 @@ impl ClientMetadata {
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
             allowed_origins: vec![],
             algorithm,
+            security: ClientSecurity {
+                require_pushed_authorization_requests: self
+                    .require_pushed_authorization_requests
+                    .unwrap_or(false),
+            },
         };
         spec.validate(allowed_redirect_schemes)
             .map_err(|e| match e {
@@ -194,6 +202,9 @@ impl ClientMetadata {
             client_name: Some(app.name.clone()).filter(|n| !n.is_empty()),
             post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
             id_token_signed_response_alg: Some(app.algorithm.as_str().to_owned()),
+            require_pushed_authorization_requests: Some(
+                app.security.require_pushed_authorization_requests,
+            ),
         }
     }
 }
@@ -293,9 +304,11 @@ mod tests {
         let sent = metadata(
             r#"{"redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","refresh_token"],
                 "response_types":["code"],"token_endpoint_auth_method":"client_secret_basic","client_name":"A",
-                "post_logout_redirect_uris":[],"id_token_signed_response_alg":"ES256"}"#,
+                "post_logout_redirect_uris":[],"id_token_signed_response_alg":"ES256",
+                "require_pushed_authorization_requests":true}"#,
         );
         let (spec, name) = sent.to_spec(&schemes()).unwrap();
+        assert!(spec.security.require_pushed_authorization_requests);
         let app = Application {
             id: 1,
             client_id: "c".into(),
@@ -313,6 +326,7 @@ mod tests {
             owner_id: None,
             created_at: 0,
             updated_at: 0,
+            security: spec.security,
         };
         assert_eq!(ClientMetadata::of(&app), sent);
     }

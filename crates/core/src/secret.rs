@@ -25,6 +25,8 @@ pub enum SecretKind {
     DeviceCode,
     /// An RFC 7592 registration access token (`tgm_`).
     RegistrationToken,
+    /// The random part of an RFC 9126 `request_uri` (`tgp_`).
+    PushedRequest,
 }
 
 impl SecretKind {
@@ -38,6 +40,7 @@ impl SecretKind {
             SecretKind::Session => "tgx_",
             SecretKind::DeviceCode => "tgd_",
             SecretKind::RegistrationToken => "tgm_",
+            SecretKind::PushedRequest => "tgp_",
         }
     }
 }

@@ -197,6 +197,9 @@ pub struct CreateApplication {
     /// Answer UserInfo with a JWT signed like the ID tokens (`application/jwt`).
     #[arg(long)]
     pub userinfo_signed: bool,
+    /// Its authorization requests must be pushed to /o/par/ first (RFC 9126).
+    #[arg(long)]
+    pub require_pushed_authorization_requests: bool,
     #[command(flatten)]
     pub output: Output,
 }

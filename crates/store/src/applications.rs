@@ -10,7 +10,8 @@ macro_rules! columns {
     () => {
         "id, client_id, client_secret_hash, client_secret_sealed, client_type, grant_types, redirect_uris, \
          post_logout_redirect_uris, allowed_origins, algorithm, userinfo_signed, \
-         skip_authorization, name, owner_id, created_at, updated_at"
+         skip_authorization, name, owner_id, created_at, updated_at, \
+         require_pushed_authorization_requests"
     };
 }
 pub(crate) use columns;
@@ -24,8 +25,8 @@ macro_rules! insert_application {
             "INSERT INTO tollgate_applications (client_id, client_secret_hash, client_secret_sealed, \
              client_type, grant_types, redirect_uris, post_logout_redirect_uris, allowed_origins, \
              algorithm, userinfo_signed, skip_authorization, name, owner_id, created_at, \
-             updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING ",
+             updated_at, require_pushed_authorization_requests) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING ",
             columns!()
         ))
         .bind(&$new.client_id)
@@ -42,6 +43,7 @@ macro_rules! insert_application {
         .bind(&$new.name)
         .bind($new.owner_id)
         .bind($now)
+        .bind($new.security.require_pushed_authorization_requests)
         .fetch_one($executor)
     };
 }
@@ -116,7 +118,8 @@ impl Store {
     ) -> Result<Application> {
         let sql = concat!(
             "UPDATE tollgate_applications SET name = $2, grant_types = $3, redirect_uris = $4, \
-             post_logout_redirect_uris = $5, allowed_origins = $6, updated_at = $7 \
+             post_logout_redirect_uris = $5, allowed_origins = $6, updated_at = $7, \
+             require_pushed_authorization_requests = $8 \
              WHERE id = $1 RETURNING ",
             columns!()
         );
@@ -128,6 +131,7 @@ impl Store {
             .bind(changes.post_logout_redirect_uris.join(" "))
             .bind(changes.allowed_origins.join(" "))
             .bind(now)
+            .bind(changes.security.require_pushed_authorization_requests)
             .fetch_optional(p)
             .await)?;
         row.ok_or(StoreError::NotFound("application"))?.try_into()

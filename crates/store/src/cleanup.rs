@@ -42,7 +42,7 @@ impl Store {
         } else {
             (REVOKED_RT, &[grace_cutoff])
         };
-        let passes: [(&str, &str, &[i64], Counter); 8] = [
+        let passes: [(&str, &str, &[i64], Counter); 9] = [
             ("refresh_tokens", revoked.0, revoked.1, |c| {
                 &mut c.refresh_tokens
             }),
@@ -56,6 +56,10 @@ impl Store {
             }),
             // Device codes are authorization codes of another kind.
             ("device_codes", EXPIRED, &[now], |c| {
+                &mut c.authorization_codes
+            }),
+            // A pushed authorization request is one more that has not been answered.
+            ("pushed_requests", EXPIRED, &[now], |c| {
                 &mut c.authorization_codes
             }),
             ("sessions", EXPIRED, &[now], |c| &mut c.sessions),

@@ -16,6 +16,7 @@ mod failures;
 mod grants;
 mod import;
 mod keys;
+mod pushed_requests;
 mod rows;
 mod sessions;
 mod token_cache;

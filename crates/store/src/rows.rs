@@ -70,6 +70,7 @@ pub(crate) struct ApplicationRow {
     owner_id: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    require_pushed_authorization_requests: bool,
 }
 
 impl ApplicationRow {
@@ -100,6 +101,9 @@ impl TryFrom<ApplicationRow> for Application {
             skip_authorization: r.skip_authorization,
             name: r.name,
             owner_id: r.owner_id,
+            security: ClientSecurity {
+                require_pushed_authorization_requests: r.require_pushed_authorization_requests,
+            },
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

@@ -120,6 +120,7 @@ fn new_app(client_id: &str) -> NewApplication {
         skip_authorization: true,
         name: "Example".into(),
         owner_id: None,
+        security: Default::default(),
     }
 }
 
@@ -1595,6 +1596,7 @@ async fn owners_list_update_and_delete_their_applications(store: &Store) {
         redirect_uris: vec!["https://b.example/cb".into()],
         post_logout_redirect_uris: vec![],
         allowed_origins: vec!["https://b.example".into()],
+        security: Default::default(),
     };
     let updated = store
         .update_application(b.id, &changes, NOW + 5)

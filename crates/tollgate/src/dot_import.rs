@@ -217,6 +217,7 @@ fn application_of(
         post_logout_redirect_uris: list(&app.post_logout_redirect_uris),
         allowed_origins: list(&app.allowed_origins),
         algorithm,
+        security: Default::default(),
     };
     if let Err(e) = spec.validate(&settings.allowed_redirect_uri_schemes) {
         return Ok(Err(format!("{e} ({})", e.field())));

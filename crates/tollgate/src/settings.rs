@@ -168,6 +168,11 @@ pub struct Settings {
     pub device_code_expire_seconds: u64,
     /// RFC 8628: the seconds a device waits between polls, to begin with.
     pub device_code_interval_seconds: u64,
+    /// RFC 9126 §5: every client's authorization requests must be pushed to
+    /// `/o/par/` first (a client may require it of itself alone).
+    pub require_pushed_authorization_requests: bool,
+    /// RFC 9126 §2.2: how long a pushed request's `request_uri` may be first used.
+    pub pushed_authorization_request_expire_seconds: u64,
     /// Serve RFC 7591 / 7592 dynamic client registration at `/o/register/`.
     pub dcr_enabled: bool,
     /// Who may register: `authenticated` (a signed-in user: session or a user's
@@ -248,6 +253,8 @@ impl Default for Settings {
             signing_key_max_age_days: 180,
             device_code_expire_seconds: 600,
             device_code_interval_seconds: 5,
+            require_pushed_authorization_requests: false,
+            pushed_authorization_request_expire_seconds: 60,
             dcr_enabled: false,
             dcr_registration_access: RegistrationAccess::Authenticated,
             dcr_registration_scope: "oauth2_provider:registration".to_owned(),

@@ -124,6 +124,7 @@ pub async fn register_cli_client(provider: &Provider) -> Result<(), StoreError> 
         skip_authorization: false,
         name: "Notes command line".into(),
         owner_id: None,
+        security: Default::default(),
     };
     provider
         .store()

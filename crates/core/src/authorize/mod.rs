@@ -173,6 +173,7 @@ pub(crate) mod tests {
             owner_id: None,
             created_at: 0,
             updated_at: 0,
+            security: Default::default(),
         }
     }
 

@@ -1,4 +1,4 @@
-use tollgate::core::model::NewApplication;
+use tollgate::core::model::{ClientSecurity, NewApplication};
 use tollgate::core::redirect_uri::split_list;
 use tollgate::core::secret::random_id;
 use tollgate::core::{ApplicationSpec, ClientType, Clock, SigningAlgorithm};
@@ -20,6 +20,9 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         post_logout_redirect_uris: split_list(&args.post_logout_redirect_uris),
         allowed_origins: split_list(&args.allowed_origins),
         algorithm: args.algorithm,
+        security: ClientSecurity {
+            require_pushed_authorization_requests: args.require_pushed_authorization_requests,
+        },
     };
     spec.validate(&config.provider.allowed_redirect_uri_schemes)?;
     // HS256 signs with the client secret, so it is kept sealed, which needs a key.

@@ -24,6 +24,7 @@ pub fn application(app: &Application) -> Value {
         "algorithm": app.algorithm.as_str(),
         "userinfo_signed": app.userinfo_signed,
         "skip_authorization": app.skip_authorization,
+        "require_pushed_authorization_requests": app.security.require_pushed_authorization_requests,
         "owner_id": app.owner_id,
         "created_at": app.created_at,
         "updated_at": app.updated_at,

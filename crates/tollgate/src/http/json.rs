@@ -141,7 +141,16 @@ impl IntoResponse for Fault {
 
 /// A successful JSON answer, never cached.
 pub(crate) fn ok(body: &impl Serialize) -> Response {
-    no_store((StatusCode::OK, Json(body)).into_response())
+    answer(StatusCode::OK, body)
+}
+
+/// A JSON answer for what the request made (RFC 9126 §2.2), never cached.
+pub(crate) fn created(body: &impl Serialize) -> Response {
+    answer(StatusCode::CREATED, body)
+}
+
+fn answer(status: StatusCode, body: &impl Serialize) -> Response {
+    no_store((status, Json(body)).into_response())
 }
 
 fn error(err: &OAuthError, challenge: Challenge) -> Response {

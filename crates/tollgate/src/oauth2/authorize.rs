@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use tollgate_core::authorize::{
     self, AuthorizationRequest, AuthorizeError, ConsentNeed, ConsentVerdict, Policy, SessionUser,
     SessionVerdict,
@@ -19,7 +20,7 @@ use tollgate_core::claims::ClaimsRequest;
 use tollgate_core::logout::Hint;
 use tollgate_core::model::{Application, NewAuthorizationCode};
 use tollgate_core::response::{Delivery, ResponseMode, deliver};
-use tollgate_core::{ErrorCode, NewSecret, OAuthError, Params, SecretKind};
+use tollgate_core::{ErrorCode, NewSecret, OAuthError, Params, SecretHash, SecretKind, par};
 use url::form_urlencoded;
 
 use crate::http::form;
@@ -70,25 +71,51 @@ pub(crate) async fn post(
     handle(&inner, &headers, pairs, true).await
 }
 
+/// How the request reached the endpoint, and so what the sign-in and consent
+/// pages carry back to it: the whole request, or only its `request_uri`.
+enum Via {
+    Url,
+    /// RFC 9126: the pushed request, deleted once it is answered.
+    Pushed {
+        hash: SecretHash,
+        request_uri: String,
+    },
+}
+
 async fn handle(
     inner: &Inner,
     headers: &HeaderMap,
     pairs: Vec<(String, String)>,
     consent_submission: bool,
 ) -> PageResult {
-    let (params, repeated) = Params::from_pairs_lenient(pairs);
-    let client = match params.get("client_id") {
+    let (sent, repeated) = Params::from_pairs_lenient(pairs);
+    let client = match sent.get("client_id") {
         Some(id) => inner.client(id).await?,
         None => None,
     };
-    let request = match validate(inner, &params, &repeated, client.as_deref()) {
+    let signed_in = session::current(inner, headers).await?;
+    let (pushed, via) = match sent.get("request_uri") {
+        Some(uri) => {
+            let signed_in_at = signed_in.as_ref().map(|s| s.session.auth_time);
+            let (params, hash) = open_pushed(inner, uri, client.as_deref(), signed_in_at).await?;
+            let via = Via::Pushed {
+                hash,
+                request_uri: uri.to_owned(),
+            };
+            (Some(params), via)
+        }
+        None => (None, Via::Url),
+    };
+    let (params, repeated) = match &pushed {
+        Some(params) => (params, &[][..]),
+        None => (&sent, &repeated[..]),
+    };
+    let request = match validate(inner, params, repeated, client.as_deref()) {
         Ok(r) => r,
         Err(AuthorizeError::Fatal(message)) => {
             // Never a redirect: the client or its redirect URI is not to be trusted.
             tracing::debug!(%message, "authorization request refused");
-            return Err(
-                PageError::new(StatusCode::BAD_REQUEST, message).with_code("invalid_request")
-            );
+            return Err(fatal("invalid_request", message));
         }
         Err(AuthorizeError::Redirect {
             redirect_uri,
@@ -106,26 +133,87 @@ async fn handle(
         }
     };
     let client = client.expect("validate accepts only a known client");
-    if request.is_openid() && !id_token::can_sign_for(inner, &client) {
-        return Ok(refuse(
-            inner,
-            &request,
-            &OAuthError::unauthorized_client(
-                "this client's ID tokens cannot be signed: its HS256 secret is not kept \
-                 sealed under this server's secret_key; register the client again",
-            ),
-        ));
+    let settings = &inner.settings;
+    if matches!(via, Via::Url)
+        && par::required(settings.require_pushed_authorization_requests, &client)
+    {
+        let e = OAuthError::invalid_request(
+            "this client's authorization requests must be pushed to the pushed authorization \
+             request endpoint first (RFC 9126)",
+        );
+        return Ok(refuse(inner, &request, &e));
     }
-    let signed_in = session::current(inner, headers).await?;
+    if request.is_openid() && !id_token::can_sign_for(inner, &client) {
+        return Ok(refuse(inner, &request, &unsignable()));
+    }
+    let asked = Asked {
+        sent: &sent,
+        params,
+        via: &via,
+    };
     if consent_submission {
-        consent_given(inner, headers, &params, &client, &request, signed_in).await
+        consent_given(inner, headers, &asked, &client, &request, signed_in).await
     } else {
-        answer(inner, headers, &params, &client, &request, signed_in).await
+        answer(inner, headers, &asked, &client, &request, signed_in).await
     }
 }
 
+/// A request as sent (with the consent form's fields), the authorization
+/// parameters it stands for, and how it came.
+struct Asked<'a> {
+    sent: &'a Params,
+    params: &'a Params,
+    via: &'a Via,
+}
+
+/// The pushed request `request_uri` names, as the authorization endpoint acts
+/// on it, and its hash; an unknown, expired, answered or another client's
+/// request is an error page (no redirect URI can be trusted without it).
+async fn open_pushed(
+    inner: &Inner,
+    request_uri: &str,
+    client: Option<&Application>,
+    signed_in_at: Option<i64>,
+) -> Result<(Params, SecretHash), PageError> {
+    let Some(client) = client else {
+        return Err(fatal(
+            "invalid_request",
+            "the client_id is missing or unknown",
+        ));
+    };
+    let unknown = || {
+        fatal(
+            "invalid_request_uri",
+            "the request_uri is unknown, expired or already used",
+        )
+    };
+    let hash = par::reference(request_uri).ok_or_else(unknown)?;
+    let now = inner.clock.now();
+    let pushed = inner
+        .store
+        .open_pushed_request(&hash, now, par::INTERACTION_SECONDS)
+        .await?
+        .ok_or_else(unknown)?;
+    let params = par::resolve(&pushed, client, signed_in_at)
+        .map_err(|e| fatal("invalid_request_uri", e.description))?;
+    Ok((params, hash))
+}
+
+/// An error shown to the user, never redirected to the client.
+fn fatal(code: &'static str, message: impl Into<Cow<'static, str>>) -> PageError {
+    PageError::new(StatusCode::BAD_REQUEST, message).with_code(code)
+}
+
+/// OpenID Connect for a client whose ID tokens this server cannot sign.
+pub(crate) fn unsignable() -> OAuthError {
+    OAuthError::unauthorized_client(
+        "this client's ID tokens cannot be signed: its HS256 secret is not kept \
+         sealed under this server's secret_key; register the client again",
+    )
+}
+
 /// Checks the request against what the server and the client allow.
-fn validate(
+pub(crate) fn validate(
     inner: &Inner,
     params: &Params,
     repeated: &[String],
@@ -147,16 +235,16 @@ fn validate(
 async fn consent_given(
     inner: &Inner,
     headers: &HeaderMap,
-    params: &Params,
+    asked: &Asked<'_>,
     client: &Application,
     request: &AuthorizationRequest,
     signed_in: Option<SignedIn>,
 ) -> PageResult {
-    from_our_page(inner, headers, params)?;
+    from_our_page(inner, headers, asked.sent)?;
     let Some(signed_in) = signed_in else {
-        return Ok(to_login(inner, params));
+        return Ok(to_login(inner, asked));
     };
-    if params.get("allow").is_none() {
+    if asked.sent.get("allow").is_none() {
         return Ok(refuse(
             inner,
             request,
@@ -169,7 +257,7 @@ async fn consent_given(
         user_id: signed_in.user.id,
         scope: &request.scope.to_string(),
     });
-    Ok(issue(inner, client, request, &signed_in).await)
+    issue(inner, client, request, &signed_in, asked.via).await
 }
 
 /// A request to answer: by the signed-in user if the session will do, after
@@ -177,7 +265,7 @@ async fn consent_given(
 async fn answer(
     inner: &Inner,
     headers: &HeaderMap,
-    params: &Params,
+    asked: &Asked<'_>,
     client: &Application,
     request: &AuthorizationRequest,
     signed_in: Option<SignedIn>,
@@ -195,22 +283,20 @@ async fn answer(
     let signed_in = match (verdict, signed_in) {
         (SessionVerdict::Use, Some(signed_in)) => signed_in,
         (SessionVerdict::Refuse(error), _) => return Ok(refuse(inner, request, &error)),
-        _ => return Ok(to_login(inner, params)),
+        _ => return Ok(to_login(inner, asked)),
     };
     let need = authorize::consent_need(request, client, inner.settings.request_approval_prompt);
     let remembered = match need {
         ConsentNeed::UnlessRemembered => inner.store.consent(signed_in.user.id, client.id).await?,
         ConsentNeed::Never | ConsentNeed::Always => None,
     };
-    Ok(
-        match authorize::consent_verdict(request, need, remembered.as_ref()) {
-            ConsentVerdict::Skip => issue(inner, client, request, &signed_in).await,
-            ConsentVerdict::Ask => {
-                consent_page(inner, headers, client, request, params, &signed_in)
-            }
-            ConsentVerdict::Refuse(error) => refuse(inner, request, &error),
-        },
-    )
+    match authorize::consent_verdict(request, need, remembered.as_ref()) {
+        ConsentVerdict::Skip => issue(inner, client, request, &signed_in, asked.via).await,
+        ConsentVerdict::Ask => Ok(consent_page(
+            inner, headers, client, request, asked, &signed_in,
+        )),
+        ConsentVerdict::Refuse(error) => Ok(refuse(inner, request, &error)),
+    }
 }
 
 /// Remembers the consent just given, with what it adds to
@@ -261,15 +347,19 @@ fn consent_page(
     headers: &HeaderMap,
     client: &Application,
     request: &AuthorizationRequest,
-    params: &Params,
+    asked: &Asked<'_>,
     signed_in: &SignedIn,
 ) -> Response {
     let token = csrf::form_token(inner, headers);
+    let params = asked.params;
     // The request travels in hidden fields and is validated again, whole, on POST.
-    let mut fields: Vec<(&str, &str)> = params
-        .iter()
-        .filter(|(name, _)| !matches!(*name, "prompt" | "allow" | CSRF_FIELD))
-        .collect();
+    let mut fields: Vec<(&str, &str)> = match asked.via {
+        Via::Url => params
+            .iter()
+            .filter(|(name, _)| !matches!(*name, "prompt" | "allow" | CSRF_FIELD))
+            .collect(),
+        Via::Pushed { request_uri, .. } => pushed_reference(request, request_uri),
+    };
     fields.sort();
     let application = pages::client_name(client);
     let consented = request.consent_scope();
@@ -306,14 +396,35 @@ fn consent_page(
     response
 }
 
+/// What stands for a pushed request on the way back to this endpoint.
+fn pushed_reference<'a>(
+    request: &'a AuthorizationRequest,
+    request_uri: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("client_id", request.client_id.as_str()),
+        ("request_uri", request_uri),
+    ]
+}
+
 /// Sends the user to sign in, then back to this request, less what the new
-/// sign-in answers ([`authorize::after_sign_in`]).
-fn to_login(inner: &Inner, params: &Params) -> Response {
+/// sign-in answers ([`authorize::after_sign_in`]; for a pushed request,
+/// [`par::resolve`]).
+fn to_login(inner: &Inner, asked: &Asked<'_>) -> Response {
+    let params = asked.params;
     let mut query = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in authorize::after_sign_in(params) {
-        // The consent form's own fields are not part of the request.
-        if !matches!(name, "allow" | CSRF_FIELD) {
-            query.append_pair(name, &value);
+    match asked.via {
+        Via::Url => {
+            for (name, value) in authorize::after_sign_in(params) {
+                // The consent form's own fields are not part of the request.
+                if !matches!(name, "allow" | CSRF_FIELD) {
+                    query.append_pair(name, &value);
+                }
+            }
+        }
+        Via::Pushed { request_uri, .. } => {
+            let client_id = params.get("client_id").unwrap_or_default();
+            query.extend_pairs([("client_id", client_id), ("request_uri", request_uri)]);
         }
     }
     let next = format!(
@@ -325,36 +436,52 @@ fn to_login(inner: &Inner, params: &Params) -> Response {
 }
 
 /// Issues what the request asked for (a code, an access token, an ID token, or
-/// several) and delivers it to the client.
+/// several) and delivers it to the client. A pushed request is answered once:
+/// whoever deletes it first issues.
 async fn issue(
     inner: &Inner,
     client: &Application,
     request: &AuthorizationRequest,
     signed_in: &SignedIn,
-) -> Response {
-    match issue_fields(inner, client, request, signed_in).await {
-        Ok(mut fields) => {
-            if let Some(state) = &request.state {
-                fields.push(("state".into(), state.clone()));
-            }
-            fields.push(("iss".into(), inner.settings.issuer.clone()));
-            respond(
-                inner,
-                deliver(&request.redirect_uri, request.response_mode, fields),
-            )
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "authorization endpoint: issuing failed");
-            refuse(
-                inner,
-                request,
-                &OAuthError::new(
-                    ErrorCode::ServerError,
-                    "the server could not complete the request",
-                ),
-            )
-        }
+    via: &Via,
+) -> PageResult {
+    if let Via::Pushed { hash, .. } = via
+        && !inner
+            .store
+            .answer_pushed_request(hash, inner.clock.now())
+            .await?
+    {
+        let e = OAuthError::new(
+            ErrorCode::InvalidRequestUri,
+            "the request_uri was already used",
+        );
+        return Ok(refuse(inner, request, &e));
     }
+    Ok(
+        match issue_fields(inner, client, request, signed_in).await {
+            Ok(mut fields) => {
+                if let Some(state) = &request.state {
+                    fields.push(("state".into(), state.clone()));
+                }
+                fields.push(("iss".into(), inner.settings.issuer.clone()));
+                respond(
+                    inner,
+                    deliver(&request.redirect_uri, request.response_mode, fields),
+                )
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "authorization endpoint: issuing failed");
+                refuse(
+                    inner,
+                    request,
+                    &OAuthError::new(
+                        ErrorCode::ServerError,
+                        "the server could not complete the request",
+                    ),
+                )
+            }
+        },
+    )
 }
 
 async fn issue_fields(

@@ -78,6 +78,7 @@ mod tests {
             skip_authorization: false,
             name: String::new(),
             owner_id: None,
+            security: Default::default(),
         }
     }
 

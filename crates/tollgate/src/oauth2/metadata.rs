@@ -48,6 +48,8 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
         "authorization_endpoint": endpoint("/authorize/"),
         "token_endpoint": endpoint("/token/"),
         "device_authorization_endpoint": endpoint("/device-authorization/"),
+        "pushed_authorization_request_endpoint": endpoint("/par/"),
+        "require_pushed_authorization_requests": settings.require_pushed_authorization_requests,
         "revocation_endpoint": endpoint("/revoke_token/"),
         "introspection_endpoint": endpoint("/introspect/"),
         "response_types_supported": response_types,

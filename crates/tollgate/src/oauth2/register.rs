@@ -228,6 +228,7 @@ pub(crate) async fn replace(
         redirect_uris: spec.redirect_uris,
         post_logout_redirect_uris: spec.post_logout_redirect_uris,
         allowed_origins: app.allowed_origins.clone(),
+        security: spec.security,
     };
     let now = inner.clock.now();
     let updated = inner

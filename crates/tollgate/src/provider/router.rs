@@ -9,6 +9,7 @@ use crate::oauth2::authorize;
 use crate::oauth2::device;
 use crate::oauth2::introspect;
 use crate::oauth2::metadata;
+use crate::oauth2::par;
 use crate::oauth2::register;
 use crate::oauth2::revoke;
 use crate::oauth2::token;
@@ -59,6 +60,7 @@ impl Provider {
                 "/device-authorization/",
                 for_clients(post(device::authorize)),
             )
+            .route("/par/", for_clients(post(par::push)))
             .route("/revoke_token/", for_clients(post(revoke::revoke)))
             .route("/introspect/", post(introspect::introspect))
             .route("/static/tollgate.css", get(stylesheet))

@@ -111,6 +111,7 @@ fn method_of(field: &str) -> Method {
         | "device_authorization_endpoint"
         | "revocation_endpoint"
         | "introspection_endpoint"
+        | "pushed_authorization_request_endpoint"
         | "registration_endpoint" => Method::POST,
         other => panic!("an advertised URL this test does not know how to call: {other}"),
     }

@@ -609,6 +609,7 @@ async fn editing_shows_every_error_next_to_its_field() {
         skip_authorization: false,
         name: "HS".into(),
         owner_id: Some(alice.id),
+        security: Default::default(),
     };
     let hs = app
         .store

@@ -763,6 +763,7 @@ async fn an_hs256_client_without_a_sealed_secret_is_refused_before_anything_is_i
         skip_authorization: true,
         name: String::new(),
         owner_id: None,
+        security: Default::default(),
     };
     app.store.create_application(&unsealed, 0).await.unwrap();
     app.sign_in("alice").await;

@@ -45,6 +45,7 @@ pub(super) struct ApplicationView {
     allowed_origins: Vec<String>,
     algorithm: &'static str,
     skip_authorization: bool,
+    require_pushed_authorization_requests: bool,
     owner_id: Option<i64>,
     created_at: i64,
     updated_at: i64,
@@ -63,6 +64,7 @@ impl From<Application> for ApplicationView {
             allowed_origins: a.allowed_origins,
             algorithm: a.algorithm.as_str(),
             skip_authorization: a.skip_authorization,
+            require_pushed_authorization_requests: a.security.require_pushed_authorization_requests,
             owner_id: a.owner_id,
             created_at: a.created_at,
             updated_at: a.updated_at,
@@ -162,6 +164,7 @@ impl Fields {
             post_logout_redirect_uris: split_list(&self.post_logout_redirect_uris),
             allowed_origins: split_list(&self.allowed_origins),
             algorithm,
+            security: Default::default(),
         };
         if let Err(e) = spec.validate(&inner.settings.allowed_redirect_uri_schemes) {
             errors
@@ -390,6 +393,8 @@ pub(crate) async fn update(
         redirect_uris: spec.redirect_uris,
         post_logout_redirect_uris: spec.post_logout_redirect_uris,
         allowed_origins: spec.allowed_origins,
+        // The form does not offer it: the registration keeps what it has.
+        security: app.security.clone(),
     };
     inner
         .store

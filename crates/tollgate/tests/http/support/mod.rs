@@ -275,6 +275,7 @@ async fn seed(store: &Store, settings: &Settings, now: i64) {
             skip_authorization: false,
             name: format!("The {client_id} app"),
             owner_id: None,
+            security: Default::default(),
         };
     let clients = [
         app(
@@ -519,6 +520,7 @@ pub async fn tv_client(app: &App) {
         skip_authorization: false,
         name: "Living-room TV".into(),
         owner_id: None,
+        security: Default::default(),
     };
     app.store
         .create_application(&tv, app.clock.now())
