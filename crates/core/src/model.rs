@@ -173,8 +173,6 @@ pub struct ClientSecurity {
 /// answered or expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushedRequest {
-    /// The client that pushed it; only this client may use it.
-    pub application_id: i64,
     /// Its authorization request parameters, without client authentication.
     pub parameters: Vec<(String, String)>,
     /// When the authorization endpoint first received it.

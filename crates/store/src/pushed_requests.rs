@@ -24,33 +24,32 @@ impl Store {
         Ok(())
     }
 
-    /// The pushed request `hash` names, unless it expired or was answered. The
-    /// first opening records when, and from then on it lasts `interaction`
-    /// seconds; one round trip.
+    /// The pushed request `hash` names, if the client `application_id` pushed
+    /// it and it has neither expired nor been answered. The first opening
+    /// records when, and from then on it lasts `interaction` seconds; one round trip.
     pub async fn open_pushed_request(
         &self,
         hash: &SecretHash,
+        application_id: i64,
         now: UnixTime,
         interaction: i64,
     ) -> Result<Option<PushedRequest>> {
-        let row: Option<(i64, String, i64)> = on_db!(write &self.db, p => sqlx::query_as(
+        let row: Option<(String, i64)> = on_db!(write &self.db, p => sqlx::query_as(
             "UPDATE tollgate_pushed_requests \
              SET opened_at = COALESCE(opened_at, $2), \
                  expires_at = CASE WHEN opened_at IS NULL THEN $3 ELSE expires_at END \
-             WHERE request_uri_hash = $1 AND expires_at > $2 \
-             RETURNING application_id, parameters, opened_at")
+             WHERE request_uri_hash = $1 AND application_id = $4 AND expires_at > $2 \
+             RETURNING parameters, opened_at")
             .bind(hash.as_bytes())
             .bind(now)
             .bind(now.saturating_add(interaction))
+            .bind(application_id)
             .fetch_optional(p)
             .await)?;
-        Ok(
-            row.map(|(application_id, parameters, opened_at)| PushedRequest {
-                application_id,
-                parameters: par::decode(&parameters),
-                opened_at,
-            }),
-        )
+        Ok(row.map(|(parameters, opened_at)| PushedRequest {
+            parameters: par::decode(&parameters),
+            opened_at,
+        }))
     }
 
     /// Deletes the pushed request once it is answered: `true` for the one

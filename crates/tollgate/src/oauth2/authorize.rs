@@ -168,7 +168,8 @@ struct Asked<'a> {
 
 /// The pushed request `request_uri` names, as the authorization endpoint acts
 /// on it, and its hash; an unknown, expired, answered or another client's
-/// request is an error page (no redirect URI can be trusted without it).
+/// request is an error page (no redirect URI can be trusted without it), and
+/// another client's is left as it was.
 async fn open_pushed(
     inner: &Inner,
     request_uri: &str,
@@ -191,12 +192,10 @@ async fn open_pushed(
     let now = inner.clock.now();
     let pushed = inner
         .store
-        .open_pushed_request(&hash, now, par::INTERACTION_SECONDS)
+        .open_pushed_request(&hash, client.id, now, par::INTERACTION_SECONDS)
         .await?
         .ok_or_else(unknown)?;
-    let params = par::resolve(&pushed, client, signed_in_at)
-        .map_err(|e| fatal("invalid_request_uri", e.description))?;
-    Ok((params, hash))
+    Ok((par::resolve(&pushed, signed_in_at), hash))
 }
 
 /// An error shown to the user, never redirected to the client.

@@ -16,6 +16,7 @@ mod language;
 mod malformed;
 mod manage;
 mod oidc;
+mod par;
 mod register;
 mod replay_races;
 mod resource;
