@@ -82,6 +82,7 @@ contract!(
     a_cached_token_is_gone_once_revoked_or_its_user_or_client_changes,
     revocations_racing_cached_lookups_are_never_undone,
     a_deleted_users_id_is_never_given_again,
+    a_pushed_request_is_its_clients_and_answered_once,
 );
 
 async fn open(url: &str) -> Store {
@@ -2843,4 +2844,103 @@ async fn a_deleted_users_id_is_never_given_again(store: &Store) {
         frank.id + 1,
         "numbering goes on after a new migrate"
     );
+}
+
+/// RFC 9126: a pushed request opens for its own client only, lives on once
+/// opened, and of 8 concurrent answers exactly one deletes it, 10 rounds.
+async fn a_pushed_request_is_its_clients_and_answered_once(store: &Store) {
+    let (app, other) = (app(store, "c").await, app(store, "d").await);
+    let mut must_push = new_app("bank");
+    must_push.security.require_pushed_authorization_requests = true;
+    let bank = store.create_application(&must_push, NOW).await.unwrap();
+    let read = store.application_by_client_id("bank").await.unwrap().unwrap();
+    assert!(bank.security.require_pushed_authorization_requests);
+    assert_eq!(read, bank);
+    let push = |name: &str, expires_at: i64| NewPushedRequest {
+        request_uri_hash: hash(name),
+        application_id: app.id,
+        parameters: vec![
+            ("response_type".to_owned(), "code".to_owned()),
+            ("scope".to_owned(), "a b&c=d".to_owned()),
+        ],
+        expires_at,
+    };
+    store.push_request(&push("p", NOW + 60), NOW).await.unwrap();
+    let theirs = store
+        .open_pushed_request(&hash("p"), other.id, NOW, 900)
+        .await;
+    assert_eq!(theirs.unwrap(), None, "another client's");
+    let opened = store
+        .open_pushed_request(&hash("p"), app.id, NOW + 10, 900)
+        .await;
+    let opened = opened.unwrap().expect("opened");
+    assert_eq!(opened.parameters, push("p", 0).parameters);
+    assert_eq!(opened.opened_at, NOW + 10);
+    // Past its first deadline, but opened: it lasts the interaction, from the first opening.
+    let again = store
+        .open_pushed_request(&hash("p"), app.id, NOW + 500, 900)
+        .await;
+    assert_eq!(again.unwrap().expect("still open").opened_at, NOW + 10);
+    let late = store
+        .open_pushed_request(&hash("p"), app.id, NOW + 910, 900)
+        .await;
+    assert_eq!(late.unwrap(), None, "the interaction is over");
+
+    store
+        .push_request(&push("unopened", NOW + 60), NOW)
+        .await
+        .unwrap();
+    let expired = store
+        .open_pushed_request(&hash("unopened"), app.id, NOW + 60, 900)
+        .await;
+    assert_eq!(expired.unwrap(), None);
+    assert!(
+        !store
+            .answer_pushed_request(&hash("unopened"), NOW + 60)
+            .await
+            .unwrap()
+    );
+
+    for round in 0..10 {
+        let name = format!("race-{round}");
+        store
+            .push_request(&push(&name, NOW + 60), NOW)
+            .await
+            .unwrap();
+        let answers = answer_at_once(store, &name).await;
+        assert_eq!(answers.iter().filter(|a| **a).count(), 1, "round {round}");
+        let gone = store
+            .open_pushed_request(&hash(&name), app.id, NOW, 900)
+            .await;
+        assert_eq!(gone.unwrap(), None, "round {round}");
+    }
+
+    let policy = ExpiryPolicy {
+        now: NOW + 1000,
+        refresh_token_grace_period_seconds: 0,
+        refresh_token_reuse_protection: false,
+        batch_size: 10,
+    };
+    let cleared = store.clear_expired(&policy, |_| {}).await.unwrap();
+    assert_eq!(cleared.authorization_codes, 2, "p and unopened");
+}
+
+/// Eight answers of the pushed request `name` at once.
+async fn answer_at_once(store: &Store, name: &str) -> Vec<bool> {
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, name) = (store.clone(), name.to_owned());
+            tokio::spawn(async move {
+                store
+                    .answer_pushed_request(&hash(&name), NOW)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
 }
