@@ -2853,7 +2853,11 @@ async fn a_pushed_request_is_its_clients_and_answered_once(store: &Store) {
     let mut must_push = new_app("bank");
     must_push.security.require_pushed_authorization_requests = true;
     let bank = store.create_application(&must_push, NOW).await.unwrap();
-    let read = store.application_by_client_id("bank").await.unwrap().unwrap();
+    let read = store
+        .application_by_client_id("bank")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(bank.security.require_pushed_authorization_requests);
     assert_eq!(read, bank);
     let push = |name: &str, expires_at: i64| NewPushedRequest {

@@ -16,6 +16,7 @@ mod interop;
 mod oidc_interop;
 mod operations;
 mod outage;
+mod par_interop;
 mod resource_server;
 mod serve;
 mod slow_clients;
