@@ -357,7 +357,9 @@ fn consent_page(
             .iter()
             .filter(|(name, _)| !matches!(*name, "prompt" | "allow" | CSRF_FIELD))
             .collect(),
-        Via::Pushed { request_uri, .. } => pushed_reference(request, request_uri),
+        Via::Pushed { request_uri, .. } => {
+            pushed_reference(&request.client_id, request_uri).to_vec()
+        }
     };
     fields.sort();
     let application = pages::client_name(client);
@@ -396,14 +398,8 @@ fn consent_page(
 }
 
 /// What stands for a pushed request on the way back to this endpoint.
-fn pushed_reference<'a>(
-    request: &'a AuthorizationRequest,
-    request_uri: &'a str,
-) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("client_id", request.client_id.as_str()),
-        ("request_uri", request_uri),
-    ]
+fn pushed_reference<'a>(client_id: &'a str, request_uri: &'a str) -> [(&'a str, &'a str); 2] {
+    [("client_id", client_id), ("request_uri", request_uri)]
 }
 
 /// Sends the user to sign in, then back to this request, less what the new
@@ -423,7 +419,7 @@ fn to_login(inner: &Inner, asked: &Asked<'_>) -> Response {
         }
         Via::Pushed { request_uri, .. } => {
             let client_id = params.get("client_id").unwrap_or_default();
-            query.extend_pairs([("client_id", client_id), ("request_uri", request_uri)]);
+            query.extend_pairs(pushed_reference(client_id, request_uri));
         }
     }
     let next = format!(
