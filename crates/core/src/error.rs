@@ -37,6 +37,9 @@ pub enum ErrorCode {
     RequestUriNotSupported,
     /// RFC 9101 §7, RFC 9126 §4: the `request_uri` is unknown, used, expired or another client's.
     InvalidRequestUri,
+    /// OIDC Core §3.1.2.6, RFC 9101 §6.3: the request object is unreadable,
+    /// wrongly signed, or its claims about itself do not hold.
+    InvalidRequestObject,
     /// RFC 6750 §3.1, for bearer tokens.
     InvalidToken,
     /// RFC 6750 §3.1: the token lacks a scope the request needs (403).
@@ -75,6 +78,7 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidRequestUri => "invalid_request_uri",
+            ErrorCode::InvalidRequestObject => "invalid_request_object",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::AuthorizationPending => "authorization_pending",

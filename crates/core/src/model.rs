@@ -167,6 +167,9 @@ pub struct NewApplication {
 pub struct ClientSecurity {
     /// RFC 9126 §6: its authorization requests must be pushed first.
     pub require_pushed_authorization_requests: bool,
+    /// RFC 7591 `jwks`: its public keys, a JWK Set checked by
+    /// [`public_jwks`](crate::jwks::public_jwks), which verify its request objects.
+    pub jwks: Option<String>,
 }
 
 /// An authorization request pushed to `/o/par/` (RFC 9126), kept until it is
@@ -611,6 +614,8 @@ pub struct ClearedCounts {
     pub sessions: u64,
     /// Clients of stale metadata documents with nothing live left.
     pub document_clients: u64,
+    /// Used JWT ids whose JWTs have expired, so a replay would be refused anyway.
+    pub used_jwt_ids: u64,
 }
 
 impl ClearedCounts {
@@ -622,6 +627,7 @@ impl ClearedCounts {
             + self.authorization_codes
             + self.sessions
             + self.document_clients
+            + self.used_jwt_ids
     }
 }
 

@@ -37,6 +37,9 @@ pub struct ClientMetadata {
     /// RFC 9126 §6: its authorization requests must be pushed; `None`: `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// RFC 7591 §2: its public keys, a JWK Set by value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
 }
 
 fn invalid(field: &str, problem: impl std::fmt::Display) -> OAuthError {
@@ -72,6 +75,12 @@ impl ClientMetadata {
                 require_pushed_authorization_requests: self
                     .require_pushed_authorization_requests
                     .unwrap_or(false),
+                jwks: self
+                    .jwks
+                    .as_ref()
+                    .map(crate::jwks::public_jwks)
+                    .transpose()
+                    .map_err(|e| invalid("jwks", e))?,
             },
         };
         spec.validate(allowed_redirect_schemes)
@@ -205,6 +214,11 @@ impl ClientMetadata {
             require_pushed_authorization_requests: Some(
                 app.security.require_pushed_authorization_requests,
             ),
+            jwks: app
+                .security
+                .jwks
+                .as_deref()
+                .and_then(|text| serde_json::from_str(text).ok()),
         }
     }
 }
@@ -288,6 +302,10 @@ mod tests {
                 r#"{"grant_types":["client_credentials"],"post_logout_redirect_uris":["nope"]}"#,
                 "post_logout_redirect_uris",
             ),
+            (
+                r#"{"grant_types":["client_credentials"],"jwks":{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}}"#,
+                "jwks",
+            ),
         ] {
             let e = error(json);
             assert_eq!(e.code, ErrorCode::InvalidClientMetadata, "{json}");
@@ -305,10 +323,12 @@ mod tests {
             r#"{"redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","refresh_token"],
                 "response_types":["code"],"token_endpoint_auth_method":"client_secret_basic","client_name":"A",
                 "post_logout_redirect_uris":[],"id_token_signed_response_alg":"ES256",
-                "require_pushed_authorization_requests":true}"#,
+                "require_pushed_authorization_requests":true,
+                "jwks":{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AA"}]}}"#,
         );
         let (spec, name) = sent.to_spec(&schemes()).unwrap();
         assert!(spec.security.require_pushed_authorization_requests);
+        assert!(spec.security.jwks.is_some());
         let app = Application {
             id: 1,
             client_id: "c".into(),

@@ -200,6 +200,10 @@ pub struct CreateApplication {
     /// Its authorization requests must be pushed to /o/par/ first (RFC 9126).
     #[arg(long)]
     pub require_pushed_authorization_requests: bool,
+    /// A JWK Set of its public keys (RFC 7517 JSON), which verify its request
+    /// objects (RFC 9101).
+    #[arg(long, value_name = "FILE")]
+    pub jwks_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub output: Output,
 }

@@ -11,7 +11,7 @@ macro_rules! columns {
         "id, client_id, client_secret_hash, client_secret_sealed, client_type, grant_types, redirect_uris, \
          post_logout_redirect_uris, allowed_origins, algorithm, userinfo_signed, \
          skip_authorization, name, owner_id, created_at, updated_at, \
-         require_pushed_authorization_requests"
+         require_pushed_authorization_requests, jwks"
     };
 }
 pub(crate) use columns;
@@ -25,8 +25,9 @@ macro_rules! insert_application {
             "INSERT INTO tollgate_applications (client_id, client_secret_hash, client_secret_sealed, \
              client_type, grant_types, redirect_uris, post_logout_redirect_uris, allowed_origins, \
              algorithm, userinfo_signed, skip_authorization, name, owner_id, created_at, \
-             updated_at, require_pushed_authorization_requests) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING ",
+             updated_at, require_pushed_authorization_requests, jwks) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16) \
+             RETURNING ",
             columns!()
         ))
         .bind(&$new.client_id)
@@ -44,6 +45,7 @@ macro_rules! insert_application {
         .bind($new.owner_id)
         .bind($now)
         .bind($new.security.require_pushed_authorization_requests)
+        .bind(&$new.security.jwks)
         .fetch_one($executor)
     };
 }
@@ -119,7 +121,7 @@ impl Store {
         let sql = concat!(
             "UPDATE tollgate_applications SET name = $2, grant_types = $3, redirect_uris = $4, \
              post_logout_redirect_uris = $5, allowed_origins = $6, updated_at = $7, \
-             require_pushed_authorization_requests = $8 \
+             require_pushed_authorization_requests = $8, jwks = $9 \
              WHERE id = $1 RETURNING ",
             columns!()
         );
@@ -132,6 +134,7 @@ impl Store {
             .bind(changes.allowed_origins.join(" "))
             .bind(now)
             .bind(changes.security.require_pushed_authorization_requests)
+            .bind(&changes.security.jwks)
             .fetch_optional(p)
             .await)?;
         row.ok_or(StoreError::NotFound("application"))?.try_into()

@@ -42,7 +42,7 @@ impl Store {
         } else {
             (REVOKED_RT, &[grace_cutoff])
         };
-        let passes: [(&str, &str, &[i64], Counter); 9] = [
+        let passes: [(&str, &str, &[i64], Counter); 10] = [
             ("refresh_tokens", revoked.0, revoked.1, |c| {
                 &mut c.refresh_tokens
             }),
@@ -63,6 +63,7 @@ impl Store {
                 &mut c.authorization_codes
             }),
             ("sessions", EXPIRED, &[now], |c| &mut c.sessions),
+            ("used_jwt_ids", EXPIRED, &[now], |c| &mut c.used_jwt_ids),
             // Last: without it anyone could fill the table with one-off document clients.
             ("applications", STALE_DOCUMENT_CLIENT, &[now], |c| {
                 &mut c.document_clients

@@ -21,6 +21,7 @@ mod rows;
 mod sessions;
 mod token_cache;
 mod tokens;
+mod used_jwt_ids;
 mod users;
 
 use std::str::FromStr;

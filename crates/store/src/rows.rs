@@ -71,6 +71,7 @@ pub(crate) struct ApplicationRow {
     created_at: i64,
     updated_at: i64,
     require_pushed_authorization_requests: bool,
+    jwks: Option<String>,
 }
 
 impl ApplicationRow {
@@ -103,6 +104,7 @@ impl TryFrom<ApplicationRow> for Application {
             owner_id: r.owner_id,
             security: ClientSecurity {
                 require_pushed_authorization_requests: r.require_pushed_authorization_requests,
+                jwks: r.jwks,
             },
             created_at: r.created_at,
             updated_at: r.updated_at,

@@ -83,6 +83,7 @@ contract!(
     revocations_racing_cached_lookups_are_never_undone,
     a_deleted_users_id_is_never_given_again,
     a_pushed_request_is_its_clients_and_answered_once,
+    a_jwt_id_is_used_once_until_it_expires,
 );
 
 async fn open(url: &str) -> Store {
@@ -2947,4 +2948,61 @@ async fn answer_at_once(store: &Store, name: &str) -> Vec<bool> {
         answers.push(task.await.unwrap());
     }
     answers
+}
+
+/// A JWT id is used once while it is remembered, by one of eight callers at
+/// once (10 rounds), again after it expired, and cleared then; a client's keys
+/// are kept as registered.
+async fn a_jwt_id_is_used_once_until_it_expires(store: &Store) {
+    let mut keyed = new_app("signer");
+    keyed.security.jwks = Some(r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AA"}]}"#.into());
+    let created = store.create_application(&keyed, NOW).await.unwrap();
+    let read = store.application_by_client_id("signer").await.unwrap();
+    assert_eq!(read.as_ref(), Some(&created));
+    assert_eq!(created.security.jwks, keyed.security.jwks);
+
+    assert!(store.use_jwt_id(&hash("j"), NOW + 60, NOW).await.unwrap());
+    assert!(
+        !store
+            .use_jwt_id(&hash("j"), NOW + 60, NOW + 59)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .use_jwt_id(&hash("j"), NOW + 200, NOW + 60)
+            .await
+            .unwrap(),
+        "expired, it may be used again (its JWT would be refused by then)"
+    );
+    assert!(
+        !store
+            .use_jwt_id(&hash("j"), NOW + 200, NOW + 100)
+            .await
+            .unwrap()
+    );
+
+    for round in 0..10 {
+        let digest = hash(&format!("race-{round}"));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.use_jwt_id(&digest, NOW + 60, NOW).await.unwrap() })
+            })
+            .collect();
+        let mut firsts = 0;
+        for task in tasks {
+            firsts += usize::from(task.await.unwrap());
+        }
+        assert_eq!(firsts, 1, "round {round}");
+    }
+
+    let policy = ExpiryPolicy {
+        now: NOW + 100,
+        refresh_token_grace_period_seconds: 0,
+        refresh_token_reuse_protection: false,
+        batch_size: 3,
+    };
+    let cleared = store.clear_expired(&policy, |_| {}).await.unwrap();
+    assert_eq!(cleared.used_jwt_ids, 10, "the races' ids, not j");
 }

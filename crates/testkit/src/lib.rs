@@ -6,6 +6,7 @@
 //! under `CI=true`, where it fails.
 
 pub mod browser;
+pub mod client_keys;
 pub mod webdriver;
 
 use std::io::Write;

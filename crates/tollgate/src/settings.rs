@@ -173,6 +173,9 @@ pub struct Settings {
     pub require_pushed_authorization_requests: bool,
     /// RFC 9126 §2.2: how long a pushed request's `request_uri` may be first used.
     pub pushed_authorization_request_expire_seconds: u64,
+    /// RFC 9101: accept unsigned request objects (`alg` `none`), which prove
+    /// nothing about who wrote them; off, only signed ones are read.
+    pub allow_unsigned_request_objects: bool,
     /// Serve RFC 7591 / 7592 dynamic client registration at `/o/register/`.
     pub dcr_enabled: bool,
     /// Who may register: `authenticated` (a signed-in user: session or a user's
@@ -255,6 +258,7 @@ impl Default for Settings {
             device_code_interval_seconds: 5,
             require_pushed_authorization_requests: false,
             pushed_authorization_request_expire_seconds: 60,
+            allow_unsigned_request_objects: false,
             dcr_enabled: false,
             dcr_registration_access: RegistrationAccess::Authenticated,
             dcr_registration_scope: "oauth2_provider:registration".to_owned(),

@@ -43,7 +43,6 @@ pub fn validate(
     let scope = scope(params, policy).map_err(fail)?;
     let resources =
         Resources::requested(params.resources(), policy.served_resources).map_err(fail)?;
-    no_request_objects(params).map_err(fail)?;
     let nonce = nonce(params, response_type, &scope).map_err(fail)?;
     let pkce_exempt = nonce_protects_code(client, &scope, nonce.as_deref());
     let code_challenge =
@@ -226,22 +225,6 @@ fn scope(params: &Params, policy: &Policy<'_>) -> Result<Scopes, OAuthError> {
         ));
     }
     Ok(scope)
-}
-
-/// OIDC Core §6: request objects are not supported (discovery says so).
-fn no_request_objects(params: &Params) -> Result<(), OAuthError> {
-    for (name, code) in [
-        ("request", ErrorCode::RequestNotSupported),
-        ("request_uri", ErrorCode::RequestUriNotSupported),
-    ] {
-        if params.get(name).is_some() {
-            return Err(OAuthError::new(
-                code,
-                format!("the `{name}` parameter is not supported"),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The `nonce`, which an ID token from this endpoint needs, as it needs `openid`.
@@ -699,11 +682,6 @@ mod tests {
             ("&max_age=-1", ErrorCode::InvalidRequest),
             ("&max_age=soon", ErrorCode::InvalidRequest),
             ("&claims=%5B%5D", ErrorCode::InvalidRequest),
-            ("&request=eyJ", ErrorCode::RequestNotSupported),
-            (
-                "&request_uri=https%3A%2F%2Fx",
-                ErrorCode::RequestUriNotSupported,
-            ),
         ] {
             match run_oidc(&format!("{base}{extra}"), ClientType::Public) {
                 Err(AuthorizeError::Redirect { error, .. }) => {

@@ -39,14 +39,16 @@ pub async fn run(config: &Config) -> Result<(), Failure> {
     }
     println!(
         "Removed {} rows: {} refresh tokens, {} access tokens, {} ID tokens, \
-         {} authorization codes, {} sessions, {} clients of stale metadata documents.",
+         {} authorization codes, {} sessions, {} clients of stale metadata documents, \
+         {} used JWT ids.",
         counts.total(),
         counts.refresh_tokens,
         counts.access_tokens,
         counts.id_tokens,
         counts.authorization_codes,
         counts.sessions,
-        counts.document_clients
+        counts.document_clients,
+        counts.used_jwt_ids
     );
     Ok(())
 }

@@ -22,6 +22,7 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         algorithm: args.algorithm,
         security: ClientSecurity {
             require_pushed_authorization_requests: args.require_pushed_authorization_requests,
+            jwks: args.jwks_file.as_deref().map(read_jwks).transpose()?,
         },
     };
     spec.validate(&config.provider.allowed_redirect_uri_schemes)?;
@@ -142,4 +143,12 @@ async fn owner(store: &Store, username: &str) -> Result<i64, Failure> {
 /// RFC 6749 Appendix A.1: `client-id = *VSCHAR`; Tollgate also refuses spaces.
 fn is_client_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+/// The public JWK Set in `path`, as it is kept; the error names the file.
+fn read_jwks(path: &std::path::Path) -> Result<String, Failure> {
+    let problem = |e: &dyn std::fmt::Display| fail(format!("--jwks-file {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| problem(&e))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| problem(&e))?;
+    tollgate::core::jwks::public_jwks(&value).map_err(|e| problem(&e))
 }

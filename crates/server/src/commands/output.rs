@@ -25,6 +25,7 @@ pub fn application(app: &Application) -> Value {
         "userinfo_signed": app.userinfo_signed,
         "skip_authorization": app.skip_authorization,
         "require_pushed_authorization_requests": app.security.require_pushed_authorization_requests,
+        "jwks": app.security.jwks.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok()),
         "owner_id": app.owner_id,
         "created_at": app.created_at,
         "updated_at": app.updated_at,

@@ -2,6 +2,7 @@
 //! PKCS#8 PEM (sealed when a `secret_key` is configured) beside their public JWK,
 //! named by their RFC 7638 thumbprint, and rotated publish-first.
 
+pub(crate) mod client_keys;
 pub mod sealing;
 pub(crate) mod signing;
 

@@ -18,12 +18,13 @@ use tollgate_core::authorize::{
 };
 use tollgate_core::claims::ClaimsRequest;
 use tollgate_core::logout::Hint;
-use tollgate_core::model::{Application, NewAuthorizationCode};
+use tollgate_core::model::{Application, NewAuthorizationCode, NewPushedRequest};
 use tollgate_core::response::{Delivery, ResponseMode, deliver};
 use tollgate_core::{ErrorCode, NewSecret, OAuthError, Params, SecretHash, SecretKind, par};
 use url::form_urlencoded;
 
 use crate::http::form;
+use crate::oauth2::request_object::{self, ObjectError};
 use crate::oauth2::token::issue::Grant;
 use crate::oauth2::token::issue::issue_access_token;
 use crate::oidc::claims::subject;
@@ -75,10 +76,12 @@ pub(crate) async fn post(
 /// pages carry back to it: the whole request, or only its `request_uri`.
 enum Via {
     Url,
-    /// RFC 9126: the pushed request, deleted once it is answered.
+    /// RFC 9126: the pushed request, deleted once it is answered; pushed by the
+    /// client to `/o/par/`, or by this endpoint for a request object sent by value.
     Pushed {
         hash: SecretHash,
         request_uri: String,
+        by_client: bool,
     },
 }
 
@@ -94,17 +97,23 @@ async fn handle(
         None => None,
     };
     let signed_in = session::current(inner, headers).await?;
-    let (pushed, via) = match sent.get("request_uri") {
-        Some(uri) => {
-            let signed_in_at = signed_in.as_ref().map(|s| s.session.auth_time);
+    let signed_in_at = signed_in.as_ref().map(|s| s.session.auth_time);
+    let (pushed, via) = match (sent.get("request_uri"), sent.get("request")) {
+        // RFC 9126 §4: whatever is sent beside a request_uri is ignored.
+        (Some(uri), _) => {
             let (params, hash) = open_pushed(inner, uri, client.as_deref(), signed_in_at).await?;
             let via = Via::Pushed {
                 hash,
                 request_uri: uri.to_owned(),
+                by_client: true,
             };
             (Some(params), via)
         }
-        None => (None, Via::Url),
+        (None, Some(object)) => {
+            let (params, via) = push_object(inner, object, client.as_deref(), signed_in_at).await?;
+            (Some(params), via)
+        }
+        (None, None) => (None, Via::Url),
     };
     let (params, repeated) = match &pushed {
         Some(params) => (params, &[][..]),
@@ -134,8 +143,13 @@ async fn handle(
     };
     let client = client.expect("validate accepts only a known client");
     let settings = &inner.settings;
-    if matches!(via, Via::Url)
-        && par::required(settings.require_pushed_authorization_requests, &client)
+    if !matches!(
+        via,
+        Via::Pushed {
+            by_client: true,
+            ..
+        }
+    ) && par::required(settings.require_pushed_authorization_requests, &client)
     {
         let e = OAuthError::invalid_request(
             "this client's authorization requests must be pushed to the pushed authorization \
@@ -188,6 +202,13 @@ async fn open_pushed(
             "the request_uri is unknown, expired or already used",
         )
     };
+    if !request_uri.starts_with(par::REQUEST_URI_PREFIX) {
+        // OIDC Core §6.2: a request_uri to fetch is not supported, only those /o/par/ gives.
+        return Err(fatal(
+            "request_uri_not_supported",
+            "only a request_uri from the pushed authorization request endpoint is accepted",
+        ));
+    }
     let hash = par::reference(request_uri).ok_or_else(unknown)?;
     let now = inner.clock.now();
     let pushed = inner
@@ -196,6 +217,49 @@ async fn open_pushed(
         .await?
         .ok_or_else(unknown)?;
     Ok((par::resolve(&pushed, signed_in_at), hash))
+}
+
+/// A request object sent by value (RFC 9101), read and kept as a pushed
+/// request, so the sign-in and consent pages carry only its reference, a
+/// sign-in answers its `prompt=login`, and the object itself is used once. An
+/// object that is not accepted is an error page: the redirect URI it names is not trusted.
+async fn push_object(
+    inner: &Inner,
+    object: &str,
+    client: Option<&Application>,
+    signed_in_at: Option<i64>,
+) -> Result<(Params, Via), PageError> {
+    let Some(client) = client else {
+        return Err(fatal(
+            "invalid_request",
+            "the client_id is missing or unknown",
+        ));
+    };
+    let pairs = match request_object::read(inner, client, object).await {
+        Ok(pairs) => pairs,
+        Err(ObjectError::Invalid(e)) => return Err(fatal("invalid_request_object", e.description)),
+        Err(ObjectError::Store(e)) => return Err(e.into()),
+    };
+    let kept = Params::from_pairs(pairs)
+        .and_then(|params| par::to_keep(&params, &client.client_id))
+        .map_err(|e| fatal("invalid_request_object", e.description))?;
+    let secret = NewSecret::generate(SecretKind::PushedRequest, inner.entropy.as_ref());
+    let now = inner.clock.now();
+    let new = NewPushedRequest {
+        request_uri_hash: secret.hash,
+        application_id: client.id,
+        parameters: kept,
+        expires_at: now.saturating_add(par::INTERACTION_SECONDS),
+    };
+    inner.store.push_request(&new, now).await?;
+    let request_uri = par::request_uri(&secret.plaintext);
+    let (params, hash) = open_pushed(inner, &request_uri, Some(client), signed_in_at).await?;
+    let via = Via::Pushed {
+        hash,
+        request_uri,
+        by_client: false,
+    };
+    Ok((params, via))
 }
 
 /// An error shown to the user, never redirected to the client.

@@ -10,6 +10,7 @@ use tollgate_core::SigningAlgorithm;
 use tollgate_core::authorize::ResponseType;
 use tollgate_core::claims::{PROTOCOL_CLAIMS, user_claim_names};
 use tollgate_core::id_token::ACR_PASSWORD;
+use tollgate_core::request_object;
 
 use crate::keys::KEY_ALGORITHMS;
 
@@ -43,6 +44,10 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
     .filter(|rt| settings.front_channel_access_tokens() || !rt.split(' ').any(|p| p == "token"))
     .collect();
     let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    let mut request_object_algs = request_object::SIGNING_ALGORITHMS.to_vec();
+    if settings.allow_unsigned_request_objects {
+        request_object_algs.push("none");
+    }
     let mut doc = json!({
         "issuer": settings.issuer,
         "authorization_endpoint": endpoint("/authorize/"),
@@ -50,6 +55,10 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
         "device_authorization_endpoint": endpoint("/device-authorization/"),
         "pushed_authorization_request_endpoint": endpoint("/par/"),
         "require_pushed_authorization_requests": settings.require_pushed_authorization_requests,
+        "request_parameter_supported": true,
+        // A request_uri is only ever one /o/par/ gave; none is fetched.
+        "request_uri_parameter_supported": false,
+        "request_object_signing_alg_values_supported": request_object_algs,
         "revocation_endpoint": endpoint("/revoke_token/"),
         "introspection_endpoint": endpoint("/introspect/"),
         "response_types_supported": response_types,
@@ -90,8 +99,6 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
             "claims_supported": claims,
             "claim_types_supported": ["normal"],
             "claims_parameter_supported": true,
-            "request_parameter_supported": false,
-            "request_uri_parameter_supported": false,
             "prompt_values_supported": ["none", "login", "consent", "select_account"],
             "acr_values_supported": [ACR_PASSWORD],
         });

@@ -16,5 +16,6 @@ pub(crate) mod introspect;
 pub(crate) mod metadata;
 pub(crate) mod par;
 pub(crate) mod register;
+pub(crate) mod request_object;
 pub(crate) mod revoke;
 pub(crate) mod token;

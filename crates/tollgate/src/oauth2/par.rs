@@ -1,7 +1,8 @@
 //! RFC 9126 pushed authorization requests at `/o/par/`: an authenticated
 //! client posts its authorization request and gets a `request_uri` to send the
 //! browser with. The request is validated here, so its errors come back in
-//! JSON to the client rather than by a redirect.
+//! JSON to the client rather than by a redirect. A request object (RFC 9101)
+//! may carry the request; it is checked here, and its parameters are kept.
 
 use axum::extract::State;
 use serde::Serialize;
@@ -13,6 +14,7 @@ use crate::http::json;
 use crate::http::json::JsonResult;
 use crate::oauth2::authorize;
 use crate::oauth2::client_auth::ClientRequest;
+use crate::oauth2::request_object;
 use crate::oauth2::token;
 use crate::oidc::id_token;
 use crate::provider::Shared;
@@ -28,6 +30,11 @@ pub(crate) async fn push(
     State(inner): State<Shared>,
     ClientRequest { client, params, .. }: ClientRequest,
 ) -> JsonResult {
+    // RFC 9126 §3: with a request object, its parameters are the request.
+    let params = match params.get("request") {
+        Some(object) => Params::from_pairs(request_object::read(&inner, &client, object).await?)?,
+        None => params,
+    };
     let kept = par::to_keep(&params, &client.client_id)?;
     let request_params = Params::from_pairs(kept.iter().cloned())?;
     let request =

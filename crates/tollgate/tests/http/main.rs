@@ -19,6 +19,7 @@ mod oidc;
 mod par;
 mod register;
 mod replay_races;
+mod request_objects;
 mod resource;
 mod resource_indicators;
 mod revocation_and_introspection;

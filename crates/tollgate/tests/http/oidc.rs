@@ -86,7 +86,7 @@ async fn discovery_advertises_what_the_server_does_at_both_paths() {
         assert_eq!(doc["jwks_uri"], app.url("/o/.well-known/jwks.json"));
         assert_eq!(doc["userinfo_endpoint"], app.url("/o/userinfo/"));
         assert_eq!(doc["end_session_endpoint"], app.url("/o/logout/"));
-        assert_eq!(doc["request_parameter_supported"], false);
+        assert_eq!(doc["request_parameter_supported"], true);
         assert_eq!(doc["request_uri_parameter_supported"], false);
         assert_eq!(doc["claims_parameter_supported"], true);
         assert_eq!(
@@ -686,15 +686,6 @@ async fn prompt_none_max_age_and_id_token_hint() {
         login.starts_with("/o/login/") && !login.contains("id_token_hint"),
         "{login}"
     );
-    // Request objects are refused as discovery says.
-    let f = fields_of(
-        &app.authorize(&rp_request(
-            "code",
-            &[("request", "eyJhbGciOiJub25lIn0.e30.")],
-        ))
-        .await,
-    );
-    assert_eq!(f["error"], "request_not_supported");
     // Unknown parameters and display/ui_locales/claims_locales are accepted.
     let f = fields_of(
         &app.authorize(&rp_request(

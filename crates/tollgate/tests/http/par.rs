@@ -136,15 +136,32 @@ async fn a_request_uri_is_its_clients_and_lives_briefly() {
     assert_error_page(theirs, "invalid_request_uri").await;
     let unnamed = app.authorize(&[("request_uri", &uri)]).await;
     assert_error_page(unnamed, "invalid_request").await;
-    for forged in [
-        format!("{PREFIX}tgp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-        "https://client.example/request.jwt".to_owned(),
-        uri.trim_start_matches(PREFIX).to_owned(),
+    for (forged, code) in [
+        (
+            format!("{PREFIX}tgp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            "invalid_request_uri",
+        ),
+        (
+            format!(
+                "{PREFIX}{}",
+                uri.trim_start_matches(PREFIX).replace("tgp_", "tga_")
+            ),
+            "invalid_request_uri",
+        ),
+        // Not the PAR endpoint's: a URL to fetch is not supported (OIDC Core §6.2).
+        (
+            "https://client.example/request.jwt".to_owned(),
+            "request_uri_not_supported",
+        ),
+        (
+            uri.trim_start_matches(PREFIX).to_owned(),
+            "request_uri_not_supported",
+        ),
     ] {
         let response = app
             .authorize(&[("client_id", "web"), ("request_uri", &forged)])
             .await;
-        assert_error_page(response, "invalid_request_uri").await;
+        assert_error_page(response, code).await;
     }
 
     // Never opened within its 60 seconds: gone.
@@ -234,6 +251,7 @@ async fn a_client_that_must_push_is_refused_a_direct_request() {
         owner_id: None,
         security: tollgate::core::model::ClientSecurity {
             require_pushed_authorization_requests: true,
+            ..Default::default()
         },
     };
     app.store.create_application(&must_push, 0).await.unwrap();

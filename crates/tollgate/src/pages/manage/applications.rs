@@ -46,6 +46,8 @@ pub(super) struct ApplicationView {
     algorithm: &'static str,
     skip_authorization: bool,
     require_pushed_authorization_requests: bool,
+    /// The registered public keys, each as its `kid` (or its type when it has none).
+    keys: Vec<String>,
     owner_id: Option<i64>,
     created_at: i64,
     updated_at: i64,
@@ -65,11 +67,28 @@ impl From<Application> for ApplicationView {
             algorithm: a.algorithm.as_str(),
             skip_authorization: a.skip_authorization,
             require_pushed_authorization_requests: a.security.require_pushed_authorization_requests,
+            keys: key_names(a.security.jwks.as_deref()),
             owner_id: a.owner_id,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
     }
+}
+
+fn key_names(jwks: Option<&str>) -> Vec<String> {
+    let set: serde_json::Value = jwks
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
+    let keys = set["keys"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    keys.iter()
+        .map(|key| {
+            let name = key["kid"].as_str().or(key["kty"].as_str()).unwrap_or("?");
+            name.to_owned()
+        })
+        .collect()
 }
 
 /// What the registration form holds, as typed, to show again beside its errors.

@@ -35,7 +35,7 @@ pub struct App {
     /// The settings it was built with.
     pub settings: Settings,
     /// Its time, which other nodes share.
-    clock: Arc<dyn Clock>,
+    pub clock: Arc<dyn Clock>,
     database_url: String,
     /// Dropped with the first node; `None` on the others.
     _db: Option<TestDatabase>,

@@ -1,0 +1,292 @@
+//! Request objects (RFC 9101; OIDC Core §6.1): which signatures are accepted,
+//! what the claims about the object itself must say, and which authorization
+//! parameters it stands for. The signature is checked by the caller, which
+//! holds the client's keys.
+
+use serde_json::{Map, Value};
+
+use crate::env::UnixTime;
+use crate::error::{ErrorCode, OAuthError};
+use crate::secret::SecretHash;
+
+/// The algorithms a request object may be signed with, as advertised in
+/// `request_object_signing_alg_values_supported`.
+pub const SIGNING_ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
+
+/// RFC 7519 §4.1.4–5: how far apart the client's clock and ours may be.
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
+
+/// How long a request object's `jti` is remembered when it has no `exp`.
+pub const REPLAY_WINDOW_SECONDS: i64 = 3600;
+
+/// Claims about the object itself (RFC 7519 §4.1), not authorization parameters.
+const OBJECT_CLAIMS: [&str; 6] = ["iss", "aud", "exp", "nbf", "iat", "jti"];
+
+/// `invalid_request_object` (OIDC Core §3.1.2.6, RFC 9101 §6.3).
+pub fn invalid(description: impl Into<String>) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidRequestObject, description.into())
+}
+
+/// Whether an object signed with `alg` may be read: one of
+/// [`SIGNING_ALGORITHMS`], or `none` where the server allows unsigned objects.
+pub fn algorithm_accepted(alg: &str, unsigned_allowed: bool) -> Result<(), OAuthError> {
+    match alg {
+        "none" if unsigned_allowed => Ok(()),
+        "none" => Err(invalid(
+            "unsigned request objects (alg none) are not accepted; sign it with a registered key",
+        )),
+        alg if SIGNING_ALGORITHMS.contains(&alg) => Ok(()),
+        alg => Err(invalid(format!(
+            "request objects signed with {alg} are not accepted"
+        ))),
+    }
+}
+
+/// What a request object's own claims are checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a> {
+    /// The client the request names outside the object.
+    pub client_id: &'a str,
+    /// This server's issuer identifier, the audience the object must name if it names one.
+    pub issuer: &'a str,
+    /// Now, by the server's clock.
+    pub now: UnixTime,
+}
+
+/// Checks the claims about the object: `iss` and `client_id` name the client
+/// (RFC 9101 §5), `aud` names this server (RFC 9101 §4), it has not expired and
+/// is already valid, and it carries no request object of its own. Absent
+/// `iss`, `aud`, `exp`, `nbf` are accepted, as OIDC Core §6.1 only recommends them.
+pub fn check(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<(), OAuthError> {
+    for name in ["iss", "client_id"] {
+        match claims.get(name) {
+            None => {}
+            Some(Value::String(value)) if value == expected.client_id => {}
+            Some(_) => {
+                return Err(invalid(format!(
+                    "the request object's `{name}` is not the client_id of the request"
+                )));
+            }
+        }
+    }
+    let audience_ok = match claims.get("aud") {
+        None => true,
+        Some(Value::String(aud)) => aud == expected.issuer,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(expected.issuer)),
+        Some(_) => false,
+    };
+    if !audience_ok {
+        return Err(invalid(
+            "the request object's `aud` does not name this server's issuer",
+        ));
+    }
+    if let Some(exp) = time_claim(claims, "exp")?
+        && exp <= expected.now
+    {
+        return Err(invalid("the request object has expired"));
+    }
+    if let Some(nbf) = time_claim(claims, "nbf")?
+        && nbf > expected.now.saturating_add(CLOCK_SKEW_SECONDS)
+    {
+        return Err(invalid("the request object is not valid yet (`nbf`)"));
+    }
+    if claims.contains_key("request") || claims.contains_key("request_uri") {
+        return Err(invalid(
+            "a request object may not carry `request` or `request_uri` (RFC 9101 §4)",
+        ));
+    }
+    Ok(())
+}
+
+/// A NumericDate claim (RFC 7519 §2), if present.
+fn time_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<UnixTime>, OAuthError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(value) => value
+            .as_f64()
+            .filter(|t| t.is_finite())
+            // Fractional seconds are allowed (RFC 7519 §2); whole ones are enough here.
+            .map(|t| Some(t as UnixTime))
+            .ok_or_else(|| invalid(format!("the request object's `{name}` is not a number"))),
+    }
+}
+
+/// What the store remembers of the object's `jti`, if it has one (its digest,
+/// scoped to the client, since each client picks its own ids), and until when
+/// it must not be seen again: its `exp`, or [`REPLAY_WINDOW_SECONDS`] from now.
+pub fn replay_key(
+    claims: &Map<String, Value>,
+    client_id: &str,
+    now: UnixTime,
+) -> Result<Option<(SecretHash, UnixTime)>, OAuthError> {
+    let Some(jti) = claims.get("jti") else {
+        return Ok(None);
+    };
+    let jti = jti
+        .as_str()
+        .filter(|j| !j.is_empty())
+        .ok_or_else(|| invalid("the request object's `jti` is not a string"))?;
+    let until = time_claim(claims, "exp")?.unwrap_or(now.saturating_add(REPLAY_WINDOW_SECONDS));
+    let digest = SecretHash::of(&format!("request object\n{client_id}\n{jti}"));
+    Ok(Some((digest, until)))
+}
+
+/// The authorization parameters the object stands for, with the request's
+/// `client_id`. Only these are acted on; the parameters sent beside the object
+/// are ignored (RFC 9101 §6.3: the object's win, and OAuth ones outside it are
+/// not used). Strings are taken as they are, numbers and booleans as their
+/// text, `resource` arrays as repeated values, and other JSON (the `claims`
+/// request) as its JSON text.
+pub fn parameters(claims: &Map<String, Value>, client_id: &str) -> Vec<(String, String)> {
+    let mut pairs = vec![("client_id".to_owned(), client_id.to_owned())];
+    for (name, value) in claims {
+        if OBJECT_CLAIMS.contains(&name.as_str()) || name == "client_id" {
+            continue;
+        }
+        match value {
+            Value::Null => {}
+            Value::String(text) => pairs.push((name.clone(), text.clone())),
+            Value::Array(items) if name == "resource" => {
+                pairs.extend(items.iter().map(|item| (name.clone(), json_text(item))))
+            }
+            other => pairs.push((name.clone(), json_text(other))),
+        }
+    }
+    pairs
+}
+
+fn json_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: UnixTime = 1_000_000;
+
+    fn expected() -> Expected<'static> {
+        Expected {
+            client_id: "rp",
+            issuer: "https://op.example/o",
+            now: NOW,
+        }
+    }
+
+    fn claims(value: Value) -> Map<String, Value> {
+        value.as_object().expect("an object").clone()
+    }
+
+    fn code_of(result: Result<(), OAuthError>) -> Option<ErrorCode> {
+        result.err().map(|e| e.code)
+    }
+
+    #[test]
+    fn only_the_advertised_algorithms_and_none_when_allowed_are_accepted() {
+        for alg in SIGNING_ALGORITHMS {
+            assert_eq!(algorithm_accepted(alg, false), Ok(()), "{alg}");
+        }
+        for alg in ["HS256", "RS512", "none", "", "NONE"] {
+            assert_eq!(
+                code_of(algorithm_accepted(alg, false)),
+                Some(ErrorCode::InvalidRequestObject),
+                "{alg}"
+            );
+        }
+        assert_eq!(algorithm_accepted("none", true), Ok(()));
+        assert!(
+            algorithm_accepted("NONE", true).is_err(),
+            "alg is case-sensitive"
+        );
+    }
+
+    #[test]
+    fn a_well_formed_object_passes_with_or_without_its_optional_claims() {
+        assert_eq!(
+            check(&claims(json!({"scope": "openid"})), &expected()),
+            Ok(())
+        );
+        let full = json!({
+            "iss": "rp", "client_id": "rp", "aud": ["other", "https://op.example/o"],
+            "exp": NOW + 60, "nbf": NOW - 5, "iat": NOW - 5, "jti": "j1",
+        });
+        assert_eq!(check(&claims(full), &expected()), Ok(()));
+        let fractional = json!({"aud": "https://op.example/o", "exp": (NOW as f64) + 0.5 + 30.0});
+        assert_eq!(check(&claims(fractional), &expected()), Ok(()));
+    }
+
+    #[test]
+    fn the_objects_own_claims_are_checked() {
+        for bad in [
+            json!({"iss": "another"}),
+            json!({"iss": 7}),
+            json!({"client_id": "another"}),
+            json!({"aud": "https://op.example"}),
+            json!({"aud": ["https://elsewhere.example"]}),
+            json!({"aud": 1}),
+            json!({"exp": NOW}),
+            json!({"exp": NOW - 1}),
+            json!({"exp": "soon"}),
+            json!({"nbf": NOW + CLOCK_SKEW_SECONDS + 1}),
+            json!({"request": "eyJ"}),
+            json!({"request_uri": "https://rp.example/r"}),
+        ] {
+            assert_eq!(
+                code_of(check(&claims(bad.clone()), &expected())),
+                Some(ErrorCode::InvalidRequestObject),
+                "{bad}"
+            );
+        }
+        let skewed = json!({"nbf": NOW + CLOCK_SKEW_SECONDS});
+        assert_eq!(check(&claims(skewed), &expected()), Ok(()));
+    }
+
+    #[test]
+    fn a_jti_is_remembered_until_the_object_expires() {
+        let with_exp = claims(json!({"jti": "a", "exp": NOW + 30}));
+        let (digest, until) = replay_key(&with_exp, "rp", NOW).unwrap().unwrap();
+        assert_eq!(until, NOW + 30);
+        let (again, _) = replay_key(&with_exp, "rp", NOW + 5).unwrap().unwrap();
+        assert_eq!(digest, again, "the same jti of the same client");
+        let (other_client, _) = replay_key(&with_exp, "rp2", NOW).unwrap().unwrap();
+        assert_ne!(
+            digest, other_client,
+            "clients choose their ids independently"
+        );
+        let without = claims(json!({"jti": "b"}));
+        let (_, until) = replay_key(&without, "rp", NOW).unwrap().unwrap();
+        assert_eq!(until, NOW + REPLAY_WINDOW_SECONDS);
+        assert_eq!(replay_key(&claims(json!({})), "rp", NOW), Ok(None));
+        for bad in [json!({"jti": ""}), json!({"jti": 5})] {
+            assert!(replay_key(&claims(bad), "rp", NOW).is_err());
+        }
+    }
+
+    #[test]
+    fn the_object_becomes_the_requests_parameters() {
+        let object = claims(json!({
+            "iss": "rp", "aud": "https://op.example/o", "exp": NOW + 60, "jti": "j",
+            "client_id": "rp", "response_type": "code", "max_age": 300,
+            "claims": {"userinfo": {"email": null}}, "resource": ["https://a", "https://b"],
+            "nonce": null,
+        }));
+        let mut pairs = parameters(&object, "rp");
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            [
+                ("claims", r#"{"userinfo":{"email":null}}"#),
+                ("client_id", "rp"),
+                ("max_age", "300"),
+                ("resource", "https://a"),
+                ("resource", "https://b"),
+                ("response_type", "code"),
+            ]
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        );
+    }
+}

@@ -1,0 +1,13 @@
+-- RFC 7591 jwks: a client's public keys, a JWK Set as JSON text, which
+-- verify its request objects (RFC 9101).
+ALTER TABLE tollgate_applications ADD COLUMN jwks TEXT;
+
+-- JWT ids already used (request objects' jti), kept until the JWT they came
+-- in has expired: the digest is SHA-256 over what the JWT is, who issued it
+-- and its jti, so a replay on any node sharing this database finds it.
+CREATE TABLE tollgate_used_jwt_ids (
+    id         INTEGER PRIMARY KEY,
+    digest     BLOB NOT NULL UNIQUE,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX tollgate_used_jwt_ids_expires ON tollgate_used_jwt_ids (expires_at);

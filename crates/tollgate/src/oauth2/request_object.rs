@@ -1,0 +1,85 @@
+//! Request objects (RFC 9101) sent by value, to the authorization endpoint or
+//! inside a pushed request: the signature checked with the client's registered
+//! keys, the object's own claims with [`request_object::check`], and its `jti`
+//! used once across every node sharing the database.
+
+use tollgate_core::OAuthError;
+use tollgate_core::model::Application;
+use tollgate_core::request_object::{self, Expected, SIGNING_ALGORITHMS};
+use tollgate_store::StoreError;
+
+use crate::http::json::JsonError;
+use crate::keys::client_keys;
+use crate::provider::Inner;
+
+/// Why a request object was not read.
+#[derive(Debug)]
+pub(crate) enum ObjectError {
+    /// The client's fault: `invalid_request_object`.
+    Invalid(OAuthError),
+    /// The store's: its jti could not be recorded.
+    Store(StoreError),
+}
+
+impl From<OAuthError> for ObjectError {
+    fn from(e: OAuthError) -> Self {
+        ObjectError::Invalid(e)
+    }
+}
+
+impl From<StoreError> for ObjectError {
+    fn from(e: StoreError) -> Self {
+        ObjectError::Store(e)
+    }
+}
+
+impl From<ObjectError> for JsonError {
+    fn from(e: ObjectError) -> Self {
+        match e {
+            ObjectError::Invalid(e) => e.into(),
+            ObjectError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The authorization parameters the request object `jwt` of `client` stands for.
+pub(crate) async fn read(
+    inner: &Inner,
+    client: &Application,
+    jwt: &str,
+) -> Result<Vec<(String, String)>, ObjectError> {
+    let claims = verified_claims(inner, client, jwt)?;
+    let now = inner.clock.now();
+    let expected = Expected {
+        client_id: &client.client_id,
+        issuer: &inner.settings.issuer,
+        now,
+    };
+    request_object::check(&claims, &expected)?;
+    if let Some((digest, until)) = request_object::replay_key(&claims, &client.client_id, now)?
+        && !inner.store.use_jwt_id(&digest, until, now).await?
+    {
+        return Err(
+            request_object::invalid("this request object (its jti) was used before").into(),
+        );
+    }
+    Ok(request_object::parameters(&claims, &client.client_id))
+}
+
+/// The object's claims, if its algorithm is accepted and its signature holds.
+fn verified_claims(
+    inner: &Inner,
+    client: &Application,
+    jwt: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, OAuthError> {
+    let unreadable = |e: client_keys::ClientJwtError| {
+        request_object::invalid(format!("the request object was not accepted: {e}"))
+    };
+    let alg = client_keys::header_alg(jwt).map_err(unreadable)?;
+    request_object::algorithm_accepted(&alg, inner.settings.allow_unsigned_request_objects)?;
+    if alg == "none" {
+        return client_keys::unsecured_claims(jwt).map_err(unreadable);
+    }
+    client_keys::verify(jwt, client.security.jwks.as_deref(), &SIGNING_ALGORITHMS)
+        .map_err(unreadable)
+}
