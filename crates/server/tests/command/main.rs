@@ -17,6 +17,7 @@ mod oidc_interop;
 mod operations;
 mod outage;
 mod par_interop;
+mod request_object_interop;
 mod resource_server;
 mod serve;
 mod slow_clients;

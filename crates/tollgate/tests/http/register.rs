@@ -365,7 +365,61 @@ async fn a_users_token_registers_only_when_meant_to(db: Db) {
     assert_eq!(app.register(Some(&meant), &service()).await.0, 201);
 }
 
+/// RFC 7591 `jwks`: public keys are kept and read back, and then verify the
+/// client's request objects; a private key is refused.
+async fn a_client_registers_its_public_keys(db: Db) {
+    let Some(app) = enabled(db, RegistrationAccess::Open).await else {
+        return;
+    };
+    let jwks: Value = serde_json::from_str(tollgate_testkit::client_keys::JWKS).unwrap();
+    let with_keys = json!({
+        "grant_types": ["authorization_code"],
+        "redirect_uris": ["https://keyed.example/cb"],
+        "jwks": jwks,
+    });
+    let (status, body, _) = app.register(None, &with_keys).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["jwks"], jwks);
+    let client_id = body["client_id"].as_str().unwrap();
+    let stored = app
+        .store
+        .application_by_client_id(client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored: Value = serde_json::from_str(stored.security.jwks.as_deref().unwrap()).unwrap();
+    assert_eq!(stored, jwks);
+    let (_, read) = app
+        .manage(
+            reqwest::Method::GET,
+            body["registration_client_uri"].as_str().unwrap(),
+            body["registration_access_token"].as_str().unwrap(),
+            None,
+        )
+        .await;
+    assert_eq!(read["jwks"], jwks);
+
+    let private = json!({
+        "grant_types": ["authorization_code"],
+        "redirect_uris": ["https://keyed.example/cb"],
+        "jwks": {"keys": [{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA", "d": "AA"}]},
+    });
+    let (status, body, _) = app.register(None, &private).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_client_metadata"))
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("jwks:"),
+        "{body}"
+    );
+}
+
 on_both_databases!(
+    a_client_registers_its_public_keys,
     a_users_token_registers_only_when_meant_to,
     registration_is_off_unless_enabled,
     a_signed_in_user_registers_reads_replaces_and_deletes_a_client,
