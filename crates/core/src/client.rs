@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::client_auth::TokenEndpointAuthMethod;
 use crate::redirect_uri::{self, RedirectUriError};
 
 /// RFC 6749 §2.1 client types.
@@ -224,6 +225,19 @@ impl ApplicationSpec {
     }
 }
 
+/// Whether the server must read a client's secret back, so keeps it sealed:
+/// HS256 signs its ID tokens with it, and `client_secret_jwt` assertions are
+/// checked with it.
+pub fn secret_read_back(
+    algorithm: SigningAlgorithm,
+    security: &crate::model::ClientSecurity,
+) -> bool {
+    algorithm == SigningAlgorithm::HS256
+        || security
+            .token_endpoint_auth_method
+            .is_some_and(TokenEndpointAuthMethod::reads_secret)
+}
+
 /// Why a registration breaks a rule; [`field`](SpecError::field) names the field concerned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpecError {
@@ -253,6 +267,9 @@ pub enum SpecError {
         "allowed origin `{0}` must be an https origin without a path, like https://app.example"
     )]
     Origin(String),
+    /// A token endpoint authentication method that does not fit the client.
+    #[error("{0}")]
+    AuthMethod(String),
 }
 
 impl SpecError {
@@ -264,6 +281,7 @@ impl SpecError {
             SpecError::PublicHs256 | SpecError::Hs256FrontChannel => "algorithm",
             SpecError::PostLogoutRedirectUri(_) => "post_logout_redirect_uris",
             SpecError::Origin(_) => "allowed_origins",
+            SpecError::AuthMethod(_) => "token_endpoint_auth_method",
         }
     }
 }
@@ -308,7 +326,43 @@ impl ApplicationSpec {
                 return Err(SpecError::Origin(origin.clone()));
             }
         }
+        self.auth_method_fits()
+    }
+
+    /// A registered authentication method is the client type's, and
+    /// `private_key_jwt` has keys to check with.
+    fn auth_method_fits(&self) -> Result<(), SpecError> {
+        let Some(method) = self.security.token_endpoint_auth_method else {
+            return Ok(());
+        };
+        if method.client_type() != self.client_type {
+            return Err(SpecError::AuthMethod(format!(
+                "`{}` is not a method of {} clients",
+                method.as_str(),
+                self.client_type.as_str()
+            )));
+        }
+        if method == TokenEndpointAuthMethod::PrivateKeyJwt {
+            if self.security.jwks.is_none() {
+                return Err(SpecError::AuthMethod(
+                    "private_key_jwt needs the client's public keys (jwks)".into(),
+                ));
+            }
+            if self.algorithm == SigningAlgorithm::HS256 {
+                return Err(SpecError::AuthMethod(
+                    "a private_key_jwt client has no secret to sign HS256 ID tokens with".into(),
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Whether the client gets a secret: a confidential one, unless it
+    /// authenticates with its keys alone (`private_key_jwt`).
+    pub fn has_secret(&self) -> bool {
+        self.client_type == ClientType::Confidential
+            && self.security.token_endpoint_auth_method
+                != Some(TokenEndpointAuthMethod::PrivateKeyJwt)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod cimd;
 pub mod claims;
 pub mod client;
 pub mod client_address;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod deploy_check;
 pub mod device;

@@ -168,8 +168,12 @@ pub struct ClientSecurity {
     /// RFC 9126 §6: its authorization requests must be pushed first.
     pub require_pushed_authorization_requests: bool,
     /// RFC 7591 `jwks`: its public keys, a JWK Set checked by
-    /// [`public_jwks`](crate::jwks::public_jwks), which verify its request objects.
+    /// [`public_jwks`](crate::jwks::public_jwks), which verify its request
+    /// objects and, for `private_key_jwt`, its client assertions.
     pub jwks: Option<String>,
+    /// RFC 7591 `token_endpoint_auth_method`; `None`: as DOT, by its client type
+    /// ([`TokenEndpointAuthMethod::default_for`](crate::client_auth::TokenEndpointAuthMethod::default_for)).
+    pub token_endpoint_auth_method: Option<crate::client_auth::TokenEndpointAuthMethod>,
 }
 
 /// An authorization request pushed to `/o/par/` (RFC 9126), kept until it is

@@ -3,9 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::{
-    ApplicationSpec, ClientType, DEVICE_CODE_URN, GrantType, SigningAlgorithm, SpecError,
-};
+use crate::client::{ApplicationSpec, DEVICE_CODE_URN, GrantType, SigningAlgorithm, SpecError};
+use crate::client_auth::TokenEndpointAuthMethod;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{Application, ClientSecurity};
 
@@ -22,7 +21,8 @@ pub struct ClientMetadata {
     /// `response_types`; one pairing `code` with another type adds the hybrid flow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_types: Option<Vec<String>>,
-    /// `none` (public), `client_secret_basic` (the default) or `client_secret_post`.
+    /// `none` (public), `client_secret_basic` (the default), `client_secret_post`,
+    /// `client_secret_jwt` or `private_key_jwt` (with `jwks`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_method: Option<String>,
     /// `client_name`, at most 255 characters; `None`: no name.
@@ -56,7 +56,10 @@ impl ClientMetadata {
         &self,
         allowed_redirect_schemes: &[String],
     ) -> Result<(ApplicationSpec, String), OAuthError> {
-        let client_type = self.client_type()?;
+        let auth_method = self.auth_method()?;
+        let client_type = auth_method
+            .unwrap_or(TokenEndpointAuthMethod::ClientSecretBasic)
+            .client_type();
         let grant_types = self.grant_types()?;
         let algorithm = match self.id_token_signed_response_alg.as_deref() {
             None => SigningAlgorithm::RS256,
@@ -81,6 +84,7 @@ impl ClientMetadata {
                     .map(crate::jwks::public_jwks)
                     .transpose()
                     .map_err(|e| invalid("jwks", e))?,
+                token_endpoint_auth_method: auth_method,
             },
         };
         spec.validate(allowed_redirect_schemes)
@@ -89,6 +93,7 @@ impl ClientMetadata {
                     OAuthError::new(ErrorCode::InvalidRedirectUri, format!("redirect_uris: {e}"))
                 }
                 SpecError::PostLogoutRedirectUri(_) => invalid("post_logout_redirect_uris", &e),
+                SpecError::AuthMethod(_) => invalid("token_endpoint_auth_method", &e),
                 SpecError::PublicHs256 | SpecError::Hs256FrontChannel => {
                     invalid("id_token_signed_response_alg", &e)
                 }
@@ -101,24 +106,19 @@ impl ClientMetadata {
         Ok((spec, name))
     }
 
-    /// RFC 7591 §2: `token_endpoint_auth_method`, `client_secret_basic` unless given.
-    fn client_type(&self) -> Result<ClientType, OAuthError> {
-        Ok(
-            match self
-                .token_endpoint_auth_method
-                .as_deref()
-                .unwrap_or("client_secret_basic")
-            {
-                "none" => ClientType::Public,
-                "client_secret_basic" | "client_secret_post" => ClientType::Confidential,
-                other => {
-                    return Err(invalid(
+    /// RFC 7591 §2: `token_endpoint_auth_method` as sent; absent, `client_secret_basic`.
+    fn auth_method(&self) -> Result<Option<TokenEndpointAuthMethod>, OAuthError> {
+        self.token_endpoint_auth_method
+            .as_deref()
+            .map(|name| {
+                name.parse().map_err(|_| {
+                    invalid(
                         "token_endpoint_auth_method",
-                        format!("`{other}` is not supported"),
-                    ));
-                }
-            },
-        )
+                        format!("`{name}` is not supported"),
+                    )
+                })
+            })
+            .transpose()
     }
 
     /// RFC 7591 §2: `grant_types` (`authorization_code` unless given), and the
@@ -202,11 +202,11 @@ impl ClientMetadata {
             grant_types: Some(grant_types),
             response_types: Some(response_types.into_iter().map(str::to_owned).collect()),
             token_endpoint_auth_method: Some(
-                match app.client_type {
-                    ClientType::Public => "none",
-                    ClientType::Confidential => "client_secret_basic",
-                }
-                .to_owned(),
+                app.security
+                    .token_endpoint_auth_method
+                    .unwrap_or(TokenEndpointAuthMethod::default_for(app.client_type))
+                    .as_str()
+                    .to_owned(),
             ),
             client_name: Some(app.name.clone()).filter(|n| !n.is_empty()),
             post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
@@ -226,6 +226,7 @@ impl ClientMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::ClientType;
 
     fn schemes() -> Vec<String> {
         vec!["https".into()]
@@ -315,6 +316,31 @@ mod tests {
                 e.description
             );
         }
+    }
+
+    #[test]
+    fn jwt_authentication_methods_are_registered() {
+        let (spec, _) = metadata(
+            r#"{"grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt",
+                "jwks":{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AA"}]}}"#,
+        )
+        .to_spec(&schemes())
+        .unwrap();
+        assert_eq!(spec.client_type, ClientType::Confidential);
+        assert_eq!(
+            spec.security.token_endpoint_auth_method,
+            Some(TokenEndpointAuthMethod::PrivateKeyJwt)
+        );
+        let (spec, _) = metadata(
+            r#"{"grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_jwt"}"#,
+        )
+        .to_spec(&schemes())
+        .unwrap();
+        assert_eq!(spec.client_type, ClientType::Confidential);
+        let (spec, _) = metadata(r#"{"grant_types":["client_credentials"]}"#)
+            .to_spec(&schemes())
+            .unwrap();
+        assert_eq!(spec.security.token_endpoint_auth_method, None, "as DOT");
     }
 
     #[test]

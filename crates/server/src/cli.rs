@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tollgate::core::client_auth::TokenEndpointAuthMethod;
 use tollgate::core::{ClientType, GrantType, SigningAlgorithm};
 
 #[derive(Debug, Parser)]
@@ -204,6 +205,12 @@ pub struct CreateApplication {
     /// objects (RFC 9101).
     #[arg(long, value_name = "FILE")]
     pub jwks_file: Option<std::path::PathBuf>,
+    /// How it authenticates (RFC 7591): client_secret_basic or client_secret_post
+    /// (either is then accepted, as DOT does; the default of a confidential client),
+    /// client_secret_jwt (needs secret_key), private_key_jwt (needs --jwks-file),
+    /// or none (a public client).
+    #[arg(long, value_name = "METHOD")]
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     #[command(flatten)]
     pub output: Output,
 }

@@ -11,7 +11,7 @@ macro_rules! columns {
         "id, client_id, client_secret_hash, client_secret_sealed, client_type, grant_types, redirect_uris, \
          post_logout_redirect_uris, allowed_origins, algorithm, userinfo_signed, \
          skip_authorization, name, owner_id, created_at, updated_at, \
-         require_pushed_authorization_requests, jwks"
+         require_pushed_authorization_requests, jwks, token_endpoint_auth_method"
     };
 }
 pub(crate) use columns;
@@ -25,8 +25,8 @@ macro_rules! insert_application {
             "INSERT INTO tollgate_applications (client_id, client_secret_hash, client_secret_sealed, \
              client_type, grant_types, redirect_uris, post_logout_redirect_uris, allowed_origins, \
              algorithm, userinfo_signed, skip_authorization, name, owner_id, created_at, \
-             updated_at, require_pushed_authorization_requests, jwks) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16) \
+             updated_at, require_pushed_authorization_requests, jwks, token_endpoint_auth_method) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) \
              RETURNING ",
             columns!()
         ))
@@ -46,6 +46,7 @@ macro_rules! insert_application {
         .bind($now)
         .bind($new.security.require_pushed_authorization_requests)
         .bind(&$new.security.jwks)
+        .bind($new.security.token_endpoint_auth_method.map(|m| m.as_str()))
         .fetch_one($executor)
     };
 }
@@ -121,7 +122,8 @@ impl Store {
         let sql = concat!(
             "UPDATE tollgate_applications SET name = $2, grant_types = $3, redirect_uris = $4, \
              post_logout_redirect_uris = $5, allowed_origins = $6, updated_at = $7, \
-             require_pushed_authorization_requests = $8, jwks = $9 \
+             require_pushed_authorization_requests = $8, jwks = $9, \
+             token_endpoint_auth_method = $10 \
              WHERE id = $1 RETURNING ",
             columns!()
         );
@@ -135,6 +137,7 @@ impl Store {
             .bind(now)
             .bind(changes.security.require_pushed_authorization_requests)
             .bind(&changes.security.jwks)
+            .bind(changes.security.token_endpoint_auth_method.map(|m| m.as_str()))
             .fetch_optional(p)
             .await)?;
         row.ok_or(StoreError::NotFound("application"))?.try_into()

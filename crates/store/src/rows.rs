@@ -72,6 +72,7 @@ pub(crate) struct ApplicationRow {
     updated_at: i64,
     require_pushed_authorization_requests: bool,
     jwks: Option<String>,
+    token_endpoint_auth_method: Option<String>,
 }
 
 impl ApplicationRow {
@@ -105,6 +106,12 @@ impl TryFrom<ApplicationRow> for Application {
             security: ClientSecurity {
                 require_pushed_authorization_requests: r.require_pushed_authorization_requests,
                 jwks: r.jwks,
+                token_endpoint_auth_method: r
+                    .token_endpoint_auth_method
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e| corrupt("token_endpoint_auth_method", e))?,
             },
             created_at: r.created_at,
             updated_at: r.updated_at,

@@ -1,7 +1,8 @@
+use tollgate::core::client::secret_read_back;
 use tollgate::core::model::{ClientSecurity, NewApplication};
 use tollgate::core::redirect_uri::split_list;
 use tollgate::core::secret::random_id;
-use tollgate::core::{ApplicationSpec, ClientType, Clock, SigningAlgorithm};
+use tollgate::core::{ApplicationSpec, Clock};
 use tollgate::credentials::{generate_client_secret, hash_client_secret};
 use tollgate::sealing::{Purpose, Sealer};
 use tollgate::store::{Store, StoreError};
@@ -23,18 +24,20 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         security: ClientSecurity {
             require_pushed_authorization_requests: args.require_pushed_authorization_requests,
             jwks: args.jwks_file.as_deref().map(read_jwks).transpose()?,
+            token_endpoint_auth_method: args.token_endpoint_auth_method,
         },
     };
     spec.validate(&config.provider.allowed_redirect_uri_schemes)?;
-    // HS256 signs with the client secret, so it is kept sealed, which needs a key.
-    let sealer = match spec.algorithm {
-        SigningAlgorithm::HS256 => Some(config.provider.sealer().ok_or_else(|| {
+    // HS256 and client_secret_jwt read the client secret back, so it is kept sealed, which needs a key.
+    let sealer = match secret_read_back(spec.algorithm, &spec.security) {
+        true => Some(config.provider.sealer().ok_or_else(|| {
             fail(
-                "--algorithm HS256 keeps the client secret sealed for signing, which needs \
-                 the configuration key `secret_key` (32 characters or more); or use RS256",
+                "--algorithm HS256 and --token-endpoint-auth-method client_secret_jwt keep the \
+                 client secret sealed, which needs the configuration key `secret_key` (32 \
+                 characters or more)",
             )
         })?),
-        _ => None,
+        false => None,
     };
     let client_id = match args.client_id {
         Some(id) if is_client_id(&id) => id,
@@ -46,7 +49,7 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         None => random_id(20, &OsEntropy),
     };
     let (secret_hash, sealed, shown_secret) = client_secret(
-        spec.client_type,
+        spec.has_secret(),
         args.client_secret,
         sealer.as_ref(),
         &client_id,
@@ -99,31 +102,29 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
 /// The client's secret: its hash, its sealed copy (HS256) and, when generated,
 /// the plaintext to show once. A chosen secret is hashed with argon2id.
 async fn client_secret(
-    client_type: ClientType,
+    has_secret: bool,
     chosen: Option<String>,
     sealer: Option<&Sealer>,
     client_id: &str,
 ) -> Result<(Option<String>, Option<String>, Option<String>), Failure> {
-    match (client_type, chosen) {
-        (ClientType::Public, Some(_)) => {
-            Err(fail("a public client has no secret: drop --client-secret"))
-        }
-        (ClientType::Public, None) => Ok((None, None, None)),
+    match (has_secret, chosen) {
+        (false, Some(_)) => Err(fail(
+            "a public client has no secret, nor does a private_key_jwt one: drop --client-secret",
+        )),
+        (false, None) => Ok((None, None, None)),
         // RFC 7518 §3.2: an HS256 key has at least 256 bits; a short one would also
         // fall to an offline search from any ID token.
-        (ClientType::Confidential, Some(chosen)) if sealer.is_some() && chosen.len() < 32 => {
-            Err(fail(
-                "an HS256 client secret must be at least 32 bytes (RFC 7518 §3.2); \
+        (true, Some(chosen)) if sealer.is_some() && chosen.len() < 32 => Err(fail(
+            "a secret that signs (HS256, client_secret_jwt) must be at least 32 bytes (RFC 7518 §3.2); \
                  leave out --client-secret to have one generated",
-            ))
-        }
-        (ClientType::Confidential, Some(chosen)) => {
+        )),
+        (true, Some(chosen)) => {
             let sealed = sealer.map(|s| s.seal(&chosen, Purpose::ClientSecret(client_id)));
             let hash =
                 tokio::task::spawn_blocking(move || hash_client_secret(&chosen, false)).await??;
             Ok((Some(hash), sealed, None))
         }
-        (ClientType::Confidential, None) => {
+        (true, None) => {
             let secret = generate_client_secret(&OsEntropy, sealer, client_id);
             Ok((Some(secret.hash), secret.sealed, Some(secret.plaintext)))
         }

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 use tollgate::core::GrantType;
+use tollgate::core::client_auth::TokenEndpointAuthMethod;
 use tollgate::core::model::{Application, User};
 
 /// Prints `document` as the command's one JSON document.
@@ -25,6 +26,11 @@ pub fn application(app: &Application) -> Value {
         "userinfo_signed": app.userinfo_signed,
         "skip_authorization": app.skip_authorization,
         "require_pushed_authorization_requests": app.security.require_pushed_authorization_requests,
+        "token_endpoint_auth_method": app
+            .security
+            .token_endpoint_auth_method
+            .unwrap_or(TokenEndpointAuthMethod::default_for(app.client_type))
+            .as_str(),
         "jwks": app.security.jwks.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok()),
         "owner_id": app.owner_id,
         "created_at": app.created_at,

@@ -128,6 +128,20 @@ pub fn open_stored(
     }
 }
 
+/// The secret of `client`, opened from its sealed copy; `None` when none is
+/// kept (only clients that need it read back have one).
+pub(crate) fn opened_client_secret(
+    sealer: Option<&Sealer>,
+    client: &tollgate_core::model::Application,
+) -> Option<Result<String, SealError>> {
+    let sealed = client.client_secret_sealed.as_deref()?;
+    Some(open_stored(
+        sealer,
+        sealed,
+        Purpose::ClientSecret(&client.client_id),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,10 +9,11 @@ use axum::extract::{FromRequest, Request};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
-use tollgate_core::client_auth::credentials;
+use tollgate_core::client_assertion;
+use tollgate_core::client_auth::{AuthMethod, TokenEndpointAuthMethod, credentials};
 use tollgate_core::model::Application;
 use tollgate_core::token::GrantRequest;
-use tollgate_core::{ClientType, OAuthError, Params};
+use tollgate_core::{OAuthError, Params};
 
 use crate::credentials::is_slow_hash;
 use crate::credentials::upgraded_client_secret_hash;
@@ -21,6 +22,8 @@ use crate::http::cors::Caller;
 use crate::http::form::OAuthForm;
 use crate::http::json::JsonError;
 use crate::http::json::JsonResult;
+use crate::keys::client_keys::{self, ClientJwtError};
+use crate::keys::sealing::opened_client_secret;
 use crate::provider::Inner;
 use crate::provider::Shared;
 use crate::telemetry::{self, ClientAuthFailure as Failure};
@@ -88,9 +91,9 @@ impl<T: ReadFirst> FromRequest<Shared> for ClientRequest<T> {
 }
 
 /// The authenticated client, or why not: 401 `invalid_client` with a Basic
-/// challenge (RFC 6749 §5.2), one message whether the client is unknown or its
-/// secret wrong; 429 once a client's secret has been guessed at too often from
-/// the address (RFC 6749 §10.10).
+/// challenge (RFC 6749 §5.2), one message whether the client is unknown, its
+/// secret wrong or its method not the one it registered; 429 once a client's
+/// credentials have been guessed at too often from the address (RFC 6749 §10.10).
 pub(crate) async fn authenticate(
     inner: &Inner,
     headers: &HeaderMap,
@@ -124,31 +127,110 @@ pub(crate) async fn authenticate(
         return Err(JsonError::Throttled(e, wait));
     }
     let client = inner.client(&creds.client_id).await?;
-    let verdict = match (client, creds.secret) {
-        (Some(client), Some(secret)) => {
-            match (client.client_type, client.client_secret_hash.clone()) {
-                (ClientType::Confidential, Some(stored)) => {
-                    if secret_matches(inner, &client, secret, stored).await {
-                        locks.succeeded(inner, &creds.client_id, address).await?;
-                        return Ok(client);
-                    }
-                    "client authentication failed"
+    let verdict = match client {
+        // An unknown client is refused as a wrong secret is, and counted alike.
+        None => Err(Refusal::Guess),
+        Some(client) => {
+            let method = client
+                .security
+                .token_endpoint_auth_method
+                .unwrap_or(TokenEndpointAuthMethod::default_for(client.client_type));
+            match (creds.method, creds.secret, creds.assertion) {
+                (AuthMethod::None, ..) => {
+                    return match method {
+                        TokenEndpointAuthMethod::None if public == Public::Allowed => Ok(client),
+                        _ => refuse(Failure::Invalid, FAILED),
+                    };
                 }
-                (ClientType::Public, _) => "a public client has no secret",
-                _ => "client authentication failed",
+                // The same answer as a wrong secret: a guesser learns nothing of the client.
+                (presented, ..) if !method.allows(presented) => Err(Refusal::Guess),
+                (_, _, Some(jwt)) => assertion_verdict(inner, &client, method, &jwt).await?,
+                (_, Some(secret), _) => match client.client_secret_hash.clone() {
+                    Some(stored) => match secret_matches(inner, &client, secret, stored).await {
+                        true => Ok(()),
+                        false => Err(Refusal::Guess),
+                    },
+                    None => Err(Refusal::Guess),
+                },
+                (_, None, None) => Err(Refusal::Guess),
+            }
+            .map(|()| client)
+        }
+    };
+    match verdict {
+        Ok(client) => {
+            locks.succeeded(inner, &creds.client_id, address).await?;
+            Ok(client)
+        }
+        Err(Refusal::Guess) => {
+            locks.failed(inner, &creds.client_id, address).await?;
+            refuse(Failure::Invalid, FAILED)
+        }
+        Err(Refusal::Proven(description)) => refuse(Failure::Invalid, &description),
+    }
+}
+
+/// What every failed client authentication says, unless the client proved
+/// who it is (a client assertion that verified) and only a claim was wrong.
+const FAILED: &str = "client authentication failed";
+
+/// Why a client was not authenticated.
+enum Refusal {
+    /// Credentials that did not hold, or no such client: what a guesser sends,
+    /// so it counts towards the throttle and says nothing more.
+    Guess,
+    /// An assertion signed by the client's own key whose claims are wrong (or
+    /// replayed): no guess, so not counted, and the client is told what.
+    Proven(String),
+}
+
+/// Whether the client assertion `jwt` authenticates `client`, registered with
+/// `method`: signed with its key (or, for `client_secret_jwt`, its secret),
+/// its claims right (RFC 7523 §3), and its `jti` not used before on any node.
+async fn assertion_verdict(
+    inner: &Inner,
+    client: &Application,
+    method: TokenEndpointAuthMethod,
+    jwt: &str,
+) -> JsonResult<Result<(), Refusal>> {
+    let algorithms = client_assertion::algorithms(method);
+    let verified = match method {
+        TokenEndpointAuthMethod::ClientSecretJwt => {
+            match opened_client_secret(inner.sealer.as_ref(), client) {
+                Some(Ok(secret)) => client_keys::verify_with_secret(jwt, &secret),
+                _ => Err(ClientJwtError::NoKeys),
             }
         }
-        (Some(client), None) => {
-            return match client.client_type {
-                ClientType::Public if public == Public::Allowed => Ok(client),
-                _ => refuse(Failure::Invalid, "client authentication failed"),
-            };
-        }
-        // An unknown client is refused as a wrong secret is, and counted alike.
-        (None, _) => "client authentication failed",
+        _ => client_keys::verify(jwt, client.security.jwks.as_deref(), algorithms),
     };
-    locks.failed(inner, &creds.client_id, address).await?;
-    refuse(Failure::Invalid, verdict)
+    let claims = match verified {
+        Ok(claims) => claims,
+        Err(e) => {
+            tracing::debug!(client_id = %client.client_id, error = %e, "client assertion refused");
+            return Ok(Err(Refusal::Guess));
+        }
+    };
+    let now = inner.clock.now();
+    let audiences = [
+        inner.settings.issuer.clone(),
+        inner.endpoints.url("/token/"),
+        inner.endpoints.url("/par/"),
+    ];
+    let expected = client_assertion::Expected {
+        client_id: &client.client_id,
+        audiences: &audiences.each_ref().map(String::as_str),
+        now,
+    };
+    let (digest, until) = match client_assertion::check(&claims, &expected) {
+        Ok(found) => found,
+        Err(e) => return Ok(Err(Refusal::Proven(e.description))),
+    };
+    if !inner.store.use_jwt_id(&digest, until, now).await? {
+        return Ok(Err(Refusal::Proven(
+            "the client assertion was used before".into(),
+        )));
+    }
+    Ok(Ok(()))
 }
 
 /// Tollgate's own generated secrets are checked at once. A slow hash (a chosen

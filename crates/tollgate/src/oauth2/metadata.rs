@@ -9,6 +9,7 @@ use serde_json::json;
 use tollgate_core::SigningAlgorithm;
 use tollgate_core::authorize::ResponseType;
 use tollgate_core::claims::{PROTOCOL_CLAIMS, user_claim_names};
+use tollgate_core::client_auth::TokenEndpointAuthMethod;
 use tollgate_core::id_token::ACR_PASSWORD;
 use tollgate_core::request_object;
 
@@ -43,7 +44,21 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
     .into_iter()
     .filter(|rt| settings.front_channel_access_tokens() || !rt.split(' ').any(|p| p == "token"))
     .collect();
-    let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    // client_secret_jwt checks with the secret, which is kept only when it can be sealed.
+    let auth_methods: Vec<&str> = TokenEndpointAuthMethod::ALL
+        .into_iter()
+        .filter(|m| !m.reads_secret() || settings.secret_key.is_some())
+        .map(TokenEndpointAuthMethod::as_str)
+        .collect();
+    let confidential_methods: Vec<&str> = auth_methods
+        .iter()
+        .copied()
+        .filter(|m| *m != "none")
+        .collect();
+    let mut assertion_algs = request_object::SIGNING_ALGORITHMS.to_vec();
+    if settings.secret_key.is_some() {
+        assertion_algs.push("HS256");
+    }
     let mut request_object_algs = request_object::SIGNING_ALGORITHMS.to_vec();
     if settings.allow_unsigned_request_objects {
         request_object_algs.push("none");
@@ -65,8 +80,11 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
         "response_modes_supported": ["query", "fragment", "form_post"],
         "grant_types_supported": grant_types,
         "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "revocation_endpoint_auth_methods_supported": auth_methods,
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "introspection_endpoint_auth_methods_supported": confidential_methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": pkce,
         "scopes_supported": settings.scope_names(),
         "authorization_response_iss_parameter_supported": true,

@@ -8,12 +8,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
+use tollgate_core::client::secret_read_back;
 use tollgate_core::model::{Application, ApplicationChanges, NewApplication};
 use tollgate_core::registration::ClientMetadata;
 use tollgate_core::secret::random_id;
 use tollgate_core::{
-    ApplicationSpec, ClientType, ErrorCode, NewSecret, OAuthError, SecretHash, SecretKind,
-    SigningAlgorithm,
+    ApplicationSpec, ErrorCode, NewSecret, OAuthError, SecretHash, SecretKind, SigningAlgorithm,
 };
 
 use crate::credentials::generate_client_secret;
@@ -52,7 +52,7 @@ fn answer(
 ) -> Response {
     let body = Registered {
         client_id: app.client_id.clone(),
-        client_secret_expires_at: (app.client_type == ClientType::Confidential).then_some(0),
+        client_secret_expires_at: app.client_secret_hash.is_some().then_some(0),
         client_secret: secret,
         client_id_issued_at: app.created_at,
         registration_access_token: token,
@@ -135,18 +135,26 @@ pub(crate) async fn register(
 ) -> JsonResult {
     let owner = registrant(&inner, &headers).await?;
     let (spec, name) = requested(&inner, &body).map_err(refuse)?;
-    let sealer = match (spec.algorithm, inner.sealer.as_ref()) {
-        (SigningAlgorithm::HS256, None) => {
+    let sealer = match (
+        secret_read_back(spec.algorithm, &spec.security),
+        inner.sealer.as_ref(),
+    ) {
+        (true, None) => {
+            let field = match spec.algorithm {
+                SigningAlgorithm::HS256 => "id_token_signed_response_alg: HS256",
+                _ => "token_endpoint_auth_method: client_secret_jwt",
+            };
             return Err(refuse(OAuthError::new(
                 ErrorCode::InvalidClientMetadata,
-                "id_token_signed_response_alg: HS256 is not available on this server",
+                format!("{field} is not available on this server"),
             )));
         }
-        (SigningAlgorithm::HS256, sealer) => sealer,
-        _ => None,
+        (true, sealer) => sealer,
+        (false, _) => None,
     };
     let client_id = random_id(20, inner.entropy.as_ref());
-    let secret = (spec.client_type == ClientType::Confidential)
+    let secret = spec
+        .has_secret()
         .then(|| generate_client_secret(inner.entropy.as_ref(), sealer, &client_id));
     let new = NewApplication {
         client_secret_hash: secret.as_ref().map(|s| s.hash.clone()),

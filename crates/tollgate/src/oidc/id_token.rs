@@ -14,8 +14,7 @@ use crate::oidc::claims::ClaimsContext;
 
 use crate::oidc::claims::of_user;
 
-use crate::keys::sealing::Purpose;
-use crate::keys::sealing::open_stored;
+use crate::keys::sealing::opened_client_secret;
 use crate::keys::signing;
 use crate::keys::signing::SigningError;
 use crate::keys::signing::Verifier;
@@ -105,17 +104,10 @@ fn client_secret(inner: &Inner, client: &Application) -> Result<Option<String>, 
     if client.algorithm != SigningAlgorithm::HS256 {
         return Ok(None);
     }
-    let sealed = client
-        .client_secret_sealed
-        .as_deref()
-        .ok_or(SigningError::NoKey(SigningAlgorithm::HS256))?;
-    open_stored(
-        inner.sealer.as_ref(),
-        sealed,
-        Purpose::ClientSecret(&client.client_id),
-    )
-    .map(Some)
-    .map_err(|e| SigningError::Load(e.to_string()))
+    opened_client_secret(inner.sealer.as_ref(), client)
+        .ok_or(SigningError::NoKey(SigningAlgorithm::HS256))?
+        .map(Some)
+        .map_err(|e| SigningError::Load(e.to_string()))
 }
 
 /// What an `id_token_hint` proves: an ID token this server signed, for which

@@ -6,6 +6,7 @@ mod support;
 
 mod authorize;
 mod cimd;
+mod client_assertions;
 mod device;
 mod embedding;
 mod hardening;

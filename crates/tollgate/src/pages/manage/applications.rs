@@ -11,7 +11,9 @@ use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
-use tollgate_core::model::{Application, ApplicationChanges, NewApplication, User};
+use tollgate_core::client::secret_read_back;
+use tollgate_core::client_auth::TokenEndpointAuthMethod;
+use tollgate_core::model::{Application, ApplicationChanges, ClientSecurity, NewApplication, User};
 use tollgate_core::redirect_uri::split_list;
 use tollgate_core::secret::random_id;
 use tollgate_core::{ApplicationSpec, ClientType, GrantType, Params, SigningAlgorithm};
@@ -48,6 +50,7 @@ pub(super) struct ApplicationView {
     require_pushed_authorization_requests: bool,
     /// The registered public keys, each as its `kid` (or its type when it has none).
     keys: Vec<String>,
+    token_endpoint_auth_method: &'static str,
     owner_id: Option<i64>,
     created_at: i64,
     updated_at: i64,
@@ -68,6 +71,11 @@ impl From<Application> for ApplicationView {
             skip_authorization: a.skip_authorization,
             require_pushed_authorization_requests: a.security.require_pushed_authorization_requests,
             keys: key_names(a.security.jwks.as_deref()),
+            token_endpoint_auth_method: a
+                .security
+                .token_endpoint_auth_method
+                .unwrap_or(TokenEndpointAuthMethod::default_for(a.client_type))
+                .as_str(),
             owner_id: a.owner_id,
             created_at: a.created_at,
             updated_at: a.updated_at,
@@ -163,7 +171,7 @@ impl Fields {
                 errors.insert("algorithm", e.clone());
             }
             Ok(algorithm) if registering => {
-                if let Err(e) = secret_sealer(inner, *algorithm) {
+                if let Err(e) = secret_sealer(inner, *algorithm, &ClientSecurity::default()) {
                     errors.insert("algorithm", e.to_owned());
                 }
             }
@@ -198,19 +206,20 @@ impl Fields {
     }
 }
 
-/// The sealer a new secret of a client signing with `algorithm` is sealed
-/// with: only HS256 clients, whose ID tokens are signed with the secret.
-fn secret_sealer(
-    inner: &Inner,
+/// The sealer a new secret is sealed with: only for clients whose secret the
+/// server reads back ([`secret_read_back`]).
+fn secret_sealer<'a>(
+    inner: &'a Inner,
     algorithm: SigningAlgorithm,
-) -> Result<Option<&Sealer>, &'static str> {
-    match (algorithm, inner.sealer.as_ref()) {
-        (SigningAlgorithm::HS256, None) => Err(
-            "HS256 keeps the client secret sealed for signing, which this server is not \
-             configured for (no secret_key): choose RS256, ES256 or EdDSA.",
+    security: &ClientSecurity,
+) -> Result<Option<&'a Sealer>, &'static str> {
+    match (secret_read_back(algorithm, security), inner.sealer.as_ref()) {
+        (true, None) => Err(
+            "HS256 and client_secret_jwt keep the client secret sealed, which this server \
+             is not configured for (no secret_key): choose RS256, ES256 or EdDSA.",
         ),
-        (SigningAlgorithm::HS256, sealer) => Ok(sealer),
-        _ => Ok(None),
+        (true, sealer) => Ok(sealer),
+        (false, _) => Ok(None),
     }
 }
 
@@ -321,7 +330,7 @@ pub(crate) async fn register(
         Err(errors) => return Ok(form_page(&inner, &headers, &user, None, &fields, &errors)),
     };
     let client_id = random_id(20, inner.entropy.as_ref());
-    let sealer = secret_sealer(&inner, spec.algorithm).unwrap_or(None);
+    let sealer = secret_sealer(&inner, spec.algorithm, &spec.security).unwrap_or(None);
     let secret = (spec.client_type == ClientType::Confidential)
         .then(|| generate_client_secret(inner.entropy.as_ref(), sealer, &client_id));
     let new = NewApplication {
@@ -477,7 +486,7 @@ pub(crate) async fn new_secret(
             "A public client has no secret.",
         ));
     }
-    let sealer = secret_sealer(&inner, app.algorithm)
+    let sealer = secret_sealer(&inner, app.algorithm, &app.security)
         .map_err(|message| PageError::new(StatusCode::CONFLICT, message))?;
     let secret = generate_client_secret(inner.entropy.as_ref(), sealer, &app.client_id);
     let now = inner.clock.now();
