@@ -7,6 +7,7 @@ mod support;
 mod admin;
 mod browser;
 mod cli;
+mod client_assertion_interop;
 mod deploy_check;
 mod deployment;
 mod durability;
