@@ -343,9 +343,9 @@ impl ApplicationSpec {
             )));
         }
         if method == TokenEndpointAuthMethod::PrivateKeyJwt {
-            if self.security.jwks.is_none() {
+            if self.security.jwks.is_none() && self.security.jwks_uri.is_none() {
                 return Err(SpecError::AuthMethod(
-                    "private_key_jwt needs the client's public keys (jwks)".into(),
+                    "private_key_jwt needs the client's public keys (jwks or jwks_uri)".into(),
                 ));
             }
             if self.algorithm == SigningAlgorithm::HS256 {

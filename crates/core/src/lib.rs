@@ -21,6 +21,7 @@ pub mod id_token;
 pub mod jwks;
 pub mod logout;
 pub mod model;
+pub mod outbound;
 pub mod par;
 pub mod params;
 pub mod pkce;

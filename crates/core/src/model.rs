@@ -171,6 +171,9 @@ pub struct ClientSecurity {
     /// [`public_jwks`](crate::jwks::public_jwks), which verify its request
     /// objects and, for `private_key_jwt`, its client assertions.
     pub jwks: Option<String>,
+    /// RFC 7591 `jwks_uri`: where its public keys are fetched instead (never
+    /// both), checked by [`jwks_uri`](crate::jwks::jwks_uri).
+    pub jwks_uri: Option<String>,
     /// RFC 7591 `token_endpoint_auth_method`; `None`: as DOT, by its client type
     /// ([`TokenEndpointAuthMethod::default_for`](crate::client_auth::TokenEndpointAuthMethod::default_for)).
     pub token_endpoint_auth_method: Option<crate::client_auth::TokenEndpointAuthMethod>,

@@ -40,6 +40,9 @@ pub struct ClientMetadata {
     /// RFC 7591 §2: its public keys, a JWK Set by value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<serde_json::Value>,
+    /// RFC 7591 §2: where its public keys are fetched; never with `jwks`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
 }
 
 fn invalid(field: &str, problem: impl std::fmt::Display) -> OAuthError {
@@ -56,6 +59,10 @@ impl ClientMetadata {
         &self,
         allowed_redirect_schemes: &[String],
     ) -> Result<(ApplicationSpec, String), OAuthError> {
+        if self.jwks.is_some() && self.jwks_uri.is_some() {
+            // RFC 7591 §2: the two MUST NOT both be present.
+            return Err(invalid("jwks_uri", "give jwks or jwks_uri, not both"));
+        }
         let auth_method = self.auth_method()?;
         let client_type = auth_method
             .unwrap_or(TokenEndpointAuthMethod::ClientSecretBasic)
@@ -84,6 +91,12 @@ impl ClientMetadata {
                     .map(crate::jwks::public_jwks)
                     .transpose()
                     .map_err(|e| invalid("jwks", e))?,
+                jwks_uri: self
+                    .jwks_uri
+                    .as_deref()
+                    .map(crate::jwks::jwks_uri)
+                    .transpose()
+                    .map_err(|e| invalid("jwks_uri", e))?,
                 token_endpoint_auth_method: auth_method,
             },
         };
@@ -219,6 +232,7 @@ impl ClientMetadata {
                 .jwks
                 .as_deref()
                 .and_then(|text| serde_json::from_str(text).ok()),
+            jwks_uri: app.security.jwks_uri.clone(),
         }
     }
 }
@@ -306,6 +320,15 @@ mod tests {
             (
                 r#"{"grant_types":["client_credentials"],"jwks":{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}}"#,
                 "jwks",
+            ),
+            (
+                r#"{"grant_types":["client_credentials"],"jwks_uri":"https://a.example/k",
+                    "jwks":{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AA"}]}}"#,
+                "jwks_uri",
+            ),
+            (
+                r#"{"grant_types":["client_credentials"],"jwks_uri":"https://a.example/k#frag"}"#,
+                "jwks_uri",
             ),
         ] {
             let e = error(json);

@@ -203,8 +203,12 @@ pub struct CreateApplication {
     pub require_pushed_authorization_requests: bool,
     /// A JWK Set of its public keys (RFC 7517 JSON), which verify its request
     /// objects (RFC 9101).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "jwks_uri")]
     pub jwks_file: Option<std::path::PathBuf>,
+    /// Where its public keys are fetched instead (RFC 7591 `jwks_uri`): https,
+    /// or http inside `outbound_allowed_networks`.
+    #[arg(long, value_name = "URL")]
+    pub jwks_uri: Option<String>,
     /// How it authenticates (RFC 7591): client_secret_basic or client_secret_post
     /// (either is then accepted, as DOT does; the default of a confidential client),
     /// client_secret_jwt (needs secret_key), private_key_jwt (needs --jwks-file),

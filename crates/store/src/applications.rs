@@ -11,7 +11,7 @@ macro_rules! columns {
         "id, client_id, client_secret_hash, client_secret_sealed, client_type, grant_types, redirect_uris, \
          post_logout_redirect_uris, allowed_origins, algorithm, userinfo_signed, \
          skip_authorization, name, owner_id, created_at, updated_at, \
-         require_pushed_authorization_requests, jwks, token_endpoint_auth_method"
+         require_pushed_authorization_requests, jwks, token_endpoint_auth_method, jwks_uri"
     };
 }
 pub(crate) use columns;
@@ -25,8 +25,10 @@ macro_rules! insert_application {
             "INSERT INTO tollgate_applications (client_id, client_secret_hash, client_secret_sealed, \
              client_type, grant_types, redirect_uris, post_logout_redirect_uris, allowed_origins, \
              algorithm, userinfo_signed, skip_authorization, name, owner_id, created_at, \
-             updated_at, require_pushed_authorization_requests, jwks, token_endpoint_auth_method) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) \
+             updated_at, require_pushed_authorization_requests, jwks, token_endpoint_auth_method, \
+             jwks_uri) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, \
+             $18) \
              RETURNING ",
             columns!()
         ))
@@ -47,6 +49,7 @@ macro_rules! insert_application {
         .bind($new.security.require_pushed_authorization_requests)
         .bind(&$new.security.jwks)
         .bind($new.security.token_endpoint_auth_method.map(|m| m.as_str()))
+        .bind(&$new.security.jwks_uri)
         .fetch_one($executor)
     };
 }
@@ -123,7 +126,7 @@ impl Store {
             "UPDATE tollgate_applications SET name = $2, grant_types = $3, redirect_uris = $4, \
              post_logout_redirect_uris = $5, allowed_origins = $6, updated_at = $7, \
              require_pushed_authorization_requests = $8, jwks = $9, \
-             token_endpoint_auth_method = $10 \
+             token_endpoint_auth_method = $10, jwks_uri = $11 \
              WHERE id = $1 RETURNING ",
             columns!()
         );
@@ -138,6 +141,7 @@ impl Store {
             .bind(changes.security.require_pushed_authorization_requests)
             .bind(&changes.security.jwks)
             .bind(changes.security.token_endpoint_auth_method.map(|m| m.as_str()))
+            .bind(&changes.security.jwks_uri)
             .fetch_optional(p)
             .await)?;
         row.ok_or(StoreError::NotFound("application"))?.try_into()

@@ -73,6 +73,7 @@ pub(crate) struct ApplicationRow {
     require_pushed_authorization_requests: bool,
     jwks: Option<String>,
     token_endpoint_auth_method: Option<String>,
+    jwks_uri: Option<String>,
 }
 
 impl ApplicationRow {
@@ -106,6 +107,7 @@ impl TryFrom<ApplicationRow> for Application {
             security: ClientSecurity {
                 require_pushed_authorization_requests: r.require_pushed_authorization_requests,
                 jwks: r.jwks,
+                jwks_uri: r.jwks_uri,
                 token_endpoint_auth_method: r
                     .token_endpoint_auth_method
                     .as_deref()

@@ -48,6 +48,7 @@ mod http;
 pub mod keys;
 mod oauth2;
 mod oidc;
+mod outbound;
 mod pages;
 mod provider;
 // Public as `resource`, the name an API imports; the folder says whose side it is.
@@ -66,9 +67,9 @@ pub mod telemetry;
 pub mod users;
 
 pub use keys::sealing;
-#[cfg(feature = "test-network")]
-pub use oauth2::cimd::TestNetwork;
 pub use oidc::claims;
+#[cfg(feature = "test-network")]
+pub use outbound::TestNetwork;
 pub use pages::login::local_path;
 pub use pages::session::SessionCookie;
 pub use provider::{BuildError, Provider, ProviderBuilder};

@@ -122,6 +122,10 @@ pub struct Settings {
     /// `X-Forwarded-For` names the client: the throttles, logs and audit
     /// events then see the client's address instead of the proxy's.
     pub trusted_proxies: Vec<String>,
+    /// Private or loopback networks (CIDRs, or single addresses) Tollgate's
+    /// own outbound calls may reach, besides public addresses: relying parties
+    /// on an internal network. Plain `http` is allowed inside them only.
+    pub outbound_allowed_networks: Vec<String>,
     /// Seals what the server must read back: HS256 client secrets and signing
     /// keys. At least 32 characters; without it HS256 clients cannot be registered.
     #[serde(skip_serializing)]
@@ -236,6 +240,7 @@ impl Default for Settings {
             allowed_resources: Vec::new(),
             allowed_redirect_uri_schemes: vec!["http".to_owned(), "https".to_owned()],
             trusted_proxies: Vec::new(),
+            outbound_allowed_networks: Vec::new(),
             secret_key: None,
             oidc_enabled: true,
             oidc_rp_initiated_logout_enabled: true,
@@ -286,6 +291,12 @@ impl Settings {
     pub(crate) fn proxies(&self) -> Result<Vec<IpNet>, SettingsError> {
         client_address::parse_networks(&self.trusted_proxies)
             .map_err(|p| invalid("trusted_proxies", p))
+    }
+
+    /// `outbound_allowed_networks`, parsed.
+    pub(crate) fn outbound_networks(&self) -> Result<Vec<IpNet>, SettingsError> {
+        client_address::parse_networks(&self.outbound_allowed_networks)
+            .map_err(|p| invalid("outbound_allowed_networks", p))
     }
 
     /// Scopes that give powers over the server rather than access to data:
@@ -339,6 +350,7 @@ impl Settings {
         self.try_endpoints()
             .map_err(|p| invalid("public_path", p))?;
         self.proxies()?;
+        self.outbound_networks()?;
         Ok(())
     }
 

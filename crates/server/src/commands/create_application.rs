@@ -24,6 +24,12 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         security: ClientSecurity {
             require_pushed_authorization_requests: args.require_pushed_authorization_requests,
             jwks: args.jwks_file.as_deref().map(read_jwks).transpose()?,
+            jwks_uri: args
+                .jwks_uri
+                .as_deref()
+                .map(tollgate::core::jwks::jwks_uri)
+                .transpose()
+                .map_err(|e| fail(format!("--jwks-uri: {e}")))?,
             token_endpoint_auth_method: args.token_endpoint_auth_method,
         },
     };

@@ -1,6 +1,8 @@
 -- RFC 7591 jwks: a client's public keys, a JWK Set as JSON text, which
 -- verify its request objects (RFC 9101) and client assertions (RFC 7523).
 ALTER TABLE tollgate_applications ADD COLUMN jwks TEXT;
+-- RFC 7591 jwks_uri: where they are fetched instead (never both).
+ALTER TABLE tollgate_applications ADD COLUMN jwks_uri TEXT;
 -- RFC 7591 token_endpoint_auth_method; NULL: as DOT, a secret for a
 -- confidential client, nothing for a public one.
 ALTER TABLE tollgate_applications ADD COLUMN token_endpoint_auth_method TEXT;

@@ -24,6 +24,7 @@ use crate::http::json::JsonError;
 use crate::http::json::JsonResult;
 use crate::keys::client_keys::{self, ClientJwtError};
 use crate::keys::sealing::opened_client_secret;
+use crate::oauth2::client_jwks;
 use crate::provider::Inner;
 use crate::provider::Shared;
 use crate::telemetry::{self, ClientAuthFailure as Failure};
@@ -201,7 +202,7 @@ async fn assertion_verdict(
                 _ => Err(ClientJwtError::NoKeys),
             }
         }
-        _ => client_keys::verify(jwt, client.security.jwks.as_deref(), algorithms),
+        _ => client_jwks::verify(inner, client, jwt, algorithms).await,
     };
     let claims = match verified {
         Ok(claims) => claims,

@@ -11,6 +11,7 @@ pub(crate) mod bearer;
 pub(crate) mod cimd;
 pub(crate) mod client_auth;
 pub(crate) mod client_cache;
+pub(crate) mod client_jwks;
 pub(crate) mod device;
 pub(crate) mod introspect;
 pub(crate) mod metadata;

@@ -10,6 +10,7 @@ use tollgate_store::StoreError;
 
 use crate::http::json::JsonError;
 use crate::keys::client_keys;
+use crate::oauth2::client_jwks;
 use crate::provider::Inner;
 
 /// Why a request object was not read.
@@ -48,7 +49,7 @@ pub(crate) async fn read(
     client: &Application,
     jwt: &str,
 ) -> Result<Vec<(String, String)>, ObjectError> {
-    let claims = verified_claims(inner, client, jwt)?;
+    let claims = verified_claims(inner, client, jwt).await?;
     let now = inner.clock.now();
     let expected = Expected {
         client_id: &client.client_id,
@@ -67,7 +68,7 @@ pub(crate) async fn read(
 }
 
 /// The object's claims, if its algorithm is accepted and its signature holds.
-fn verified_claims(
+async fn verified_claims(
     inner: &Inner,
     client: &Application,
     jwt: &str,
@@ -80,6 +81,7 @@ fn verified_claims(
     if alg == "none" {
         return client_keys::unsecured_claims(jwt).map_err(unreadable);
     }
-    client_keys::verify(jwt, client.security.jwks.as_deref(), &SIGNING_ALGORITHMS)
+    client_jwks::verify(inner, client, jwt, &SIGNING_ALGORITHMS)
+        .await
         .map_err(unreadable)
 }

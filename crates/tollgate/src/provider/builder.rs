@@ -10,11 +10,11 @@ use crate::events::Events;
 use crate::events::LogEvents;
 use crate::keys::signing::Keys;
 use crate::oauth2::cimd::Documents;
-use crate::oauth2::cimd::TestNetwork;
 use crate::oauth2::client_cache::ClientCache;
 use crate::oauth2::metadata;
 use crate::oidc::claims::ClaimsSource;
 use crate::oidc::claims::StandardClaims;
+use crate::outbound::{Outbound, TestNetwork};
 use crate::pages;
 use crate::pages::cookies::CookieNames;
 use crate::resource::ProtectedResource;
@@ -118,8 +118,8 @@ impl ProviderBuilder {
         self
     }
 
-    /// For tests only (feature `test-network`): how client ID metadata
-    /// documents are resolved and fetched.
+    /// For tests only (feature `test-network`): how outbound calls resolve
+    /// names, and where an `https` one connects instead.
     #[cfg(feature = "test-network")]
     pub fn cimd_test_network(mut self, network: TestNetwork) -> Self {
         self.network = Some(network);
@@ -144,7 +144,8 @@ impl ProviderBuilder {
         let trusted_proxies = settings.proxies()?;
         let metadata = metadata::document(&settings, &endpoints);
         let sealer = settings.sealer();
-        let documents = Documents::new(&settings, self.network);
+        let documents = Documents::new(&settings);
+        let outbound = Outbound::new(settings.outbound_networks()?, self.network);
         self.store
             .cache_tokens(Duration::from_secs(settings.token_cache_seconds));
         let protected_resource = self
@@ -174,6 +175,8 @@ impl ProviderBuilder {
                 login_url: self.login_url,
                 protected_resource,
                 documents,
+                outbound,
+                remote_jwks: Default::default(),
                 migrations_current: std::sync::atomic::AtomicBool::new(false),
             }),
         })

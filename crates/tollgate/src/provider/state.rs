@@ -66,6 +66,10 @@ pub(crate) struct Inner {
     pub(super) protected_resource: Option<ProtectedResource>,
     /// Clients described by client ID metadata documents.
     pub(super) documents: Documents,
+    /// Every call to another server goes through it.
+    pub(crate) outbound: crate::outbound::Outbound,
+    /// Clients' JWK Sets fetched from their `jwks_uri`.
+    pub(crate) remote_jwks: crate::oauth2::client_jwks::RemoteJwks,
     /// This build's migrations were all found applied (readiness asks until then).
     pub(crate) migrations_current: std::sync::atomic::AtomicBool,
 }

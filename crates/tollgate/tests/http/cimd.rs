@@ -106,8 +106,16 @@ async fn document_server() -> (Documents, u16) {
     (docs, port)
 }
 
-fn network(port: u16, hosts: &[(&str, &[&str])], loopback_is_public: bool) -> TestNetwork {
-    TestNetwork {
+/// Documents served on this machine: names resolved as `hosts` say, `https`
+/// connecting to `port` instead, and loopback allowed as an operator allows an
+/// internal network (`outbound_allowed_networks`) when `loopback_allowed`.
+fn network(port: u16, hosts: &[(&str, &[&str])], loopback_allowed: bool) -> Net {
+    let allowed = if loopback_allowed {
+        vec!["127.0.0.1".to_owned()]
+    } else {
+        vec![]
+    };
+    let network = TestNetwork {
         hosts: hosts
             .iter()
             .map(|(name, addresses)| {
@@ -115,22 +123,26 @@ fn network(port: u16, hosts: &[(&str, &[&str])], loopback_is_public: bool) -> Te
                 ((*name).to_owned(), parsed)
             })
             .collect(),
-        loopback_is_public,
         port: Some(port),
-    }
+    };
+    (network, allowed)
 }
+
+/// The test resolver, and `outbound_allowed_networks`.
+type Net = (TestNetwork, Vec<String>);
 
 const LOCAL: &[&str] = &["127.0.0.1"];
 
 async fn provider(
     db: Db,
     test: &str,
-    network: TestNetwork,
+    (network, allowed): Net,
     configure: impl FnOnce(&mut Settings),
 ) -> Option<App> {
     TestApp::new()
         .settings(|s| {
             s.cimd_enabled = true;
+            s.outbound_allowed_networks = allowed;
             s.request_approval_prompt = tollgate::core::authorize::ApprovalPrompt::Force;
             configure(s);
         })
@@ -310,7 +322,7 @@ async fn only_public_addresses_are_fetched(db: Db) {
         docs.serve("app.json", Served::json(document(&client, "X")));
         assert_eq!(consent_page(&app, &client).await.0, 400, "{host}");
     }
-    // Loopback itself, when it is not taken for public: the real rule on this machine.
+    // Loopback itself, when no network is allowed: the real rule on this machine.
     let strict = network(port, &[("client.example", LOCAL)], false);
     let Some(app) = provider(db, "cimd_loopback", strict, |_| {}).await else {
         return;

@@ -7,6 +7,7 @@ mod support;
 mod authorize;
 mod cimd;
 mod client_assertions;
+mod client_jwks;
 mod device;
 mod embedding;
 mod hardening;

@@ -50,6 +50,7 @@ pub(super) struct ApplicationView {
     require_pushed_authorization_requests: bool,
     /// The registered public keys, each as its `kid` (or its type when it has none).
     keys: Vec<String>,
+    jwks_uri: Option<String>,
     token_endpoint_auth_method: &'static str,
     owner_id: Option<i64>,
     created_at: i64,
@@ -71,6 +72,7 @@ impl From<Application> for ApplicationView {
             skip_authorization: a.skip_authorization,
             require_pushed_authorization_requests: a.security.require_pushed_authorization_requests,
             keys: key_names(a.security.jwks.as_deref()),
+            jwks_uri: a.security.jwks_uri.clone(),
             token_endpoint_auth_method: a
                 .security
                 .token_endpoint_auth_method
