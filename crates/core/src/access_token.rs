@@ -31,6 +31,8 @@ pub struct AccessTokenClaims<'a> {
     pub jti: &'a str,
     /// When the user signed in, for tokens issued for a user.
     pub auth_time: Option<UnixTime>,
+    /// RFC 9449 §6.1: the thumbprint of the key it is bound to, as `cnf.jkt`.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 impl AccessTokenClaims<'_> {
@@ -62,6 +64,9 @@ impl AccessTokenClaims<'_> {
         if let Some(auth_time) = self.auth_time {
             set("auth_time", auth_time.into());
         }
+        if let Some(jkt) = self.dpop_jkt {
+            set("cnf", serde_json::json!({ "jkt": jkt }));
+        }
         out
     }
 }
@@ -81,6 +86,7 @@ mod tests {
             expires_at: 400,
             jti: "j1",
             auth_time,
+            dpop_jkt: None,
         }
         .to_json()
     }

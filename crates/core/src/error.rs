@@ -40,6 +40,8 @@ pub enum ErrorCode {
     /// OIDC Core §3.1.2.6, RFC 9101 §6.3: the request object is unreadable,
     /// wrongly signed, or its claims about itself do not hold.
     InvalidRequestObject,
+    /// RFC 9449 §5.2, §7.1: the DPoP proof is missing, malformed or not for this request.
+    InvalidDpopProof,
     /// RFC 6750 §3.1, for bearer tokens.
     InvalidToken,
     /// RFC 6750 §3.1: the token lacks a scope the request needs (403).
@@ -79,6 +81,7 @@ impl ErrorCode {
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidRequestUri => "invalid_request_uri",
             ErrorCode::InvalidRequestObject => "invalid_request_object",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::AuthorizationPending => "authorization_pending",

@@ -11,6 +11,20 @@ const KEY_TYPES: [&str; 3] = ["RSA", "EC", "OKP"];
 /// Members of private or symmetric keys (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
+/// The first member of `key` that only a private or symmetric key has.
+fn private_member(key: &serde_json::Map<String, Value>) -> Option<&'static str> {
+    PRIVATE_MEMBERS
+        .iter()
+        .copied()
+        .find(|m| key.contains_key(*m))
+}
+
+/// Whether `key` is a public key of a type behind the accepted algorithms.
+pub fn is_public_key(key: &serde_json::Map<String, Value>) -> bool {
+    let kty = key.get("kty").and_then(Value::as_str).unwrap_or_default();
+    KEY_TYPES.contains(&kty) && private_member(key).is_none()
+}
+
 /// More keys than a client rotates through is a mistake, or an attack on lookups.
 pub const MAX_KEYS: usize = 16;
 
@@ -34,7 +48,7 @@ pub fn public_jwks(value: &Value) -> Result<String, String> {
                 "key {index} has kty `{kty}`; only RSA, EC and OKP public keys are accepted"
             ));
         }
-        if let Some(member) = PRIVATE_MEMBERS.iter().find(|m| key.contains_key(**m)) {
+        if let Some(member) = private_member(key) {
             return Err(format!(
                 "key {index} has the private member `{member}`: register public keys only"
             ));

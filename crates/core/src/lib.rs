@@ -14,6 +14,7 @@ pub mod client_assertion;
 pub mod client_auth;
 pub mod deploy_check;
 pub mod device;
+pub mod dpop;
 pub mod endpoints;
 pub mod env;
 pub mod error;

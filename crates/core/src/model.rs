@@ -177,6 +177,8 @@ pub struct ClientSecurity {
     /// RFC 7591 `token_endpoint_auth_method`; `None`: as DOT, by its client type
     /// ([`TokenEndpointAuthMethod::default_for`](crate::client_auth::TokenEndpointAuthMethod::default_for)).
     pub token_endpoint_auth_method: Option<crate::client_auth::TokenEndpointAuthMethod>,
+    /// RFC 9449 §5.2: its token requests must carry a DPoP proof, so every token it gets is bound.
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// An authorization request pushed to `/o/par/` (RFC 9126), kept until it is
@@ -320,6 +322,8 @@ pub struct AccessToken {
     pub authorization_code_id: Option<i64>,
     /// The OIDC `claims` request the grant carried, as JSON text, for UserInfo.
     pub claims: Option<String>,
+    /// RFC 9449: the thumbprint of the key it is bound to (`cnf.jkt`); `None`: a bearer token.
+    pub dpop_jkt: Option<String>,
 }
 
 /// An access token to store under the hash of the value handed out.
@@ -341,6 +345,8 @@ pub struct NewAccessToken {
     pub authorization_code_id: Option<i64>,
     /// The OIDC `claims` request the grant carried, as JSON text, for UserInfo.
     pub claims: Option<String>,
+    /// RFC 9449: the thumbprint of the key it is bound to; `None`: a bearer token.
+    pub dpop_jkt: Option<String>,
 }
 
 /// An issued refresh token; rotation retires it for a new one of the same family.
@@ -374,6 +380,8 @@ pub struct RefreshToken {
     pub auth_time: Option<UnixTime>,
     /// The OIDC `claims` request of the original grant, as JSON text.
     pub claims: Option<String>,
+    /// RFC 9449 §5: the key a public client's refresh token is bound to; `None`: unbound.
+    pub dpop_jkt: Option<String>,
 }
 
 /// A refresh token to store under the hash of the value handed out.
@@ -401,6 +409,8 @@ pub struct NewRefreshToken {
     pub auth_time: Option<UnixTime>,
     /// The OIDC `claims` request of the original grant, as JSON text.
     pub claims: Option<String>,
+    /// RFC 9449 §5: the key a public client's refresh token is bound to; `None`: unbound.
+    pub dpop_jkt: Option<String>,
 }
 
 /// An access token with what a bearer request needs beside it, from one joined query.
@@ -452,6 +462,8 @@ pub struct TokenDetails {
     pub revoked_at: Option<UnixTime>,
     /// Refresh tokens only: the rotation family.
     pub family: Option<String>,
+    /// RFC 9449: the key it is bound to, if any.
+    pub dpop_jkt: Option<String>,
 }
 
 /// An ID token's metadata; the signed JWT itself is never stored.

@@ -40,6 +40,9 @@ pub struct ClientMetadata {
     /// RFC 7591 §2: its public keys, a JWK Set by value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<serde_json::Value>,
+    /// RFC 9449 §5.2: every token request must carry a DPoP proof; `None`: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_bound_access_tokens: Option<bool>,
     /// RFC 7591 §2: where its public keys are fetched; never with `jwks`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
@@ -82,6 +85,7 @@ impl ClientMetadata {
             allowed_origins: vec![],
             algorithm,
             security: ClientSecurity {
+                dpop_bound_access_tokens: self.dpop_bound_access_tokens.unwrap_or(false),
                 require_pushed_authorization_requests: self
                     .require_pushed_authorization_requests
                     .unwrap_or(false),
@@ -233,6 +237,7 @@ impl ClientMetadata {
                 .as_deref()
                 .and_then(|text| serde_json::from_str(text).ok()),
             jwks_uri: app.security.jwks_uri.clone(),
+            dpop_bound_access_tokens: Some(app.security.dpop_bound_access_tokens),
         }
     }
 }
@@ -372,12 +377,13 @@ mod tests {
             r#"{"redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","refresh_token"],
                 "response_types":["code"],"token_endpoint_auth_method":"client_secret_basic","client_name":"A",
                 "post_logout_redirect_uris":[],"id_token_signed_response_alg":"ES256",
-                "require_pushed_authorization_requests":true,
+                "require_pushed_authorization_requests":true,"dpop_bound_access_tokens":true,
                 "jwks":{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AA"}]}}"#,
         );
         let (spec, name) = sent.to_spec(&schemes()).unwrap();
         assert!(spec.security.require_pushed_authorization_requests);
         assert!(spec.security.jwks.is_some());
+        assert!(spec.security.dpop_bound_access_tokens);
         let app = Application {
             id: 1,
             client_id: "c".into(),

@@ -465,6 +465,7 @@ mod tests {
     fn refresh_checks() {
         let c = client(vec![GrantType::AuthorizationCode], ClientType::Public);
         let rt = RefreshToken {
+            dpop_jkt: None,
             id: 1,
             application_id: 7,
             user_id: Some(3),

@@ -209,6 +209,10 @@ pub struct CreateApplication {
     /// or http inside `outbound_allowed_networks`.
     #[arg(long, value_name = "URL")]
     pub jwks_uri: Option<String>,
+    /// Its token requests must carry a DPoP proof, so its tokens are all bound
+    /// to its key (RFC 9449).
+    #[arg(long)]
+    pub dpop_bound_access_tokens: bool,
     /// How it authenticates (RFC 7591): client_secret_basic or client_secret_post
     /// (either is then accepted, as DOT does; the default of a confidential client),
     /// client_secret_jwt (needs secret_key), private_key_jwt (needs --jwks-file),

@@ -11,7 +11,8 @@ macro_rules! columns {
         "id, client_id, client_secret_hash, client_secret_sealed, client_type, grant_types, redirect_uris, \
          post_logout_redirect_uris, allowed_origins, algorithm, userinfo_signed, \
          skip_authorization, name, owner_id, created_at, updated_at, \
-         require_pushed_authorization_requests, jwks, token_endpoint_auth_method, jwks_uri"
+         require_pushed_authorization_requests, jwks, token_endpoint_auth_method, jwks_uri, \
+         dpop_bound_access_tokens"
     };
 }
 pub(crate) use columns;
@@ -26,9 +27,9 @@ macro_rules! insert_application {
              client_type, grant_types, redirect_uris, post_logout_redirect_uris, allowed_origins, \
              algorithm, userinfo_signed, skip_authorization, name, owner_id, created_at, \
              updated_at, require_pushed_authorization_requests, jwks, token_endpoint_auth_method, \
-             jwks_uri) \
+             jwks_uri, dpop_bound_access_tokens) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, \
-             $18) \
+             $18, $19) \
              RETURNING ",
             columns!()
         ))
@@ -50,6 +51,7 @@ macro_rules! insert_application {
         .bind(&$new.security.jwks)
         .bind($new.security.token_endpoint_auth_method.map(|m| m.as_str()))
         .bind(&$new.security.jwks_uri)
+        .bind($new.security.dpop_bound_access_tokens)
         .fetch_one($executor)
     };
 }
@@ -126,7 +128,7 @@ impl Store {
             "UPDATE tollgate_applications SET name = $2, grant_types = $3, redirect_uris = $4, \
              post_logout_redirect_uris = $5, allowed_origins = $6, updated_at = $7, \
              require_pushed_authorization_requests = $8, jwks = $9, \
-             token_endpoint_auth_method = $10, jwks_uri = $11 \
+             token_endpoint_auth_method = $10, jwks_uri = $11, dpop_bound_access_tokens = $12 \
              WHERE id = $1 RETURNING ",
             columns!()
         );
@@ -142,6 +144,7 @@ impl Store {
             .bind(&changes.security.jwks)
             .bind(changes.security.token_endpoint_auth_method.map(|m| m.as_str()))
             .bind(&changes.security.jwks_uri)
+            .bind(changes.security.dpop_bound_access_tokens)
             .fetch_optional(p)
             .await)?;
         row.ok_or(StoreError::NotFound("application"))?.try_into()

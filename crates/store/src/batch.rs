@@ -210,7 +210,8 @@ async fn insert_accesses(
                 .push_bind(job.now)
                 .push_bind(new.authorization_code_id)
                 .push_bind(new.claims.clone())
-                .push_bind(new.resource.to_string());
+                .push_bind(new.resource.to_string())
+                .push_bind(new.dpop_jkt.clone());
         });
         sql.push(" RETURNING token_hash, id");
         let rows: Vec<(Vec<u8>, i64)> = sql
@@ -249,7 +250,8 @@ async fn insert_refreshes(
                 .push_bind(new.authorization_code_id)
                 .push_bind(new.auth_time)
                 .push_bind(new.claims.clone())
-                .push_bind(new.resource.to_string());
+                .push_bind(new.resource.to_string())
+                .push_bind(new.dpop_jkt.clone());
         });
         sql.build()
             .execute(&mut **tx)

@@ -74,6 +74,7 @@ pub(crate) struct ApplicationRow {
     jwks: Option<String>,
     token_endpoint_auth_method: Option<String>,
     jwks_uri: Option<String>,
+    dpop_bound_access_tokens: bool,
 }
 
 impl ApplicationRow {
@@ -108,6 +109,7 @@ impl TryFrom<ApplicationRow> for Application {
                 require_pushed_authorization_requests: r.require_pushed_authorization_requests,
                 jwks: r.jwks,
                 jwks_uri: r.jwks_uri,
+                dpop_bound_access_tokens: r.dpop_bound_access_tokens,
                 token_endpoint_auth_method: r
                     .token_endpoint_auth_method
                     .as_deref()
@@ -175,6 +177,7 @@ pub(crate) struct AccessTokenRow {
     created_at: i64,
     authorization_code_id: Option<i64>,
     claims: Option<String>,
+    dpop_jkt: Option<String>,
 }
 
 impl From<AccessTokenRow> for AccessToken {
@@ -189,6 +192,7 @@ impl From<AccessTokenRow> for AccessToken {
             created_at: r.created_at,
             authorization_code_id: r.authorization_code_id,
             claims: r.claims,
+            dpop_jkt: r.dpop_jkt,
         }
     }
 }
@@ -261,6 +265,7 @@ pub(crate) struct RefreshTokenRow {
     authorization_code_id: Option<i64>,
     auth_time: Option<i64>,
     claims: Option<String>,
+    dpop_jkt: Option<String>,
 }
 
 impl From<RefreshTokenRow> for RefreshToken {
@@ -280,6 +285,7 @@ impl From<RefreshTokenRow> for RefreshToken {
             authorization_code_id: r.authorization_code_id,
             auth_time: r.auth_time,
             claims: r.claims,
+            dpop_jkt: r.dpop_jkt,
         }
     }
 }
@@ -326,6 +332,7 @@ pub(crate) struct TokenDetailsRow {
     created_at: i64,
     revoked_at: Option<i64>,
     family: Option<String>,
+    dpop_jkt: Option<String>,
 }
 
 impl TokenDetailsRow {
@@ -335,14 +342,14 @@ impl TokenDetailsRow {
             TokenKind::Access => {
                 "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, \
                  u.active AS user_active, t.scope, t.resource, t.expires_at, t.created_at, \
-                 CAST(NULL AS BIGINT) AS revoked_at, CAST(NULL AS TEXT) AS family \
+                 CAST(NULL AS BIGINT) AS revoked_at, CAST(NULL AS TEXT) AS family, t.dpop_jkt \
                  FROM tollgate_access_tokens t JOIN tollgate_applications a ON a.id = t.application_id \
                  LEFT JOIN tollgate_users u ON u.id = t.user_id"
             }
             TokenKind::Refresh => {
                 "SELECT t.id, t.application_id, a.client_id, t.user_id, u.username, \
                  u.active AS user_active, t.scope, t.resource, t.expires_at, t.created_at, \
-                 t.revoked_at, t.family \
+                 t.revoked_at, t.family, t.dpop_jkt \
                  FROM tollgate_refresh_tokens t JOIN tollgate_applications a ON a.id = t.application_id \
                  LEFT JOIN tollgate_users u ON u.id = t.user_id"
             }
@@ -364,6 +371,7 @@ impl TokenDetailsRow {
             created_at: self.created_at,
             revoked_at: self.revoked_at,
             family: self.family,
+            dpop_jkt: self.dpop_jkt,
         }
     }
 }

@@ -237,6 +237,7 @@ mod tests {
 
     fn details() -> Found {
         Found::Details(Box::new(TokenDetails {
+            dpop_jkt: None,
             kind: TokenKind::Access,
             id: 1,
             application_id: 1,

@@ -19,7 +19,7 @@ pub(crate) const REFRESH_CONFLICT: &str = "a refresh token with this hash";
 macro_rules! access_columns {
     () => {
         "token_hash, application_id, user_id, scope, expires_at, created_at, \
-         authorization_code_id, claims, resource"
+         authorization_code_id, claims, resource, dpop_jkt"
     };
 }
 pub(crate) use access_columns;
@@ -28,7 +28,7 @@ pub(crate) use access_columns;
 macro_rules! refresh_columns {
     () => {
         "token_hash, application_id, user_id, access_token_id, family, scope, expires_at, \
-         created_at, authorization_code_id, auth_time, claims, resource"
+         created_at, authorization_code_id, auth_time, claims, resource, dpop_jkt"
     };
 }
 pub(crate) use refresh_columns;
@@ -39,7 +39,7 @@ macro_rules! insert_access {
         sqlx::query_scalar::<_, i64>(concat!(
             "INSERT INTO tollgate_access_tokens (",
             $crate::tokens::access_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"
         ))
         .bind($new.token_hash.as_bytes())
         .bind($new.application_id)
@@ -50,6 +50,7 @@ macro_rules! insert_access {
         .bind($new.authorization_code_id)
         .bind(&$new.claims)
         .bind($new.resource.to_string())
+        .bind(&$new.dpop_jkt)
         .fetch_one($executor)
     };
 }
@@ -61,7 +62,7 @@ macro_rules! insert_refresh {
         sqlx::query_scalar::<_, i64>(concat!(
             "INSERT INTO tollgate_refresh_tokens (",
             $crate::tokens::refresh_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"
         ))
         .bind($new.token_hash.as_bytes())
         .bind($new.application_id)
@@ -75,6 +76,7 @@ macro_rules! insert_refresh {
         .bind($new.auth_time)
         .bind(&$new.claims)
         .bind($new.resource.to_string())
+        .bind(&$new.dpop_jkt)
         .fetch_one($executor)
     };
 }
@@ -208,7 +210,7 @@ impl Store {
     pub async fn access_token_by_hash(&self, hash: &SecretHash) -> Result<Option<AccessToken>> {
         let row: Option<AccessTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, scope, resource, expires_at, created_at, \
-             authorization_code_id, claims FROM tollgate_access_tokens WHERE token_hash = $1")
+             authorization_code_id, claims, dpop_jkt FROM tollgate_access_tokens WHERE token_hash = $1")
             .bind(hash.as_bytes())
             .fetch_optional(p)
             .await)?;
@@ -224,7 +226,7 @@ impl Store {
         let ticket = self.cache.ticket();
         let row: Option<BearerRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT t.id, t.application_id, t.user_id, t.scope, t.resource, t.expires_at, t.created_at, \
-             t.authorization_code_id, t.claims, a.client_id, u.username, u.password_hash, \
+             t.authorization_code_id, t.claims, t.dpop_jkt, a.client_id, u.username, u.password_hash, \
              u.email, u.email_verified, u.given_name, u.family_name, u.phone_number, \
              u.phone_number_verified, u.address, u.active, u.staff, \
              u.created_at AS user_created_at, u.updated_at AS user_updated_at \
@@ -251,7 +253,7 @@ impl Store {
     pub async fn refresh_token_by_hash(&self, hash: &SecretHash) -> Result<Option<RefreshToken>> {
         let row: Option<RefreshTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, access_token_id, family, scope, resource, expires_at, \
-             created_at, revoked_at, rotated, authorization_code_id, auth_time, claims \
+             created_at, revoked_at, rotated, authorization_code_id, auth_time, claims, dpop_jkt \
              FROM tollgate_refresh_tokens \
              WHERE token_hash = $1")
             .bind(hash.as_bytes())

@@ -153,6 +153,7 @@ fn new_code(text: &str, app: &Application, user: &User, expires_at: i64) -> NewA
 
 fn new_access(text: &str, app: &Application, expires_at: i64) -> NewAccessToken {
     NewAccessToken {
+        dpop_jkt: None,
         token_hash: hash(text),
         application_id: app.id,
         user_id: None,
@@ -173,6 +174,7 @@ async fn token_pair(store: &Store, name: &str, app: &Application, family: &str) 
     let rt = store
         .insert_refresh_token(
             &NewRefreshToken {
+                dpop_jkt: None,
                 token_hash: hash(&format!("rt-{name}")),
                 application_id: app.id,
                 user_id: None,
@@ -412,6 +414,7 @@ async fn code_replay_revokes_what_the_code_produced(store: &Store) {
     store
         .insert_refresh_token(
             &NewRefreshToken {
+                dpop_jkt: None,
                 token_hash: hash("rt"),
                 application_id: app.id,
                 user_id: Some(user.id),
@@ -647,6 +650,7 @@ async fn clear_expired_keeps_revoked_refresh_tokens_for_grace_and_reuse_detectio
             store
                 .insert_refresh_token(
                     &NewRefreshToken {
+                        dpop_jkt: None,
                         token_hash: hash(name),
                         application_id: app_id,
                         user_id: None,
@@ -917,6 +921,7 @@ fn new_refresh(
     family: &str,
 ) -> NewRefreshToken {
     NewRefreshToken {
+        dpop_jkt: None,
         token_hash: hash(text),
         application_id: app.id,
         user_id: user.map(|u| u.id),

@@ -56,3 +56,39 @@ pub fn unsigned(claims: &Value) -> String {
         b64(claims)
     )
 }
+
+/// The public JWK of `key` (none for [`Key::Stranger`], which is never registered).
+pub fn public_jwk(key: Key) -> Option<jsonwebtoken::jwk::Jwk> {
+    let kid = match key {
+        Key::Rsa => "rsa-1",
+        Key::Ec => "ec-1",
+        Key::Ed25519 => "ed-1",
+        Key::Stranger => return None,
+    };
+    let set: Value = serde_json::from_str(JWKS).expect("the fixture set");
+    let mut jwk = set["keys"]
+        .as_array()?
+        .iter()
+        .find(|k| k["kid"] == kid)?
+        .clone();
+    jwk.as_object_mut()?.remove("kid");
+    serde_json::from_value(jwk).ok()
+}
+
+/// An RFC 9449 DPoP proof: `claims` signed with `signer` under `alg`, the
+/// header (`typ` `dpop+jwt`) naming the public key of `named`.
+pub fn dpop_proof(signer: Key, named: Key, alg: Algorithm, claims: &Value) -> String {
+    let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+    let mut header = Header::new(alg);
+    header.typ = Some("dpop+jwt".into());
+    header.jwk = public_jwk(named);
+    jsonwebtoken::encode(&header, claims, &signer.encoding()).expect("signs")
+}
+
+/// The RFC 7638 SHA-256 thumbprint of `key`'s public JWK, by `jsonwebtoken`.
+pub fn thumbprint(key: Key) -> String {
+    public_jwk(key)
+        .expect("a registered key")
+        .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
+        .expect("a thumbprint")
+}

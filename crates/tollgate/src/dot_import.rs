@@ -327,6 +327,7 @@ impl Owners<'_> {
             source_id: token.id,
             client_id: self.client(token.application_id)?,
             token: NewAccessToken {
+                dpop_jkt: None,
                 token_hash: token_hash(&token.token_checksum, &token.token)?,
                 application_id: 0,
                 user_id: self.user(token.user_id)?,
@@ -370,6 +371,7 @@ impl Owners<'_> {
             client_id: self.client(Some(token.application_id))?,
             access_token: token.access_token_id,
             token: NewRefreshToken {
+                dpop_jkt: None,
                 token_hash: token_hash(&token.token_checksum, &token.token)?,
                 application_id: 0,
                 user_id: self.user(Some(token.user_id))?,

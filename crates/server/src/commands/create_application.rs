@@ -22,6 +22,7 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
         allowed_origins: split_list(&args.allowed_origins),
         algorithm: args.algorithm,
         security: ClientSecurity {
+            dpop_bound_access_tokens: args.dpop_bound_access_tokens,
             require_pushed_authorization_requests: args.require_pushed_authorization_requests,
             jwks: args.jwks_file.as_deref().map(read_jwks).transpose()?,
             jwks_uri: args

@@ -32,6 +32,7 @@ pub fn application(app: &Application) -> Value {
             .unwrap_or(TokenEndpointAuthMethod::default_for(app.client_type))
             .as_str(),
         "jwks_uri": app.security.jwks_uri,
+        "dpop_bound_access_tokens": app.security.dpop_bound_access_tokens,
         "jwks": app.security.jwks.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok()),
         "owner_id": app.owner_id,
         "created_at": app.created_at,

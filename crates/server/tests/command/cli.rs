@@ -92,6 +92,7 @@ async fn generated_client_secret_is_shown_once_and_never_stored() {
     store
         .insert_access_token(
             &NewAccessToken {
+                dpop_jkt: None,
                 token_hash: SecretHash::of(token),
                 application_id: app.id,
                 user_id: None,
@@ -312,6 +313,7 @@ async fn cleartokens_removes_expired_rows_and_reports_the_count() {
     let now = SystemClock.now();
     for (i, expires_at) in [now - 10, now - 5, now + 3600].into_iter().enumerate() {
         let token = NewAccessToken {
+            dpop_jkt: None,
             token_hash: SecretHash::of(&format!("t{i}")),
             application_id: app.id,
             user_id: None,

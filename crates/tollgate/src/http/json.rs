@@ -19,6 +19,8 @@ pub(crate) enum Challenge {
     None,
     Basic,
     Bearer,
+    /// RFC 9449 §7.1: a protected resource's DPoP challenge.
+    Dpop,
 }
 
 /// Why a protocol endpoint answered with an error. Handlers return
@@ -39,6 +41,11 @@ impl JsonError {
     /// `error` with an RFC 6750 bearer challenge.
     pub(crate) fn bearer(error: OAuthError) -> Self {
         JsonError::OAuth(error, Challenge::Bearer)
+    }
+
+    /// `error` with a `DPoP` challenge (RFC 9449 §7.1).
+    pub(crate) fn dpop(error: OAuthError) -> Self {
+        JsonError::OAuth(error, Challenge::Dpop)
     }
 
     /// `error` with a `Basic` challenge, as client authentication asks.
@@ -154,7 +161,11 @@ fn answer(status: StatusCode, body: &impl Serialize) -> Response {
 }
 
 fn error(err: &OAuthError, challenge: Challenge) -> Response {
-    let status = StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = match (challenge, err.code) {
+        // RFC 9449 §7.1: at a resource, a bad proof is a 401 like a bad token.
+        (Challenge::Dpop, ErrorCode::InvalidDpopProof) => StatusCode::UNAUTHORIZED,
+        (_, code) => StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+    };
     let mut response = body(status, err);
     let value = match challenge {
         Challenge::Basic if status == StatusCode::UNAUTHORIZED => {
@@ -169,6 +180,11 @@ fn error(err: &OAuthError, challenge: Challenge) -> Response {
             };
             Some(challenge.text())
         }
+        Challenge::Dpop if status == StatusCode::UNAUTHORIZED => Some(format!(
+            "DPoP algs=\"{}\", error=\"{}\"",
+            tollgate_core::dpop::ALGORITHMS.join(" "),
+            err.code.as_str()
+        )),
         _ => None,
     };
     if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {

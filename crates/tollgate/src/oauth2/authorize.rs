@@ -571,6 +571,8 @@ async fn issue_fields(
             claims,
             nonce: None,
             spends: None,
+            // RFC 9449 §5: DPoP binds tokens the token endpoint issues, not the front channel's.
+            dpop_jkt: None,
         };
         Some(issue_access_token(inner, grant).await?)
     } else {

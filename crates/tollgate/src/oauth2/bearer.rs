@@ -53,11 +53,20 @@ fn quoted(text: &str) -> String {
 
 /// The token of an `Authorization: Bearer` header (scheme case-insensitive).
 pub(crate) fn from_header(headers: &HeaderMap) -> Option<&str> {
+    with_scheme(headers, "bearer")
+}
+
+/// The token of an `Authorization: DPoP` header (RFC 9449 §7.1).
+pub(crate) fn dpop_from_header(headers: &HeaderMap) -> Option<&str> {
+    with_scheme(headers, "dpop")
+}
+
+fn with_scheme<'a>(headers: &'a HeaderMap, wanted: &str) -> Option<&'a str> {
     headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case(wanted))
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
 }

@@ -44,6 +44,8 @@ pub(crate) struct ClientRequest<T = ()> {
     pub(crate) params: Params,
     pub(crate) request: T,
     pub(crate) address: Option<IpAddr>,
+    /// The request's headers, for what is not client authentication (a DPoP proof).
+    pub(crate) headers: HeaderMap,
 }
 
 /// What an endpoint reads of its form before authenticating the client.
@@ -87,6 +89,7 @@ impl<T: ReadFirst> FromRequest<Shared> for ClientRequest<T> {
             params,
             request,
             address,
+            headers,
         })
     }
 }

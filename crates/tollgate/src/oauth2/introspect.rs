@@ -82,10 +82,15 @@ fn describe(inner: &Inner, found: Option<TokenDetails>) -> Value {
     if let Some(user_id) = token.user_id {
         out.insert("sub".into(), user_id.to_string().into());
     }
-    let token_type = match token.kind {
-        TokenKind::Access => "Bearer",
-        TokenKind::Refresh => "refresh_token",
+    let token_type = match (token.kind, &token.dpop_jkt) {
+        (TokenKind::Access, None) => "Bearer",
+        (TokenKind::Access, Some(_)) => "DPoP",
+        (TokenKind::Refresh, _) => "refresh_token",
     };
+    // RFC 9449 §6.2: the key a resource server must see the proof of.
+    if let Some(jkt) = &token.dpop_jkt {
+        out.insert("cnf".into(), json!({ "jkt": jkt }));
+    }
     out.insert("token_type".into(), token_type.into());
     if let Some(exp) = token.expires_at {
         out.insert("exp".into(), exp.into());

@@ -74,6 +74,7 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
         // A request_uri is only ever one /o/par/ gave; none is fetched.
         "request_uri_parameter_supported": false,
         "request_object_signing_alg_values_supported": request_object_algs,
+        "dpop_signing_alg_values_supported": tollgate_core::dpop::ALGORITHMS,
         "revocation_endpoint": endpoint("/revoke_token/"),
         "introspection_endpoint": endpoint("/introspect/"),
         "response_types_supported": response_types,

@@ -13,6 +13,7 @@ pub(crate) mod client_auth;
 pub(crate) mod client_cache;
 pub(crate) mod client_jwks;
 pub(crate) mod device;
+pub(crate) mod dpop;
 pub(crate) mod introspect;
 pub(crate) mod metadata;
 pub(crate) mod par;

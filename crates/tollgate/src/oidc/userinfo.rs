@@ -19,14 +19,18 @@ use crate::http::json;
 use crate::http::json::JsonError;
 use crate::http::json::JsonResult;
 use crate::oauth2::bearer;
+use crate::oauth2::dpop;
 use crate::oidc::claims::subject;
 use crate::oidc::id_token::sign_for;
 use crate::provider::Inner;
 use crate::provider::Shared;
 
 pub(crate) async fn get(State(inner): State<Shared>, headers: HeaderMap) -> JsonResult {
+    if let Some(token) = bearer::dpop_from_header(&headers) {
+        return answer(&inner, token, Some((&headers, "GET"))).await;
+    }
     let token = bearer::presented(&headers, None).map_err(JsonError::bearer)?;
-    answer(&inner, token).await
+    answer(&inner, token, None).await
 }
 
 pub(crate) async fn post(
@@ -40,8 +44,11 @@ pub(crate) async fn post(
     } else {
         None
     };
+    if let Some(token) = bearer::dpop_from_header(&headers) {
+        return answer(&inner, token, Some((&headers, "POST"))).await;
+    }
     let token = bearer::presented(&headers, params.as_ref()).map_err(JsonError::bearer)?;
-    answer(&inner, token).await
+    answer(&inner, token, None).await
 }
 
 fn invalid(why: &str) -> JsonResult {
@@ -51,6 +58,50 @@ fn invalid(why: &str) -> JsonResult {
     )))
 }
 
+/// RFC 9449 §7: a bound token is accepted only as `Authorization: DPoP` with
+/// a proof of its key for this request; a bearer token only as a bearer token.
+async fn proof_of_possession(
+    inner: &Inner,
+    token: &str,
+    bound_to: Option<&str>,
+    dpop: Option<(&HeaderMap, &str)>,
+    url: &str,
+) -> JsonResult<()> {
+    let refuse = |code, why: &str| Err(JsonError::dpop(OAuthError::new(code, why)));
+    match (bound_to, dpop) {
+        (None, None) => Ok(()),
+        (Some(_), None) => refuse(
+            ErrorCode::InvalidToken,
+            "the access token is DPoP-bound: send it as Authorization: DPoP, with a proof",
+        ),
+        (None, Some(_)) => refuse(
+            ErrorCode::InvalidToken,
+            "the access token is not DPoP-bound",
+        ),
+        (Some(jkt), Some((headers, method))) => {
+            let request = dpop::Request {
+                method,
+                url,
+                access_token: Some(token),
+            };
+            let proven = dpop::proof(inner, headers, &request)
+                .await
+                .map_err(|e| match e {
+                    JsonError::OAuth(e, _) => JsonError::dpop(e),
+                    other => other,
+                })?;
+            match proven {
+                Some(key) if key == jkt => Ok(()),
+                Some(_) => refuse(
+                    ErrorCode::InvalidDpopProof,
+                    "the DPoP proof is not signed by the key the token is bound to",
+                ),
+                None => refuse(ErrorCode::InvalidDpopProof, "a DPoP proof is required"),
+            }
+        }
+    }
+}
+
 fn insufficient(why: &str) -> JsonResult {
     Err(JsonError::bearer(OAuthError::new(
         ErrorCode::InsufficientScope,
@@ -58,15 +109,30 @@ fn insufficient(why: &str) -> JsonResult {
     )))
 }
 
-async fn answer(inner: &Inner, token: Option<&str>) -> JsonResult {
-    let Some(token) = token else {
+/// `dpop`: the request's headers and method when the token came as
+/// `Authorization: DPoP`; `None` for a bearer token.
+async fn answer(
+    inner: &Inner,
+    token: impl Into<Option<&str>>,
+    dpop: Option<(&HeaderMap, &str)>,
+) -> JsonResult {
+    let Some(token) = token.into() else {
         return invalid("no access token was sent");
     };
     let Some(bearer) = bearer::live_bearer(inner, token).await? else {
         return invalid("the access token is unknown or expired");
     };
-    // RFC 8707: a token for other resources is not for this server's UserInfo.
     let userinfo = inner.endpoints.url("/userinfo/");
+    proof_of_possession(
+        inner,
+        token,
+        bearer.token.dpop_jkt.as_deref(),
+        dpop,
+        &userinfo,
+    )
+    .await?;
+    // RFC 8707: a token for other resources is not for this server's UserInfo.
+
     if !bearer.token.resource.admit(&userinfo) {
         return invalid("the access token is for another resource");
     }

@@ -9,6 +9,7 @@ mod cimd;
 mod client_assertions;
 mod client_jwks;
 mod device;
+mod dpop;
 mod embedding;
 mod hardening;
 mod health;

@@ -5,10 +5,10 @@
 use tollgate_core::SecretHash;
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{Application, AuthorizationCode, CodeRedemption, Spend};
-use tollgate_core::resource_indicator::Resources;
 use tollgate_core::scope::Scopes;
 use tollgate_core::token::check_code;
 
+use super::Asked;
 use super::invalid_grant;
 use super::issue::Grant;
 use super::issue::Refresh;
@@ -24,7 +24,7 @@ pub(crate) async fn grant(
     code: &str,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
-    requested: Resources,
+    asked: Asked<'_>,
 ) -> JsonResult<TokenResponse> {
     let now = inner.clock.now();
     let code = match inner
@@ -44,7 +44,7 @@ pub(crate) async fn grant(
         &code,
         redirect_uri,
         code_verifier,
-        requested,
+        asked,
         now,
     )
     .await
@@ -70,11 +70,11 @@ async fn redeem(
     code: &AuthorizationCode,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
-    requested: Resources,
+    asked: Asked<'_>,
     now: UnixTime,
 ) -> JsonResult<Option<TokenResponse>> {
     check_code(code, client, now, redirect_uri, code_verifier)?;
-    let resource = code.resource.narrow(requested)?;
+    let resource = code.resource.narrow(asked.resource)?;
     let Some(user) = inner
         .store
         .user_by_id(code.user_id)
@@ -101,6 +101,7 @@ async fn redeem(
         claims: code.claims.clone(),
         nonce: code.nonce.as_deref(),
         spends: Some(Spend::Code(code.id)),
+        dpop_jkt: asked.dpop_jkt,
     };
     issue(inner, grant).await
 }

@@ -1,8 +1,8 @@
 //! RFC 6749 §4.4: a confidential client acting for itself; no refresh token.
 
 use tollgate_core::model::Application;
-use tollgate_core::resource_indicator::Resources;
 
+use super::Asked;
 use super::issue::Grant;
 
 use super::issue::TokenResponse;
@@ -16,7 +16,7 @@ pub(crate) async fn grant(
     inner: &Inner,
     client: &Application,
     scope: Option<&str>,
-    resource: Resources,
+    asked: Asked<'_>,
 ) -> JsonResult<TokenResponse> {
     let scope = inner.new_grant_scope(client, scope)?;
     let grant = Grant {
@@ -24,13 +24,14 @@ pub(crate) async fn grant(
         client,
         user: None,
         scope: &scope,
-        resource,
+        resource: asked.resource,
         refresh: None,
         authorization_code_id: None,
         auth_time: None,
         claims: None,
         nonce: None,
         spends: None,
+        dpop_jkt: asked.dpop_jkt,
     };
     issue(inner, grant).await?.ok_or_else(spent)
 }

@@ -4,10 +4,10 @@
 
 use tollgate_core::device::{DEVICE_POLL_SLOWDOWN, Poll, poll};
 use tollgate_core::model::Application;
-use tollgate_core::resource_indicator::Resources;
 use tollgate_core::scope::Scopes;
 use tollgate_core::{DEVICE_CODE_URN, ErrorCode, OAuthError, SecretHash};
 
+use super::Asked;
 use super::issue::Grant;
 
 use super::issue::Refresh;
@@ -25,7 +25,7 @@ pub(crate) async fn grant(
     inner: &Inner,
     client: &Application,
     device_code: &str,
-    requested: Resources,
+    asked: Asked<'_>,
 ) -> JsonResult<TokenResponse> {
     let store = &inner.store;
     let now = inner.clock.now();
@@ -67,7 +67,7 @@ pub(crate) async fn grant(
         Poll::Expired => wait(ErrorCode::ExpiredToken, "the device code has expired"),
         Poll::Used => Err(invalid_grant("the device code was already used")),
         Poll::Approved => {
-            let resource = found.resource.narrow(requested)?;
+            let resource = found.resource.narrow(asked.resource)?;
             if !store.consume_device_code(found.id).await? {
                 return Err(invalid_grant("the device code was already used"));
             }
@@ -96,6 +96,7 @@ pub(crate) async fn grant(
                 claims: None,
                 nonce: None,
                 spends: None,
+                dpop_jkt: asked.dpop_jkt,
             };
             issue(inner, grant).await?.ok_or_else(spent)
         }

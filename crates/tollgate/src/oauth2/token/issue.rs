@@ -9,7 +9,7 @@ use tollgate_core::model::{Application, NewAccessToken, NewRefreshToken, Spend, 
 use tollgate_core::resource_indicator::Resources;
 use tollgate_core::scope::Scopes;
 use tollgate_core::secret::random_id;
-use tollgate_core::{NewSecret, SecretHash, SecretKind, SigningAlgorithm};
+use tollgate_core::{ClientType, NewSecret, SecretHash, SecretKind, SigningAlgorithm};
 use tollgate_store::StoreError;
 
 use crate::events::Event;
@@ -62,6 +62,8 @@ pub(crate) struct Grant<'a> {
     pub nonce: Option<&'a str>,
     /// Spent by the transaction writing the tokens: a code, a refresh token rotated.
     pub spends: Option<Spend>,
+    /// RFC 9449: the key of the request's DPoP proof, which the tokens are bound to.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// What an access token is about, to write it.
@@ -72,6 +74,7 @@ struct AccessTokenFor<'a> {
     pub resource: &'a Resources,
     pub auth_time: Option<UnixTime>,
     pub expires_at: UnixTime,
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// A new access token and its hash: 256 random bits, or an RFC 9068 JWT
@@ -102,6 +105,7 @@ async fn new_access_token(
         expires_at: about.expires_at,
         jti: &jti,
         auth_time: about.user.and(about.auth_time),
+        dpop_jkt: about.dpop_jkt,
     }
     .to_json();
     let ring = inner.keys.ring(&inner.store, now).await?;
@@ -162,6 +166,7 @@ impl Tokens {
                 resource: &grant.resource,
                 auth_time: grant.auth_time,
                 expires_at,
+                dpop_jkt: grant.dpop_jkt,
             },
         )
         .await?;
@@ -185,6 +190,11 @@ impl Tokens {
                 authorization_code_id: grant.authorization_code_id,
                 auth_time: grant.auth_time,
                 claims: grant.claims.clone(),
+                // RFC 9449 §5: bound for public clients; a confidential one authenticates instead.
+                dpop_jkt: grant
+                    .dpop_jkt
+                    .filter(|_| grant.client.client_type == ClientType::Public)
+                    .map(str::to_owned),
             };
             (secret.plaintext, row)
         });
@@ -199,6 +209,7 @@ impl Tokens {
                 expires_at,
                 authorization_code_id: grant.authorization_code_id,
                 claims: grant.claims.clone(),
+                dpop_jkt: grant.dpop_jkt.map(str::to_owned),
             },
             refresh,
         })
@@ -230,7 +241,11 @@ impl Tokens {
         });
         let response = TokenResponse {
             access_token: self.access_token,
-            token_type: "Bearer",
+            // RFC 9449 §5.1.
+            token_type: match self.access.dpop_jkt {
+                Some(_) => "DPoP",
+                None => "Bearer",
+            },
             expires_in: inner.settings.access_token_expire_seconds,
             refresh_token: self.refresh.map(|(plaintext, _)| plaintext),
             scope: grant.scope.to_string(),

@@ -16,6 +16,7 @@ use crate::http::json;
 use crate::http::json::JsonError;
 use crate::http::json::JsonResult;
 use crate::oauth2::client_auth::ClientRequest;
+use crate::oauth2::dpop;
 use crate::provider::Shared;
 
 pub(crate) async fn token(
@@ -27,7 +28,25 @@ pub(crate) async fn token(
         params,
         request: grant,
         address,
+        headers,
     } = request;
+    let token_endpoint = inner.endpoints.url("/token/");
+    let proof = dpop::Request {
+        method: "POST",
+        url: &token_endpoint,
+        access_token: None,
+    };
+    let dpop_jkt = dpop::proof(&inner, &headers, &proof).await?;
+    if dpop_jkt.is_none() && client.security.dpop_bound_access_tokens {
+        return Err(tollgate_core::dpop::invalid(
+            "this client's token requests must carry a DPoP proof (RFC 9449)",
+        )
+        .into());
+    }
+    let asked = |resource| Asked {
+        resource,
+        dpop_jkt: dpop_jkt.as_deref(),
+    };
     let requested = Resources::requested(params.resources(), &inner.settings.allowed_resources);
     let requested = client_may_use(&client, &grant).and(requested)?;
     let tokens = match grant {
@@ -42,12 +61,12 @@ pub(crate) async fn token(
                 &code,
                 redirect_uri.as_deref(),
                 code_verifier.as_deref(),
-                requested,
+                asked(requested),
             )
             .await
         }
         GrantRequest::ClientCredentials { scope } => {
-            client_credentials::grant(&inner, &client, scope.as_deref(), requested).await
+            client_credentials::grant(&inner, &client, scope.as_deref(), asked(requested)).await
         }
         GrantRequest::Password {
             username,
@@ -61,7 +80,7 @@ pub(crate) async fn token(
                 username,
                 password,
                 scope.as_deref(),
-                requested,
+                asked(requested),
             )
             .await
         }
@@ -69,13 +88,28 @@ pub(crate) async fn token(
             refresh_token,
             scope,
         } => {
-            refresh_token::grant(&inner, &client, &refresh_token, scope.as_deref(), requested).await
+            refresh_token::grant(
+                &inner,
+                &client,
+                &refresh_token,
+                scope.as_deref(),
+                asked(requested),
+            )
+            .await
         }
         GrantRequest::DeviceCode { device_code } => {
-            device_code::grant(&inner, &client, &device_code, requested).await
+            device_code::grant(&inner, &client, &device_code, asked(requested)).await
         }
     }?;
     Ok(json::ok(&tokens))
+}
+
+/// What a token request asks of whichever grant it is, beside the grant's own parameters.
+pub(crate) struct Asked<'a> {
+    /// RFC 8707: the resources the access token is for, as requested.
+    pub(crate) resource: Resources,
+    /// RFC 9449: the key of the request's DPoP proof, to bind the tokens to.
+    pub(crate) dpop_jkt: Option<&'a str>,
 }
 
 /// Another request spent what the grant spends first ([`issue::Grant::spends`]).

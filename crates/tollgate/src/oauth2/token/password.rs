@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use tollgate_core::OAuthError;
 use tollgate_core::model::Application;
-use tollgate_core::resource_indicator::Resources;
 
+use super::Asked;
 use super::issue::Grant;
 
 use super::issue::Refresh;
@@ -29,7 +29,7 @@ pub(crate) async fn grant(
     username: String,
     password: String,
     scope: Option<&str>,
-    resource: Resources,
+    asked: Asked<'_>,
 ) -> JsonResult<TokenResponse> {
     let settings = &inner.settings;
     if !settings.password_grant_allowed() {
@@ -52,14 +52,14 @@ pub(crate) async fn grant(
     let refresh = Some(Refresh {
         family: None,
         scope: scope.to_string(),
-        resource: resource.clone(),
+        resource: asked.resource.clone(),
     });
     let grant = Grant {
         grant_type: "password",
         client,
         user: Some(&user),
         scope: &scope,
-        resource,
+        resource: asked.resource,
         refresh,
         authorization_code_id: None,
         // The password was checked just now: that is the sign-in.
@@ -67,6 +67,7 @@ pub(crate) async fn grant(
         claims: None,
         nonce: None,
         spends: None,
+        dpop_jkt: asked.dpop_jkt,
     };
     issue(inner, grant).await?.ok_or_else(spent)
 }

@@ -5,9 +5,9 @@
 use tollgate_core::SecretHash;
 use tollgate_core::env::UnixTime;
 use tollgate_core::model::{Application, Spend, User};
-use tollgate_core::resource_indicator::Resources;
 use tollgate_core::token::{RefreshUse, check_refresh, refreshed_scope};
 
+use super::Asked;
 use super::invalid_grant;
 use super::issue::Grant;
 use super::issue::Refresh;
@@ -17,14 +17,16 @@ use super::issue::seconds;
 use crate::http::json::JsonError;
 use crate::http::json::JsonResult;
 use crate::provider::Inner;
+use tollgate_core::dpop;
 
 pub(crate) async fn grant(
     inner: &Inner,
     client: &Application,
     presented: &str,
     scope: Option<&str>,
-    requested: Resources,
+    asked: Asked<'_>,
 ) -> JsonResult<TokenResponse> {
+    let dpop_jkt = asked.dpop_jkt;
     let settings = &inner.settings;
     let now = inner.clock.now();
     let Some(token) = inner
@@ -34,11 +36,15 @@ pub(crate) async fn grant(
     else {
         return Err(invalid_grant("unknown refresh token"));
     };
+    // RFC 9449 §5: a bound refresh token is used only with a proof of its key.
+    if token.dpop_jkt.is_some() && token.dpop_jkt.as_deref() != dpop_jkt {
+        return Err(dpop::invalid("the refresh token is bound to another DPoP key").into());
+    }
     let grace = seconds(settings.refresh_token_grace_period_seconds);
     let mut used = check_refresh(&token, client, now, grace)?;
     let scope = refreshed_scope(scope, &token.scope)?;
     // RFC 8707 §2.2: this access token may be for fewer resources; the grant keeps them all.
-    let resource = token.resource.narrow(requested)?;
+    let resource = token.resource.narrow(asked.resource)?;
     let user = active_user(inner, token.user_id).await?;
     let rotate = settings.rotate_refresh_token;
     let grant = |spends| Grant {
@@ -58,6 +64,7 @@ pub(crate) async fn grant(
         claims: token.claims.clone(),
         nonce: None,
         spends,
+        dpop_jkt,
     };
     if used == RefreshUse::Live && rotate {
         match issue(inner, grant(Some(Spend::RefreshToken(token.id)))).await? {

@@ -1,0 +1,86 @@
+//! DPoP proofs (RFC 9449) as requests carry them in the `DPoP` header: the
+//! signature checked with the key the proof names, the rules of
+//! [`tollgate_core::dpop`], and its `jti` used once across every node sharing
+//! the database.
+
+use axum::http::HeaderMap;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value};
+use tollgate_core::OAuthError;
+use tollgate_core::dpop::{self, Expected};
+
+use crate::http::json::JsonResult;
+use crate::keys::client_keys;
+use crate::provider::Inner;
+
+/// RFC 9449 §4.1: the request header that carries the proof.
+pub(crate) const HEADER: &str = "dpop";
+
+/// The request a proof must be for, as this server is reached.
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) url: &'a str,
+    /// At a protected resource, the access token it comes with.
+    pub(crate) access_token: Option<&'a str>,
+}
+
+/// The thumbprint of the key the request's DPoP proof was signed with, once
+/// the proof holds for `request` and was not used before; `Ok(None)` when the
+/// request carries none. Two `DPoP` headers are `invalid_dpop_proof`.
+pub(crate) async fn proof(
+    inner: &Inner,
+    headers: &HeaderMap,
+    request: &Request<'_>,
+) -> JsonResult<Option<String>> {
+    let mut values = headers.get_all(HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(dpop::invalid("send one DPoP header, not several").into());
+    }
+    let jwt = value
+        .to_str()
+        .map_err(|_| dpop::invalid("the DPoP header is not a JWT"))?;
+    let (header, claims) = verified(jwt)?;
+    let now = inner.clock.now();
+    let expected = Expected {
+        method: request.method,
+        url: request.url,
+        now,
+        access_token: request.access_token,
+    };
+    let proven = dpop::check(&header, &claims, &expected)?;
+    if !inner
+        .store
+        .use_jwt_id(&proven.replay, proven.replay_until, now)
+        .await?
+    {
+        return Err(dpop::invalid("this DPoP proof was used before").into());
+    }
+    Ok(Some(proven.jkt))
+}
+
+/// A JWS's protected header and claims.
+type HeaderAndClaims = (Map<String, Value>, Map<String, Value>);
+
+/// The proof's header and claims, if the key in its header verifies it.
+fn verified(jwt: &str) -> Result<HeaderAndClaims, OAuthError> {
+    let unreadable = || dpop::invalid("the DPoP proof is not a JWT signed by the key it names");
+    let header: Map<String, Value> = jwt
+        .split('.')
+        .next()
+        .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(unreadable)?;
+    let mut jwk = header.get("jwk").cloned().ok_or_else(unreadable)?;
+    // The key is the header's own, whatever `kid` the header gives it.
+    if let (Some(kid), Some(key)) = (header.get("kid"), jwk.as_object_mut()) {
+        key.insert("kid".into(), kid.clone());
+    }
+    let set = serde_json::json!({ "keys": [jwk] }).to_string();
+    let claims =
+        client_keys::verify(jwt, Some(&set), &dpop::ALGORITHMS).map_err(|_| unreadable())?;
+    Ok((header, claims))
+}

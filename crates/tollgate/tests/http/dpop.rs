@@ -1,0 +1,437 @@
+//! RFC 9449 DPoP over HTTP: proofs (signed by `jsonwebtoken` with keys made
+//! outside Tollgate) bind tokens at the token endpoint, introspection shows
+//! the binding, UserInfo takes a bound token only with a proof of its key, and
+//! every way a proof can be wrong is refused.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tollgate::core::model::{ClientSecurity, NewApplication};
+use tollgate::core::{ClientType, GrantType, SigningAlgorithm};
+use tollgate_testkit::client_keys::{Key, dpop_proof, thumbprint};
+
+use crate::support::*;
+
+/// A proof by `key` for `method` `url`, with `extra` claims merged in.
+fn proof(app: &App, key: Key, method: &str, url: &str, jti: &str, extra: Value) -> String {
+    let mut claims = json!({"jti": jti, "htm": method, "htu": url, "iat": app.clock.now()});
+    for (name, value) in extra.as_object().unwrap() {
+        claims[name] = value.clone();
+    }
+    let alg = match key {
+        Key::Ec => Algorithm::ES256,
+        Key::Ed25519 => Algorithm::EdDSA,
+        _ => Algorithm::RS256,
+    };
+    dpop_proof(key, key, alg, &claims)
+}
+
+fn ath(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A client-credentials request of `svc` with `dpop` as its proof.
+async fn svc_token(app: &App, dpop: Option<&str>) -> reqwest::Response {
+    let mut request = app
+        .http
+        .post(app.url("/o/token/"))
+        .basic_auth("svc", Some(SECRET))
+        .form(&[("grant_type", "client_credentials")]);
+    if let Some(proof) = dpop {
+        request = request.header("DPoP", proof);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_proof_binds_the_token_and_introspection_shows_the_key() {
+    let app = TestApp::new().start().await;
+    let token_url = app.url("/o/token/");
+    let response = svc_token(
+        &app,
+        Some(&proof(&app, Key::Ec, "POST", &token_url, "p1", json!({}))),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body = json(response).await;
+    assert_eq!(body["token_type"], "DPoP");
+    let token = body["access_token"].as_str().unwrap();
+    let introspected = json(
+        app.post_form("/o/introspect/", &[("token", token)], Some(("svc", SECRET)))
+            .await,
+    )
+    .await;
+    assert_eq!(introspected["active"], true);
+    assert_eq!(introspected["token_type"], "DPoP");
+    assert_eq!(
+        introspected["cnf"]["jkt"],
+        thumbprint(Key::Ec),
+        "the RFC 7638 thumbprint"
+    );
+
+    // Without a proof, the same client gets a bearer token.
+    let bearer = json(svc_token(&app, None).await).await;
+    assert_eq!(bearer["token_type"], "Bearer");
+    let token = bearer["access_token"].as_str().unwrap();
+    let introspected = json(
+        app.post_form("/o/introspect/", &[("token", token)], Some(("svc", SECRET)))
+            .await,
+    )
+    .await;
+    assert!(introspected.get("cnf").is_none(), "{introspected}");
+    assert_eq!(
+        app.discovery().await["dpop_signing_alg_values_supported"],
+        json!(["RS256", "PS256", "ES256", "EdDSA"])
+    );
+}
+
+#[tokio::test]
+async fn proofs_that_do_not_fit_the_request_are_refused() {
+    let app = TestApp::new().start().await;
+    let node = app.another_node().await;
+    let token_url = app.url("/o/token/");
+    let now = app.clock.now();
+    let by_another_key = {
+        let claims = json!({"jti": "k", "htm": "POST", "htu": token_url, "iat": now});
+        dpop_proof(Key::Stranger, Key::Rsa, Algorithm::RS256, &claims)
+    };
+    let cases = [
+        (
+            "wrong htm",
+            proof(&app, Key::Ec, "GET", &token_url, "a", json!({})),
+        ),
+        (
+            "wrong htu",
+            proof(
+                &app,
+                Key::Ec,
+                "POST",
+                &app.url("/o/revoke_token/"),
+                "b",
+                json!({}),
+            ),
+        ),
+        (
+            "old",
+            proof(
+                &app,
+                Key::Ec,
+                "POST",
+                &token_url,
+                "c",
+                json!({"iat": now - 600}),
+            ),
+        ),
+        ("signed by another key than it names", by_another_key),
+        ("not a JWT", "not-a-proof".to_owned()),
+    ];
+    for (what, bad) in cases {
+        let response = svc_token(&app, Some(&bad)).await;
+        assert_eq!(response.status(), 400, "{what}");
+        assert_eq!(
+            json(response).await["error"],
+            "invalid_dpop_proof",
+            "{what}"
+        );
+    }
+    // Used once, on whichever node sees it again.
+    let once = proof(&app, Key::Ed25519, "POST", &token_url, "once", json!({}));
+    assert_eq!(svc_token(&app, Some(&once)).await.status(), 200);
+    let replayed = svc_token(&node, Some(&once)).await;
+    assert_eq!(replayed.status(), 400);
+    assert!(
+        json(replayed).await["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("used before")
+    );
+    // Two DPoP headers are one too many.
+    let two = app
+        .http
+        .post(app.url("/o/token/"))
+        .basic_auth("svc", Some(SECRET))
+        .header(
+            "DPoP",
+            proof(&app, Key::Ec, "POST", &token_url, "d", json!({})),
+        )
+        .header(
+            "DPoP",
+            proof(&app, Key::Ec, "POST", &token_url, "e", json!({})),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(two).await["error"], "invalid_dpop_proof");
+}
+
+#[tokio::test]
+async fn userinfo_takes_a_bound_token_only_with_a_proof_of_its_key() {
+    let app = TestApp::new().start().await;
+    app.sign_in("alice").await;
+    let query = [
+        ("client_id", "rp"),
+        ("response_type", "code"),
+        ("redirect_uri", RP_REDIRECT),
+        ("scope", "openid profile"),
+        ("state", "st"),
+        ("nonce", "n"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let code = location_params(&location(&app.authorize(&query).await))["code"].clone();
+    let token_url = app.url("/o/token/");
+    let exchanged = app
+        .http
+        .post(&token_url)
+        .basic_auth("rp", Some(SECRET))
+        .header(
+            "DPoP",
+            proof(&app, Key::Rsa, "POST", &token_url, "t", json!({})),
+        )
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", RP_REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let tokens = json(exchanged).await;
+    assert_eq!(tokens["token_type"], "DPoP");
+    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    let userinfo = app.url("/o/userinfo/");
+    let call = |scheme: &str, dpop: Option<String>| {
+        let mut request = app
+            .http
+            .get(&userinfo)
+            .header("Authorization", format!("{scheme} {token}"));
+        if let Some(proof) = dpop {
+            request = request.header("DPoP", proof);
+        }
+        request.send()
+    };
+
+    let as_bearer = call("Bearer", None).await.unwrap();
+    assert_eq!(as_bearer.status(), 401);
+    let challenge = as_bearer.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.starts_with("DPoP ") && challenge.contains("invalid_token"),
+        "{challenge}"
+    );
+
+    let good = proof(
+        &app,
+        Key::Rsa,
+        "GET",
+        &userinfo,
+        "u1",
+        json!({"ath": ath(&token)}),
+    );
+    let answered = call("DPoP", Some(good.clone())).await.unwrap();
+    assert_eq!(answered.status(), 200);
+    assert!(json(answered).await["sub"].as_str().is_some());
+
+    for (what, dpop) in [
+        ("replayed", Some(good)),
+        ("no proof", None),
+        (
+            "another token's ath",
+            Some(proof(
+                &app,
+                Key::Rsa,
+                "GET",
+                &userinfo,
+                "u2",
+                json!({"ath": ath("tga_other")}),
+            )),
+        ),
+        (
+            "no ath",
+            Some(proof(&app, Key::Rsa, "GET", &userinfo, "u3", json!({}))),
+        ),
+        (
+            "wrong htm",
+            Some(proof(
+                &app,
+                Key::Rsa,
+                "POST",
+                &userinfo,
+                "u4",
+                json!({"ath": ath(&token)}),
+            )),
+        ),
+        (
+            "another key",
+            Some(proof(
+                &app,
+                Key::Ec,
+                "GET",
+                &userinfo,
+                "u5",
+                json!({"ath": ath(&token)}),
+            )),
+        ),
+    ] {
+        let refused = call("DPoP", dpop).await.unwrap();
+        assert_eq!(refused.status(), 401, "{what}");
+        let challenge = refused.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            challenge.contains("invalid_dpop_proof"),
+            "{what}: {challenge}"
+        );
+    }
+
+    // A bearer token presented as DPoP is refused too.
+    let bearer = json(svc_token(&app, None).await).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = app
+        .http
+        .get(&userinfo)
+        .header("Authorization", format!("DPoP {bearer}"))
+        .header(
+            "DPoP",
+            proof(
+                &app,
+                Key::Rsa,
+                "GET",
+                &userinfo,
+                "u6",
+                json!({"ath": ath(&bearer)}),
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+}
+
+#[tokio::test]
+async fn a_dpop_bound_client_must_send_proofs_and_a_public_clients_refresh_token_is_bound() {
+    let app = TestApp::new().start().await;
+    let bound = NewApplication {
+        client_id: "bound".into(),
+        client_secret_hash: Some(tollgate::credentials::hash_client_secret(SECRET, true).unwrap()),
+        client_secret_sealed: None,
+        client_type: ClientType::Confidential,
+        grant_types: vec![GrantType::ClientCredentials],
+        redirect_uris: vec![],
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec![],
+        algorithm: SigningAlgorithm::RS256,
+        userinfo_signed: false,
+        skip_authorization: false,
+        name: "Bound".into(),
+        owner_id: None,
+        security: ClientSecurity {
+            dpop_bound_access_tokens: true,
+            ..Default::default()
+        },
+    };
+    app.store.create_application(&bound, 0).await.unwrap();
+    let refused = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("bound", SECRET)),
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(json(refused).await["error"], "invalid_dpop_proof");
+
+    // spa, a public client: its refresh token is bound to the key too.
+    app.sign_in("alice").await;
+    let query = [
+        ("client_id", "spa"),
+        ("response_type", "code"),
+        ("redirect_uri", "http://127.0.0.1/cb"),
+        ("scope", "read"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let code = location_params(&location(&app.consent(&query, true).await))["code"].clone();
+    let token_url = app.url("/o/token/");
+    let post = |form: Vec<(&'static str, String)>, dpop: Option<String>| {
+        let mut request = app.http.post(&token_url).form(&form);
+        if let Some(proof) = dpop {
+            request = request.header("DPoP", proof);
+        }
+        request.send()
+    };
+    let tokens = json(
+        post(
+            vec![
+                ("grant_type", "authorization_code".into()),
+                ("client_id", "spa".into()),
+                ("code", code),
+                ("redirect_uri", "http://127.0.0.1/cb".into()),
+                ("code_verifier", VERIFIER.into()),
+            ],
+            Some(proof(
+                &app,
+                Key::Ed25519,
+                "POST",
+                &token_url,
+                "s1",
+                json!({}),
+            )),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let refresh_token = tokens["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+    let refresh = || {
+        vec![
+            ("grant_type", "refresh_token"),
+            ("client_id", "spa"),
+            ("refresh_token", refresh_token.as_str()),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n, v.to_owned()))
+        .collect::<Vec<_>>()
+    };
+    for (what, dpop) in [
+        ("no proof", None),
+        (
+            "another key",
+            Some(proof(&app, Key::Ec, "POST", &token_url, "s2", json!({}))),
+        ),
+    ] {
+        let response = post(refresh(), dpop).await.unwrap();
+        assert_eq!(response.status(), 400, "{what}");
+        assert_eq!(
+            json(response).await["error"],
+            "invalid_dpop_proof",
+            "{what}"
+        );
+    }
+    let refreshed = post(
+        refresh(),
+        Some(proof(
+            &app,
+            Key::Ed25519,
+            "POST",
+            &token_url,
+            "s3",
+            json!({}),
+        )),
+    )
+    .await
+    .unwrap();
+    assert_eq!(refreshed.status(), 200);
+    assert_eq!(json(refreshed).await["token_type"], "DPoP");
+}
