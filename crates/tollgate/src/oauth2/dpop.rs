@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 use tollgate_core::OAuthError;
-use tollgate_core::dpop::{self, Expected};
+use tollgate_core::dpop::{self, Expected, Proven};
 
 use crate::http::json::JsonResult;
 use crate::keys::client_keys;
@@ -33,33 +33,50 @@ pub(crate) async fn proof(
     headers: &HeaderMap,
     request: &Request<'_>,
 ) -> JsonResult<Option<String>> {
+    let now = inner.clock.now();
+    let Some(proven) = read(headers, request, now)? else {
+        return Ok(None);
+    };
+    if !inner
+        .store
+        .use_jwt_id(&proven.replay, proven.replay_until, now)
+        .await?
+    {
+        return Err(used_before().into());
+    }
+    Ok(Some(proven.jkt))
+}
+
+/// A proof seen before within its window.
+pub(crate) fn used_before() -> OAuthError {
+    dpop::invalid("this DPoP proof was used before")
+}
+
+/// The request's proof, checked for `request` at `now` but for its `jti`,
+/// which the caller must record; `Ok(None)` when there is none.
+pub(crate) fn read(
+    headers: &HeaderMap,
+    request: &Request<'_>,
+    now: i64,
+) -> Result<Option<Proven>, OAuthError> {
     let mut values = headers.get_all(HEADER).iter();
     let Some(value) = values.next() else {
         return Ok(None);
     };
     if values.next().is_some() {
-        return Err(dpop::invalid("send one DPoP header, not several").into());
+        return Err(dpop::invalid("send one DPoP header, not several"));
     }
     let jwt = value
         .to_str()
         .map_err(|_| dpop::invalid("the DPoP header is not a JWT"))?;
     let (header, claims) = verified(jwt)?;
-    let now = inner.clock.now();
     let expected = Expected {
         method: request.method,
         url: request.url,
         now,
         access_token: request.access_token,
     };
-    let proven = dpop::check(&header, &claims, &expected)?;
-    if !inner
-        .store
-        .use_jwt_id(&proven.replay, proven.replay_until, now)
-        .await?
-    {
-        return Err(dpop::invalid("this DPoP proof was used before").into());
-    }
-    Ok(Some(proven.jkt))
+    dpop::check(&header, &claims, &expected).map(Some)
 }
 
 /// A JWS's protected header and claims.

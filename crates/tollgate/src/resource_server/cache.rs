@@ -57,6 +57,35 @@ impl TokenCache {
     }
 }
 
+/// DPoP proofs seen by a resource server that validates remotely and so has
+/// no store to remember them in: kept by this process until they expire.
+#[derive(Default)]
+pub(super) struct SeenProofs {
+    seen: Mutex<HashMap<SecretHash, i64>>,
+}
+
+/// Proofs remembered at most; past that, new ones are refused (fail closed):
+/// only holders of a valid token and its key get this far.
+const PROOF_CAPACITY: usize = 100_000;
+
+impl SeenProofs {
+    /// Records the proof `digest` until `until`: `true` the first time.
+    pub(super) fn first_use(&self, digest: SecretHash, until: i64, now: i64) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.get(&digest).is_some_and(|expiry| *expiry > now) {
+            return false;
+        }
+        if seen.len() >= PROOF_CAPACITY {
+            seen.retain(|_, expiry| *expiry > now);
+            if seen.len() >= PROOF_CAPACITY {
+                return false;
+            }
+        }
+        seen.insert(digest, until);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +100,7 @@ mod tests {
             scopes: Scopes::default(),
             audience: Default::default(),
             expires_at,
+            dpop_jkt: None,
         })
     }
 
@@ -102,5 +132,17 @@ mod tests {
         cache.put(SecretHash::of("new"), details(1_000), 100);
         assert!(cache.get(&SecretHash::of("new"), 100).is_some());
         assert!(cache.entries.lock().unwrap().len() <= CAPACITY);
+    }
+
+    #[test]
+    fn a_proof_is_seen_once_until_it_expires() {
+        let proofs = SeenProofs::default();
+        let digest = SecretHash::of("proof");
+        assert!(proofs.first_use(digest, 160, 100));
+        assert!(!proofs.first_use(digest, 160, 159), "a replay");
+        assert!(
+            proofs.first_use(digest, 300, 160),
+            "expired, its proof is refused by iat anyway"
+        );
     }
 }

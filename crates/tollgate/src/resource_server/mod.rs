@@ -109,6 +109,8 @@ struct TokenDetails {
     /// RFC 8707: the resources the token is restricted to; empty: none.
     audience: Resources,
     expires_at: i64,
+    /// RFC 9449: the thumbprint of the key it is bound to; `None`: a bearer token.
+    dpop_jkt: Option<String>,
 }
 
 impl AccessToken {
@@ -190,6 +192,8 @@ struct Config {
     audience: Option<String>,
     accept_form_body: bool,
     cache: TokenCache,
+    /// DPoP proofs seen, when no store is at hand to remember them (remote validation).
+    proofs: cache::SeenProofs,
 }
 
 enum Validator {
@@ -233,6 +237,7 @@ impl ResourceServer {
                 audience: None,
                 accept_form_body: false,
                 cache: TokenCache::new(ttl),
+                proofs: cache::SeenProofs::default(),
             }),
         }
     }
@@ -250,6 +255,7 @@ impl ResourceServer {
                     audience: old.audience.clone(),
                     accept_form_body: old.accept_form_body,
                     cache: TokenCache::new(old.cache.ttl()),
+                    proofs: cache::SeenProofs::default(),
                 };
                 change(&mut config);
                 self.inner = Arc::new(config);
@@ -300,10 +306,7 @@ impl ResourceServer {
     pub async fn validate(&self, token: &str) -> Result<Option<AccessToken>, Unavailable> {
         let key = SecretHash::of(token);
         let config = &self.inner;
-        let now = match &config.validator {
-            Validator::Local(shared) => shared.clock.now(),
-            Validator::Remote(_) => unix_now(),
-        };
+        let now = self.now();
         let details = match config.cache.get(&key, now) {
             Some(details) => details,
             None => {
@@ -367,6 +370,7 @@ async fn local_details(shared: &Shared, token: &str) -> Result<Option<TokenDetai
             scopes: Scopes::parse(&b.token.scope).unwrap_or_default(),
             audience: b.token.resource.clone(),
             expires_at: b.token.expires_at,
+            dpop_jkt: b.token.dpop_jkt.clone(),
             user: b.user,
         }))
 }
@@ -393,28 +397,109 @@ impl ResourceServer {
                 "access tokens are not accepted in the query string",
             )));
         }
-        let token = match (
+        let (token, as_dpop) = match (
             crate::oauth2::bearer::from_header(&parts.headers),
+            crate::oauth2::bearer::dpop_from_header(&parts.headers),
             body_token,
         ) {
-            (Some(_), Some(_)) => {
+            (None, None, None) => return Ok(None),
+            (Some(token), None, None) | (None, None, Some(token)) => (token, false),
+            (None, Some(token), None) => (token, true),
+            _ => {
                 return Err(self.refusal(refusal::Kind::BadRequest(
                     "the access token was sent in more than one way",
                 )));
             }
-            (None, None) => return Ok(None),
-            (header, body) => header.or(body).unwrap_or_default(),
         };
         match self.validate(token).await {
             Ok(Some(token)) if !self.admits(&token, parts) => {
                 Err(self.refusal(refusal::Kind::OtherAudience))
             }
-            Ok(Some(token)) => Ok(Some(token)),
+            Ok(Some(token)) => {
+                self.possessed(&token, as_dpop, parts).await?;
+                Ok(Some(token))
+            }
             Ok(None) => Err(self.refusal(refusal::Kind::Invalid)),
             Err(e) => {
                 tracing::error!(error = %e, "protected route");
                 Err(self.refusal(refusal::Kind::Unavailable))
             }
+        }
+    }
+
+    /// RFC 9449 §7: a bound token only as `Authorization: DPoP` with a proof
+    /// of its key for this request, a bearer token only as a bearer token.
+    async fn possessed(
+        &self,
+        token: &AccessToken,
+        as_dpop: bool,
+        parts: &axum::http::request::Parts,
+    ) -> Result<(), Refusal> {
+        let jkt = match (token.details.dpop_jkt.as_deref(), as_dpop) {
+            (None, false) => return Ok(()),
+            (None, true) => return Err(self.refusal(refusal::Kind::Invalid)),
+            (Some(_), false) => return Err(self.refusal(refusal::Kind::DpopRequired)),
+            (Some(jkt), true) => jkt,
+        };
+        let refuse = |why: &str| Err(self.refusal(refusal::Kind::DpopProof(why.to_owned())));
+        let Some(url) = self.request_url(parts) else {
+            return refuse("this resource cannot check DPoP proofs: it knows no URL of its own");
+        };
+        let request = crate::oauth2::dpop::Request {
+            method: parts.method.as_str(),
+            url: &url,
+            access_token: Some(token.token()),
+        };
+        let now = self.now();
+        let proven = match crate::oauth2::dpop::read(&parts.headers, &request, now) {
+            Ok(Some(proven)) => proven,
+            Ok(None) => return refuse("a DPoP proof is required"),
+            Err(e) => return refuse(&e.description),
+        };
+        if proven.jkt != jkt {
+            return refuse("the DPoP proof is not signed by the key the token is bound to");
+        }
+        let first_use = match &self.inner.validator {
+            Validator::Local(shared) => shared
+                .store
+                .use_jwt_id(&proven.replay, proven.replay_until, now)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "protected route: DPoP replay check");
+                    self.refusal(refusal::Kind::Unavailable)
+                })?,
+            Validator::Remote(_) => {
+                self.inner
+                    .proofs
+                    .first_use(proven.replay, proven.replay_until, now)
+            }
+        };
+        if !first_use {
+            return refuse(&crate::oauth2::dpop::used_before().description);
+        }
+        Ok(())
+    }
+
+    /// The URL this request was made to, as clients reach it: the configured
+    /// audience's origin, or the issuer's for the provider's own resource
+    /// server, with the path the router saw (query left out, as `htu` has none).
+    fn request_url(&self, parts: &axum::http::request::Parts) -> Option<String> {
+        let origin = match (&self.inner.audience, &self.inner.validator) {
+            (Some(uri), _) => url::Url::parse(uri).ok()?,
+            (None, Validator::Local(shared)) => url::Url::parse(&shared.settings.issuer).ok()?,
+            (None, Validator::Remote(_)) => return None,
+        };
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(parts.uri.path(), |o| o.0.path());
+        Some(format!("{}{path}", origin.origin().ascii_serialization()))
+    }
+
+    fn now(&self) -> i64 {
+        match &self.inner.validator {
+            Validator::Local(shared) => shared.clock.now(),
+            Validator::Remote(_) => unix_now(),
         }
     }
 

@@ -23,6 +23,10 @@ pub(super) enum Kind {
     Unavailable,
     /// The route is protected but no [`ResourceServer`](super::ResourceServer) layer is around it.
     Misconfigured,
+    /// RFC 9449 §7.1: a DPoP-bound token sent as a bearer token.
+    DpopRequired,
+    /// RFC 9449 §7.1: the DPoP proof is missing, wrong, replayed or not by the token's key.
+    DpopProof(String),
 }
 
 /// A protected route's refusal: 401 or 403 with a `WWW-Authenticate: Bearer`
@@ -52,7 +56,11 @@ impl Refusal {
     /// The HTTP status this refusal answers with.
     pub fn status(&self) -> StatusCode {
         match self.kind {
-            Kind::Missing | Kind::Invalid | Kind::OtherAudience => StatusCode::UNAUTHORIZED,
+            Kind::Missing
+            | Kind::Invalid
+            | Kind::OtherAudience
+            | Kind::DpopRequired
+            | Kind::DpopProof(_) => StatusCode::UNAUTHORIZED,
             Kind::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Kind::BadRequest(_) => StatusCode::BAD_REQUEST,
             Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -64,14 +72,15 @@ impl Refusal {
     pub fn error(&self) -> Option<&'static str> {
         match self.kind {
             Kind::Missing | Kind::Unavailable | Kind::Misconfigured => None,
-            Kind::Invalid | Kind::OtherAudience => Some("invalid_token"),
+            Kind::Invalid | Kind::OtherAudience | Kind::DpopRequired => Some("invalid_token"),
+            Kind::DpopProof(_) => Some("invalid_dpop_proof"),
             Kind::InsufficientScope(_) => Some("insufficient_scope"),
             Kind::BadRequest(_) => Some("invalid_request"),
         }
     }
 
-    fn description(&self) -> Option<&'static str> {
-        match self.kind {
+    fn description(&self) -> Option<&str> {
+        match &self.kind {
             Kind::Missing => None,
             Kind::Invalid => Some("the access token is invalid, expired or revoked"),
             Kind::OtherAudience => Some("the access token is for another resource"),
@@ -79,10 +88,22 @@ impl Refusal {
             Kind::BadRequest(why) => Some(why),
             Kind::Unavailable => Some("the access token could not be checked; try again shortly"),
             Kind::Misconfigured => Some("the server is misconfigured"),
+            Kind::DpopRequired => {
+                Some("the access token is DPoP-bound: send it as Authorization: DPoP, with a proof")
+            }
+            Kind::DpopProof(why) => Some(why),
         }
     }
 
     fn challenge(&self) -> String {
+        if matches!(self.kind, Kind::DpopRequired | Kind::DpopProof(_)) {
+            // RFC 9449 §7.1: the DPoP scheme's own challenge, with the algorithms it takes.
+            return format!(
+                "DPoP algs=\"{}\", error=\"{}\"",
+                tollgate_core::dpop::ALGORITHMS.join(" "),
+                self.error().unwrap_or_default()
+            );
+        }
         let scope = match &self.kind {
             Kind::InsufficientScope(scope) => Some(scope.as_str()),
             _ => None,

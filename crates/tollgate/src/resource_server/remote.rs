@@ -88,6 +88,13 @@ struct Answer {
     exp: Option<i64>,
     /// RFC 7662 §2.2: a string or an array of strings.
     aud: Option<serde_json::Value>,
+    /// RFC 9449 §6.2: the key a DPoP-bound token is bound to.
+    cnf: Option<Confirmation>,
+}
+
+#[derive(serde::Deserialize)]
+struct Confirmation {
+    jkt: Option<String>,
 }
 
 /// The audience an answer names; `None` when `aud` is neither a string nor
@@ -168,6 +175,7 @@ impl Introspector {
             scopes: Scopes::parse(answer.scope.as_deref().unwrap_or_default()).unwrap_or_default(),
             audience,
             expires_at,
+            dpop_jkt: answer.cnf.and_then(|c| c.jkt),
         }))
     }
 }

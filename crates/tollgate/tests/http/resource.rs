@@ -555,3 +555,169 @@ async fn the_applications_own_login_can_stand_in_for_a_token() {
     let refused = app.http.get(&url).bearer_auth(&write).send().await.unwrap();
     assert_eq!(refused.status(), 403);
 }
+
+/// A DPoP proof by `key` for `method` `url` and the access token `token`.
+fn dpop_proof_for(
+    app: &App,
+    key: tollgate_testkit::client_keys::Key,
+    method: &str,
+    url: &str,
+    token: &str,
+    jti: &str,
+) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let ath = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(token.as_bytes()));
+    let claims = json!({"jti": jti, "htm": method, "htu": url, "iat": app.clock.now(), "ath": ath});
+    tollgate_testkit::client_keys::dpop_proof(key, key, jsonwebtoken::Algorithm::ES256, &claims)
+}
+
+/// alice's token with `scope`, bound to the fixture EC key by a proof at the token endpoint.
+async fn bound_user_token(app: &App, scope: &str) -> String {
+    let token_url = app.url("/o/token/");
+    let claims =
+        json!({"jti": "token-request", "htm": "POST", "htu": token_url, "iat": app.clock.now()});
+    let proof = tollgate_testkit::client_keys::dpop_proof(
+        tollgate_testkit::client_keys::Key::Ec,
+        tollgate_testkit::client_keys::Key::Ec,
+        jsonwebtoken::Algorithm::ES256,
+        &claims,
+    );
+    let response = app
+        .http
+        .post(&token_url)
+        .basic_auth("pw", Some(SECRET))
+        .header("DPoP", proof)
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("scope", scope),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body = json(response).await;
+    assert_eq!(body["token_type"], "DPoP");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_dpop_bound_token_is_taken_only_with_a_proof_of_its_key() {
+    use tollgate_testkit::client_keys::Key;
+    let app = app().await;
+    let token = bound_user_token(&app, "read").await;
+    // The API's own URL, as the configured resource names it (clients reach it there).
+    let htu = "https://api.example/api/any";
+    let send = |scheme: &'static str, proof: Option<String>| {
+        let mut request = app
+            .http
+            .get(app.url("/api/any"))
+            .header("Authorization", format!("{scheme} {token}"));
+        if let Some(proof) = proof {
+            request = request.header("DPoP", proof);
+        }
+        request.send()
+    };
+    let as_bearer = send("Bearer", None).await.unwrap();
+    assert_eq!(as_bearer.status(), 401);
+    let c = challenge(&as_bearer);
+    assert!(c.starts_with("DPoP ") && c.contains("invalid_token"), "{c}");
+
+    let good = dpop_proof_for(&app, Key::Ec, "GET", htu, &token, "r1");
+    let answered = send("DPoP", Some(good.clone())).await.unwrap();
+    assert_eq!(answered.status(), 200);
+    assert_eq!(json(answered).await["username"], "alice");
+
+    for (what, proof) in [
+        ("replayed", Some(good)),
+        ("no proof", None),
+        (
+            "wrong htu",
+            Some(dpop_proof_for(
+                &app,
+                Key::Ec,
+                "GET",
+                &app.url("/api/any"),
+                &token,
+                "r2",
+            )),
+        ),
+        (
+            "wrong htm",
+            Some(dpop_proof_for(&app, Key::Ec, "POST", htu, &token, "r3")),
+        ),
+        (
+            "another token",
+            Some(dpop_proof_for(&app, Key::Ec, "GET", htu, "tga_other", "r4")),
+        ),
+    ] {
+        let refused = send("DPoP", proof).await.unwrap();
+        assert_eq!(refused.status(), 401, "{what}");
+        assert!(
+            challenge(&refused).contains("invalid_dpop_proof"),
+            "{what}: {}",
+            challenge(&refused)
+        );
+    }
+    // A bearer token may not pose as a DPoP one.
+    let bearer = user_token(&app, "read").await;
+    let posing = app
+        .http
+        .get(app.url("/api/any"))
+        .header("Authorization", format!("DPoP {bearer}"))
+        .header(
+            "DPoP",
+            dpop_proof_for(&app, Key::Ec, "GET", htu, &bearer, "r5"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posing.status(), 401);
+}
+
+#[tokio::test]
+async fn a_remote_resource_server_checks_dpop_proofs_from_introspections_cnf() {
+    use tollgate_testkit::client_keys::Key;
+    let app = app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = RemoteIntrospection::new(
+        app.url("/o/introspect/"),
+        IntrospectionAuth::ClientCredentials {
+            client_id: "svc".into(),
+            client_secret: SECRET.into(),
+        },
+    );
+    let server = ResourceServer::remote(config)
+        .unwrap()
+        .audience(format!("{base}/"));
+    let router = Router::new()
+        .route("/notes", get(whoami))
+        .route_layer(RequireScopes::read_write("read", "write"))
+        .layer(server);
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let token = bound_user_token(&app, "read").await;
+    let htu = format!("{base}/notes");
+    let send = |scheme: &'static str, proof: Option<String>| {
+        let mut request = app
+            .http
+            .get(&htu)
+            .header("Authorization", format!("{scheme} {token}"));
+        if let Some(proof) = proof {
+            request = request.header("DPoP", proof);
+        }
+        request.send()
+    };
+    assert_eq!(send("Bearer", None).await.unwrap().status(), 401);
+    let good = dpop_proof_for(&app, Key::Ec, "GET", &htu, &token, "m1");
+    assert_eq!(
+        send("DPoP", Some(good.clone())).await.unwrap().status(),
+        200
+    );
+    let replayed = send("DPoP", Some(good)).await.unwrap();
+    assert_eq!(replayed.status(), 401);
+    assert!(challenge(&replayed).contains("invalid_dpop_proof"));
+}
