@@ -6,6 +6,8 @@
 # resource-server example (examples/resource-server), whose tokens are checked by cached remote
 # introspection; then token, introspection, UserInfo and the RS256 ID token again against a
 # second `tollgate serve` backed by PostgreSQL, with the database's CPU per request.
+# The -dpop rows are their Bearer rows with DPoP (RFC 9449): a DPoP-bound token, a fresh proof
+# per request (bench/dpop_proofs.py makes them before the row; it needs Python's cryptography).
 # See docs/PERFORMANCE.md.
 #
 # The reference: bench/reference (package tollgate-bench-reference) is a bare axum server built
@@ -46,9 +48,9 @@
 #   SKIP_BUILD            1: no cargo build; the binaries in $CARGO_TARGET_DIR/release are used as found (0)
 #   CARGO_TARGET_DIR      where the release binaries are built and found (./target)
 #
-# Rows, in order: reference-get reference-post token introspection userinfo token-id-token
+# Rows, in order: reference-get reference-post token token-dpop introspection userinfo userinfo-dpop token-id-token
 # token-id-token-es256 token-id-token-eddsa discovery jwks sign-in-page application-list
-# token-during-cleartokens protected-route pg-token pg-introspection pg-userinfo pg-token-id-token
+# token-during-cleartokens protected-route protected-route-dpop pg-token pg-introspection pg-userinfo pg-token-id-token
 # pg-token-during-cleartokens.
 set -euo pipefail
 
@@ -79,8 +81,9 @@ REF_PORT=$((PORT + 2))
 PG_PORT=$((PORT + 3))
 REF_BASE="http://$HOST:$REF_PORT"
 PG_BASE="http://$HOST:$PG_PORT"
-ALL_ROWS="reference-get reference-post token introspection userinfo token-id-token token-id-token-es256
-    token-id-token-eddsa discovery jwks sign-in-page application-list token-during-cleartokens protected-route
+ALL_ROWS="reference-get reference-post token token-dpop introspection userinfo userinfo-dpop token-id-token
+    token-id-token-es256 token-id-token-eddsa discovery jwks sign-in-page application-list token-during-cleartokens
+    protected-route protected-route-dpop
     pg-token pg-introspection pg-userinfo pg-token-id-token pg-token-during-cleartokens"
 
 die() { echo "bench: error: $*" >&2; exit 1; }
@@ -119,6 +122,10 @@ fi
 command -v curl >/dev/null 2>&1 || die "curl is required"
 if ((SCALE > 0)); then command -v sqlite3 >/dev/null 2>&1 || die "SCALE needs the sqlite3 command"; fi
 if [[ -n "$PERF" ]]; then command -v perf >/dev/null 2>&1 || die "PERF needs the perf command"; fi
+if any_selected token-dpop userinfo-dpop protected-route-dpop; then
+    python3 -c 'import cryptography' 2>/dev/null \
+        || die "the -dpop rows need Python 3 with the cryptography package (pip install cryptography)"
+fi
 
 # --- PostgreSQL: on this machine, reachable, and the database not there yet ---------------
 PG_DROP=0 # set once this run may have created the database: the clean-up drops it
@@ -295,6 +302,43 @@ wrk.headers["Authorization"] = "Bearer $user_access"
 EOF
         fi
     done
+}
+
+# DPoP: proofs for `method url` (with the access token's ath when given) into $WORK/<name>.proofs,
+# enough for the row, and a wrk script sending one per request, each thread its own share, with
+# the Authorization header given. Proofs are made right before the row: they are good for 300 s.
+DPOP_KEY="$WORK/dpop-key.pem"
+dpop_proof() { # method url [access token]: one proof, for the request that binds a token
+    python3 "$REPO_ROOT/bench/dpop_proofs.py" "$DPOP_KEY" "$1" "$2" 1 ${3:+"$3"}
+}
+dpop_script() { # name method url authorization [access token] [form body]
+    local name="$1" method="$2" url="$3" authorization="$4" token="${5:-}" body="${6:-}"
+    local count=$((DURATION * 12000))
+    python3 "$REPO_ROOT/bench/dpop_proofs.py" "$DPOP_KEY" "$method" "$url" "$count" ${token:+"$token"} \
+        >"$WORK/$name.proofs" || die "making DPoP proofs for $name failed"
+    cat >"$WORK/$name.lua" <<EOF
+wrk.method = "$method"
+local threads, proofs, n = 0, {}, 0
+local body = "$body"
+function setup(thread) thread:set("id", threads); threads = threads + 1 end
+function init(args)
+    local i = 0
+    for line in io.lines("$WORK/$name.proofs") do
+        if i % $THREADS == id then proofs[#proofs + 1] = line end
+        i = i + 1
+    end
+end
+function request()
+    n = n + 1
+    -- Out of proofs: no DPoP header, so the 4xx shows in the summary rather than a replay passing.
+    local headers = { ["Authorization"] = "$authorization", ["DPoP"] = proofs[n] }
+    if body ~= "" then
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return wrk.format(nil, nil, headers, body)
+    end
+    return wrk.format(nil, nil, headers)
+end
+EOF
 }
 
 # Is the access token of prepare still active (an inactive answer is a 200, so wrk cannot tell)?
@@ -590,6 +634,28 @@ if ((SCALE > 0)); then SCALE_NOTE="$(thousands "$SCALE") filled tokens"; fi
 run token /o/token/ "$WORK/sqlite-token.lua" "$BASE" "$SCALE_NOTE"
 run introspection /o/introspect/ "$WORK/sqlite-introspect.lua" "$BASE" "$SCALE_NOTE"
 run userinfo /o/userinfo/ "$WORK/sqlite-userinfo.lua"
+# The same with DPoP: a token bound to the bench key, and a proof per request.
+dpop_token() { # basic form...: a DPoP-bound access token from the SQLite server's token endpoint
+    local basic="$1" json
+    shift
+    json="$(curl -sS --fail-with-body -H "Authorization: Basic $basic" \
+        -H "DPoP: $(dpop_proof POST "$BASE/o/token/")" "$@" "$BASE/o/token/")" || die "DPoP token request failed: $json"
+    [[ "$json" == *'"token_type":"DPoP"'* ]] || die "the token is not DPoP-bound: $json"
+    json_field "$json" access_token
+}
+if any_selected token-dpop userinfo-dpop protected-route-dpop; then
+    DPOP_USER_TOKEN="$(dpop_token "${RP_BASIC[RS256]}" --data-urlencode 'password=bench password' \
+        -d grant_type=password -d username=benchuser -d 'scope=openid profile email')"
+    DPOP_ACCESS_TOKEN="$(dpop_token "$BASIC" -d grant_type=client_credentials)"
+fi
+if selected token-dpop; then
+    dpop_script token-dpop POST "$BASE/o/token/" "Basic $BASIC" "" "grant_type=client_credentials"
+    run token-dpop /o/token/ "$WORK/token-dpop.lua" "$BASE" "a DPoP proof each"
+fi
+if selected userinfo-dpop; then
+    dpop_script userinfo-dpop GET "$BASE/o/userinfo/" "DPoP $DPOP_USER_TOKEN" "$DPOP_USER_TOKEN"
+    run userinfo-dpop /o/userinfo/ "$WORK/userinfo-dpop.lua" "$BASE" "a DPoP proof each"
+fi
 # Last of the token runs: each refresh replaces the access token the refresh token carries
 # (the userinfo run's is RS256's). One client, grant and refresh token per algorithm.
 run token-id-token /o/token/ "$WORK/sqlite-refresh-RS256.lua" "$BASE" RS256
@@ -605,7 +671,7 @@ if ((SCALE > 0)); then run_during_cleartokens token-during-cleartokens "$BASE" s
 # --- a protected route of another process, validated by introspection ---------------------
 # The resource server authenticates to /o/introspect/ as the bench client; after the first
 # request the token is served from its cache, so this measures the hot path (no round trip).
-if selected protected-route; then
+if any_selected protected-route protected-route-dpop; then
     ISSUER="$BASE" RESOURCE="http://$HOST:$RS_PORT" BIND="$HOST:$RS_PORT" CLIENT_ID=bench \
         CLIENT_SECRET="$SECRET" "$RS_BIN" >"$WORK/resource-server.log" 2>&1 &
     RS_PID=$!
@@ -622,6 +688,12 @@ wrk.headers["Authorization"] = "Bearer $ACCESS_TOKEN"
 EOF
     MEASURED_PID="$RS_PID" MEASURED_LOG="$WORK/resource-server.log"
     run protected-route /api/reports "$WORK/protected.lua" "http://$HOST:$RS_PORT"
+    if selected protected-route-dpop; then
+        # Bound to the bench key; each proof names the API's URL and the token (RFC 9449 §7).
+        dpop_script protected-route-dpop GET "http://$HOST:$RS_PORT/api/reports" \
+            "DPoP $DPOP_ACCESS_TOKEN" "$DPOP_ACCESS_TOKEN"
+        run protected-route-dpop /api/reports "$WORK/protected-route-dpop.lua" "http://$HOST:$RS_PORT" "a DPoP proof each"
+    fi
     MEASURED_PID="$SERVER_PID" MEASURED_LOG="$WORK/server.log"
 fi
 

@@ -235,6 +235,8 @@ pub struct AuthorizationCode {
     pub expires_at: UnixTime,
     /// When the code was issued (Unix seconds).
     pub created_at: UnixTime,
+    /// RFC 9449 §10: the thumbprint of the key its token request must prove (`dpop_jkt`).
+    pub dpop_jkt: Option<String>,
 }
 
 /// A code to store: the client gets the code, the row only its hash.
@@ -266,6 +268,8 @@ pub struct NewAuthorizationCode {
     pub auth_time: UnixTime,
     /// When the code stops being redeemable (Unix seconds).
     pub expires_at: UnixTime,
+    /// RFC 9449 §10: the thumbprint of the key its token request must prove (`dpop_jkt`).
+    pub dpop_jkt: Option<String>,
 }
 
 /// What a client presenting a code finds: the code until it is redeemed, then

@@ -300,6 +300,7 @@ mod tests {
 
     fn code() -> AuthorizationCode {
         AuthorizationCode {
+            dpop_jkt: None,
             id: 1,
             application_id: 7,
             user_id: 3,

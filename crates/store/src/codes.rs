@@ -11,8 +11,8 @@ macro_rules! insert_code {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO tollgate_authorization_codes (code_hash, application_id, user_id, redirect_uri, \
              redirect_uri_given, scope, code_challenge, code_challenge_method, nonce, claims, \
-             auth_time, expires_at, created_at, resource) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             auth_time, expires_at, created_at, resource, dpop_jkt) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind($new.code_hash.as_bytes())
         .bind($new.application_id)
@@ -28,6 +28,7 @@ macro_rules! insert_code {
         .bind($new.expires_at)
         .bind($now)
         .bind($new.resource.to_string())
+        .bind(&$new.dpop_jkt)
         .fetch_one($executor)
     };
 }
@@ -56,7 +57,7 @@ impl Store {
     ) -> Result<CodeRedemption> {
         let row: Option<CodeRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge, \
-             code_challenge_method, nonce, claims, auth_time, expires_at, created_at, resource, redeemed_at \
+             code_challenge_method, nonce, claims, auth_time, expires_at, created_at, resource, redeemed_at, dpop_jkt \
              FROM tollgate_authorization_codes WHERE code_hash = $1 AND application_id = $2")
             .bind(code_hash.as_bytes())
             .bind(application_id)

@@ -140,6 +140,7 @@ pub(crate) struct CodeRow {
     expires_at: i64,
     created_at: i64,
     redeemed_at: Option<i64>,
+    dpop_jkt: Option<String>,
 }
 
 impl From<CodeRow> for CodeRedemption {
@@ -162,6 +163,7 @@ impl From<CodeRow> for CodeRedemption {
             auth_time: r.auth_time,
             expires_at: r.expires_at,
             created_at: r.created_at,
+            dpop_jkt: r.dpop_jkt,
         }))
     }
 }

@@ -135,6 +135,7 @@ async fn app(store: &Store, client_id: &str) -> Application {
 
 fn new_code(text: &str, app: &Application, user: &User, expires_at: i64) -> NewAuthorizationCode {
     NewAuthorizationCode {
+        dpop_jkt: None,
         code_hash: hash(text),
         application_id: app.id,
         user_id: user.id,

@@ -403,6 +403,7 @@ impl Owners<'_> {
         Ok(ImportedCode {
             client_id: self.client(Some(grant.application_id))?,
             code: NewAuthorizationCode {
+                dpop_jkt: None,
                 code_hash: SecretHash::of(&grant.code),
                 application_id: 0,
                 user_id: grant.user_id,

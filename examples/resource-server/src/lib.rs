@@ -2,6 +2,7 @@
 //! a separate `tollgate serve` (RFC 7662 introspection, authenticated as a
 //! confidential client), caches active answers, and publishes RFC 9728 metadata
 //! naming that server. `GET /api/reports` needs `read`; `DELETE` needs `write`.
+//! A DPoP-bound token is taken with a proof of its key for this API's URL.
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -36,7 +37,10 @@ pub fn app(config: Config) -> Result<Router, Unavailable> {
             client_secret: config.client_secret,
         },
     );
-    let tokens = ResourceServer::remote(introspection)?.resource_metadata(metadata.metadata_url());
+    // Its identifier is its audience (RFC 8707), and the origin DPoP proofs name (RFC 9449 `htu`).
+    let tokens = ResourceServer::remote(introspection)?
+        .resource_metadata(metadata.metadata_url())
+        .audience(&config.resource);
     let api = Router::new()
         .route("/api/reports", get(reports).delete(clear))
         .route_layer(RequireScopes::read_write("read", "write"))

@@ -108,6 +108,8 @@ pub struct AuthorizationRequest {
     /// OIDC: the `claims` parameter, with `acr_values` folded in, less the
     /// claims of scopes the client may not have.
     pub claims: Option<ClaimsRequest>,
+    /// RFC 9449 §10: the thumbprint of the key the code's token request must prove.
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -180,6 +182,7 @@ pub(crate) mod tests {
     /// A plain request for a code and the `read` scope, for the verdicts to judge.
     pub(crate) fn code_request() -> AuthorizationRequest {
         AuthorizationRequest {
+            dpop_jkt: None,
             client_id: "c1".into(),
             redirect_uri: "https://a.example/cb".into(),
             redirect_uri_given: true,

@@ -50,6 +50,7 @@ pub fn validate(
     let prompt = prompt(params).map_err(fail)?;
     let max_age = max_age(params).map_err(fail)?;
     let claims = claims(params, policy).map_err(fail)?;
+    let dpop_jkt = dpop_jkt(params).map_err(fail)?;
 
     Ok(AuthorizationRequest {
         client_id: client.client_id.clone(),
@@ -69,6 +70,7 @@ pub fn validate(
         max_age,
         id_token_hint: params.get("id_token_hint").map(str::to_owned),
         login_hint: params.get("login_hint").map(str::to_owned),
+        dpop_jkt,
         claims,
     })
 }
@@ -225,6 +227,23 @@ fn scope(params: &Params, policy: &Policy<'_>) -> Result<Scopes, OAuthError> {
         ));
     }
     Ok(scope)
+}
+
+/// RFC 9449 §10: `dpop_jkt`, an RFC 7638 SHA-256 thumbprint (43 base64url characters).
+fn dpop_jkt(params: &Params) -> Result<Option<String>, OAuthError> {
+    let Some(jkt) = params.get("dpop_jkt") else {
+        return Ok(None);
+    };
+    let well_formed = jkt.len() == 43
+        && jkt
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(OAuthError::invalid_request(
+            "dpop_jkt must be a JWK SHA-256 thumbprint (RFC 7638), base64url",
+        ));
+    }
+    Ok(Some(jkt.to_owned()))
 }
 
 /// The `nonce`, which an ID token from this endpoint needs, as it needs `openid`.
@@ -682,6 +701,11 @@ mod tests {
             ("&max_age=-1", ErrorCode::InvalidRequest),
             ("&max_age=soon", ErrorCode::InvalidRequest),
             ("&claims=%5B%5D", ErrorCode::InvalidRequest),
+            ("&dpop_jkt=short", ErrorCode::InvalidRequest),
+            (
+                "&dpop_jkt=NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9X%2B",
+                ErrorCode::InvalidRequest,
+            ),
         ] {
             match run_oidc(&format!("{base}{extra}"), ClientType::Public) {
                 Err(AuthorizeError::Redirect { error, .. }) => {

@@ -10,6 +10,7 @@ mod cli;
 mod client_assertion_interop;
 mod deploy_check;
 mod deployment;
+mod dpop_interop;
 mod durability;
 mod first_start;
 mod import_dot;

@@ -635,6 +635,7 @@ async fn new_code(
         claims,
         auth_time: signed_in.session.auth_time,
         expires_at: now + lifetime,
+        dpop_jkt: request.dpop_jkt.clone(),
     };
     let id = inner.store.insert_authorization_code(&new, now).await?;
     Ok((id, code.plaintext))

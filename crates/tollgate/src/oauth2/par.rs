@@ -14,6 +14,7 @@ use crate::http::json;
 use crate::http::json::JsonResult;
 use crate::oauth2::authorize;
 use crate::oauth2::client_auth::ClientRequest;
+use crate::oauth2::dpop;
 use crate::oauth2::request_object;
 use crate::oauth2::token;
 use crate::oidc::id_token;
@@ -28,14 +29,41 @@ struct Pushed {
 
 pub(crate) async fn push(
     State(inner): State<Shared>,
-    ClientRequest { client, params, .. }: ClientRequest,
+    ClientRequest {
+        client,
+        params,
+        headers,
+        ..
+    }: ClientRequest,
 ) -> JsonResult {
     // RFC 9126 §3: with a request object, its parameters are the request.
     let params = match params.get("request") {
         Some(object) => Params::from_pairs(request_object::read(&inner, &client, object).await?)?,
         None => params,
     };
-    let kept = par::to_keep(&params, &client.client_id)?;
+    let mut kept = par::to_keep(&params, &client.client_id)?;
+    // RFC 9449 §10.1: a proof at the push binds the code to its key, as dpop_jkt would.
+    let par_endpoint = inner.endpoints.url("/par/");
+    let proof = dpop::Request {
+        method: "POST",
+        url: &par_endpoint,
+        access_token: None,
+    };
+    if let Some(jkt) = dpop::proof(&inner, &headers, &proof).await? {
+        match params.get("dpop_jkt") {
+            Some(named) if named != jkt => {
+                return Err(tollgate_core::dpop::invalid(
+                    "dpop_jkt is not the thumbprint of the DPoP proof's key",
+                )
+                .into());
+            }
+            Some(_) => {}
+            None => {
+                kept.push(("dpop_jkt".to_owned(), jkt));
+                kept.sort();
+            }
+        }
+    }
     let request_params = Params::from_pairs(kept.iter().cloned())?;
     let request =
         authorize::validate(&inner, &request_params, &[], Some(&client)).map_err(|e| match e {

@@ -435,3 +435,128 @@ async fn a_dpop_bound_client_must_send_proofs_and_a_public_clients_refresh_token
     assert_eq!(refreshed.status(), 200);
     assert_eq!(json(refreshed).await["token_type"], "DPoP");
 }
+
+/// `web`'s code for `query` (after sign-in and consent), and its redemption
+/// with `dpop` as the proof.
+async fn redeem_web_code(app: &App, code: &str, dpop: Option<String>) -> reqwest::Response {
+    let mut request = app
+        .http
+        .post(app.url("/o/token/"))
+        .basic_auth("web", Some(SECRET))
+        .form(&web_code_exchange(code));
+    if let Some(proof) = dpop {
+        request = request.header("DPoP", proof);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn dpop_jkt_and_a_pushed_proof_bind_the_code_to_a_key() {
+    let app = TestApp::new().start().await;
+    app.sign_in("alice").await;
+    let token_url = app.url("/o/token/");
+    let jkt = thumbprint(Key::Ec);
+    let mut query = web_request();
+    query.push(("dpop_jkt", &jkt));
+    for (n, (what, dpop)) in [
+        ("no proof", None),
+        ("another key", Some(Key::Ed25519)),
+        ("its key", Some(Key::Ec)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut response = app.authorize(&query).await;
+        if response.status() == 200 {
+            response = app.consent(&query, true).await;
+        }
+        let code = location_params(&location(&response))["code"].clone();
+        let proof =
+            dpop.map(|key| proof(&app, key, "POST", &token_url, &format!("c{n}"), json!({})));
+        let redeemed = redeem_web_code(&app, &code, proof).await;
+        if what == "its key" {
+            assert_eq!(redeemed.status(), 200, "{what}");
+            assert_eq!(json(redeemed).await["token_type"], "DPoP");
+        } else {
+            assert_eq!(redeemed.status(), 400, "{what}");
+            assert_eq!(
+                json(redeemed).await["error"],
+                "invalid_dpop_proof",
+                "{what}"
+            );
+        }
+    }
+    let mut malformed = web_request();
+    malformed.push(("dpop_jkt", "short"));
+    let refused = location_params(&location(&app.authorize(&malformed).await));
+    assert_eq!(refused["error"], "invalid_request");
+
+    // RFC 9449 §10.1: a proof at the PAR endpoint binds the code as dpop_jkt does.
+    let par_url = app.url("/o/par/");
+    let mut form = web_request();
+    form.retain(|(name, _)| *name != "client_id");
+    let pushed = app
+        .http
+        .post(&par_url)
+        .basic_auth("web", Some(SECRET))
+        .header(
+            "DPoP",
+            proof(&app, Key::Rsa, "POST", &par_url, "p1", json!({})),
+        )
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 201);
+    let uri = json(pushed).await["request_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reference = [("client_id", "web"), ("request_uri", uri.as_str())];
+    let mut response = app.authorize(&reference).await;
+    if response.status() == 200 {
+        response = app.consent(&reference, true).await;
+    }
+    let code = location_params(&location(&response))["code"].clone();
+    let wrong = proof(&app, Key::Ec, "POST", &token_url, "p2", json!({}));
+    assert_eq!(
+        redeem_web_code(&app, &code, Some(wrong)).await.status(),
+        400
+    );
+    let pushed = app
+        .http
+        .post(&par_url)
+        .basic_auth("web", Some(SECRET))
+        .header(
+            "DPoP",
+            proof(&app, Key::Rsa, "POST", &par_url, "p4", json!({})),
+        )
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let uri = json(pushed).await["request_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reference = [("client_id", "web"), ("request_uri", uri.as_str())];
+    let code = location_params(&location(&app.authorize(&reference).await))["code"].clone();
+    let right = proof(&app, Key::Rsa, "POST", &token_url, "p5", json!({}));
+    assert_eq!(
+        redeem_web_code(&app, &code, Some(right)).await.status(),
+        200
+    );
+    let mismatched = app
+        .http
+        .post(&par_url)
+        .basic_auth("web", Some(SECRET))
+        .header(
+            "DPoP",
+            proof(&app, Key::Rsa, "POST", &par_url, "p3", json!({})),
+        )
+        .form(&[form.clone(), vec![("dpop_jkt", jkt.as_str())]].concat())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(mismatched).await["error"], "invalid_dpop_proof");
+}

@@ -17,6 +17,7 @@ use super::issue::issue;
 use crate::http::json::JsonError;
 use crate::http::json::JsonResult;
 use crate::provider::Inner;
+use tollgate_core::dpop;
 
 pub(crate) async fn grant(
     inner: &Inner,
@@ -74,6 +75,10 @@ async fn redeem(
     now: UnixTime,
 ) -> JsonResult<Option<TokenResponse>> {
     check_code(code, client, now, redirect_uri, code_verifier)?;
+    // RFC 9449 §10: a code bound by dpop_jkt is redeemed only with a proof of that key.
+    if code.dpop_jkt.is_some() && code.dpop_jkt.as_deref() != asked.dpop_jkt {
+        return Err(dpop::invalid("the code is bound to another DPoP key (dpop_jkt)").into());
+    }
     let resource = code.resource.narrow(asked.resource)?;
     let Some(user) = inner
         .store
