@@ -311,9 +311,11 @@ DPOP_KEY="$WORK/dpop-key.pem"
 dpop_proof() { # method url [access token]: one proof, for the request that binds a token
     python3 "$REPO_ROOT/bench/dpop_proofs.py" "$DPOP_KEY" "$1" "$2" 1 ${3:+"$3"}
 }
-dpop_script() { # name method url authorization [access token] [form body]
-    local name="$1" method="$2" url="$3" authorization="$4" token="${5:-}" body="${6:-}"
-    local count=$((DURATION * 12000))
+dpop_script() { # name rate method url authorization [access token] [form body]
+    # rate: more requests/s than the row can serve, so the proofs last the whole run (a row that
+    # runs out sends requests without one, and its 4xx fail the bench rather than skew the row).
+    local name="$1" rate="$2" method="$3" url="$4" authorization="$5" token="${6:-}" body="${7:-}"
+    local count=$((DURATION * rate))
     python3 "$REPO_ROOT/bench/dpop_proofs.py" "$DPOP_KEY" "$method" "$url" "$count" ${token:+"$token"} \
         >"$WORK/$name.proofs" || die "making DPoP proofs for $name failed"
     cat >"$WORK/$name.lua" <<EOF
@@ -649,11 +651,11 @@ if any_selected token-dpop userinfo-dpop protected-route-dpop; then
     DPOP_ACCESS_TOKEN="$(dpop_token "$BASIC" -d grant_type=client_credentials)"
 fi
 if selected token-dpop; then
-    dpop_script token-dpop POST "$BASE/o/token/" "Basic $BASIC" "" "grant_type=client_credentials"
+    dpop_script token-dpop 15000 POST "$BASE/o/token/" "Basic $BASIC" "" "grant_type=client_credentials"
     run token-dpop /o/token/ "$WORK/token-dpop.lua" "$BASE" "a DPoP proof each"
 fi
 if selected userinfo-dpop; then
-    dpop_script userinfo-dpop GET "$BASE/o/userinfo/" "DPoP $DPOP_USER_TOKEN" "$DPOP_USER_TOKEN"
+    dpop_script userinfo-dpop 15000 GET "$BASE/o/userinfo/" "DPoP $DPOP_USER_TOKEN" "$DPOP_USER_TOKEN"
     run userinfo-dpop /o/userinfo/ "$WORK/userinfo-dpop.lua" "$BASE" "a DPoP proof each"
 fi
 # Last of the token runs: each refresh replaces the access token the refresh token carries
@@ -690,7 +692,7 @@ EOF
     run protected-route /api/reports "$WORK/protected.lua" "http://$HOST:$RS_PORT"
     if selected protected-route-dpop; then
         # Bound to the bench key; each proof names the API's URL and the token (RFC 9449 §7).
-        dpop_script protected-route-dpop GET "http://$HOST:$RS_PORT/api/reports" \
+        dpop_script protected-route-dpop 50000 GET "http://$HOST:$RS_PORT/api/reports" \
             "DPoP $DPOP_ACCESS_TOKEN" "$DPOP_ACCESS_TOKEN"
         run protected-route-dpop /api/reports "$WORK/protected-route-dpop.lua" "http://$HOST:$RS_PORT" "a DPoP proof each"
     fi

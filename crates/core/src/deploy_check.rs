@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crate::client::{ClientType, GrantType, SigningAlgorithm};
+use crate::client_auth::TokenEndpointAuthMethod;
 use crate::env::UnixTime;
 use crate::model::Application;
 
@@ -29,7 +30,7 @@ impl fmt::Display for Severity {
 /// One weakness: its identifier, how bad, what and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// The stable identifier, `T001` to `T010`.
+    /// The stable identifier, `T001` to `T010`, and `F001` to `F004` under the FAPI 2.0 profile.
     pub id: &'static str,
     /// An error if the weakness is grave or its [`Strict`] switch is on.
     pub severity: Severity,
@@ -90,6 +91,10 @@ pub struct Deployment<'a> {
     pub now: UnixTime,
     /// Which warnings are errors.
     pub strict: Strict,
+    /// `fapi2_security_profile`: F001–F004 report what breaks the profile.
+    pub fapi2: bool,
+    /// `authorization_code_expire_seconds`, for F004.
+    pub code_lifetime_seconds: u64,
 }
 
 const RSA_MIN_BITS: u32 = 2048;
@@ -108,8 +113,79 @@ pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
     transport(d, &mut found);
     grants(d, &mut found);
     keys(d, &mut found);
+    if d.fapi2 {
+        let mut profile = Findings(Vec::new());
+        fapi2(d, &mut profile);
+        // Stable: each identifier's findings stay in the clients' order.
+        profile.0.sort_by_key(|f| f.id);
+        found.0.extend(profile.0);
+    }
     found.0
 }
+
+/// F001–F004: what keeps a client, or the server, outside the FAPI 2.0
+/// Security Profile the switch enforces (docs/FAPI.md).
+fn fapi2(d: &Deployment<'_>, found: &mut Findings) {
+    for client in d.clients {
+        let method = client
+            .security
+            .token_endpoint_auth_method
+            .unwrap_or(TokenEndpointAuthMethod::default_for(client.client_type));
+        if client.client_type == ClientType::Public {
+            found.add(
+                "F003",
+                Severity::Error,
+                format!(
+                    "client `{}` is public: FAPI 2.0 (§5.3.2.1) serves confidential clients only",
+                    client.client_id
+                ),
+            );
+        } else if method != TokenEndpointAuthMethod::PrivateKeyJwt {
+            found.add(
+                "F001",
+                Severity::Error,
+                format!(
+                    "client `{}` authenticates with {}: under FAPI 2.0 only private_key_jwt is accepted (§5.3.2.1); register its keys and that method",
+                    client.client_id,
+                    method.as_str()
+                ),
+            );
+        }
+        let front_channel = [
+            GrantType::Implicit,
+            GrantType::OpenIdHybrid,
+            GrantType::Password,
+        ];
+        if let Some(grant) = client
+            .grant_types
+            .iter()
+            .find(|g| front_channel.contains(g))
+        {
+            found.add(
+                "F002",
+                Severity::Error,
+                format!(
+                    "client `{}` is registered for the {} grant, which FAPI 2.0 does not serve (§5.3.2.1, §5.3.2.2)",
+                    client.client_id,
+                    grant.as_str()
+                ),
+            );
+        }
+    }
+    if d.code_lifetime_seconds > FAPI2_CODE_SECONDS {
+        found.add(
+            "F004",
+            Severity::Error,
+            format!(
+                "`authorization_code_expire_seconds` is {}: FAPI 2.0 allows codes of at most {FAPI2_CODE_SECONDS} seconds (§5.3.2.1); codes are capped, set it to {FAPI2_CODE_SECONDS} or less",
+                d.code_lifetime_seconds
+            ),
+        );
+    }
+}
+
+/// FAPI 2.0 §5.3.2.1: the longest an authorization code may live.
+pub const FAPI2_CODE_SECONDS: u64 = 60;
 
 struct Findings(Vec<Finding>);
 
@@ -301,6 +377,8 @@ mod tests {
         )];
         let keys = [key("k1", 10, true, Some(2048))];
         let d = Deployment {
+            code_lifetime_seconds: 60,
+            fapi2: false,
             issuer: "https://idp.example",
             pkce_required: true,
             refresh_token_reuse_protection: true,
@@ -314,6 +392,84 @@ mod tests {
             strict: Strict::default(),
         };
         assert_eq!(check(&d), []);
+    }
+
+    #[test]
+    fn the_fapi2_switch_reports_what_breaks_the_profile() {
+        let https = vec!["https".to_owned()];
+        let keyed = |id: &str, grants| {
+            let mut c = client(
+                id,
+                ClientType::Confidential,
+                grants,
+                &["https://a.example/cb"],
+            );
+            c.security.token_endpoint_auth_method = Some(TokenEndpointAuthMethod::PrivateKeyJwt);
+            c
+        };
+        let clients = [
+            keyed("bank", vec![GrantType::AuthorizationCode]),
+            keyed(
+                "legacy",
+                vec![GrantType::AuthorizationCode, GrantType::Implicit],
+            ),
+            client(
+                "secret",
+                ClientType::Confidential,
+                vec![GrantType::ClientCredentials],
+                &[],
+            ),
+            client(
+                "spa",
+                ClientType::Public,
+                vec![GrantType::AuthorizationCode],
+                &["https://a.example/cb"],
+            ),
+        ];
+        let d = Deployment {
+            code_lifetime_seconds: 120,
+            fapi2: true,
+            issuer: "https://idp.example",
+            pkce_required: true,
+            refresh_token_reuse_protection: true,
+            allowed_redirect_uri_schemes: &https,
+            front_channel_access_tokens: false,
+            password_grant_allowed: false,
+            clients: &clients,
+            keys: &[],
+            key_max_age_seconds: 180 * DAY,
+            now: NOW,
+            strict: Strict::default(),
+        };
+        let found = check(&d);
+        assert_eq!(
+            ids(&found),
+            [
+                ("F001", Severity::Error),
+                ("F002", Severity::Error),
+                ("F003", Severity::Error),
+                ("F004", Severity::Error),
+            ]
+        );
+        assert!(found[1].message.contains("`legacy`"), "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .contains("`secret` authenticates with client_secret_basic"),
+            "{found:?}"
+        );
+        let within = Deployment {
+            code_lifetime_seconds: 60,
+            clients: &clients[..1],
+            ..d
+        };
+        assert_eq!(
+            check(&within),
+            [],
+            "a private_key_jwt code client within the profile"
+        );
+        let off = Deployment { fapi2: false, ..d };
+        assert!(check(&off).iter().all(|f| !f.id.starts_with('F')));
     }
 
     #[test]
@@ -344,6 +500,8 @@ mod tests {
             key("weak", 500, false, Some(1024)),
         ];
         let mut d = Deployment {
+            code_lifetime_seconds: 60,
+            fapi2: false,
             issuer: "http://idp.example",
             pkce_required: false,
             refresh_token_reuse_protection: false,

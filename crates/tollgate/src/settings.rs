@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use tollgate_core::Endpoints;
 use tollgate_core::authorize::ApprovalPrompt;
 use tollgate_core::client_address::{self, IpNet};
+use tollgate_core::deploy_check::FAPI2_CODE_SECONDS;
 use tollgate_core::scope::is_scope_token;
 
 /// The scope a bearer token needs to call introspection (as in DOT).
@@ -180,6 +181,10 @@ pub struct Settings {
     /// RFC 9101: accept unsigned request objects (`alg` `none`), which prove
     /// nothing about who wrote them; off, only signed ones are read.
     pub allow_unsigned_request_objects: bool,
+    /// The FAPI 2.0 Security Profile's MUSTs become the rules (docs/FAPI.md):
+    /// PAR, PKCE S256, `private_key_jwt`, DPoP-bound tokens, `code` only, no
+    /// password grant, codes of at most 60 seconds.
+    pub fapi2_security_profile: bool,
     /// Serve RFC 7591 / 7592 dynamic client registration at `/o/register/`.
     pub dcr_enabled: bool,
     /// Who may register: `authenticated` (a signed-in user: session or a user's
@@ -264,6 +269,7 @@ impl Default for Settings {
             require_pushed_authorization_requests: false,
             pushed_authorization_request_expire_seconds: 60,
             allow_unsigned_request_objects: false,
+            fapi2_security_profile: false,
             dcr_enabled: false,
             dcr_registration_access: RegistrationAccess::Authenticated,
             dcr_registration_scope: "oauth2_provider:registration".to_owned(),
@@ -282,9 +288,32 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Whether the password grant is served: enabled, and not turned off by RFC 9700.
+    /// Whether the password grant is served: enabled, and not turned off by
+    /// RFC 9700 or FAPI 2.0 (§5.3.2.1).
     pub fn password_grant_allowed(&self) -> bool {
-        self.password_grant_enabled && !self.compliant_bcp_rfc9700_password_grant
+        self.password_grant_enabled
+            && !self.compliant_bcp_rfc9700_password_grant
+            && !self.fapi2_security_profile
+    }
+
+    /// Whether every authorization request must be pushed first (RFC 9126 §5; FAPI 2.0 §5.3.2.2).
+    pub fn pushed_authorization_required(&self) -> bool {
+        self.require_pushed_authorization_requests || self.fapi2_security_profile
+    }
+
+    /// Whether every code request needs PKCE (FAPI 2.0 §5.3.2.2 asks it of all).
+    pub fn pkce_always_required(&self) -> bool {
+        self.pkce_required || self.fapi2_security_profile
+    }
+
+    /// How long an authorization code lives: FAPI 2.0 §5.3.2.1 caps it at 60 seconds.
+    pub fn authorization_code_lifetime(&self) -> u64 {
+        match self.fapi2_security_profile {
+            true => self
+                .authorization_code_expire_seconds
+                .min(FAPI2_CODE_SECONDS),
+            false => self.authorization_code_expire_seconds,
+        }
     }
 
     /// `trusted_proxies`, parsed.
@@ -307,12 +336,14 @@ impl Settings {
 
     /// Whether PKCE `plain` is accepted: allowed, and not turned off by RFC 9700.
     pub fn pkce_plain_accepted(&self) -> bool {
-        self.pkce_plain_allowed && !self.compliant_bcp_rfc9700_pkce_method
+        self.pkce_plain_allowed
+            && !self.compliant_bcp_rfc9700_pkce_method
+            && !self.fapi2_security_profile
     }
 
     /// Whether a response type may return an access token from the authorization endpoint.
     pub fn front_channel_access_tokens(&self) -> bool {
-        !self.compliant_bcp_rfc9700_implicit_grant
+        !self.compliant_bcp_rfc9700_implicit_grant && !self.fapi2_security_profile
     }
 }
 

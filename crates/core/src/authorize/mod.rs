@@ -70,6 +70,8 @@ pub struct Policy<'a> {
     pub front_channel_access_tokens: bool,
     /// The resource indicators clients may ask for; empty: any acceptable URI.
     pub served_resources: &'a [String],
+    /// FAPI 2.0 §5.3.2.2: `response_type=code` only, and PKCE even where a nonce would do.
+    pub code_only: bool,
 }
 
 /// A request that passed every check.

@@ -44,7 +44,7 @@ pub fn validate(
     let resources =
         Resources::requested(params.resources(), policy.served_resources).map_err(fail)?;
     let nonce = nonce(params, response_type, &scope).map_err(fail)?;
-    let pkce_exempt = nonce_protects_code(client, &scope, nonce.as_deref());
+    let pkce_exempt = !policy.code_only && nonce_protects_code(client, &scope, nonce.as_deref());
     let code_challenge =
         code_challenge(params, response_type, pkce_exempt, policy).map_err(fail)?;
     let prompt = prompt(params).map_err(fail)?;
@@ -175,6 +175,15 @@ fn permitted(
             format!(
                 "response_type `{}` returns an access token in the redirect, which this \
                  server does not do (RFC 9700 §2.1.2)",
+                response_type.as_str()
+            ),
+        ));
+    }
+    if policy.code_only && response_type != ResponseType::CODE {
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedResponseType,
+            format!(
+                "response_type `{}` is not served under the FAPI 2.0 profile, only `code`",
                 response_type.as_str()
             ),
         ));
@@ -377,6 +386,7 @@ mod tests {
 
     fn policy() -> Policy<'static> {
         Policy {
+            code_only: false,
             known_scopes: vec!["read", "write"],
             default_scopes: vec!["read"],
             pkce_required: true,
@@ -589,6 +599,56 @@ mod tests {
 
     const OIDC: &str =
         "client_id=c1&redirect_uri=https%3A%2F%2Fa.example%2Fcb&scope=openid&state=s";
+
+    #[test]
+    fn the_fapi2_profile_takes_code_only_and_pkce_always() {
+        let fapi = Policy {
+            known_scopes: vec!["openid", "read"],
+            code_only: true,
+            ..policy()
+        };
+        let client = oidc_client(ClientType::Confidential);
+        let run_fapi = |query: &str| {
+            let (params, repeated) = Params::from_pairs_lenient(
+                url::form_urlencoded::parse(query.as_bytes()).into_owned(),
+            );
+            validate(&params, &repeated, Some(&client), &fapi)
+        };
+        let code = format!(
+            "{OIDC}&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256"
+        );
+        assert!(run_fapi(&code).is_ok());
+        for (query, code) in [
+            (
+                format!("{OIDC}&response_type=code%20id_token&nonce=n"),
+                ErrorCode::UnsupportedResponseType,
+            ),
+            (
+                format!("{OIDC}&response_type=id_token&nonce=n"),
+                ErrorCode::UnsupportedResponseType,
+            ),
+            // A confidential client's nonce no longer stands in for PKCE.
+            (
+                format!("{OIDC}&response_type=code&nonce=n"),
+                ErrorCode::InvalidRequest,
+            ),
+        ] {
+            match run_fapi(&query) {
+                Err(AuthorizeError::Redirect { error, .. }) => {
+                    assert_eq!(error.code, code, "{query}")
+                }
+                other => panic!("{query}: {other:?}"),
+            }
+        }
+        assert!(
+            run_oidc(
+                &format!("{OIDC}&response_type=code&nonce=n"),
+                ClientType::Confidential
+            )
+            .is_ok(),
+            "outside the profile the nonce stands in"
+        );
+    }
 
     #[test]
     fn rfc9700_turns_off_access_tokens_in_the_redirect_only() {

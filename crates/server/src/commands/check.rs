@@ -41,7 +41,7 @@ pub async fn run(config: &Config, deploy: bool, output: Output) -> Result<(), Fa
         .collect();
     let findings = deploy_check::check(&Deployment {
         issuer: &settings.issuer,
-        pkce_required: settings.pkce_required,
+        pkce_required: settings.pkce_always_required(),
         refresh_token_reuse_protection: settings.refresh_token_reuse_protection,
         allowed_redirect_uri_schemes: &settings.allowed_redirect_uri_schemes,
         front_channel_access_tokens: settings.front_channel_access_tokens(),
@@ -59,6 +59,8 @@ pub async fn run(config: &Config, deploy: bool, output: Output) -> Result<(), Fa
             redirect_uri_matching: settings.compliant_bcp_rfc9700_redirect_uri_matching,
             pkce_required: settings.compliant_bcp_rfc9700_pkce_required,
         },
+        fapi2: settings.fapi2_security_profile,
+        code_lifetime_seconds: settings.authorization_code_expire_seconds,
     });
     let errors = findings
         .iter()

@@ -104,6 +104,30 @@ fn deploy_check_reports_each_weakness(url: &str) {
         ["error T003", "error T005", "warning T006"],
         "{report}"
     );
+
+    // The FAPI 2.0 switch: each client and setting outside the profile is an error.
+    let mut fapi = hardened.to_vec();
+    fapi.extend([
+        ("TOLLGATE_FAPI2_SECURITY_PROFILE", "true"),
+        ("TOLLGATE_AUTHORIZATION_CODE_EXPIRE_SECONDS", "120"),
+    ]);
+    let (ok, report) = check(&dir, &base, &fapi);
+    assert!(!ok, "{report}");
+    assert_eq!(
+        ids(&report),
+        [
+            "warning T003",
+            "error F001",
+            "error F001",
+            "error F002",
+            "error F004"
+        ],
+        "{report}"
+    );
+    assert!(
+        report.contains("client `pw` is registered for the password grant"),
+        "{report}"
+    );
 }
 
 #[test]

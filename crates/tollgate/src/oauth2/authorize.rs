@@ -149,7 +149,7 @@ async fn handle(
             by_client: true,
             ..
         }
-    ) && par::required(settings.require_pushed_authorization_requests, &client)
+    ) && par::required(settings.pushed_authorization_required(), &client)
     {
         let e = OAuthError::invalid_request(
             "this client's authorization requests must be pushed to the pushed authorization \
@@ -286,9 +286,10 @@ pub(crate) fn validate(
     let policy = Policy {
         known_scopes: known_scopes.iter().map(String::as_str).collect(),
         default_scopes: default_scopes.iter().map(String::as_str).collect(),
-        pkce_required: inner.settings.pkce_required,
+        pkce_required: inner.settings.pkce_always_required(),
         pkce_plain_allowed: inner.settings.pkce_plain_accepted(),
         front_channel_access_tokens: inner.settings.front_channel_access_tokens(),
+        code_only: inner.settings.fapi2_security_profile,
         served_resources: &inner.settings.allowed_resources,
     };
     authorize::validate(params, repeated, client, &policy)
@@ -616,7 +617,7 @@ async fn new_code(
 ) -> Result<(i64, String), tollgate_store::StoreError> {
     let now = inner.clock.now();
     let code = NewSecret::generate(SecretKind::AuthorizationCode, inner.entropy.as_ref());
-    let lifetime = i64::try_from(inner.settings.authorization_code_expire_seconds).unwrap_or(60);
+    let lifetime = i64::try_from(inner.settings.authorization_code_lifetime()).unwrap_or(60);
     let (challenge, method) = match &request.code_challenge {
         Some((c, m)) => (Some(c.clone()), Some(m.as_str().to_owned())),
         None => (None, None),

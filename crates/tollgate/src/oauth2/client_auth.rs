@@ -139,6 +139,15 @@ pub(crate) async fn authenticate(
                 .security
                 .token_endpoint_auth_method
                 .unwrap_or(TokenEndpointAuthMethod::default_for(client.client_type));
+            if inner.settings.fapi2_security_profile
+                && method != TokenEndpointAuthMethod::PrivateKeyJwt
+            {
+                // FAPI 2.0 §5.3.2.1: a configuration matter, not a guess.
+                return refuse(
+                    Failure::Invalid,
+                    "under the FAPI 2.0 profile clients authenticate with private_key_jwt",
+                );
+            }
             match (creds.method, creds.secret, creds.assertion) {
                 (AuthMethod::None, ..) => {
                     return match method {

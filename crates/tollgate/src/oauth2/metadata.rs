@@ -25,7 +25,7 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
     let oidc = settings.oidc_enabled;
     let mut grant_types = vec!["authorization_code", "client_credentials", "refresh_token"];
     // Without front-channel access tokens, OIDC's `id_token` is what is left of implicit.
-    if settings.front_channel_access_tokens() || oidc {
+    if (settings.front_channel_access_tokens() || oidc) && !settings.fapi2_security_profile {
         grant_types.insert(1, "implicit");
     }
     if settings.password_grant_allowed() {
@@ -43,11 +43,17 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
     }
     .into_iter()
     .filter(|rt| settings.front_channel_access_tokens() || !rt.split(' ').any(|p| p == "token"))
+    // FAPI 2.0 §5.3.2.2: `code` only.
+    .filter(|rt| !settings.fapi2_security_profile || *rt == "code")
     .collect();
     // client_secret_jwt checks with the secret, which is kept only when it can be sealed.
     let auth_methods: Vec<&str> = TokenEndpointAuthMethod::ALL
         .into_iter()
         .filter(|m| !m.reads_secret() || settings.secret_key.is_some())
+        // FAPI 2.0 §5.3.2.1: private_key_jwt (mTLS is not served).
+        .filter(|m| {
+            !settings.fapi2_security_profile || *m == TokenEndpointAuthMethod::PrivateKeyJwt
+        })
         .map(TokenEndpointAuthMethod::as_str)
         .collect();
     let confidential_methods: Vec<&str> = auth_methods
@@ -69,7 +75,7 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
         "token_endpoint": endpoint("/token/"),
         "device_authorization_endpoint": endpoint("/device-authorization/"),
         "pushed_authorization_request_endpoint": endpoint("/par/"),
-        "require_pushed_authorization_requests": settings.require_pushed_authorization_requests,
+        "require_pushed_authorization_requests": settings.pushed_authorization_required(),
         "request_parameter_supported": true,
         // A request_uri is only ever one /o/par/ gave; none is fetched.
         "request_uri_parameter_supported": false,

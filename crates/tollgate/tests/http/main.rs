@@ -11,6 +11,7 @@ mod client_jwks;
 mod device;
 mod dpop;
 mod embedding;
+mod fapi;
 mod hardening;
 mod health;
 mod issuer_paths;

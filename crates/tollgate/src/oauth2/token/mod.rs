@@ -37,7 +37,10 @@ pub(crate) async fn token(
         access_token: None,
     };
     let dpop_jkt = dpop::proof(&inner, &headers, &proof).await?;
-    if dpop_jkt.is_none() && client.security.dpop_bound_access_tokens {
+    // FAPI 2.0 §5.3.2.1: every access token is sender-constrained.
+    let must_bind =
+        client.security.dpop_bound_access_tokens || inner.settings.fapi2_security_profile;
+    if dpop_jkt.is_none() && must_bind {
         return Err(tollgate_core::dpop::invalid(
             "this client's token requests must carry a DPoP proof (RFC 9449)",
         )
