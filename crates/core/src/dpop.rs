@@ -24,6 +24,23 @@ pub const ALGORITHMS: [&str; 4] = SIGNING_ALGORITHMS;
 /// `jti` is remembered that long).
 pub const PROOF_MAX_AGE_SECONDS: i64 = 300;
 
+/// How long a server nonce is good for (RFC 9449 §8): it changes every
+/// window, and the one before is still accepted.
+pub const NONCE_WINDOW_SECONDS: i64 = 300;
+
+/// Which nonce window `now` falls in.
+pub fn nonce_window(now: UnixTime) -> i64 {
+    now.div_euclid(NONCE_WINDOW_SECONDS)
+}
+
+/// `use_dpop_nonce` (RFC 9449 §8): the client must send the proof again with the nonce.
+pub fn use_nonce() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::UseDpopNonce,
+        "the DPoP proof must carry the nonce in the DPoP-Nonce header",
+    )
+}
+
 /// `invalid_dpop_proof` (RFC 9449 §5.2, §7.1).
 pub fn invalid(description: impl Into<String>) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidDpopProof, description.into())
@@ -52,6 +69,8 @@ pub struct Proven {
     pub replay: SecretHash,
     /// Until when the `jti` must not be seen again.
     pub replay_until: UnixTime,
+    /// The server nonce it carries (RFC 9449 §8), if any.
+    pub nonce: Option<String>,
 }
 
 /// Checks a proof's protected header and claims (RFC 9449 §4.3): `typ`, an
@@ -119,6 +138,7 @@ pub fn check(
         ));
     }
     Ok(Proven {
+        nonce: text("nonce").map(str::to_owned),
         replay: SecretHash::of(&format!("dpop\n{jkt}\n{jti}")),
         replay_until: iat.saturating_add(PROOF_MAX_AGE_SECONDS + CLOCK_SKEW_SECONDS),
         jkt,
@@ -235,6 +255,14 @@ mod tests {
         // Query and fragment are not compared, and URLs are normalised.
         let loose = claims(json!({"htu": "HTTPS://OP.example:443/o/token/?x=1#f"}));
         assert!(check(&header(), &loose, &expected()).is_ok());
+        assert_eq!(proven.nonce, None);
+        let with_nonce = check(&header(), &claims(json!({"nonce": "n-1"})), &expected()).unwrap();
+        assert_eq!(with_nonce.nonce.as_deref(), Some("n-1"));
+        assert_eq!(nonce_window(NOW), NOW / NONCE_WINDOW_SECONDS);
+        assert_eq!(
+            nonce_window(NOW + NONCE_WINDOW_SECONDS),
+            nonce_window(NOW) + 1
+        );
         let token = "tga_token";
         let at_resource = Expected {
             method: "GET",

@@ -42,6 +42,8 @@ pub enum ErrorCode {
     InvalidRequestObject,
     /// RFC 9449 §5.2, §7.1: the DPoP proof is missing, malformed or not for this request.
     InvalidDpopProof,
+    /// RFC 9449 §8: the proof must carry the server's nonce, sent in `DPoP-Nonce`.
+    UseDpopNonce,
     /// RFC 6750 §3.1, for bearer tokens.
     InvalidToken,
     /// RFC 6750 §3.1: the token lacks a scope the request needs (403).
@@ -82,6 +84,7 @@ impl ErrorCode {
             ErrorCode::InvalidRequestUri => "invalid_request_uri",
             ErrorCode::InvalidRequestObject => "invalid_request_object",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::AuthorizationPending => "authorization_pending",

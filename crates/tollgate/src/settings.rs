@@ -185,6 +185,9 @@ pub struct Settings {
     /// PAR, PKCE S256, `private_key_jwt`, DPoP-bound tokens, `code` only, no
     /// password grant, codes of at most 60 seconds.
     pub fapi2_security_profile: bool,
+    /// RFC 9449 §8: DPoP proofs must carry a server nonce (`use_dpop_nonce`
+    /// hands it out); needs `secret_key`, from which every node derives the same nonces.
+    pub dpop_nonce_required: bool,
     /// Serve RFC 7591 / 7592 dynamic client registration at `/o/register/`.
     pub dcr_enabled: bool,
     /// Who may register: `authenticated` (a signed-in user: session or a user's
@@ -270,6 +273,7 @@ impl Default for Settings {
             pushed_authorization_request_expire_seconds: 60,
             allow_unsigned_request_objects: false,
             fapi2_security_profile: false,
+            dpop_nonce_required: false,
             dcr_enabled: false,
             dcr_registration_access: RegistrationAccess::Authenticated,
             dcr_registration_scope: "oauth2_provider:registration".to_owned(),
@@ -450,6 +454,12 @@ impl Settings {
             return Err(invalid(
                 "secret_key",
                 "must be at least 32 characters (for example 32 random bytes, base64-encoded)",
+            ));
+        }
+        if self.dpop_nonce_required && self.secret_key.is_none() {
+            return Err(invalid(
+                "dpop_nonce_required",
+                "needs secret_key, from which every node derives the same nonces",
             ));
         }
         if self.clear_expired_tokens_batch_size == 0 {
@@ -679,6 +689,32 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(key_of(s), "clear_expired_tokens_batch_size");
+    }
+
+    #[test]
+    fn dpop_nonces_need_the_secret_key_and_the_fapi2_switch_overrides() {
+        let s = Settings {
+            dpop_nonce_required: true,
+            ..Settings::default()
+        };
+        assert_eq!(key_of(s), "dpop_nonce_required");
+        let fapi = Settings {
+            fapi2_security_profile: true,
+            password_grant_enabled: true,
+            pkce_required: false,
+            pkce_plain_allowed: true,
+            authorization_code_expire_seconds: 300,
+            ..Settings::default()
+        };
+        assert!(!fapi.password_grant_allowed());
+        assert!(fapi.pkce_always_required() && !fapi.pkce_plain_accepted());
+        assert!(fapi.pushed_authorization_required() && !fapi.front_channel_access_tokens());
+        assert_eq!(fapi.authorization_code_lifetime(), 60);
+        let plain = Settings {
+            authorization_code_expire_seconds: 300,
+            ..Settings::default()
+        };
+        assert_eq!(plain.authorization_code_lifetime(), 300);
     }
 
     #[test]

@@ -13,6 +13,9 @@ use tollgate_store::StoreError;
 
 use crate::keys::signing::SigningError;
 
+/// RFC 9449 §8.1: the header that carries a server nonce.
+pub(crate) const DPOP_NONCE: &str = "dpop-nonce";
+
 /// How a 401 should challenge the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Challenge {
@@ -29,6 +32,8 @@ pub(crate) enum Challenge {
 pub(crate) enum JsonError {
     /// The request's fault, with the challenge a 401 (or RFC 6750 403) carries.
     OAuth(OAuthError, Challenge),
+    /// RFC 9449 §8: the request must be made again with this server nonce (`DPoP-Nonce`).
+    Nonce(OAuthError, Challenge, String),
     /// Too many failures: 429, to be tried again after this many seconds (RFC 6585).
     Throttled(OAuthError, i64),
     /// Ours: logged, and answered without detail.
@@ -82,6 +87,13 @@ impl IntoResponse for JsonError {
     fn into_response(self) -> Response {
         match self {
             JsonError::OAuth(e, challenge) => error(&e, challenge),
+            JsonError::Nonce(e, challenge, nonce) => {
+                let mut response = error(&e, challenge);
+                if let Ok(value) = HeaderValue::from_str(&nonce) {
+                    response.headers_mut().insert(DPOP_NONCE, value);
+                }
+                response
+            }
             JsonError::Throttled(e, wait) => throttled(&e, wait),
             JsonError::Fault(fault) => fault.into_response(),
         }
@@ -163,7 +175,9 @@ fn answer(status: StatusCode, body: &impl Serialize) -> Response {
 fn error(err: &OAuthError, challenge: Challenge) -> Response {
     let status = match (challenge, err.code) {
         // RFC 9449 §7.1: at a resource, a bad proof is a 401 like a bad token.
-        (Challenge::Dpop, ErrorCode::InvalidDpopProof) => StatusCode::UNAUTHORIZED,
+        (Challenge::Dpop, ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce) => {
+            StatusCode::UNAUTHORIZED
+        }
         (_, code) => StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
     };
     let mut response = body(status, err);

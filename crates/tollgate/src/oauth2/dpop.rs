@@ -10,9 +10,10 @@ use serde_json::{Map, Value};
 use tollgate_core::OAuthError;
 use tollgate_core::dpop::{self, Expected, Proven};
 
-use crate::http::json::JsonResult;
+use crate::http::json::{Challenge, JsonError, JsonResult};
 use crate::keys::client_keys;
 use crate::provider::Inner;
+use sha2::{Digest, Sha256};
 
 /// RFC 9449 §4.1: the request header that carries the proof.
 pub(crate) const HEADER: &str = "dpop";
@@ -37,6 +38,15 @@ pub(crate) async fn proof(
     let Some(proven) = read(headers, request, now)? else {
         return Ok(None);
     };
+    if let Some(nonces) = &inner.dpop_nonces
+        && !nonces.accepts(proven.nonce.as_deref(), now)
+    {
+        return Err(JsonError::Nonce(
+            dpop::use_nonce(),
+            Challenge::None,
+            nonces.current(now),
+        ));
+    }
     if !inner
         .store
         .use_jwt_id(&proven.replay, proven.replay_until, now)
@@ -45,6 +55,46 @@ pub(crate) async fn proof(
         return Err(used_before().into());
     }
     Ok(Some(proven.jkt))
+}
+
+/// Server nonces (RFC 9449 §8), when `dpop_nonce_required`: an HMAC of the
+/// time window under a key derived from `secret_key`, so every node sharing the
+/// configuration makes and accepts the same ones, with nothing stored.
+pub(crate) struct Nonces {
+    key: aws_lc_rs::hmac::Key,
+}
+
+impl Nonces {
+    pub(crate) fn new(secret_key: &str) -> Self {
+        let derived = Sha256::digest(format!("tollgate dpop nonce\n{secret_key}").as_bytes());
+        Nonces {
+            key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &derived),
+        }
+    }
+
+    fn of_window(&self, window: i64) -> String {
+        let tag = aws_lc_rs::hmac::sign(&self.key, &window.to_be_bytes());
+        URL_SAFE_NO_PAD.encode(&tag.as_ref()[..16])
+    }
+
+    /// The nonce to hand out now.
+    pub(crate) fn current(&self, now: i64) -> String {
+        self.of_window(dpop::nonce_window(now))
+    }
+
+    /// Whether `nonce` is this window's or the last one's.
+    pub(crate) fn accepts(&self, nonce: Option<&str>, now: i64) -> bool {
+        let Some(nonce) = nonce else {
+            return false;
+        };
+        let window = dpop::nonce_window(now);
+        [window, window - 1].into_iter().any(|w| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                self.of_window(w).as_bytes(),
+                nonce.as_bytes(),
+            ))
+        })
+    }
 }
 
 /// A proof seen before within its window.

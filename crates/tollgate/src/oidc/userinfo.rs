@@ -16,8 +16,8 @@ use crate::oidc::claims::of_user;
 
 use crate::http::form;
 use crate::http::json;
-use crate::http::json::JsonError;
 use crate::http::json::JsonResult;
+use crate::http::json::{Challenge, JsonError};
 use crate::oauth2::bearer;
 use crate::oauth2::dpop;
 use crate::oidc::claims::subject;
@@ -88,6 +88,7 @@ async fn proof_of_possession(
                 .await
                 .map_err(|e| match e {
                     JsonError::OAuth(e, _) => JsonError::dpop(e),
+                    JsonError::Nonce(e, _, nonce) => JsonError::Nonce(e, Challenge::Dpop, nonce),
                     other => other,
                 })?;
             match proven {

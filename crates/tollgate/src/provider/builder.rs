@@ -145,6 +145,11 @@ impl ProviderBuilder {
         let metadata = metadata::document(&settings, &endpoints);
         let sealer = settings.sealer();
         let documents = Documents::new(&settings);
+        let settings_nonces = settings
+            .secret_key
+            .as_ref()
+            .filter(|_| settings.dpop_nonce_required)
+            .map(|key| crate::oauth2::dpop::Nonces::new(&key.0));
         let outbound = Outbound::new(settings.outbound_networks()?, self.network);
         self.store
             .cache_tokens(Duration::from_secs(settings.token_cache_seconds));
@@ -177,6 +182,7 @@ impl ProviderBuilder {
                 documents,
                 outbound,
                 remote_jwks: Default::default(),
+                dpop_nonces: settings_nonces,
                 migrations_current: std::sync::atomic::AtomicBool::new(false),
             }),
         })

@@ -68,6 +68,8 @@ pub(crate) struct Inner {
     pub(super) documents: Documents,
     /// Every call to another server goes through it.
     pub(crate) outbound: crate::outbound::Outbound,
+    /// RFC 9449 §8 server nonces, when `dpop_nonce_required`.
+    pub(crate) dpop_nonces: Option<crate::oauth2::dpop::Nonces>,
     /// Clients' JWK Sets fetched from their `jwks_uri`.
     pub(crate) remote_jwks: crate::oauth2::client_jwks::RemoteJwks,
     /// This build's migrations were all found applied (readiness asks until then).

@@ -459,6 +459,13 @@ impl ResourceServer {
         if proven.jkt != jkt {
             return refuse("the DPoP proof is not signed by the key the token is bound to");
         }
+        // The provider's own nonces; a remote resource server has no key to make them with.
+        if let Validator::Local(shared) = &self.inner.validator
+            && let Some(nonces) = &shared.dpop_nonces
+            && !nonces.accepts(proven.nonce.as_deref(), now)
+        {
+            return Err(self.refusal(refusal::Kind::DpopNonce(nonces.current(now))));
+        }
         let first_use = match &self.inner.validator {
             Validator::Local(shared) => shared
                 .store

@@ -27,6 +27,8 @@ pub(super) enum Kind {
     DpopRequired,
     /// RFC 9449 §7.1: the DPoP proof is missing, wrong, replayed or not by the token's key.
     DpopProof(String),
+    /// RFC 9449 §9: the proof must carry this server nonce.
+    DpopNonce(String),
 }
 
 /// A protected route's refusal: 401 or 403 with a `WWW-Authenticate: Bearer`
@@ -60,7 +62,8 @@ impl Refusal {
             | Kind::Invalid
             | Kind::OtherAudience
             | Kind::DpopRequired
-            | Kind::DpopProof(_) => StatusCode::UNAUTHORIZED,
+            | Kind::DpopProof(_)
+            | Kind::DpopNonce(_) => StatusCode::UNAUTHORIZED,
             Kind::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Kind::BadRequest(_) => StatusCode::BAD_REQUEST,
             Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -74,6 +77,7 @@ impl Refusal {
             Kind::Missing | Kind::Unavailable | Kind::Misconfigured => None,
             Kind::Invalid | Kind::OtherAudience | Kind::DpopRequired => Some("invalid_token"),
             Kind::DpopProof(_) => Some("invalid_dpop_proof"),
+            Kind::DpopNonce(_) => Some("use_dpop_nonce"),
             Kind::InsufficientScope(_) => Some("insufficient_scope"),
             Kind::BadRequest(_) => Some("invalid_request"),
         }
@@ -92,11 +96,17 @@ impl Refusal {
                 Some("the access token is DPoP-bound: send it as Authorization: DPoP, with a proof")
             }
             Kind::DpopProof(why) => Some(why),
+            Kind::DpopNonce(_) => {
+                Some("the DPoP proof must carry the nonce in the DPoP-Nonce header")
+            }
         }
     }
 
     fn challenge(&self) -> String {
-        if matches!(self.kind, Kind::DpopRequired | Kind::DpopProof(_)) {
+        if matches!(
+            self.kind,
+            Kind::DpopRequired | Kind::DpopProof(_) | Kind::DpopNonce(_)
+        ) {
             // RFC 9449 §7.1: the DPoP scheme's own challenge, with the algorithms it takes.
             return format!(
                 "DPoP algs=\"{}\", error=\"{}\"",
@@ -138,6 +148,13 @@ impl IntoResponse for Refusal {
         response
             .headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Kind::DpopNonce(nonce) = &self.kind
+            && let Ok(value) = HeaderValue::from_str(nonce)
+        {
+            response
+                .headers_mut()
+                .insert(crate::http::json::DPOP_NONCE, value);
+        }
         if self.kind == Kind::Unavailable {
             return crate::http::outage::retry_later(response);
         }

@@ -560,3 +560,102 @@ async fn dpop_jkt_and_a_pushed_proof_bind_the_code_to_a_key() {
         .unwrap();
     assert_eq!(json(mismatched).await["error"], "invalid_dpop_proof");
 }
+
+#[tokio::test]
+async fn a_server_nonce_is_handed_out_and_then_required_on_every_node() {
+    let clock = ManualClock::new();
+    let app = TestApp::new()
+        .clock(clock.clone())
+        .settings(|s| s.dpop_nonce_required = true)
+        .start()
+        .await;
+    let node = app.another_node().await;
+    let token_url = app.url("/o/token/");
+    let first = svc_token(
+        &app,
+        Some(&proof(&app, Key::Ec, "POST", &token_url, "n1", json!({}))),
+    )
+    .await;
+    assert_eq!(first.status(), 400);
+    let nonce = first.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    assert_eq!(json(first).await["error"], "use_dpop_nonce");
+
+    // Any node takes the nonce another handed out: they derive it from the same secret_key.
+    let with_nonce = proof(
+        &app,
+        Key::Ec,
+        "POST",
+        &token_url,
+        "n2",
+        json!({"nonce": nonce}),
+    );
+    let answered = svc_token(&node, Some(&with_nonce)).await;
+    assert_eq!(answered.status(), 200);
+    let token = json(answered).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let forged = proof(
+        &app,
+        Key::Ec,
+        "POST",
+        &token_url,
+        "n3",
+        json!({"nonce": "made-up"}),
+    );
+    assert_eq!(
+        json(svc_token(&app, Some(&forged)).await).await["error"],
+        "use_dpop_nonce"
+    );
+
+    // Still good in the next window; two windows on, a new one is handed out.
+    clock.advance(300);
+    let next = proof(
+        &app,
+        Key::Ec,
+        "POST",
+        &token_url,
+        "n4",
+        json!({"nonce": nonce}),
+    );
+    assert_eq!(svc_token(&app, Some(&next)).await.status(), 200);
+    clock.advance(300);
+    let stale = proof(
+        &app,
+        Key::Ec,
+        "POST",
+        &token_url,
+        "n5",
+        json!({"nonce": nonce}),
+    );
+    let refused = svc_token(&app, Some(&stale)).await;
+    let fresh = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    assert_ne!(fresh, nonce);
+    assert_eq!(json(refused).await["error"], "use_dpop_nonce");
+
+    // At UserInfo the same, as a 401 with a DPoP challenge.
+    let userinfo = app.url("/o/userinfo/");
+    let at_resource = proof(
+        &app,
+        Key::Ec,
+        "GET",
+        &userinfo,
+        "n6",
+        json!({"ath": ath(&token)}),
+    );
+    let response = app
+        .http
+        .get(&userinfo)
+        .header("Authorization", format!("DPoP {token}"))
+        .header("DPoP", at_resource)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().contains_key("dpop-nonce"));
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(challenge.contains("use_dpop_nonce"), "{challenge}");
+}
