@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::client_auth::TokenEndpointAuthMethod;
 use crate::env::UnixTime;
 use crate::error::OAuthError;
+use crate::jwt_claims::numeric_date;
 use crate::request_object::{CLOCK_SKEW_SECONDS, SIGNING_ALGORITHMS};
 use crate::secret::SecretHash;
 
@@ -88,15 +89,9 @@ pub fn check(
     if !audience_ok {
         return Err(invalid("must have an `aud` naming this server's issuer"));
     }
-    let time = |name: &str| -> Result<Option<UnixTime>, OAuthError> {
-        match claims.get(name) {
-            None => Ok(None),
-            Some(value) => value
-                .as_f64()
-                .filter(|t| t.is_finite())
-                .map(|t| Some(t as UnixTime))
-                .ok_or_else(|| invalid(&format!("has a `{name}` that is not a number"))),
-        }
+    let time = |name: &str| {
+        numeric_date(claims, name)
+            .map_err(|_| invalid(&format!("has a `{name}` that is not a number")))
     };
     let exp = time("exp")?.ok_or_else(|| invalid("must have an `exp`"))?;
     if exp <= expected.now {

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::env::UnixTime;
 use crate::error::{ErrorCode, OAuthError};
 use crate::jwks::is_public_key;
+use crate::jwt_claims::numeric_date;
 use crate::request_object::{CLOCK_SKEW_SECONDS, SIGNING_ALGORITHMS};
 use crate::secret::SecretHash;
 
@@ -119,11 +120,9 @@ pub fn check(
             expected.url
         )));
     }
-    let iat = claims
-        .get("iat")
-        .and_then(Value::as_f64)
-        .filter(|t| t.is_finite())
-        .map(|t| t as UnixTime)
+    let iat = numeric_date(claims, "iat")
+        .ok()
+        .flatten()
         .ok_or_else(|| invalid("the DPoP proof has no iat"))?;
     if iat > expected.now.saturating_add(CLOCK_SKEW_SECONDS)
         || iat < expected.now.saturating_sub(PROOF_MAX_AGE_SECONDS)

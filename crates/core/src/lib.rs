@@ -20,6 +20,7 @@ pub mod env;
 pub mod error;
 pub mod id_token;
 pub mod jwks;
+pub mod jwt_claims;
 pub mod logout;
 pub mod model;
 pub mod outbound;

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::env::UnixTime;
 use crate::error::{ErrorCode, OAuthError};
+use crate::jwt_claims::numeric_date;
 use crate::secret::SecretHash;
 
 /// The algorithms a request object may be signed with, as advertised in
@@ -100,15 +101,8 @@ pub fn check(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<(),
 
 /// A NumericDate claim (RFC 7519 §2), if present.
 fn time_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<UnixTime>, OAuthError> {
-    match claims.get(name) {
-        None => Ok(None),
-        Some(value) => value
-            .as_f64()
-            .filter(|t| t.is_finite())
-            // Fractional seconds are allowed (RFC 7519 §2); whole ones are enough here.
-            .map(|t| Some(t as UnixTime))
-            .ok_or_else(|| invalid(format!("the request object's `{name}` is not a number"))),
-    }
+    numeric_date(claims, name)
+        .map_err(|_| invalid(format!("the request object's `{name}` is not a number")))
 }
 
 /// What the store remembers of the object's `jti`, if it has one (its digest,

@@ -190,12 +190,7 @@ async fn open_pushed(
     client: Option<&Application>,
     signed_in_at: Option<i64>,
 ) -> Result<(Params, SecretHash), PageError> {
-    let Some(client) = client else {
-        return Err(fatal(
-            "invalid_request",
-            "the client_id is missing or unknown",
-        ));
-    };
+    let client = named(client)?;
     let unknown = || {
         fatal(
             "invalid_request_uri",
@@ -229,12 +224,7 @@ async fn push_object(
     client: Option<&Application>,
     signed_in_at: Option<i64>,
 ) -> Result<(Params, Via), PageError> {
-    let Some(client) = client else {
-        return Err(fatal(
-            "invalid_request",
-            "the client_id is missing or unknown",
-        ));
-    };
+    let client = named(client)?;
     let pairs = match request_object::read(inner, client, object).await {
         Ok(pairs) => pairs,
         Err(ObjectError::Invalid(e)) => return Err(fatal("invalid_request_object", e.description)),
@@ -260,6 +250,11 @@ async fn push_object(
         by_client: false,
     };
     Ok((params, via))
+}
+
+/// The client a request by reference names: without one, nothing can be looked up.
+fn named(client: Option<&Application>) -> Result<&Application, PageError> {
+    client.ok_or_else(|| fatal("invalid_request", "the client_id is missing or unknown"))
 }
 
 /// An error shown to the user, never redirected to the client.

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tollgate::core::client_auth::TokenEndpointAuthMethod;
 use tollgate::core::model::{ClientSecurity, NewApplication};
-use tollgate::core::{ClientType, GrantType, SigningAlgorithm};
+use tollgate::core::{ClientType, GrantType};
 use tollgate::sealing::{Purpose, Sealer};
 use tollgate_testkit::client_keys::{self, JWKS, Key};
 
@@ -25,29 +25,25 @@ async fn assertion_clients(app: &App) {
     ] {
         let hs = method == TokenEndpointAuthMethod::ClientSecretJwt;
         let client = NewApplication {
-            client_id: client_id.into(),
             client_secret_hash: hs
                 .then(|| tollgate::credentials::hash_client_secret(SECRET, true).unwrap()),
             client_secret_sealed: hs.then(|| sealer.seal(SECRET, Purpose::ClientSecret(client_id))),
-            client_type: ClientType::Confidential,
-            grant_types: vec![
-                GrantType::ClientCredentials,
-                GrantType::AuthorizationCode,
-                GrantType::DeviceCode,
-            ],
-            redirect_uris: vec![KEYED_REDIRECT.into()],
-            post_logout_redirect_uris: vec![],
-            allowed_origins: vec![],
-            algorithm: SigningAlgorithm::RS256,
-            userinfo_signed: false,
             skip_authorization: true,
-            name: client_id.into(),
-            owner_id: None,
             security: ClientSecurity {
                 jwks: (!hs).then(|| JWKS.to_owned()),
                 token_endpoint_auth_method: Some(method),
                 ..Default::default()
             },
+            ..new_client(
+                client_id,
+                ClientType::Confidential,
+                vec![
+                    GrantType::ClientCredentials,
+                    GrantType::AuthorizationCode,
+                    GrantType::DeviceCode,
+                ],
+                &[KEYED_REDIRECT],
+            )
         };
         app.store.create_application(&client, 0).await.unwrap();
     }

@@ -10,7 +10,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use tollgate::core::client_auth::TokenEndpointAuthMethod;
 use tollgate::core::model::{ClientSecurity, NewApplication};
-use tollgate::core::{ClientType, GrantType, SigningAlgorithm};
+use tollgate::core::{ClientType, GrantType};
 use tollgate_testkit::client_keys::{self, JWKS, Key};
 
 use crate::support::*;
@@ -65,24 +65,18 @@ async fn key_server() -> (KeyServer, String) {
 
 async fn remote_client(app: &App, jwks_uri: &str) {
     let client = NewApplication {
-        client_id: "remote".into(),
         client_secret_hash: None,
-        client_secret_sealed: None,
-        client_type: ClientType::Confidential,
-        grant_types: vec![GrantType::ClientCredentials],
-        redirect_uris: vec![],
-        post_logout_redirect_uris: vec![],
-        allowed_origins: vec![],
-        algorithm: SigningAlgorithm::RS256,
-        userinfo_signed: false,
-        skip_authorization: false,
-        name: "Remote keys".into(),
-        owner_id: None,
         security: ClientSecurity {
             jwks_uri: Some(jwks_uri.to_owned()),
             token_endpoint_auth_method: Some(TokenEndpointAuthMethod::PrivateKeyJwt),
             ..Default::default()
         },
+        ..new_client(
+            "remote",
+            ClientType::Confidential,
+            vec![GrantType::ClientCredentials],
+            &[],
+        )
     };
     app.store.create_application(&client, 0).await.unwrap();
 }

@@ -9,7 +9,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tollgate::core::model::{ClientSecurity, NewApplication};
-use tollgate::core::{ClientType, GrantType, SigningAlgorithm};
+use tollgate::core::{ClientType, GrantType};
 use tollgate_testkit::client_keys::{Key, dpop_proof, thumbprint};
 
 use crate::support::*;
@@ -321,23 +321,16 @@ async fn userinfo_takes_a_bound_token_only_with_a_proof_of_its_key() {
 async fn a_dpop_bound_client_must_send_proofs_and_a_public_clients_refresh_token_is_bound() {
     let app = TestApp::new().start().await;
     let bound = NewApplication {
-        client_id: "bound".into(),
-        client_secret_hash: Some(tollgate::credentials::hash_client_secret(SECRET, true).unwrap()),
-        client_secret_sealed: None,
-        client_type: ClientType::Confidential,
-        grant_types: vec![GrantType::ClientCredentials],
-        redirect_uris: vec![],
-        post_logout_redirect_uris: vec![],
-        allowed_origins: vec![],
-        algorithm: SigningAlgorithm::RS256,
-        userinfo_signed: false,
-        skip_authorization: false,
-        name: "Bound".into(),
-        owner_id: None,
         security: ClientSecurity {
             dpop_bound_access_tokens: true,
             ..Default::default()
         },
+        ..new_client(
+            "bound",
+            ClientType::Confidential,
+            vec![GrantType::ClientCredentials],
+            &[],
+        )
     };
     app.store.create_application(&bound, 0).await.unwrap();
     let refused = app
@@ -495,69 +488,43 @@ async fn dpop_jkt_and_a_pushed_proof_bind_the_code_to_a_key() {
     let par_url = app.url("/o/par/");
     let mut form = web_request();
     form.retain(|(name, _)| *name != "client_id");
-    let pushed = app
-        .http
-        .post(&par_url)
-        .basic_auth("web", Some(SECRET))
-        .header(
-            "DPoP",
-            proof(&app, Key::Rsa, "POST", &par_url, "p1", json!({})),
-        )
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(pushed.status(), 201);
-    let uri = json(pushed).await["request_uri"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let reference = [("client_id", "web"), ("request_uri", uri.as_str())];
-    let mut response = app.authorize(&reference).await;
-    if response.status() == 200 {
-        response = app.consent(&reference, true).await;
-    }
-    let code = location_params(&location(&response))["code"].clone();
+    // Pushed with an RSA key's proof, beside `extra`; the code once approved, or the push's answer.
+    let push = |jti: &'static str, extra: Vec<(&'static str, String)>| {
+        let mut fields: Vec<(&str, String)> =
+            form.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
+        fields.extend(extra);
+        app.http
+            .post(&par_url)
+            .basic_auth("web", Some(SECRET))
+            .header(
+                "DPoP",
+                proof(&app, Key::Rsa, "POST", &par_url, jti, json!({})),
+            )
+            .form(&fields)
+            .send()
+    };
+    let code_of = |pushed: reqwest::Response| async {
+        assert_eq!(pushed.status(), 201);
+        let uri = json(pushed).await["request_uri"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let reference = [("client_id", "web"), ("request_uri", uri.as_str())];
+        location_params(&location(&app.authorize(&reference).await))["code"].clone()
+    };
+    let code = code_of(push("p1", vec![]).await.unwrap()).await;
     let wrong = proof(&app, Key::Ec, "POST", &token_url, "p2", json!({}));
     assert_eq!(
         redeem_web_code(&app, &code, Some(wrong)).await.status(),
         400
     );
-    let pushed = app
-        .http
-        .post(&par_url)
-        .basic_auth("web", Some(SECRET))
-        .header(
-            "DPoP",
-            proof(&app, Key::Rsa, "POST", &par_url, "p4", json!({})),
-        )
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let uri = json(pushed).await["request_uri"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let reference = [("client_id", "web"), ("request_uri", uri.as_str())];
-    let code = location_params(&location(&app.authorize(&reference).await))["code"].clone();
-    let right = proof(&app, Key::Rsa, "POST", &token_url, "p5", json!({}));
+    let code = code_of(push("p3", vec![]).await.unwrap()).await;
+    let right = proof(&app, Key::Rsa, "POST", &token_url, "p4", json!({}));
     assert_eq!(
         redeem_web_code(&app, &code, Some(right)).await.status(),
         200
     );
-    let mismatched = app
-        .http
-        .post(&par_url)
-        .basic_auth("web", Some(SECRET))
-        .header(
-            "DPoP",
-            proof(&app, Key::Rsa, "POST", &par_url, "p3", json!({})),
-        )
-        .form(&[form.clone(), vec![("dpop_jkt", jkt.as_str())]].concat())
-        .send()
-        .await
-        .unwrap();
+    let mismatched = push("p5", vec![("dpop_jkt", jkt.clone())]).await.unwrap();
     assert_eq!(json(mismatched).await["error"], "invalid_dpop_proof");
 }
 

@@ -7,7 +7,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::json;
 use tollgate::core::client_auth::TokenEndpointAuthMethod;
 use tollgate::core::model::{ClientSecurity, NewApplication};
-use tollgate::core::{ClientType, GrantType, SigningAlgorithm};
+use tollgate::core::{ClientType, GrantType};
 use tollgate_testkit::client_keys::{self, JWKS, Key, dpop_proof};
 
 use crate::support::*;
@@ -26,24 +26,19 @@ async fn fapi_app(clock: ManualClock) -> App {
         .start()
         .await;
     let bank = NewApplication {
-        client_id: "bank".into(),
         client_secret_hash: None,
-        client_secret_sealed: None,
-        client_type: ClientType::Confidential,
-        grant_types: vec![GrantType::AuthorizationCode],
-        redirect_uris: vec![BANK_REDIRECT.into()],
-        post_logout_redirect_uris: vec![],
-        allowed_origins: vec![],
-        algorithm: SigningAlgorithm::RS256,
-        userinfo_signed: false,
         skip_authorization: true,
-        name: "Bank".into(),
-        owner_id: None,
         security: ClientSecurity {
             jwks: Some(JWKS.to_owned()),
             token_endpoint_auth_method: Some(TokenEndpointAuthMethod::PrivateKeyJwt),
             ..Default::default()
         },
+        ..new_client(
+            "bank",
+            ClientType::Confidential,
+            vec![GrantType::AuthorizationCode],
+            &[BANK_REDIRECT],
+        )
     };
     app.store.create_application(&bank, 0).await.unwrap();
     app

@@ -6,7 +6,7 @@ use crate::support::*;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use tollgate::core::model::{ClientSecurity, NewApplication};
-use tollgate::core::{ClientType, GrantType, SigningAlgorithm};
+use tollgate::core::{ClientType, GrantType};
 use tollgate_testkit::client_keys::{self, JWKS, Key};
 
 const SIGNER_REDIRECT: &str = "https://signer.example/cb";
@@ -16,28 +16,17 @@ const SIGNER_REDIRECT: &str = "https://signer.example/cb";
 async fn signers(app: &App) {
     for (client_id, jwks) in [("signer", Some(JWKS.to_owned())), ("plain", None)] {
         let client = NewApplication {
-            client_id: client_id.into(),
-            client_secret_hash: Some(
-                tollgate::credentials::hash_client_secret(SECRET, true).unwrap(),
-            ),
-            client_secret_sealed: None,
-            client_type: ClientType::Confidential,
-            grant_types: vec![GrantType::AuthorizationCode],
-            redirect_uris: vec![
-                SIGNER_REDIRECT.into(),
-                "https://signer.example/other".into(),
-            ],
-            post_logout_redirect_uris: vec![],
-            allowed_origins: vec![],
-            algorithm: SigningAlgorithm::RS256,
-            userinfo_signed: false,
             skip_authorization: true,
-            name: client_id.into(),
-            owner_id: None,
             security: ClientSecurity {
                 jwks,
                 ..Default::default()
             },
+            ..new_client(
+                client_id,
+                ClientType::Confidential,
+                vec![GrantType::AuthorizationCode],
+                &[SIGNER_REDIRECT, "https://signer.example/other"],
+            )
         };
         app.store.create_application(&client, 0).await.unwrap();
     }

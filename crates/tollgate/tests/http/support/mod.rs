@@ -259,24 +259,7 @@ async fn seed(store: &Store, settings: &Settings, now: i64) {
             store.set_user_active(user.id, false, now).await.unwrap();
         }
     }
-    let secret = hash_client_secret(SECRET, true).unwrap();
-    let app =
-        |client_id: &str, client_type, grants: Vec<GrantType>, redirects: &[&str]| NewApplication {
-            client_id: client_id.into(),
-            client_secret_hash: (client_type == ClientType::Confidential).then(|| secret.clone()),
-            client_secret_sealed: None,
-            client_type,
-            grant_types: grants,
-            redirect_uris: redirects.iter().map(|s| s.to_string()).collect(),
-            post_logout_redirect_uris: vec![],
-            allowed_origins: vec![],
-            algorithm: SigningAlgorithm::RS256,
-            userinfo_signed: false,
-            skip_authorization: false,
-            name: format!("The {client_id} app"),
-            owner_id: None,
-            security: Default::default(),
-        };
+    let app = new_client;
     let clients = [
         app(
             "web",
@@ -480,6 +463,33 @@ impl App {
             request = request.basic_auth(id, Some(secret));
         }
         request.send().await.unwrap()
+    }
+}
+
+/// A client to register: a confidential one with [`SECRET`] (a public one
+/// with none), RS256, consent asked, nothing else; tests set what differs.
+pub fn new_client(
+    client_id: &str,
+    client_type: ClientType,
+    grant_types: Vec<GrantType>,
+    redirect_uris: &[&str],
+) -> NewApplication {
+    NewApplication {
+        client_id: client_id.into(),
+        client_secret_hash: (client_type == ClientType::Confidential)
+            .then(|| hash_client_secret(SECRET, true).unwrap()),
+        client_secret_sealed: None,
+        client_type,
+        grant_types,
+        redirect_uris: redirect_uris.iter().map(|s| s.to_string()).collect(),
+        post_logout_redirect_uris: vec![],
+        allowed_origins: vec![],
+        algorithm: SigningAlgorithm::RS256,
+        userinfo_signed: false,
+        skip_authorization: false,
+        name: format!("The {client_id} app"),
+        owner_id: None,
+        security: Default::default(),
     }
 }
 
