@@ -2,8 +2,8 @@
 //! (`jwks`), or at a `jwks_uri` fetched through the outbound client. A fetched
 //! set is kept by this process for its `Cache-Control` max-age within
 //! [`FRESH_FLOOR`]..[`FRESH_CEILING`], and fetched again early when a JWT names
-//! a key it lacks (a rotation), at most once per [`REFETCH_SECONDS`]; each
-//! process keeps its own copy.
+//! a key it lacks (a rotation), at most once per [`REFETCH_SECONDS`], which is
+//! also how long a failed fetch rests; each process keeps its own copy.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -98,8 +98,18 @@ impl RemoteJwks {
             }
             Err(why) => {
                 tracing::warn!(jwks_uri = %uri, error = %why, "a client's JWK Set could not be fetched");
-                // A copy past its freshness beats none while its server is away.
-                kept.map(|k| k.jwks)
+                // A copy past its freshness beats none while its server is away, and
+                // either way it is asked again in a minute, not at every request.
+                let jwks = kept.map(|k| k.jwks).unwrap_or_default();
+                self.lock().insert(
+                    uri.to_owned(),
+                    Kept {
+                        jwks: jwks.clone(),
+                        fetched_at: now,
+                        fresh_until: now.saturating_add(REFETCH_SECONDS),
+                    },
+                );
+                (!jwks.is_empty()).then_some(jwks)
             }
         }
     }

@@ -19,7 +19,7 @@ const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 
 /// The client's key server: the set it serves, and how often it was asked.
 #[derive(Clone, Default)]
-struct KeyServer(Arc<Mutex<(String, usize)>>);
+struct KeyServer(Arc<Mutex<(String, usize, bool)>>);
 
 impl KeyServer {
     fn serve(&self, kids: &[&str]) {
@@ -37,11 +37,20 @@ impl KeyServer {
     fn hits(&self) -> usize {
         self.0.lock().unwrap().1
     }
+
+    /// Answers 503 from now on (`true`), or the set again.
+    fn fail(&self, failing: bool) {
+        self.0.lock().unwrap().2 = failing;
+    }
 }
 
-async fn answer(State(server): State<KeyServer>) -> impl axum::response::IntoResponse {
+async fn answer(State(server): State<KeyServer>) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let mut served = server.0.lock().unwrap();
     served.1 += 1;
+    if served.2 {
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     (
         [
             ("content-type", "application/json"),
@@ -49,6 +58,7 @@ async fn answer(State(server): State<KeyServer>) -> impl axum::response::IntoRes
         ],
         served.0.clone(),
     )
+        .into_response()
 }
 
 /// A key server on loopback; the `jwks_uri` it answers at.
@@ -181,4 +191,32 @@ async fn an_internal_address_is_reached_only_when_the_operator_allows_it() {
         token_status(&app, Key::Ec, Algorithm::ES256, "ec-1", "2").await,
         401
     );
+}
+
+#[tokio::test]
+async fn a_key_server_that_is_down_is_asked_again_a_minute_later_not_at_every_request() {
+    let (server, uri) = key_server().await;
+    server.serve(&["ec-1"]);
+    server.fail(true);
+    let clock = ManualClock::new();
+    let app = TestApp::new()
+        .clock(clock.clone())
+        .settings(|s| s.outbound_allowed_networks = vec!["127.0.0.1".into()])
+        .start()
+        .await;
+    remote_client(&app, &uri).await;
+    for jti in ["1", "2", "3"] {
+        assert_eq!(
+            token_status(&app, Key::Ec, Algorithm::ES256, "ec-1", jti).await,
+            401
+        );
+    }
+    assert_eq!(server.hits(), 1, "one fetch, then a minute's rest");
+    server.fail(false);
+    clock.advance(61);
+    assert_eq!(
+        token_status(&app, Key::Ec, Algorithm::ES256, "ec-1", "4").await,
+        200
+    );
+    assert_eq!(server.hits(), 2);
 }
