@@ -86,6 +86,15 @@ pub(crate) fn presented<'a>(
     }
 }
 
+/// RFC 9449 §7.1: a DPoP-bound token presented as a bearer token, at an
+/// endpoint that takes bearer tokens only: refused, as if unknown.
+pub(crate) fn bound_as_bearer() -> OAuthError {
+    OAuthError::new(
+        tollgate_core::ErrorCode::InvalidToken,
+        "the access token is DPoP-bound and is not accepted as a bearer token here",
+    )
+}
+
 /// The access token a bearer string names, with its client id and user, if it
 /// exists and has not expired: one indexed lookup.
 pub(crate) async fn live_bearer(

@@ -50,6 +50,7 @@ async fn authorize_caller(inner: &Inner, form: &OAuthForm) -> JsonResult<()> {
             ErrorCode::InvalidToken,
             "the bearer token is unknown or expired",
         ),
+        Some(t) if t.token.dpop_jkt.is_some() => Err(JsonError::bearer(bearer::bound_as_bearer())),
         Some(t)
             if !Scopes::parse(&t.token.scope).is_ok_and(|s| s.contains(INTROSPECTION_SCOPE)) =>
         {

@@ -91,6 +91,9 @@ async fn registrant(inner: &Inner, headers: &HeaderMap) -> JsonResult<Option<i64
         let Some(found) = bearer::live_bearer(inner, token).await? else {
             return Err(unauthorized("the access token is invalid or expired"));
         };
+        if found.token.dpop_jkt.is_some() {
+            return Err(refuse(bearer::bound_as_bearer()));
+        }
         // RFC 8707: a token meant for another resource is not for this server.
         if !found
             .token

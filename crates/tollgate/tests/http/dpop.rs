@@ -626,3 +626,40 @@ async fn a_server_nonce_is_handed_out_and_then_required_on_every_node() {
         .to_owned();
     assert!(challenge.contains("use_dpop_nonce"), "{challenge}");
 }
+
+/// Introspection takes bearer tokens only: a bound one is refused there, as
+/// UserInfo refuses it as Bearer, even with the introspection scope.
+#[tokio::test]
+async fn a_bound_token_is_not_a_bearer_token_at_introspection() {
+    let app = TestApp::new().start().await;
+    let token_url = app.url("/o/token/");
+    let bound = app
+        .http
+        .post(&token_url)
+        .basic_auth("svc", Some(SECRET))
+        .header(
+            "DPoP",
+            proof(&app, Key::Ec, "POST", &token_url, "i1", json!({})),
+        )
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "introspection"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let bound = json(bound).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = app
+        .http
+        .post(app.url("/o/introspect/"))
+        .bearer_auth(&bound)
+        .form(&[("token", bound.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(json(refused).await["error"], "invalid_token");
+}
