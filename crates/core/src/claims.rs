@@ -26,7 +26,7 @@ pub const SCOPE_CLAIMS: [(&str, &[&str]); 4] = [
 ];
 
 /// Claims about the authentication itself, which the user record does not hold.
-pub const PROTOCOL_CLAIMS: [&str; 12] = [
+pub const PROTOCOL_CLAIMS: [&str; 13] = [
     "iss",
     "sub",
     "aud",
@@ -39,6 +39,7 @@ pub const PROTOCOL_CLAIMS: [&str; 12] = [
     "at_hash",
     "c_hash",
     "jti",
+    "sid",
 ];
 
 /// Every user claim Tollgate can produce, for discovery's `claims_supported`.

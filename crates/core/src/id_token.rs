@@ -48,6 +48,8 @@ pub struct IdTokenClaims<'a> {
     pub access_token: Option<&'a str>,
     /// The authorization code issued beside it (hybrid flow), if any.
     pub code: Option<&'a str>,
+    /// `sid` (Back-Channel Logout 1.0 §2.1): the session it was issued in, if known.
+    pub sid: Option<&'a str>,
     /// Whether the client asked for `acr` (by `acr_values` or the `claims` parameter).
     pub acr_requested: bool,
     /// User claims, already selected for this token.
@@ -78,6 +80,9 @@ impl IdTokenClaims<'_> {
         set("jti", self.jti.into());
         if let Some(nonce) = self.nonce {
             set("nonce", nonce.into());
+        }
+        if let Some(sid) = self.sid {
+            set("sid", sid.into());
         }
         if let Some(token) = self.access_token {
             set("at_hash", half_hash(self.algorithm, token).into());
@@ -132,6 +137,7 @@ mod tests {
             nonce: None,
             access_token: None,
             code: None,
+            sid: None,
             acr_requested: false,
             user_claims: user,
         };
@@ -139,7 +145,7 @@ mod tests {
         assert_eq!(plain["sub"], "42", "the user record cannot override sub");
         assert_eq!(plain["aud"], "web");
         assert_eq!(plain["email"], "a@example.com");
-        for absent in ["nonce", "at_hash", "c_hash", "acr"] {
+        for absent in ["nonce", "at_hash", "c_hash", "acr", "sid"] {
             // Not even the forged nonce of the user claims.
             assert!(!plain.contains_key(absent), "{absent}");
         }
@@ -147,6 +153,7 @@ mod tests {
             nonce: Some("n"),
             access_token: Some("at"),
             code: Some("c"),
+            sid: Some("s1"),
             acr_requested: true,
             ..base
         }
@@ -155,5 +162,6 @@ mod tests {
         assert_eq!(full["at_hash"], half_hash(SigningAlgorithm::RS256, "at"));
         assert_eq!(full["c_hash"], half_hash(SigningAlgorithm::RS256, "c"));
         assert_eq!(full["acr"], ACR_PASSWORD);
+        assert_eq!(full["sid"], "s1");
     }
 }

@@ -57,41 +57,10 @@ pub fn public_jwks(value: &Value) -> Result<String, String> {
     Ok(value.to_string())
 }
 
-/// A `jwks_uri` as kept: an absolute `https` (or, for an internal network the
-/// operator allows, `http`) URL without a fragment or credentials.
-pub fn jwks_uri(text: &str) -> Result<String, String> {
-    let url = url::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
-        return Err(format!("`{text}` is not an https URL"));
-    }
-    if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("`{text}` may not have a fragment or credentials"));
-    }
-    Ok(url.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn a_jwks_uri_is_an_absolute_web_url() {
-        assert_eq!(
-            jwks_uri("https://rp.example/jwks.json").as_deref(),
-            Ok("https://rp.example/jwks.json")
-        );
-        assert!(jwks_uri("http://10.0.0.5:8080/keys").is_ok());
-        for bad in [
-            "/jwks.json",
-            "ftp://rp.example/k",
-            "https://rp.example/k#x",
-            "https://u:p@rp.example/k",
-            "file:///etc/passwd",
-        ] {
-            assert!(jwks_uri(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn public_keys_are_kept() {

@@ -22,6 +22,7 @@ pub mod id_token;
 pub mod jwks;
 pub mod jwt_claims;
 pub mod logout;
+pub mod logout_token;
 pub mod model;
 pub mod outbound;
 pub mod par;

@@ -172,13 +172,18 @@ pub struct ClientSecurity {
     /// objects and, for `private_key_jwt`, its client assertions.
     pub jwks: Option<String>,
     /// RFC 7591 `jwks_uri`: where its public keys are fetched instead (never
-    /// both), checked by [`jwks_uri`](crate::jwks::jwks_uri).
+    /// both), checked by [`remote_url`](crate::outbound::remote_url).
     pub jwks_uri: Option<String>,
     /// RFC 7591 `token_endpoint_auth_method`; `None`: as DOT, by its client type
     /// ([`TokenEndpointAuthMethod::default_for`](crate::client_auth::TokenEndpointAuthMethod::default_for)).
     pub token_endpoint_auth_method: Option<crate::client_auth::TokenEndpointAuthMethod>,
     /// RFC 9449 §5.2: its token requests must carry a DPoP proof, so every token it gets is bound.
     pub dpop_bound_access_tokens: bool,
+    /// Back-Channel Logout 1.0 §2.2: where it is sent a logout token when a
+    /// session it signed in to ends.
+    pub backchannel_logout_uri: Option<String>,
+    /// Back-Channel Logout 1.0 §2.2: it needs the session's `sid` in logout tokens.
+    pub backchannel_logout_session_required: bool,
 }
 
 /// An authorization request pushed to `/o/par/` (RFC 9126), kept until it is
@@ -237,6 +242,8 @@ pub struct AuthorizationCode {
     pub created_at: UnixTime,
     /// RFC 9449 §10: the thumbprint of the key its token request must prove (`dpop_jkt`).
     pub dpop_jkt: Option<String>,
+    /// The `sid` of the session it was issued in, for the ID token.
+    pub sid: Option<String>,
 }
 
 /// A code to store: the client gets the code, the row only its hash.
@@ -270,6 +277,8 @@ pub struct NewAuthorizationCode {
     pub expires_at: UnixTime,
     /// RFC 9449 §10: the thumbprint of the key its token request must prove (`dpop_jkt`).
     pub dpop_jkt: Option<String>,
+    /// The `sid` of the session it was issued in, for the ID token.
+    pub sid: Option<String>,
 }
 
 /// What a client presenting a code finds: the code until it is redeemed, then
@@ -386,6 +395,8 @@ pub struct RefreshToken {
     pub claims: Option<String>,
     /// RFC 9449 §5: the key a public client's refresh token is bound to; `None`: unbound.
     pub dpop_jkt: Option<String>,
+    /// The `sid` of the session of the original grant, repeated by ID tokens minted at refresh.
+    pub sid: Option<String>,
 }
 
 /// A refresh token to store under the hash of the value handed out.
@@ -415,6 +426,8 @@ pub struct NewRefreshToken {
     pub claims: Option<String>,
     /// RFC 9449 §5: the key a public client's refresh token is bound to; `None`: unbound.
     pub dpop_jkt: Option<String>,
+    /// The `sid` of the session of the original grant, repeated by ID tokens minted at refresh.
+    pub sid: Option<String>,
 }
 
 /// An access token with what a bearer request needs beside it, from one joined query.
@@ -594,6 +607,9 @@ pub struct Session {
     pub expires_at: UnixTime,
     /// When the row was written (Unix seconds).
     pub created_at: UnixTime,
+    /// Its public id, the `sid` of its ID tokens and logout tokens; `None` for
+    /// a session from before `sid` was kept.
+    pub sid: Option<String>,
 }
 
 /// A session to store: the cookie gets the secret, the row its hash.
@@ -607,6 +623,20 @@ pub struct NewSession {
     pub auth_time: UnixTime,
     /// When the session ends (Unix seconds).
     pub expires_at: UnixTime,
+    /// Its public id (Back-Channel Logout 1.0 §2.1 `sid`): random, not derived from the secret.
+    pub sid: String,
+}
+
+/// A client to send a logout token to because a session of its user ended
+/// (Back-Channel Logout 1.0): it signed in through that session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionClient {
+    /// The client, which has a `backchannel_logout_uri`.
+    pub application_id: i64,
+    /// The user the session was of.
+    pub user_id: i64,
+    /// The session's `sid`, if it has one.
+    pub sid: Option<String>,
 }
 
 /// DOT's `clear_expired` policy, taken from configuration.

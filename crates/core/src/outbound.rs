@@ -1,5 +1,5 @@
 //! Where Tollgate's own outbound calls (client ID metadata documents, remote
-//! client JWKS) may connect: a public address, or one inside a network the
+//! client JWKS, back-channel logout) may connect: a public address, or one inside a network the
 //! operator named in `outbound_allowed_networks`, because relying parties on an
 //! internal network are common. Nothing else, however the name resolves (SSRF).
 
@@ -23,9 +23,40 @@ pub fn plain_http_allowed(addresses: &[IpAddr], allowed: &[IpNet]) -> bool {
             .all(|ip| allowed.iter().any(|net| net.contains(ip)))
 }
 
+/// A URL Tollgate calls (`jwks_uri`, `backchannel_logout_uri`) as kept: an absolute `https` (or, for an internal network the
+/// operator allows, `http`) URL without a fragment or credentials.
+pub fn remote_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+        return Err(format!("`{text}` is not an https URL"));
+    }
+    if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("`{text}` may not have a fragment or credentials"));
+    }
+    Ok(url.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remote_url_is_an_absolute_web_url() {
+        assert_eq!(
+            remote_url("https://rp.example/jwks.json").as_deref(),
+            Ok("https://rp.example/jwks.json")
+        );
+        assert!(remote_url("http://10.0.0.5:8080/keys").is_ok());
+        for bad in [
+            "/jwks.json",
+            "ftp://rp.example/k",
+            "https://rp.example/k#x",
+            "https://u:p@rp.example/k",
+            "file:///etc/passwd",
+        ] {
+            assert!(remote_url(bad).is_err(), "{bad}");
+        }
+    }
     use crate::client_address::parse_networks;
 
     fn nets(items: &[&str]) -> Vec<IpNet> {

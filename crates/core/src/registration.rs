@@ -46,6 +46,12 @@ pub struct ClientMetadata {
     /// RFC 7591 §2: where its public keys are fetched; never with `jwks`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
+    /// Back-Channel Logout 1.0 §2.2: where it is sent logout tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Back-Channel Logout 1.0 §2.2: logout tokens must carry `sid`; `None`: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_session_required: Option<bool>,
 }
 
 fn invalid(field: &str, problem: impl std::fmt::Display) -> OAuthError {
@@ -98,10 +104,19 @@ impl ClientMetadata {
                 jwks_uri: self
                     .jwks_uri
                     .as_deref()
-                    .map(crate::jwks::jwks_uri)
+                    .map(crate::outbound::remote_url)
                     .transpose()
                     .map_err(|e| invalid("jwks_uri", e))?,
                 token_endpoint_auth_method: auth_method,
+                backchannel_logout_uri: self
+                    .backchannel_logout_uri
+                    .as_deref()
+                    .map(crate::outbound::remote_url)
+                    .transpose()
+                    .map_err(|e| invalid("backchannel_logout_uri", e))?,
+                backchannel_logout_session_required: self
+                    .backchannel_logout_session_required
+                    .unwrap_or(false),
             },
         };
         spec.validate(allowed_redirect_schemes)
@@ -238,6 +253,10 @@ impl ClientMetadata {
                 .and_then(|text| serde_json::from_str(text).ok()),
             jwks_uri: app.security.jwks_uri.clone(),
             dpop_bound_access_tokens: Some(app.security.dpop_bound_access_tokens),
+            backchannel_logout_uri: app.security.backchannel_logout_uri.clone(),
+            backchannel_logout_session_required: Some(
+                app.security.backchannel_logout_session_required,
+            ),
         }
     }
 }
@@ -335,6 +354,11 @@ mod tests {
                 r#"{"grant_types":["client_credentials"],"jwks_uri":"https://a.example/k#frag"}"#,
                 "jwks_uri",
             ),
+            (
+                r#"{"grant_types":["authorization_code"],"redirect_uris":["https://a.example/cb"],
+                    "backchannel_logout_uri":"/logout"}"#,
+                "backchannel_logout_uri",
+            ),
         ] {
             let e = error(json);
             assert_eq!(e.code, ErrorCode::InvalidClientMetadata, "{json}");
@@ -378,12 +402,14 @@ mod tests {
                 "response_types":["code"],"token_endpoint_auth_method":"client_secret_basic","client_name":"A",
                 "post_logout_redirect_uris":[],"id_token_signed_response_alg":"ES256",
                 "require_pushed_authorization_requests":true,"dpop_bound_access_tokens":true,
+                "backchannel_logout_uri":"https://a.example/logout","backchannel_logout_session_required":true,
                 "jwks":{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AA"}]}}"#,
         );
         let (spec, name) = sent.to_spec(&schemes()).unwrap();
         assert!(spec.security.require_pushed_authorization_requests);
         assert!(spec.security.jwks.is_some());
         assert!(spec.security.dpop_bound_access_tokens);
+        assert!(spec.security.backchannel_logout_session_required);
         let app = Application {
             id: 1,
             client_id: "c".into(),

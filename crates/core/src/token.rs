@@ -301,6 +301,7 @@ mod tests {
     fn code() -> AuthorizationCode {
         AuthorizationCode {
             dpop_jkt: None,
+            sid: None,
             id: 1,
             application_id: 7,
             user_id: 3,
@@ -467,6 +468,7 @@ mod tests {
         let c = client(vec![GrantType::AuthorizationCode], ClientType::Public);
         let rt = RefreshToken {
             dpop_jkt: None,
+            sid: None,
             id: 1,
             application_id: 7,
             user_id: Some(3),

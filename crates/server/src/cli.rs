@@ -213,6 +213,14 @@ pub struct CreateApplication {
     /// to its key (RFC 9449).
     #[arg(long)]
     pub dpop_bound_access_tokens: bool,
+    /// Where it is sent a logout token when a user's session it signed in
+    /// through ends (OpenID Connect Back-Channel Logout): https, or http
+    /// inside `outbound_allowed_networks`.
+    #[arg(long, value_name = "URL")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Its logout tokens must name the session (`sid`).
+    #[arg(long, requires = "backchannel_logout_uri")]
+    pub backchannel_logout_session_required: bool,
     /// How it authenticates (RFC 7591): client_secret_basic or client_secret_post
     /// (either is then accepted, as DOT does; the default of a confidential client),
     /// client_secret_jwt (needs secret_key), private_key_jwt (needs --jwks-file),

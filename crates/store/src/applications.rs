@@ -12,7 +12,7 @@ macro_rules! columns {
          post_logout_redirect_uris, allowed_origins, algorithm, userinfo_signed, \
          skip_authorization, name, owner_id, created_at, updated_at, \
          require_pushed_authorization_requests, jwks, token_endpoint_auth_method, jwks_uri, \
-         dpop_bound_access_tokens"
+         dpop_bound_access_tokens, backchannel_logout_uri, backchannel_logout_session_required"
     };
 }
 pub(crate) use columns;
@@ -27,9 +27,10 @@ macro_rules! insert_application {
              client_type, grant_types, redirect_uris, post_logout_redirect_uris, allowed_origins, \
              algorithm, userinfo_signed, skip_authorization, name, owner_id, created_at, \
              updated_at, require_pushed_authorization_requests, jwks, token_endpoint_auth_method, \
-             jwks_uri, dpop_bound_access_tokens) \
+             jwks_uri, dpop_bound_access_tokens, backchannel_logout_uri, \
+             backchannel_logout_session_required) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, \
-             $18, $19) \
+             $18, $19, $20, $21) \
              RETURNING ",
             columns!()
         ))
@@ -52,6 +53,8 @@ macro_rules! insert_application {
         .bind($new.security.token_endpoint_auth_method.map(|m| m.as_str()))
         .bind(&$new.security.jwks_uri)
         .bind($new.security.dpop_bound_access_tokens)
+        .bind(&$new.security.backchannel_logout_uri)
+        .bind($new.security.backchannel_logout_session_required)
         .fetch_one($executor)
     };
 }
@@ -128,7 +131,8 @@ impl Store {
             "UPDATE tollgate_applications SET name = $2, grant_types = $3, redirect_uris = $4, \
              post_logout_redirect_uris = $5, allowed_origins = $6, updated_at = $7, \
              require_pushed_authorization_requests = $8, jwks = $9, \
-             token_endpoint_auth_method = $10, jwks_uri = $11, dpop_bound_access_tokens = $12 \
+             token_endpoint_auth_method = $10, jwks_uri = $11, dpop_bound_access_tokens = $12, \
+             backchannel_logout_uri = $13, backchannel_logout_session_required = $14 \
              WHERE id = $1 RETURNING ",
             columns!()
         );
@@ -145,6 +149,8 @@ impl Store {
             .bind(changes.security.token_endpoint_auth_method.map(|m| m.as_str()))
             .bind(&changes.security.jwks_uri)
             .bind(changes.security.dpop_bound_access_tokens)
+            .bind(&changes.security.backchannel_logout_uri)
+            .bind(changes.security.backchannel_logout_session_required)
             .fetch_optional(p)
             .await)?;
         row.ok_or(StoreError::NotFound("application"))?.try_into()

@@ -251,7 +251,8 @@ async fn insert_refreshes(
                 .push_bind(new.auth_time)
                 .push_bind(new.claims.clone())
                 .push_bind(new.resource.to_string())
-                .push_bind(new.dpop_jkt.clone());
+                .push_bind(new.dpop_jkt.clone())
+                .push_bind(new.sid.clone());
         });
         sql.build()
             .execute(&mut **tx)

@@ -11,8 +11,8 @@ macro_rules! insert_code {
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO tollgate_authorization_codes (code_hash, application_id, user_id, redirect_uri, \
              redirect_uri_given, scope, code_challenge, code_challenge_method, nonce, claims, \
-             auth_time, expires_at, created_at, resource, dpop_jkt) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+             auth_time, expires_at, created_at, resource, dpop_jkt, sid) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
         )
         .bind($new.code_hash.as_bytes())
         .bind($new.application_id)
@@ -29,6 +29,7 @@ macro_rules! insert_code {
         .bind($now)
         .bind($new.resource.to_string())
         .bind(&$new.dpop_jkt)
+        .bind(&$new.sid)
         .fetch_one($executor)
     };
 }
@@ -57,7 +58,7 @@ impl Store {
     ) -> Result<CodeRedemption> {
         let row: Option<CodeRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, redirect_uri, redirect_uri_given, scope, code_challenge, \
-             code_challenge_method, nonce, claims, auth_time, expires_at, created_at, resource, redeemed_at, dpop_jkt \
+             code_challenge_method, nonce, claims, auth_time, expires_at, created_at, resource, redeemed_at, dpop_jkt, sid \
              FROM tollgate_authorization_codes WHERE code_hash = $1 AND application_id = $2")
             .bind(code_hash.as_bytes())
             .bind(application_id)

@@ -75,6 +75,8 @@ pub(crate) struct ApplicationRow {
     token_endpoint_auth_method: Option<String>,
     jwks_uri: Option<String>,
     dpop_bound_access_tokens: bool,
+    backchannel_logout_uri: Option<String>,
+    backchannel_logout_session_required: bool,
 }
 
 impl ApplicationRow {
@@ -110,6 +112,8 @@ impl TryFrom<ApplicationRow> for Application {
                 jwks: r.jwks,
                 jwks_uri: r.jwks_uri,
                 dpop_bound_access_tokens: r.dpop_bound_access_tokens,
+                backchannel_logout_uri: r.backchannel_logout_uri,
+                backchannel_logout_session_required: r.backchannel_logout_session_required,
                 token_endpoint_auth_method: r
                     .token_endpoint_auth_method
                     .as_deref()
@@ -141,6 +145,7 @@ pub(crate) struct CodeRow {
     created_at: i64,
     redeemed_at: Option<i64>,
     dpop_jkt: Option<String>,
+    sid: Option<String>,
 }
 
 impl From<CodeRow> for CodeRedemption {
@@ -164,6 +169,7 @@ impl From<CodeRow> for CodeRedemption {
             expires_at: r.expires_at,
             created_at: r.created_at,
             dpop_jkt: r.dpop_jkt,
+            sid: r.sid,
         }))
     }
 }
@@ -268,6 +274,7 @@ pub(crate) struct RefreshTokenRow {
     auth_time: Option<i64>,
     claims: Option<String>,
     dpop_jkt: Option<String>,
+    sid: Option<String>,
 }
 
 impl From<RefreshTokenRow> for RefreshToken {
@@ -288,6 +295,7 @@ impl From<RefreshTokenRow> for RefreshToken {
             auth_time: r.auth_time,
             claims: r.claims,
             dpop_jkt: r.dpop_jkt,
+            sid: r.sid,
         }
     }
 }

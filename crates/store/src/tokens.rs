@@ -28,7 +28,7 @@ pub(crate) use access_columns;
 macro_rules! refresh_columns {
     () => {
         "token_hash, application_id, user_id, access_token_id, family, scope, expires_at, \
-         created_at, authorization_code_id, auth_time, claims, resource, dpop_jkt"
+         created_at, authorization_code_id, auth_time, claims, resource, dpop_jkt, sid"
     };
 }
 pub(crate) use refresh_columns;
@@ -62,7 +62,7 @@ macro_rules! insert_refresh {
         sqlx::query_scalar::<_, i64>(concat!(
             "INSERT INTO tollgate_refresh_tokens (",
             $crate::tokens::refresh_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id"
         ))
         .bind($new.token_hash.as_bytes())
         .bind($new.application_id)
@@ -77,6 +77,7 @@ macro_rules! insert_refresh {
         .bind(&$new.claims)
         .bind($new.resource.to_string())
         .bind(&$new.dpop_jkt)
+        .bind(&$new.sid)
         .fetch_one($executor)
     };
 }
@@ -253,7 +254,7 @@ impl Store {
     pub async fn refresh_token_by_hash(&self, hash: &SecretHash) -> Result<Option<RefreshToken>> {
         let row: Option<RefreshTokenRow> = on_db!(read &self.db, p => sqlx::query_as(
             "SELECT id, application_id, user_id, access_token_id, family, scope, resource, expires_at, \
-             created_at, revoked_at, rotated, authorization_code_id, auth_time, claims, dpop_jkt \
+             created_at, revoked_at, rotated, authorization_code_id, auth_time, claims, dpop_jkt, sid \
              FROM tollgate_refresh_tokens \
              WHERE token_hash = $1")
             .bind(hash.as_bytes())

@@ -110,16 +110,27 @@ impl Store {
         Ok(row.map(Into::into))
     }
 
-    /// Activates or deactivates a user; an inactive user cannot sign in or use tokens.
+    /// Activates or deactivates a user; an inactive user cannot sign in or use
+    /// tokens, and deactivating ends their sessions.
     pub async fn set_user_active(&self, id: i64, active: bool, now: UnixTime) -> Result<()> {
-        let changed = on_db!(revoking self, p => sqlx::query(
-            "UPDATE tollgate_users SET active = $2, updated_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(active)
-            .bind(now)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let changed = on_db!(revoking self, p => {
+            let mut tx = p.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE tollgate_users SET active = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(active)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if !active {
+                sqlx::query("DELETE FROM tollgate_sessions WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await.map(|()| changed)
+        })?;
         if changed == 0 {
             return Err(StoreError::NotFound("user"));
         }

@@ -84,6 +84,7 @@ contract!(
     a_deleted_users_id_is_never_given_again,
     a_pushed_request_is_its_clients_and_answered_once,
     a_jwt_id_is_used_once_until_it_expires,
+    a_sessions_back_channel_clients_are_read_as_it_ends,
 );
 
 async fn open(url: &str) -> Store {
@@ -149,6 +150,7 @@ fn new_code(text: &str, app: &Application, user: &User, expires_at: i64) -> NewA
         claims: None,
         auth_time: NOW - 5,
         expires_at,
+        sid: None,
     }
 }
 
@@ -187,6 +189,7 @@ async fn token_pair(store: &Store, name: &str, app: &Application, family: &str) 
                 authorization_code_id: None,
                 auth_time: None,
                 claims: None,
+                sid: None,
             },
             NOW,
         )
@@ -427,6 +430,7 @@ async fn code_replay_revokes_what_the_code_produced(store: &Store) {
                 authorization_code_id: Some(code),
                 auth_time: None,
                 claims: None,
+                sid: None,
             },
             NOW,
         )
@@ -573,6 +577,7 @@ async fn clear_expired_works_in_batches_and_keeps_live_rows(store: &Store) {
                     user_id: user.id,
                     auth_time: NOW,
                     expires_at,
+                    sid: format!("sid-{name}"),
                 },
                 NOW,
             )
@@ -663,6 +668,7 @@ async fn clear_expired_keeps_revoked_refresh_tokens_for_grace_and_reuse_detectio
                         authorization_code_id: None,
                         auth_time: None,
                         claims: None,
+                        sid: None,
                     },
                     NOW - 1000,
                 )
@@ -890,6 +896,7 @@ async fn sessions_expire_and_can_be_deleted(store: &Store) {
         user_id: user.id,
         auth_time: NOW,
         expires_at: NOW + 60,
+        sid: "sid-s".into(),
     };
     let id = store.create_session(&new, NOW).await.unwrap();
     let found = store
@@ -934,6 +941,7 @@ fn new_refresh(
         authorization_code_id: None,
         auth_time: None,
         claims: None,
+        sid: None,
     }
 }
 
@@ -1928,6 +1936,7 @@ async fn users_are_listed_and_a_new_password_ends_their_sessions(store: &Store) 
         user_id: bob.id,
         auth_time: NOW,
         expires_at: NOW + 600,
+        sid: "sid-bob".into(),
     };
     store.create_session(&session, NOW).await.unwrap();
     store
@@ -3011,4 +3020,71 @@ async fn a_jwt_id_is_used_once_until_it_expires(store: &Store) {
     };
     let cleared = store.clear_expired(&policy, |_| {}).await.unwrap();
     assert_eq!(cleared.used_jwt_ids, 10, "the races' ids, not j");
+}
+
+async fn a_sessions_back_channel_clients_are_read_as_it_ends(store: &Store) {
+    let alice = user(store, "alice").await;
+    let mut told = new_app("told");
+    told.security.backchannel_logout_uri = Some("https://told.example/logout".into());
+    let told = store.create_application(&told, NOW).await.unwrap();
+    let silent = app(store, "silent").await;
+    let session = |name: &str, expires_at| NewSession {
+        session_hash: hash(name),
+        user_id: alice.id,
+        auth_time: NOW,
+        expires_at,
+        sid: format!("sid-{name}"),
+    };
+    let one = store
+        .create_session(&session("one", NOW + 60), NOW)
+        .await
+        .unwrap();
+    let two = store
+        .create_session(&session("two", NOW + 60), NOW)
+        .await
+        .unwrap();
+    let old = store
+        .create_session(&session("old", NOW + 1), NOW)
+        .await
+        .unwrap();
+    for id in [one, two, old] {
+        store.add_session_client(id, told.id, NOW).await.unwrap();
+        // Twice is no error; a client without a back-channel URI is never listed.
+        store.add_session_client(id, told.id, NOW).await.unwrap();
+        store.add_session_client(id, silent.id, NOW).await.unwrap();
+    }
+    let of = |sid: &str| SessionClient {
+        application_id: told.id,
+        user_id: alice.id,
+        sid: Some(sid.into()),
+    };
+    // The live sessions only, for every client or the one named.
+    let live = store
+        .user_session_clients(alice.id, None, NOW + 10)
+        .await
+        .unwrap();
+    assert_eq!(live, vec![of("sid-one"), of("sid-two")]);
+    let named = store
+        .user_session_clients(alice.id, Some(silent.id), NOW + 10)
+        .await
+        .unwrap();
+    assert_eq!(named, vec![]);
+    // Ending a session says whom to tell, once.
+    assert_eq!(
+        store.delete_session(&hash("one")).await.unwrap(),
+        vec![of("sid-one")]
+    );
+    assert_eq!(store.delete_session(&hash("one")).await.unwrap(), vec![]);
+    let found = store
+        .session_by_hash(&hash("two"), NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.sid.as_deref(), Some("sid-two"));
+    // Deactivating a user ends their sessions.
+    store.set_user_active(alice.id, false, NOW).await.unwrap();
+    assert_eq!(
+        store.session_by_hash(&hash("two"), NOW).await.unwrap(),
+        None
+    );
 }

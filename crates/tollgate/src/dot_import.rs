@@ -386,6 +386,7 @@ impl Owners<'_> {
                 authorization_code_id: None,
                 auth_time: self.auth_time(Some(token.user_id)),
                 claims: None,
+                sid: None,
             },
             created_at: token.created,
             revoked_at: token.revoked,
@@ -418,6 +419,7 @@ impl Owners<'_> {
                 claims: given(&grant.claims).filter(|c| c.trim() != "{}"),
                 auth_time: self.auth_time(Some(grant.user_id)).unwrap_or(grant.created),
                 expires_at: grant.expires,
+                sid: None,
             },
             created_at: grant.created,
         })

@@ -1,5 +1,5 @@
 //! The one client for every call Tollgate makes to another server: client ID
-//! metadata documents and remote client JWKS. Its defences against being
+//! metadata documents, remote client JWKS and back-channel logout tokens. Its defences against being
 //! turned on the operator's own network (SSRF): the name is resolved once and
 //! every address checked ([`tollgate_core::outbound`]: public, or inside
 //! `outbound_allowed_networks`), the connection pinned to the checked address,
@@ -78,6 +78,40 @@ impl Outbound {
             },
         );
         fetched.unwrap_or_else(|_| Err("the fetch timed out".into()))
+    }
+
+    /// POSTs a form to `url` within `limits` (the body it answers is not read);
+    /// its status. `kind` labels it in `tollgate_outbound_fetches_total`.
+    pub(crate) async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        limits: Limits,
+        kind: &'static str,
+    ) -> Result<reqwest::StatusCode, String> {
+        let posted = tokio::time::timeout(limits.timeout, async {
+            let (http, target) = self.pinned(url, limits).await?;
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish();
+            http.post(target)
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status())
+                .map_err(|e| format!("post failed: {e}"))
+        })
+        .await;
+        telemetry::outbound_fetch(
+            kind,
+            match &posted {
+                Err(_) => "timeout",
+                Ok(Ok(status)) if status.is_success() => "ok",
+                Ok(_) => "failed",
+            },
+        );
+        posted.unwrap_or_else(|_| Err("the call timed out".into()))
     }
 
     async fn get(&self, url: &Url, limits: Limits) -> Result<Fetched, String> {

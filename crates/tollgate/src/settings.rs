@@ -188,6 +188,11 @@ pub struct Settings {
     /// RFC 9449 §8: DPoP proofs must carry a server nonce (`use_dpop_nonce`
     /// hands it out); needs `secret_key`, from which every node derives the same nonces.
     pub dpop_nonce_required: bool,
+    /// Back-Channel Logout 1.0: how many times a logout token is POSTed to a
+    /// client that does not take it (no answer, or a 5xx), at most.
+    pub backchannel_logout_attempts: u32,
+    /// The wait before the second attempt, doubled before each one after.
+    pub backchannel_logout_retry_seconds: u64,
     /// Serve RFC 7591 / 7592 dynamic client registration at `/o/register/`.
     pub dcr_enabled: bool,
     /// Who may register: `authenticated` (a signed-in user: session or a user's
@@ -274,6 +279,8 @@ impl Default for Settings {
             allow_unsigned_request_objects: false,
             fapi2_security_profile: false,
             dpop_nonce_required: false,
+            backchannel_logout_attempts: 3,
+            backchannel_logout_retry_seconds: 5,
             dcr_enabled: false,
             dcr_registration_access: RegistrationAccess::Authenticated,
             dcr_registration_scope: "oauth2_provider:registration".to_owned(),
@@ -460,6 +467,12 @@ impl Settings {
             return Err(invalid(
                 "dpop_nonce_required",
                 "needs secret_key, from which every node derives the same nonces",
+            ));
+        }
+        if !(1..=10).contains(&self.backchannel_logout_attempts) {
+            return Err(invalid(
+                "backchannel_logout_attempts",
+                "must be from 1 to 10",
             ));
         }
         if self.clear_expired_tokens_batch_size == 0 {

@@ -204,8 +204,8 @@ pub(crate) fn introspected(active: bool) {
     counter!("tollgate_introspections_total", "active" => active).increment(1);
 }
 
-/// A remote document fetched, or not: `kind` names what (`client_metadata`),
-/// `outcome` how it ended (`ok`, `gone`, `refused`, `failed`, `timeout`).
+/// An outbound call made, or not: `kind` names what (`client_metadata`,
+/// `client_jwks`, `backchannel_logout`), `outcome` how it ended (`ok`, `gone`, `refused`, `failed`, `timeout`).
 pub(crate) fn outbound_fetch(kind: &'static str, outcome: &'static str) {
     counter!("tollgate_outbound_fetches_total", "kind" => kind, "outcome" => outcome).increment(1);
 }

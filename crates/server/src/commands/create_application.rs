@@ -28,10 +28,17 @@ pub async fn run(config: &Config, args: CreateApplication) -> Result<(), Failure
             jwks_uri: args
                 .jwks_uri
                 .as_deref()
-                .map(tollgate::core::jwks::jwks_uri)
+                .map(tollgate::core::outbound::remote_url)
                 .transpose()
                 .map_err(|e| fail(format!("--jwks-uri: {e}")))?,
             token_endpoint_auth_method: args.token_endpoint_auth_method,
+            backchannel_logout_uri: args
+                .backchannel_logout_uri
+                .as_deref()
+                .map(tollgate::core::outbound::remote_url)
+                .transpose()
+                .map_err(|e| fail(format!("--backchannel-logout-uri: {e}")))?,
+            backchannel_logout_session_required: args.backchannel_logout_session_required,
         },
     };
     spec.validate(&config.provider.allowed_redirect_uri_schemes)?;

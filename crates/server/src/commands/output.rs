@@ -33,6 +33,8 @@ pub fn application(app: &Application) -> Value {
             .as_str(),
         "jwks_uri": app.security.jwks_uri,
         "dpop_bound_access_tokens": app.security.dpop_bound_access_tokens,
+        "backchannel_logout_uri": app.security.backchannel_logout_uri,
+        "backchannel_logout_session_required": app.security.backchannel_logout_session_required,
         "jwks": app.security.jwks.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok()),
         "owner_id": app.owner_id,
         "created_at": app.created_at,

@@ -330,6 +330,7 @@ async fn cleartokens_removes_expired_rows_and_reports_the_count() {
         user_id: user.id,
         auth_time: now,
         expires_at: now - 1,
+        sid: "sid-1".into(),
     };
     store.create_session(&session, now - 20).await.unwrap();
     store.close().await;

@@ -27,6 +27,7 @@ use crate::http::form;
 use crate::oauth2::request_object::{self, ObjectError};
 use crate::oauth2::token::issue::Grant;
 use crate::oauth2::token::issue::issue_access_token;
+use crate::oidc::backchannel;
 use crate::oidc::claims::subject;
 use crate::oidc::id_token;
 use crate::oidc::id_token::Mint;
@@ -512,6 +513,9 @@ async fn issue(
         );
         return Ok(refuse(inner, request, &e));
     }
+    if request.is_openid() {
+        backchannel::signed_in_to(inner, &signed_in.session, client).await?;
+    }
     Ok(
         match issue_fields(inner, client, request, signed_in).await {
             Ok(mut fields) => {
@@ -569,6 +573,7 @@ async fn issue_fields(
             spends: None,
             // RFC 9449 §5: DPoP binds tokens the token endpoint issues, not the front channel's.
             dpop_jkt: None,
+            sid: signed_in.session.sid.as_deref(),
         };
         Some(issue_access_token(inner, grant).await?)
     } else {
@@ -592,6 +597,7 @@ async fn issue_fields(
             nonce: request.nonce.as_deref(),
             access_token: token.as_ref().map(|t| t.access_token.as_str()),
             code: code.as_ref().map(|(_, c)| c.as_str()),
+            sid: signed_in.session.sid.as_deref(),
             request: request.claims.as_ref(),
             // With no access token to fetch them from UserInfo, the scope claims
             // travel in the ID token (OIDC Core §5.4).
@@ -632,6 +638,7 @@ async fn new_code(
         auth_time: signed_in.session.auth_time,
         expires_at: now + lifetime,
         dpop_jkt: request.dpop_jkt.clone(),
+        sid: signed_in.session.sid.clone(),
     };
     let id = inner.store.insert_authorization_code(&new, now).await?;
     Ok((id, code.plaintext))

@@ -126,6 +126,9 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
             "claims_parameter_supported": true,
             "prompt_values_supported": ["none", "login", "consent", "select_account"],
             "acr_values_supported": [ACR_PASSWORD],
+            // Back-Channel Logout 1.0 §2.1: logout tokens, with `sid`, which ID tokens carry too.
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
         });
         let fields = doc.as_object_mut().expect("an object");
         fields.extend(extra.as_object().expect("an object").clone());

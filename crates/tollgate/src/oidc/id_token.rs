@@ -30,6 +30,8 @@ pub(crate) struct Mint<'a> {
     pub nonce: Option<&'a str>,
     pub access_token: Option<&'a str>,
     pub code: Option<&'a str>,
+    /// The session's `sid`, when the grant came through one that has it.
+    pub sid: Option<&'a str>,
     pub request: Option<&'a ClaimsRequest>,
     /// Scope claims go in the ID token only when no access token can fetch them
     /// from UserInfo (OIDC Core §5.4).
@@ -66,30 +68,26 @@ pub(crate) async fn mint(inner: &Inner, mint: Mint<'_>) -> Result<String, Signin
         nonce: mint.nonce,
         access_token: mint.access_token,
         code: mint.code,
+        sid: mint.sid,
         acr_requested: mint.request.is_some_and(|r| r.id_token.contains_key("acr")),
         user_claims,
     }
     .to_json();
-    sign_for(inner, mint.client, &claims).await
+    sign_for(inner, mint.client, &claims, "JWT").await
 }
 
-/// Signs claims for a client: with its algorithm's current key, or its secret for HS256.
+/// Signs claims for a client, typed `typ`: with its algorithm's current key,
+/// or its secret for HS256.
 pub(crate) async fn sign_for(
     inner: &Inner,
     client: &Application,
     claims: &serde_json::Map<String, Value>,
+    typ: &str,
 ) -> Result<String, SigningError> {
     let now = inner.clock.now();
     let ring = inner.keys.ring(&inner.store, now).await?;
     let secret = client_secret(inner, client)?;
-    signing::sign(
-        &ring,
-        client.algorithm,
-        secret.as_deref(),
-        claims,
-        now,
-        "JWT",
-    )
+    signing::sign(&ring, client.algorithm, secret.as_deref(), claims, now, typ)
 }
 
 /// Whether ID tokens for this client can be signed: an HS256 client needs its

@@ -14,6 +14,7 @@ use url::form_urlencoded;
 
 use crate::events::Event;
 use crate::http::form;
+use crate::oidc::backchannel;
 use crate::oidc::claims::subject;
 use crate::oidc::id_token::read_hint;
 use crate::pages;
@@ -72,7 +73,7 @@ pub(crate) async fn post(
 }
 
 async fn handle(
-    inner: &Inner,
+    inner: &Shared,
     headers: &HeaderMap,
     params: &Params,
     confirmed: bool,
@@ -151,12 +152,13 @@ async fn handle(
 }
 
 async fn end_session(
-    inner: &Inner,
+    inner: &Shared,
     headers: &HeaderMap,
     signed_in: &SignedIn,
 ) -> Result<(), tollgate_store::StoreError> {
     if let Some(secret) = cookies::get(headers, inner.cookies.session) {
-        inner.store.delete_session(&SecretHash::of(secret)).await?;
+        let clients = inner.store.delete_session(&SecretHash::of(secret)).await?;
+        backchannel::sessions_ended(inner, clients).await;
     }
     let tokens_revoked = if inner.settings.oidc_rp_initiated_logout_delete_tokens {
         inner

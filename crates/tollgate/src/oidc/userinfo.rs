@@ -176,7 +176,7 @@ async fn answer(
     // OIDC Core §5.3.2: a signed response names its issuer and audience.
     body.insert("iss".into(), inner.settings.issuer.clone().into());
     body.insert("aud".into(), client.client_id.clone().into());
-    let jwt = sign_for(inner, &client, &body).await?;
+    let jwt = sign_for(inner, &client, &body, "JWT").await?;
     Ok(json::no_store(
         ([(CONTENT_TYPE, "application/jwt")], jwt).into_response(),
     ))

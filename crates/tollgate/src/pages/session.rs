@@ -2,6 +2,7 @@
 
 use axum::http::{HeaderMap, HeaderValue};
 use tollgate_core::model::{NewSession, Session, User};
+use tollgate_core::secret::random_id;
 use tollgate_core::{NewSecret, SecretHash, SecretKind};
 use tollgate_store::StoreError;
 
@@ -64,6 +65,7 @@ pub(crate) async fn sign_in(inner: &Inner, user: &User) -> Result<HeaderValue, S
         user_id: user.id,
         auth_time: now,
         expires_at: now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
+        sid: random_id(16, inner.entropy.as_ref()),
     };
     inner.store.create_session(&new, now).await?;
     Ok(inner

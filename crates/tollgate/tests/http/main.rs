@@ -5,6 +5,7 @@
 mod support;
 
 mod authorize;
+mod backchannel_logout;
 mod cimd;
 mod client_assertions;
 mod client_jwks;

@@ -20,7 +20,7 @@ fn shown(html: &str, id: &str) -> String {
 
 impl App {
     /// Gets a page as the signed-in browser, asserting the status.
-    async fn page(&self, path: &str, status: u16) -> String {
+    pub(crate) async fn page(&self, path: &str, status: u16) -> String {
         let response = self.browser.get(self.url(path)).send().await.unwrap();
         assert_eq!(response.status(), status, "GET {path}");
         response.text().await.unwrap()
@@ -28,7 +28,7 @@ impl App {
 
     /// Submits a form the way a browser does from one of our pages: with the
     /// page's CSRF token and same-origin headers.
-    async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let login = self.page("/o/login/", 200).await;
         let csrf = hidden(&login, "csrf_token").unwrap();
         let mut form: Vec<(&str, &str)> = vec![("csrf_token", &csrf)];
@@ -43,7 +43,7 @@ impl App {
             .unwrap()
     }
 
-    async fn make_staff(&self, username: &str) {
+    pub(crate) async fn make_staff(&self, username: &str) {
         let user = NewUser {
             username: username.into(),
             password_hash: Some(hash_password(PASSWORD).unwrap()),

@@ -107,6 +107,7 @@ async fn redeem(
         nonce: code.nonce.as_deref(),
         spends: Some(Spend::Code(code.id)),
         dpop_jkt: asked.dpop_jkt,
+        sid: code.sid.as_deref(),
     };
     issue(inner, grant).await
 }

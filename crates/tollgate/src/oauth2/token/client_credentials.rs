@@ -32,6 +32,7 @@ pub(crate) async fn grant(
         nonce: None,
         spends: None,
         dpop_jkt: asked.dpop_jkt,
+        sid: None,
     };
     issue(inner, grant).await?.ok_or_else(spent)
 }

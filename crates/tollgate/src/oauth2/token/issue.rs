@@ -64,6 +64,8 @@ pub(crate) struct Grant<'a> {
     pub spends: Option<Spend>,
     /// RFC 9449: the key of the request's DPoP proof, which the tokens are bound to.
     pub dpop_jkt: Option<&'a str>,
+    /// The `sid` of the session the grant came through, for ID tokens now and at refresh.
+    pub sid: Option<&'a str>,
 }
 
 /// What an access token is about, to write it.
@@ -195,6 +197,7 @@ impl Tokens {
                     .dpop_jkt
                     .filter(|_| grant.client.client_type == ClientType::Public)
                     .map(str::to_owned),
+                sid: grant.sid.map(str::to_owned),
             };
             (secret.plaintext, row)
         });
@@ -277,6 +280,7 @@ async fn id_token_for(
                 nonce: grant.nonce,
                 access_token: Some(access_token),
                 code: None,
+                sid: grant.sid,
                 request: request.as_ref(),
                 // The access token fetches the scope claims from UserInfo (OIDC Core §5.4).
                 claims_by_scope: false,

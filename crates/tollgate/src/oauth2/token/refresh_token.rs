@@ -65,6 +65,7 @@ pub(crate) async fn grant(
         nonce: None,
         spends,
         dpop_jkt,
+        sid: token.sid.as_deref(),
     };
     if used == RefreshUse::Live && rotate {
         match issue(inner, grant(Some(Spend::RefreshToken(token.id)))).await? {

@@ -26,6 +26,7 @@ use crate::keys::KEY_ALGORITHMS;
 use crate::keys::KeyStatus;
 use crate::keys::Takeover;
 use crate::keys::rotate;
+use crate::oidc::backchannel;
 use crate::pages::PageError;
 use crate::pages::PageResult;
 use crate::pages::extract::Staff;
@@ -249,10 +250,13 @@ pub(crate) async fn set_active(
             "You cannot deactivate your own account.",
         ));
     }
-    inner
-        .store
-        .set_user_active(user.id, active, inner.clock.now())
-        .await?;
+    let now = inner.clock.now();
+    let sessions = inner.store.user_session_clients(user.id, None, now).await?;
+    inner.store.set_user_active(user.id, active, now).await?;
+    if !active {
+        // Its sessions stop working; the clients they signed in to are told.
+        backchannel::sessions_ended(&inner, sessions).await;
+    }
     let action = if active {
         "user activated"
     } else {
@@ -271,10 +275,10 @@ pub(crate) async fn reset_password(
 ) -> PageResult {
     let user = changeable_user(&inner, id).await?;
     let (password, hash) = new_password(&inner).await?;
-    inner
-        .store
-        .set_user_password(user.id, &hash, inner.clock.now())
-        .await?;
+    let now = inner.clock.now();
+    let sessions = inner.store.user_session_clients(user.id, None, now).await?;
+    inner.store.set_user_password(user.id, &hash, now).await?;
+    backchannel::sessions_ended(&inner, sessions).await;
     staff_action(&inner, &staff, "password reset", &user.username);
     let shown = context! { new_password => context! { username => user.username, password } };
     users_page(&inner, &headers, &staff, StatusCode::OK, shown).await

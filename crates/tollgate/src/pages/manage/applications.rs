@@ -51,6 +51,9 @@ pub(super) struct ApplicationView {
     /// The registered public keys, each as its `kid` (or its type when it has none).
     keys: Vec<String>,
     jwks_uri: Option<String>,
+    dpop_bound_access_tokens: bool,
+    backchannel_logout_uri: Option<String>,
+    backchannel_logout_session_required: bool,
     token_endpoint_auth_method: &'static str,
     owner_id: Option<i64>,
     created_at: i64,
@@ -73,6 +76,9 @@ impl From<Application> for ApplicationView {
             require_pushed_authorization_requests: a.security.require_pushed_authorization_requests,
             keys: key_names(a.security.jwks.as_deref()),
             jwks_uri: a.security.jwks_uri.clone(),
+            dpop_bound_access_tokens: a.security.dpop_bound_access_tokens,
+            backchannel_logout_uri: a.security.backchannel_logout_uri.clone(),
+            backchannel_logout_session_required: a.security.backchannel_logout_session_required,
             token_endpoint_auth_method: a
                 .security
                 .token_endpoint_auth_method

@@ -13,6 +13,7 @@ use super::page;
 
 use super::see_other;
 use crate::events::Event;
+use crate::oidc::backchannel;
 use crate::pages::PageResult;
 use crate::provider::Shared;
 
@@ -57,10 +58,15 @@ pub(crate) async fn revoke(
     Submission(_): Submission,
 ) -> PageResult {
     let now = inner.clock.now();
+    let sessions = inner
+        .store
+        .user_session_clients(user.id, Some(application_id), now)
+        .await?;
     inner
         .store
         .revoke_authorization(user.id, application_id, now)
         .await?;
+    backchannel::authorization_revoked(&inner, user.id, application_id, sessions).await;
     inner.events.emit(&Event::AuthorizationRevoked {
         user_id: user.id,
         application_id,
