@@ -34,6 +34,8 @@ pub struct Approval {
     pub location: String,
     /// The consent page, when one was shown (and approved).
     pub consent_page: Option<String>,
+    /// The browser, signed in, with its cookies.
+    pub browser: reqwest::Client,
 }
 
 /// A user in a fresh browser: opens `authorize_url` on `base`, signs in on
@@ -80,6 +82,7 @@ pub async fn sign_in_and_approve(
         return Approval {
             location: consent.headers()["location"].to_str().unwrap().to_owned(),
             consent_page: None,
+            browser,
         };
     }
     let page = consent.text().await.unwrap();
@@ -95,5 +98,6 @@ pub async fn sign_in_and_approve(
     Approval {
         location: approved.headers()["location"].to_str().unwrap().to_owned(),
         consent_page: Some(page),
+        browser,
     }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod admin;
+mod backchannel_interop;
 mod browser;
 mod cli;
 mod client_assertion_interop;
