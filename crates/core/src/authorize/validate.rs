@@ -194,6 +194,14 @@ fn permitted(
             response_type.as_str()
         )));
     }
+    // RFC 9449 §5.2: every token of such a client is bound, and one in a redirect cannot be.
+    if response_type.token && client.security.dpop_bound_access_tokens {
+        return Err(OAuthError::unauthorized_client(format!(
+            "response_type `{}` returns an unbound access token in the redirect; this \
+             client's tokens must be bound by DPoP at the token endpoint",
+            response_type.as_str()
+        )));
+    }
     Ok(())
 }
 
@@ -600,6 +608,40 @@ mod tests {
     const OIDC: &str =
         "client_id=c1&redirect_uri=https%3A%2F%2Fa.example%2Fcb&scope=openid&state=s";
 
+    #[test]
+    fn a_dpop_bound_client_gets_no_access_token_in_a_redirect() {
+        let policy = Policy {
+            known_scopes: vec!["openid", "read"],
+            ..policy()
+        };
+        let mut client = oidc_client(ClientType::Confidential);
+        client.security.dpop_bound_access_tokens = true;
+        let run = |rt: &str| {
+            let query = format!(
+                "{OIDC}&response_type={rt}&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256"
+            );
+            let (params, repeated) = Params::from_pairs_lenient(
+                url::form_urlencoded::parse(query.as_bytes()).into_owned(),
+            );
+            validate(&params, &repeated, Some(&client), &policy)
+        };
+        for rt in [
+            "token",
+            "id_token%20token",
+            "code%20token",
+            "code%20id_token%20token",
+        ] {
+            match run(rt) {
+                Err(AuthorizeError::Redirect { error, .. }) => {
+                    assert_eq!(error.code, ErrorCode::UnauthorizedClient, "{rt}")
+                }
+                other => panic!("{rt}: {other:?}"),
+            }
+        }
+        for rt in ["code", "id_token", "code%20id_token"] {
+            assert!(run(rt).is_ok(), "{rt}");
+        }
+    }
     #[test]
     fn the_fapi2_profile_takes_code_only_and_pkce_always() {
         let fapi = Policy {

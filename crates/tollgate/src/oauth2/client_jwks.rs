@@ -96,11 +96,15 @@ impl RemoteJwks {
                 kept.insert(uri.to_owned(), entry);
                 Some(jwks)
             }
-            Err(why) => {
-                tracing::warn!(jwks_uri = %uri, error = %why, "a client's JWK Set could not be fetched");
-                // A copy past its freshness beats none while its server is away, and
-                // either way it is asked again in a minute, not at every request.
-                let jwks = kept.map(|k| k.jwks).unwrap_or_default();
+            Err(failure) => {
+                tracing::warn!(jwks_uri = %uri, error = %failure.why, "a client's JWK Set could not be fetched");
+                // A copy past its freshness beats none while its server is away (not
+                // once it says the set is gone), and either way it is asked again in
+                // a minute, not at every request.
+                let jwks = match failure.gone {
+                    true => String::new(),
+                    false => kept.map(|k| k.jwks).unwrap_or_default(),
+                };
                 self.lock().insert(
                     uri.to_owned(),
                     Kept {
@@ -119,11 +123,26 @@ impl RemoteJwks {
     }
 }
 
+/// Why a set could not be had: `gone` when its server said it was withdrawn (404, 410).
+struct Failure {
+    why: String,
+    gone: bool,
+}
+
+impl From<String> for Failure {
+    fn from(why: String) -> Self {
+        Failure { why, gone: false }
+    }
+}
+
 /// The public JWK Set at `uri` and its `Cache-Control`.
-async fn fetch(inner: &Inner, uri: &str) -> Result<(String, Option<String>), String> {
+async fn fetch(inner: &Inner, uri: &str) -> Result<(String, Option<String>), Failure> {
     let url = url::Url::parse(uri).map_err(|e| e.to_string())?;
     match inner.outbound.get_json(&url, LIMITS, "client_jwks").await? {
-        Fetched::Gone(status) => Err(format!("the server answered {status}")),
+        Fetched::Gone(status) => Err(Failure {
+            why: format!("the server answered {status}"),
+            gone: true,
+        }),
         Fetched::Json { body, cache } => {
             let value: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
             Ok((public_jwks(&value)?, cache))

@@ -19,7 +19,7 @@ const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 
 /// The client's key server: the set it serves, and how often it was asked.
 #[derive(Clone, Default)]
-struct KeyServer(Arc<Mutex<(String, usize, bool)>>);
+struct KeyServer(Arc<Mutex<(String, usize, Option<u16>)>>);
 
 impl KeyServer {
     fn serve(&self, kids: &[&str]) {
@@ -38,9 +38,9 @@ impl KeyServer {
         self.0.lock().unwrap().1
     }
 
-    /// Answers 503 from now on (`true`), or the set again.
-    fn fail(&self, failing: bool) {
-        self.0.lock().unwrap().2 = failing;
+    /// Answers with this status from now on, or (`None`) the set again.
+    fn fail(&self, status: Option<u16>) {
+        self.0.lock().unwrap().2 = status;
     }
 }
 
@@ -48,8 +48,10 @@ async fn answer(State(server): State<KeyServer>) -> axum::response::Response {
     use axum::response::IntoResponse;
     let mut served = server.0.lock().unwrap();
     served.1 += 1;
-    if served.2 {
-        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    if let Some(status) = served.2 {
+        return axum::http::StatusCode::from_u16(status)
+            .unwrap()
+            .into_response();
     }
     (
         [
@@ -197,7 +199,7 @@ async fn an_internal_address_is_reached_only_when_the_operator_allows_it() {
 async fn a_key_server_that_is_down_is_asked_again_a_minute_later_not_at_every_request() {
     let (server, uri) = key_server().await;
     server.serve(&["ec-1"]);
-    server.fail(true);
+    server.fail(Some(503));
     let clock = ManualClock::new();
     let app = TestApp::new()
         .clock(clock.clone())
@@ -212,11 +214,36 @@ async fn a_key_server_that_is_down_is_asked_again_a_minute_later_not_at_every_re
         );
     }
     assert_eq!(server.hits(), 1, "one fetch, then a minute's rest");
-    server.fail(false);
+    server.fail(None);
     clock.advance(61);
     assert_eq!(
         token_status(&app, Key::Ec, Algorithm::ES256, "ec-1", "4").await,
         200
+    );
+    assert_eq!(server.hits(), 2);
+}
+
+#[tokio::test]
+async fn a_set_its_server_says_is_gone_is_not_used_from_memory() {
+    let (server, uri) = key_server().await;
+    server.serve(&["ec-1"]);
+    let clock = ManualClock::new();
+    let app = TestApp::new()
+        .clock(clock.clone())
+        .settings(|s| s.outbound_allowed_networks = vec!["127.0.0.1".into()])
+        .start()
+        .await;
+    remote_client(&app, &uri).await;
+    assert_eq!(
+        token_status(&app, Key::Ec, Algorithm::ES256, "ec-1", "1").await,
+        200
+    );
+    // Past its max-age the server says 404: the client withdrew its keys, and the old copy goes.
+    server.fail(Some(404));
+    clock.advance(601);
+    assert_eq!(
+        token_status(&app, Key::Ec, Algorithm::ES256, "ec-1", "2").await,
+        401
     );
     assert_eq!(server.hits(), 2);
 }
