@@ -3,7 +3,10 @@
 //! [`tollgate_core::dpop`], and its `jti` used once across every node sharing
 //! the database.
 
+use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
@@ -12,7 +15,7 @@ use tollgate_core::dpop::{self, Expected, Proven};
 
 use crate::http::json::{Challenge, JsonError, JsonResult};
 use crate::keys::client_keys;
-use crate::provider::Inner;
+use crate::provider::{Inner, Shared};
 use sha2::{Digest, Sha256};
 
 /// RFC 9449 §4.1: the request header that carries the proof.
@@ -55,6 +58,36 @@ pub(crate) async fn proof(
         return Err(used_before().into());
     }
     Ok(Some(proven.jkt))
+}
+
+/// Middleware of the endpoints that take proofs with client authentication
+/// (token, PAR): a proof without a good server nonce is answered
+/// `use_dpop_nonce` before the client is authenticated, so the retry RFC 9449
+/// §8 expects may send the same client assertion again (its `jti` is spent
+/// only by a request that goes on). The claims are read unverified: this can
+/// only refuse early; the proof is checked in full by [`proof`] all the same.
+pub(crate) async fn nonce_first(
+    State(inner): State<Shared>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    if let Some(nonces) = &inner.dpop_nonces
+        && let Some(proof) = request.headers().get(HEADER)
+    {
+        let now = inner.clock.now();
+        let nonce = proof
+            .to_str()
+            .ok()
+            .and_then(|jwt| {
+                jsonwebtoken::dangerous::insecure_decode_claims::<Map<String, Value>>(jwt).ok()
+            })
+            .and_then(|claims| claims.get("nonce")?.as_str().map(str::to_owned));
+        if !nonces.accepts(nonce.as_deref(), now) {
+            let refused = JsonError::Nonce(dpop::use_nonce(), Challenge::None, nonces.current(now));
+            return refused.into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// Server nonces (RFC 9449 §8), when `dpop_nonce_required`: an HMAC of the

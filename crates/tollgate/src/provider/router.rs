@@ -46,6 +46,9 @@ impl Provider {
         if settings.oidc_enabled && settings.oidc_rp_initiated_logout_enabled {
             pages = pages.route("/logout/", get(logout::get).post(logout::post));
         }
+        // Before the client is authenticated (RFC 9449 §8 retries).
+        let nonce_first =
+            axum::middleware::from_fn_with_state(inner.clone(), crate::oauth2::dpop::nonce_first);
         let mut endpoints = Router::new()
             .merge(
                 pages
@@ -55,12 +58,18 @@ impl Provider {
                     ))
                     .layer(axum::middleware::from_fn(i18n::negotiate)),
             )
-            .route("/token/", for_clients(post(token::token)))
+            .route(
+                "/token/",
+                for_clients(post(token::token).layer(nonce_first.clone())),
+            )
             .route(
                 "/device-authorization/",
                 for_clients(post(device::authorize)),
             )
-            .route("/par/", for_clients(post(par::push)))
+            .route(
+                "/par/",
+                for_clients(post(par::push).layer(nonce_first.clone())),
+            )
             .route("/revoke_token/", for_clients(post(revoke::revoke)))
             .route("/introspect/", post(introspect::introspect))
             .route("/static/tollgate.css", get(stylesheet))

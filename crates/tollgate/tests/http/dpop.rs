@@ -663,3 +663,77 @@ async fn a_bound_token_is_not_a_bearer_token_at_introspection() {
     assert_eq!(refused.status(), 401);
     assert_eq!(json(refused).await["error"], "invalid_token");
 }
+
+#[tokio::test]
+async fn a_nonce_retry_may_send_the_same_client_assertion() {
+    let app = TestApp::new()
+        .settings(|s| s.dpop_nonce_required = true)
+        .start()
+        .await;
+    let keyed = NewApplication {
+        client_secret_hash: None,
+        security: ClientSecurity {
+            jwks: Some(tollgate_testkit::client_keys::JWKS.to_owned()),
+            token_endpoint_auth_method: Some(
+                tollgate::core::client_auth::TokenEndpointAuthMethod::PrivateKeyJwt,
+            ),
+            ..Default::default()
+        },
+        ..new_client(
+            "keyed",
+            ClientType::Confidential,
+            vec![GrantType::ClientCredentials],
+            &[],
+        )
+    };
+    app.store.create_application(&keyed, 0).await.unwrap();
+    let now = app.clock.now();
+    let assertion = tollgate_testkit::client_keys::sign(
+        Key::Ec,
+        Algorithm::ES256,
+        Some("ec-1"),
+        &json!({"iss": "keyed", "sub": "keyed", "aud": app.base, "exp": now + 60, "jti": "a1"}),
+    );
+    let token_url = app.url("/o/token/");
+    let request = |dpop: String| {
+        app.http
+            .post(&token_url)
+            .header("DPoP", dpop)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion.as_str()),
+            ])
+            .send()
+    };
+    let first = request(proof(&app, Key::Ec, "POST", &token_url, "p1", json!({})))
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 400);
+    let nonce = first.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    // RFC 9449 §8: the client sends the request again with the nonce; its
+    // assertion was not spent by the request refused for want of one.
+    let with_nonce = proof(
+        &app,
+        Key::Ec,
+        "POST",
+        &token_url,
+        "p2",
+        json!({"nonce": nonce}),
+    );
+    let retried = request(with_nonce).await.unwrap();
+    assert_eq!(retried.status(), 200, "{:?}", retried.text().await);
+    // Once it went through, the assertion is spent.
+    let again = proof(
+        &app,
+        Key::Ec,
+        "POST",
+        &token_url,
+        "p3",
+        json!({"nonce": nonce}),
+    );
+    assert_eq!(request(again).await.unwrap().status(), 401);
+}
