@@ -11,7 +11,7 @@ use crate::client_auth::TokenEndpointAuthMethod;
 use crate::env::UnixTime;
 use crate::error::OAuthError;
 use crate::jwt_claims::numeric_date;
-use crate::request_object::{CLOCK_SKEW_SECONDS, SIGNING_ALGORITHMS};
+use crate::request_object::{CLOCK_SKEW_SECONDS, signing_algorithms};
 use crate::secret::SecretHash;
 
 /// RFC 7523 §2.2: the `client_assertion_type` of a JWT assertion.
@@ -35,11 +35,12 @@ pub fn subject(jwt: &str) -> Option<String> {
 }
 
 /// The algorithms an assertion of a client registered with `method` may be
-/// signed with: HS256 under the secret, or those of its registered keys.
-pub fn algorithms(method: TokenEndpointAuthMethod) -> &'static [&'static str] {
+/// signed with: HS256 under the secret, or those of its registered keys
+/// (fewer under the FAPI 2.0 profile, [`signing_algorithms`]).
+pub fn algorithms(method: TokenEndpointAuthMethod, fapi2: bool) -> &'static [&'static str] {
     match method {
         TokenEndpointAuthMethod::ClientSecretJwt => &["HS256"],
-        TokenEndpointAuthMethod::PrivateKeyJwt => &SIGNING_ALGORITHMS,
+        TokenEndpointAuthMethod::PrivateKeyJwt => signing_algorithms(fapi2),
         _ => &[],
     }
 }
@@ -49,10 +50,14 @@ pub fn algorithms(method: TokenEndpointAuthMethod) -> &'static [&'static str] {
 pub struct Expected<'a> {
     /// The client it must be from and about.
     pub client_id: &'a str,
-    /// The values of `aud` that name this server: its issuer identifier (as
-    /// draft-ietf-oauth-rfc7523bis asks), its token endpoint (RFC 7523 §3) and
-    /// its PAR endpoint (RFC 9126 §2).
-    pub audiences: &'a [&'a str],
+    /// This server's issuer identifier, which `aud` may name (as
+    /// draft-ietf-oauth-rfc7523bis asks).
+    pub issuer: &'a str,
+    /// The endpoints `aud` may name instead: the token endpoint (RFC 7523 §3)
+    /// and the PAR endpoint (RFC 9126 §2); none under the FAPI 2.0 profile.
+    pub endpoints: &'a [&'a str],
+    /// FAPI 2.0 §5.3.2.1: `aud` must be the issuer identifier itself, a string.
+    pub issuer_only: bool,
     /// Now, by the server's clock.
     pub now: UnixTime,
 }
@@ -79,13 +84,19 @@ pub fn check(
     }
     let names_us = |aud: &Value| {
         aud.as_str()
-            .is_some_and(|a| expected.audiences.contains(&a))
+            .is_some_and(|a| a == expected.issuer || expected.endpoints.contains(&a))
     };
     let audience_ok = match claims.get("aud") {
+        Some(aud) if expected.issuer_only => aud.as_str() == Some(expected.issuer),
         Some(Value::Array(auds)) => auds.iter().any(names_us),
         Some(aud) => names_us(aud),
         None => false,
     };
+    if !audience_ok && expected.issuer_only {
+        return Err(invalid(
+            "must have as `aud` this server's issuer identifier, a string (FAPI 2.0)",
+        ));
+    }
     if !audience_ok {
         return Err(invalid("must have an `aud` naming this server's issuer"));
     }
@@ -124,16 +135,14 @@ mod tests {
     use serde_json::json;
 
     const NOW: UnixTime = 2_000_000;
-    const AUDIENCES: [&str; 3] = [
-        "https://op.example/o",
-        "https://op.example/o/token/",
-        "https://op.example/o/par/",
-    ];
+    const ENDPOINTS: [&str; 2] = ["https://op.example/o/token/", "https://op.example/o/par/"];
 
     fn expected() -> Expected<'static> {
         Expected {
             client_id: "rp",
-            audiences: &AUDIENCES,
+            issuer: "https://op.example/o",
+            endpoints: &ENDPOINTS,
+            issuer_only: false,
             now: NOW,
         }
     }
@@ -229,15 +238,37 @@ mod tests {
     }
 
     #[test]
+    fn under_fapi2_aud_is_the_issuer_as_a_string() {
+        let fapi = Expected {
+            issuer_only: true,
+            ..expected()
+        };
+        assert!(check(&good(json!({})), &fapi).is_ok());
+        for aud in [
+            json!(["https://op.example/o"]),
+            json!("https://op.example/o/token/"),
+            json!(["https://op.example/o", "https://op.example/o/par/"]),
+        ] {
+            let e = check(&good(json!({ "aud": aud })), &fapi).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidClient, "{aud}");
+        }
+    }
+
+    #[test]
     fn each_jwt_method_has_its_algorithms() {
+        use crate::request_object::{FAPI2_SIGNING_ALGORITHMS, SIGNING_ALGORITHMS};
         assert_eq!(
-            algorithms(TokenEndpointAuthMethod::ClientSecretJwt),
+            algorithms(TokenEndpointAuthMethod::ClientSecretJwt, false),
             ["HS256"]
         );
         assert_eq!(
-            algorithms(TokenEndpointAuthMethod::PrivateKeyJwt),
+            algorithms(TokenEndpointAuthMethod::PrivateKeyJwt, false),
             SIGNING_ALGORITHMS
         );
-        assert!(algorithms(TokenEndpointAuthMethod::ClientSecretBasic).is_empty());
+        assert_eq!(
+            algorithms(TokenEndpointAuthMethod::PrivateKeyJwt, true),
+            FAPI2_SIGNING_ALGORITHMS
+        );
+        assert!(algorithms(TokenEndpointAuthMethod::ClientSecretBasic, false).is_empty());
     }
 }

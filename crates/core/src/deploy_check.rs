@@ -30,7 +30,7 @@ impl fmt::Display for Severity {
 /// One weakness: its identifier, how bad, what and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// The stable identifier, `T001` to `T010`, and `F001` to `F004` under the FAPI 2.0 profile.
+    /// The stable identifier, `T001` to `T010`, and `F001` to `F005` under the FAPI 2.0 profile.
     pub id: &'static str,
     /// An error if the weakness is grave or its [`Strict`] switch is on.
     pub severity: Severity,
@@ -123,7 +123,7 @@ pub fn check(d: &Deployment<'_>) -> Vec<Finding> {
     found.0
 }
 
-/// F001–F004: what keeps a client, or the server, outside the FAPI 2.0
+/// F001–F005: what keeps a client, or the server, outside the FAPI 2.0
 /// Security Profile the switch enforces (docs/FAPI.md).
 fn fapi2(d: &Deployment<'_>, found: &mut Findings) {
     for client in d.clients {
@@ -168,6 +168,28 @@ fn fapi2(d: &Deployment<'_>, found: &mut Findings) {
                     "client `{}` is registered for the {} grant, which FAPI 2.0 does not serve (§5.3.2.1, §5.3.2.2)",
                     client.client_id,
                     grant.as_str()
+                ),
+            );
+        }
+        let signs_id_tokens = client.grant_types.iter().any(|g| {
+            matches!(
+                g,
+                GrantType::AuthorizationCode | GrantType::DeviceCode | GrantType::OpenIdHybrid
+            )
+        });
+        if signs_id_tokens
+            && matches!(
+                client.algorithm,
+                SigningAlgorithm::RS256 | SigningAlgorithm::HS256
+            )
+        {
+            found.add(
+                "F005",
+                Severity::Error,
+                format!(
+                    "client `{}` has its ID tokens signed with {}: FAPI 2.0 (§5.4.1) allows PS256, ES256 or EdDSA; register it with one of them",
+                    client.client_id,
+                    client.algorithm.as_str()
                 ),
             );
         }
@@ -405,6 +427,7 @@ mod tests {
                 &["https://a.example/cb"],
             );
             c.security.token_endpoint_auth_method = Some(TokenEndpointAuthMethod::PrivateKeyJwt);
+            c.algorithm = SigningAlgorithm::ES256;
             c
         };
         let clients = [
@@ -449,8 +472,10 @@ mod tests {
                 ("F002", Severity::Error),
                 ("F003", Severity::Error),
                 ("F004", Severity::Error),
+                ("F005", Severity::Error),
             ]
         );
+        assert!(found[4].message.contains("`spa`"), "{found:?}");
         assert!(found[1].message.contains("`legacy`"), "{found:?}");
         assert!(
             found[0]

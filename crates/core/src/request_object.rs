@@ -14,6 +14,19 @@ use crate::secret::SecretHash;
 /// `request_object_signing_alg_values_supported`.
 pub const SIGNING_ALGORITHMS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
 
+/// FAPI 2.0 Security Profile §5.4.1: the algorithms its signatures may use (no RS256).
+pub const FAPI2_SIGNING_ALGORITHMS: [&str; 3] = ["PS256", "ES256", "EdDSA"];
+
+/// The algorithms a client's own keys may sign its request objects and client
+/// assertions with: [`SIGNING_ALGORITHMS`], or under the FAPI 2.0 profile
+/// [`FAPI2_SIGNING_ALGORITHMS`].
+pub fn signing_algorithms(fapi2: bool) -> &'static [&'static str] {
+    match fapi2 {
+        true => &FAPI2_SIGNING_ALGORITHMS,
+        false => &SIGNING_ALGORITHMS,
+    }
+}
+
 /// RFC 7519 §4.1.4–5: how far apart the client's clock and ours may be.
 pub const CLOCK_SKEW_SECONDS: i64 = 60;
 
@@ -28,15 +41,19 @@ pub fn invalid(description: impl Into<String>) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidRequestObject, description.into())
 }
 
-/// Whether an object signed with `alg` may be read: one of
-/// [`SIGNING_ALGORITHMS`], or `none` where the server allows unsigned objects.
-pub fn algorithm_accepted(alg: &str, unsigned_allowed: bool) -> Result<(), OAuthError> {
+/// Whether an object signed with `alg` may be read: one of `algorithms`
+/// ([`signing_algorithms`]), or `none` where the server allows unsigned objects.
+pub fn algorithm_accepted(
+    alg: &str,
+    algorithms: &[&str],
+    unsigned_allowed: bool,
+) -> Result<(), OAuthError> {
     match alg {
         "none" if unsigned_allowed => Ok(()),
         "none" => Err(invalid(
             "unsigned request objects (alg none) are not accepted; sign it with a registered key",
         )),
-        alg if SIGNING_ALGORITHMS.contains(&alg) => Ok(()),
+        alg if algorithms.contains(&alg) => Ok(()),
         alg => Err(invalid(format!(
             "request objects signed with {alg} are not accepted"
         ))),
@@ -181,21 +198,28 @@ mod tests {
 
     #[test]
     fn only_the_advertised_algorithms_and_none_when_allowed_are_accepted() {
+        let algorithms = signing_algorithms(false);
         for alg in SIGNING_ALGORITHMS {
-            assert_eq!(algorithm_accepted(alg, false), Ok(()), "{alg}");
+            assert_eq!(algorithm_accepted(alg, algorithms, false), Ok(()), "{alg}");
         }
         for alg in ["HS256", "RS512", "none", "", "NONE"] {
             assert_eq!(
-                code_of(algorithm_accepted(alg, false)),
+                code_of(algorithm_accepted(alg, algorithms, false)),
                 Some(ErrorCode::InvalidRequestObject),
                 "{alg}"
             );
         }
-        assert_eq!(algorithm_accepted("none", true), Ok(()));
+        assert_eq!(algorithm_accepted("none", algorithms, true), Ok(()));
         assert!(
-            algorithm_accepted("NONE", true).is_err(),
+            algorithm_accepted("NONE", algorithms, true).is_err(),
             "alg is case-sensitive"
         );
+        // FAPI 2.0 §5.4.1: PS256, ES256 and EdDSA only.
+        let fapi = signing_algorithms(true);
+        assert!(algorithm_accepted("RS256", fapi, false).is_err());
+        for alg in ["PS256", "ES256", "EdDSA"] {
+            assert_eq!(algorithm_accepted(alg, fapi, false), Ok(()), "{alg}");
+        }
     }
 
     #[test]

@@ -312,6 +312,11 @@ impl Settings {
         self.require_pushed_authorization_requests || self.fapi2_security_profile
     }
 
+    /// Whether unsigned request objects are read: never under the FAPI 2.0 profile.
+    pub fn unsigned_request_objects_allowed(&self) -> bool {
+        self.allow_unsigned_request_objects && !self.fapi2_security_profile
+    }
+
     /// Whether every code request needs PKCE (FAPI 2.0 §5.3.2.2 asks it of all).
     pub fn pkce_always_required(&self) -> bool {
         self.pkce_required || self.fapi2_security_profile

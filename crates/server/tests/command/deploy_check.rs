@@ -120,7 +120,8 @@ fn deploy_check_reports_each_weakness(url: &str) {
             "error F001",
             "error F001",
             "error F002",
-            "error F004"
+            "error F004",
+            "error F005"
         ],
         "{report}"
     );

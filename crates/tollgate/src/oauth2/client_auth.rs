@@ -206,7 +206,8 @@ async fn assertion_verdict(
     method: TokenEndpointAuthMethod,
     jwt: &str,
 ) -> JsonResult<Result<(), Refusal>> {
-    let algorithms = client_assertion::algorithms(method);
+    let fapi2 = inner.settings.fapi2_security_profile;
+    let algorithms = client_assertion::algorithms(method, fapi2);
     let verified = match method {
         TokenEndpointAuthMethod::ClientSecretJwt => {
             match opened_client_secret(inner.sealer.as_ref(), client) {
@@ -224,14 +225,12 @@ async fn assertion_verdict(
         }
     };
     let now = inner.clock.now();
-    let audiences = [
-        inner.settings.issuer.clone(),
-        inner.endpoints.url("/token/"),
-        inner.endpoints.url("/par/"),
-    ];
+    let endpoints = [inner.endpoints.url("/token/"), inner.endpoints.url("/par/")];
     let expected = client_assertion::Expected {
         client_id: &client.client_id,
-        audiences: &audiences.each_ref().map(String::as_str),
+        issuer: &inner.settings.issuer,
+        endpoints: &endpoints.each_ref().map(String::as_str),
+        issuer_only: fapi2,
         now,
     };
     let (digest, until) = match client_assertion::check(&claims, &expected) {

@@ -61,12 +61,14 @@ pub(crate) fn document(settings: &Settings, endpoints: &Endpoints) -> Bytes {
         .copied()
         .filter(|m| *m != "none")
         .collect();
-    let mut assertion_algs = request_object::SIGNING_ALGORITHMS.to_vec();
-    if settings.secret_key.is_some() {
+    let fapi2 = settings.fapi2_security_profile;
+    let mut assertion_algs = request_object::signing_algorithms(fapi2).to_vec();
+    // client_secret_jwt, which FAPI 2.0 does not take.
+    if settings.secret_key.is_some() && !fapi2 {
         assertion_algs.push("HS256");
     }
-    let mut request_object_algs = request_object::SIGNING_ALGORITHMS.to_vec();
-    if settings.allow_unsigned_request_objects {
+    let mut request_object_algs = request_object::signing_algorithms(fapi2).to_vec();
+    if settings.unsigned_request_objects_allowed() {
         request_object_algs.push("none");
     }
     let mut doc = json!({

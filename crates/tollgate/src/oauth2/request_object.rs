@@ -5,7 +5,7 @@
 
 use tollgate_core::OAuthError;
 use tollgate_core::model::Application;
-use tollgate_core::request_object::{self, Expected, SIGNING_ALGORITHMS};
+use tollgate_core::request_object::{self, Expected};
 use tollgate_store::StoreError;
 
 use crate::http::json::JsonError;
@@ -77,11 +77,17 @@ async fn verified_claims(
         request_object::invalid(format!("the request object was not accepted: {e}"))
     };
     let alg = client_keys::header_alg(jwt).map_err(unreadable)?;
-    request_object::algorithm_accepted(&alg, inner.settings.allow_unsigned_request_objects)?;
+    let settings = &inner.settings;
+    let algorithms = request_object::signing_algorithms(settings.fapi2_security_profile);
+    request_object::algorithm_accepted(
+        &alg,
+        algorithms,
+        settings.unsigned_request_objects_allowed(),
+    )?;
     if alg == "none" {
         return client_keys::unsecured_claims(jwt).map_err(unreadable);
     }
-    client_jwks::verify(inner, client, jwt, &SIGNING_ALGORITHMS)
+    client_jwks::verify(inner, client, jwt, algorithms)
         .await
         .map_err(unreadable)
 }

@@ -129,6 +129,66 @@ async fn the_profile_is_advertised() {
         !grants.contains(&json!("password")) && !grants.contains(&json!("implicit")),
         "{grants:?}"
     );
+    // §5.4.1: PS256, ES256, EdDSA; no RS256, no HS256, no unsigned objects.
+    for field in [
+        "token_endpoint_auth_signing_alg_values_supported",
+        "request_object_signing_alg_values_supported",
+    ] {
+        assert_eq!(doc[field], json!(["PS256", "ES256", "EdDSA"]), "{field}");
+    }
+}
+
+#[tokio::test]
+async fn assertions_are_signed_as_the_profile_says_and_name_the_issuer_alone() {
+    let app = fapi_app(ManualClock::new()).await;
+    let par_url = app.url("/o/par/");
+    let push = |assertion: String, jti: &'static str| {
+        let mut form = bank_request();
+        form.extend([("client_assertion_type", ASSERTION_TYPE)]);
+        let form: Vec<(String, String)> = form
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .chain([("client_assertion".to_owned(), assertion)])
+            .collect();
+        app.http
+            .post(&par_url)
+            .header("DPoP", proof(&app, &par_url, jti))
+            .form(&form)
+            .send()
+    };
+    let now = app.clock.now();
+    let claims = |aud: serde_json::Value, jti: &str| json!({"iss": "bank", "sub": "bank", "aud": aud, "exp": now + 60, "jti": jti});
+    let issuer = json!(app.settings.issuer);
+    // RS256 is outside §5.4.1 even with the client's registered RSA key.
+    let rs256 = client_keys::sign(
+        Key::Rsa,
+        Algorithm::RS256,
+        Some("rsa-1"),
+        &claims(issuer.clone(), "a1"),
+    );
+    assert_eq!(push(rs256, "p1").await.unwrap().status(), 401);
+    // §5.3.2.1: the issuer as a string; not in a list, not an endpoint.
+    for (aud, jti) in [
+        (json!([app.settings.issuer]), "a2"),
+        (json!(par_url), "a3"),
+        (json!(app.url("/o/token/")), "a4"),
+    ] {
+        let jwt = client_keys::sign(
+            Key::Ec,
+            Algorithm::ES256,
+            Some("ec-1"),
+            &claims(aud.clone(), jti),
+        );
+        let refused = push(jwt, jti).await.unwrap();
+        assert_eq!(refused.status(), 401, "{aud}");
+    }
+    let good = client_keys::sign(
+        Key::Ec,
+        Algorithm::ES256,
+        Some("ec-1"),
+        &claims(issuer, "a5"),
+    );
+    assert_eq!(push(good, "p5").await.unwrap().status(), 201);
 }
 
 #[tokio::test]
