@@ -45,6 +45,24 @@ pub fn algorithms(method: TokenEndpointAuthMethod, fapi2: bool) -> &'static [&'s
     }
 }
 
+/// draft-ietf-oauth-rfc7523bis: the `typ` a client assertion may carry — its
+/// explicit type, or plain `JWT` — so a request object, DPoP proof or logout
+/// token the client signed is never taken for one.
+pub fn typ_accepted(typ: Option<&str>) -> Result<(), OAuthError> {
+    match typ {
+        None => Ok(()),
+        Some(t)
+            if t.eq_ignore_ascii_case("client-authentication+jwt")
+                || t.eq_ignore_ascii_case("JWT") =>
+        {
+            Ok(())
+        }
+        Some(t) => Err(invalid(&format!(
+            "is a JWT of type `{t}`, not a client assertion (`client-authentication+jwt`)"
+        ))),
+    }
+}
+
 /// What an assertion's claims are checked against.
 #[derive(Debug, Clone, Copy)]
 pub struct Expected<'a> {
@@ -234,6 +252,25 @@ mod tests {
         ] {
             let e = check(&claims, &expected()).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidClient, "{what}");
+        }
+    }
+
+    #[test]
+    fn only_a_client_assertions_own_type_is_read() {
+        for typ in [
+            None,
+            Some("client-authentication+jwt"),
+            Some("JWT"),
+            Some("jwt"),
+        ] {
+            assert_eq!(typ_accepted(typ), Ok(()), "{typ:?}");
+        }
+        for typ in ["oauth-authz-req+jwt", "dpop+jwt", "logout+jwt", "at+jwt"] {
+            assert_eq!(
+                typ_accepted(Some(typ)).unwrap_err().code,
+                ErrorCode::InvalidClient,
+                "{typ}"
+            );
         }
     }
 

@@ -69,7 +69,29 @@ pub struct Expected<'a> {
     pub issuer: &'a str,
     /// Now, by the server's clock.
     pub now: UnixTime,
+    /// Under the FAPI 2.0 profile `aud`, `exp` and `nbf` are required, and
+    /// `exp` at most an hour after `nbf` (as FAPI 2.0 Message Signing asks).
+    pub fapi2: bool,
 }
+
+/// RFC 9101 §10.8: the `typ` a request object may carry — its own explicit
+/// type, or plain `JWT` — so a JWT made for something else is never read as one.
+pub fn typ_accepted(typ: Option<&str>) -> Result<(), OAuthError> {
+    match typ {
+        None => Ok(()),
+        Some(t)
+            if t.eq_ignore_ascii_case("oauth-authz-req+jwt") || t.eq_ignore_ascii_case("JWT") =>
+        {
+            Ok(())
+        }
+        Some(t) => Err(invalid(format!(
+            "a JWT of type `{t}` is not a request object (`oauth-authz-req+jwt`)"
+        ))),
+    }
+}
+
+/// The longest a request object may be valid under the FAPI 2.0 profile, `nbf` to `exp`.
+pub const FAPI2_MAX_LIFETIME_SECONDS: i64 = 3600;
 
 /// Checks the claims about the object: `iss` and `client_id` name the client
 /// (RFC 9101 §5), `aud` names this server (RFC 9101 §4), it has not expired and
@@ -111,6 +133,29 @@ pub fn check(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<(),
     if claims.contains_key("request") || claims.contains_key("request_uri") {
         return Err(invalid(
             "a request object may not carry `request` or `request_uri` (RFC 9101 §4)",
+        ));
+    }
+    if expected.fapi2 {
+        fapi2_lifetime(claims)?;
+    }
+    Ok(())
+}
+
+/// FAPI 2.0: `aud`, `exp` and `nbf` present, and `exp` within the hour after `nbf`.
+fn fapi2_lifetime(claims: &Map<String, Value>) -> Result<(), OAuthError> {
+    if !claims.contains_key("aud") {
+        return Err(invalid(
+            "the request object must name this server in `aud` (FAPI 2.0)",
+        ));
+    }
+    let (Some(exp), Some(nbf)) = (time_claim(claims, "exp")?, time_claim(claims, "nbf")?) else {
+        return Err(invalid(
+            "the request object must have `exp` and `nbf` (FAPI 2.0)",
+        ));
+    };
+    if exp.saturating_sub(nbf) > FAPI2_MAX_LIFETIME_SECONDS {
+        return Err(invalid(
+            "the request object may be valid for at most an hour after its `nbf` (FAPI 2.0)",
         ));
     }
     Ok(())
@@ -185,6 +230,7 @@ mod tests {
             client_id: "rp",
             issuer: "https://op.example/o",
             now: NOW,
+            fapi2: false,
         }
     }
 
@@ -261,6 +307,48 @@ mod tests {
         }
         let skewed = json!({"nbf": NOW + CLOCK_SKEW_SECONDS});
         assert_eq!(check(&claims(skewed), &expected()), Ok(()));
+    }
+
+    #[test]
+    fn under_fapi2_the_object_names_us_and_lasts_an_hour_at_most() {
+        let fapi = Expected {
+            fapi2: true,
+            ..expected()
+        };
+        let good = json!({"aud": "https://op.example/o", "nbf": NOW - 10, "exp": NOW + 60});
+        assert_eq!(check(&claims(good.clone()), &fapi), Ok(()));
+        assert_eq!(
+            check(&claims(json!({})), &expected()),
+            Ok(()),
+            "without the profile"
+        );
+        for name in ["aud", "nbf", "exp"] {
+            let mut missing = claims(good.clone());
+            missing.remove(name);
+            assert_eq!(
+                code_of(check(&missing, &fapi)),
+                Some(ErrorCode::InvalidRequestObject),
+                "{name}"
+            );
+        }
+        let long = json!({"aud": "https://op.example/o", "nbf": NOW - 10, "exp": NOW - 10 + 3601});
+        assert!(check(&claims(long), &fapi).is_err());
+    }
+
+    #[test]
+    fn only_a_request_objects_own_type_is_read() {
+        for typ in [None, Some("oauth-authz-req+jwt"), Some("JWT"), Some("jwt")] {
+            assert_eq!(typ_accepted(typ), Ok(()), "{typ:?}");
+        }
+        for typ in [
+            "dpop+jwt",
+            "logout+jwt",
+            "at+jwt",
+            "client-authentication+jwt",
+            "",
+        ] {
+            assert!(typ_accepted(Some(typ)).is_err(), "{typ}");
+        }
     }
 
     #[test]

@@ -40,9 +40,21 @@ impl Key {
 
 /// `claims` signed with `key` under `alg`, the header naming `kid`.
 pub fn sign(key: Key, alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
+    sign_typed(key, alg, kid, "JWT", claims)
+}
+
+/// As [`sign`], with `typ` in the header.
+pub fn sign_typed(
+    key: Key,
+    alg: Algorithm,
+    kid: Option<&str>,
+    typ: &str,
+    claims: &Value,
+) -> String {
     let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
     let mut header = Header::new(alg);
     header.kid = kid.map(str::to_owned);
+    header.typ = Some(typ.to_owned());
     jsonwebtoken::encode(&header, claims, &key.encoding()).expect("signs")
 }
 

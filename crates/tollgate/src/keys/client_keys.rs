@@ -27,20 +27,18 @@ pub(crate) enum ClientJwtError {
     BadSignature,
 }
 
-/// The `alg` of a compact JWS's protected header, read without trusting it:
-/// `none` included, which a JWS library refuses to name.
-pub(crate) fn header_alg(token: &str) -> Result<String, ClientJwtError> {
+/// The `alg` and `typ` of a compact JWS's protected header, read without
+/// trusting it: `none` included, which a JWS library refuses to name.
+pub(crate) fn header_alg_typ(token: &str) -> Result<(String, Option<String>), ClientJwtError> {
     let header = token.split('.').next().ok_or(ClientJwtError::Malformed)?;
     let header: Map<String, Value> = URL_SAFE_NO_PAD
         .decode(header)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or(ClientJwtError::Malformed)?;
-    header
-        .get("alg")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or(ClientJwtError::Malformed)
+    let text = |name| header.get(name).and_then(Value::as_str).map(str::to_owned);
+    let alg = text("alg").ok_or(ClientJwtError::Malformed)?;
+    Ok((alg, text("typ")))
 }
 
 /// The claims of an unsecured JWT (RFC 7519 §6: `alg` `none`, an empty signature).

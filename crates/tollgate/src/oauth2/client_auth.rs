@@ -224,6 +224,13 @@ async fn assertion_verdict(
             return Ok(Err(Refusal::Guess));
         }
     };
+    // Signed by the client, so a wrong type is its mistake, told, not a guess.
+    let typ = client_keys::header_alg_typ(jwt)
+        .ok()
+        .and_then(|(_, typ)| typ);
+    if let Err(e) = client_assertion::typ_accepted(typ.as_deref()) {
+        return Ok(Err(Refusal::Proven(e.description)));
+    }
     let now = inner.clock.now();
     let endpoints = [inner.endpoints.url("/token/"), inner.endpoints.url("/par/")];
     let expected = client_assertion::Expected {

@@ -55,6 +55,7 @@ pub(crate) async fn read(
         client_id: &client.client_id,
         issuer: &inner.settings.issuer,
         now,
+        fapi2: inner.settings.fapi2_security_profile,
     };
     request_object::check(&claims, &expected)?;
     if let Some((digest, until)) = request_object::replay_key(&claims, &client.client_id, now)?
@@ -76,7 +77,8 @@ async fn verified_claims(
     let unreadable = |e: client_keys::ClientJwtError| {
         request_object::invalid(format!("the request object was not accepted: {e}"))
     };
-    let alg = client_keys::header_alg(jwt).map_err(unreadable)?;
+    let (alg, typ) = client_keys::header_alg_typ(jwt).map_err(unreadable)?;
+    request_object::typ_accepted(typ.as_deref())?;
     let settings = &inner.settings;
     let algorithms = request_object::signing_algorithms(settings.fapi2_security_profile);
     request_object::algorithm_accepted(

@@ -235,6 +235,17 @@ async fn assertions_that_do_not_hold_are_refused() {
             rsa(&good("8", json!({"iss": "web"}))),
             "iss",
         ),
+        (
+            "a request object the client signed",
+            client_keys::sign_typed(
+                Key::Rsa,
+                Algorithm::RS256,
+                Some("rsa-1"),
+                "oauth-authz-req+jwt",
+                &good("9", json!({})),
+            ),
+            "not a client assertion",
+        ),
     ];
     for (what, jwt, says) in cases {
         let response = post_with(&app, "/o/token/", &CLIENT_CREDENTIALS, &jwt).await;

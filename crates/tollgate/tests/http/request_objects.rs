@@ -195,6 +195,17 @@ async fn a_request_object_that_does_not_hold_is_refused_on_a_page() {
             "iss",
         ),
         (
+            "a client assertion the client signed",
+            client_keys::sign_typed(
+                Key::Rsa,
+                Algorithm::RS256,
+                Some("rsa-1"),
+                "client-authentication+jwt",
+                &good("k", json!({})),
+            ),
+            "not a request object",
+        ),
+        (
             "naming another client",
             rsa(&good("j", json!({"client_id": "plain"}))),
             "client_id",
