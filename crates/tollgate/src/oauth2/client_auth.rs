@@ -139,16 +139,15 @@ pub(crate) async fn authenticate(
                 .security
                 .token_endpoint_auth_method
                 .unwrap_or(TokenEndpointAuthMethod::default_for(client.client_type));
-            if inner.settings.fapi2_security_profile
-                && method != TokenEndpointAuthMethod::PrivateKeyJwt
-            {
-                // FAPI 2.0 §5.3.2.1: a configuration matter, not a guess.
-                return refuse(
-                    Failure::Invalid,
-                    "under the FAPI 2.0 profile clients authenticate with private_key_jwt",
-                );
-            }
+            let outside_fapi2 = inner.settings.fapi2_security_profile
+                && method != TokenEndpointAuthMethod::PrivateKeyJwt;
             match (creds.method, creds.secret, creds.assertion) {
+                // FAPI 2.0 §5.3.2.1. Answered and counted as a wrong secret, so the
+                // answer tells no one which clients exist; check --deploy (F001) tells the operator.
+                _ if outside_fapi2 => {
+                    tracing::debug!(client_id = %client.client_id, "not private_key_jwt under the FAPI 2.0 profile");
+                    Err(Refusal::Guess)
+                }
                 (AuthMethod::None, ..) => {
                     return match method {
                         TokenEndpointAuthMethod::None if public == Public::Allowed => Ok(client),

@@ -211,20 +211,22 @@ async fn a_flow_within_the_profile_succeeds_and_each_step_outside_it_is_refused(
     let code = bank_code(&app, "b1").await;
     let unbound = as_bank(&app, "/o/token/", &exchange(&code), "b2", false).await;
     assert_eq!(json(unbound).await["error"], "invalid_dpop_proof");
-    // A client secret, even a right one: refused.
+    // A client secret, even a right one: refused, and answered as for a
+    // client that does not exist, so the answer tells no one which do.
     let secret = app
         .token(
             &[("grant_type", "client_credentials")],
             Some(("svc", SECRET)),
         )
         .await;
-    assert_eq!(secret.status(), 401);
-    assert!(
-        json(secret).await["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("private_key_jwt")
-    );
+    let unknown = app
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("no-such-client", SECRET)),
+        )
+        .await;
+    assert_eq!((secret.status().as_u16(), unknown.status().as_u16()), (401, 401));
+    assert_eq!(json(secret).await, json(unknown).await);
     // PKCE plain and no PKCE: refused at the push.
     let mut plain = bank_request();
     plain.retain(|(n, _)| !n.starts_with("code_challenge"));
