@@ -301,9 +301,19 @@ impl ResourceServer {
         self.config(|c| c.cache = TokenCache::new(ttl))
     }
 
-    /// The token's details when it is active; `Ok(None)` when it is unknown,
-    /// expired, revoked, or its user deactivated.
+    /// The details of a bearer token when it is active; `Ok(None)` when it is
+    /// unknown, expired, revoked, or its user deactivated — or bound to a DPoP
+    /// key, which is good only with a proof of that key for the request
+    /// (RFC 9449 §7.2): the extractors and [`RequireScopes`] check those.
     pub async fn validate(&self, token: &str) -> Result<Option<AccessToken>, Unavailable> {
+        Ok(self
+            .find(token)
+            .await?
+            .filter(|t| t.details.dpop_jkt.is_none()))
+    }
+
+    /// The token's details when it is active, bound or not.
+    async fn find(&self, token: &str) -> Result<Option<AccessToken>, Unavailable> {
         let key = SecretHash::of(token);
         let config = &self.inner;
         let now = self.now();
@@ -411,7 +421,7 @@ impl ResourceServer {
                 )));
             }
         };
-        match self.validate(token).await {
+        match self.find(token).await {
             Ok(Some(token)) if !self.admits(&token, parts) => {
                 Err(self.refusal(refusal::Kind::OtherAudience))
             }

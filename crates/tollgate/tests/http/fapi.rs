@@ -225,7 +225,10 @@ async fn a_flow_within_the_profile_succeeds_and_each_step_outside_it_is_refused(
             Some(("no-such-client", SECRET)),
         )
         .await;
-    assert_eq!((secret.status().as_u16(), unknown.status().as_u16()), (401, 401));
+    assert_eq!(
+        (secret.status().as_u16(), unknown.status().as_u16()),
+        (401, 401)
+    );
     assert_eq!(json(secret).await, json(unknown).await);
     // PKCE plain and no PKCE: refused at the push.
     let mut plain = bank_request();

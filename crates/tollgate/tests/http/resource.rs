@@ -16,6 +16,17 @@ use tollgate::resource::{
     ResourceServer, SignedInUser,
 };
 
+async fn validate_by_hand(
+    axum::Extension(server): axum::Extension<ResourceServer>,
+    token: String,
+) -> &'static str {
+    match server.validate(&token).await {
+        Ok(Some(_)) => "valid",
+        Ok(None) => "invalid",
+        Err(_) => "unavailable",
+    }
+}
+
 async fn whoami(token: AccessToken) -> Json<Value> {
     Json(json!({
         "sub": token.subject(),
@@ -81,6 +92,8 @@ fn api(provider: &Provider) -> Router {
         .layer(axum::middleware::from_fn(app_login));
     let plain = Router::new().route("/api/plain", get(whoami));
     let optional = Router::new().route("/api/optional", get(who));
+    // An application validating a token itself, as for a WebSocket's first message.
+    let by_hand = Router::new().route("/api/validate", axum::routing::post(validate_by_hand));
     let cached = Router::new()
         .merge(rw)
         .merge(notes)
@@ -90,6 +103,7 @@ fn api(provider: &Provider) -> Router {
         .merge(app_session)
         .merge(plain)
         .merge(optional)
+        .merge(by_hand)
         .layer(provider.resource_server().accept_form_body());
     let uncached = Router::new()
         .route("/fresh/any", get(whoami))
@@ -661,8 +675,19 @@ async fn a_dpop_bound_token_is_taken_only_with_a_proof_of_its_key() {
             challenge(&refused)
         );
     }
+    // Validated by the application itself, with no proof to check: not valid.
+    let by_hand = |token: String| app.http.post(app.url("/api/validate")).body(token).send();
+    let text = |r: reqwest::Response| r.text();
+    assert_eq!(
+        text(by_hand(token.clone()).await.unwrap()).await.unwrap(),
+        "invalid"
+    );
     // A bearer token may not pose as a DPoP one.
     let bearer = user_token(&app, "read").await;
+    assert_eq!(
+        text(by_hand(bearer.clone()).await.unwrap()).await.unwrap(),
+        "valid"
+    );
     let posing = app
         .http
         .get(app.url("/api/any"))
