@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use tokio::sync::OwnedSemaphorePermit;
 use tollgate_core::logout_token::{LogoutTokenClaims, TYP};
 use tollgate_core::model::{Application, Session, SessionClient};
 use tollgate_core::secret::random_id;
@@ -19,6 +20,11 @@ use url::Url;
 use crate::oidc::id_token::sign_for;
 use crate::outbound::Limits;
 use crate::provider::{Inner, Shared};
+
+/// Deliveries under way at once, per process: past it a logout token is not
+/// sent (and the log says so), so relying parties that never answer cannot
+/// pile up tasks without end.
+pub(crate) const MAX_IN_FLIGHT: usize = 1024;
 
 /// One POST: §2.5 gives the client no time limit; five seconds keeps a slow
 /// one from holding a delivery long. Nothing of its answer is read.
@@ -114,11 +120,23 @@ async fn notify(inner: &Shared, client: &Application, user_id: i64, sid: Option<
     let Ok(url) = Url::parse(uri) else {
         return;
     };
-    tokio::spawn(deliver(inner.clone(), client.client_id.clone(), url, token));
+    let Ok(permit) = inner.backchannel_deliveries.clone().try_acquire_owned() else {
+        tracing::warn!(client_id = %client.client_id, "back-channel logout not sent: {MAX_IN_FLIGHT} deliveries are under way");
+        return;
+    };
+    let client_id = client.client_id.clone();
+    tokio::spawn(deliver(inner.clone(), client_id, url, token, permit));
 }
 
-/// POSTs the token until the client takes it, refuses it, or the attempts run out.
-async fn deliver(inner: Shared, client_id: String, url: Url, token: String) {
+/// POSTs the token until the client takes it, refuses it, or the attempts run
+/// out, holding its place among the deliveries under way.
+async fn deliver(
+    inner: Shared,
+    client_id: String,
+    url: Url,
+    token: String,
+    _permit: OwnedSemaphorePermit,
+) {
     let attempts = inner.settings.backchannel_logout_attempts;
     let mut wait = Duration::from_secs(inner.settings.backchannel_logout_retry_seconds);
     for attempt in 1..=attempts {

@@ -170,6 +170,9 @@ impl ProviderBuilder {
                 clients: ClientCache::default(),
                 password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
                 client_secret_checks: tokio::sync::Semaphore::new(CLIENT_SECRET_CHECKS),
+                backchannel_deliveries: Arc::new(tokio::sync::Semaphore::new(
+                    crate::oidc::backchannel::MAX_IN_FLIGHT,
+                )),
                 metadata,
                 keys: Keys::new(sealer.clone()),
                 sealer,

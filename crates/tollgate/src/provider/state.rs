@@ -50,6 +50,8 @@ pub(crate) struct Inner {
     pub(crate) password_checks: tokio::sync::Semaphore,
     /// Slow client-secret checks running at once.
     pub(crate) client_secret_checks: tokio::sync::Semaphore,
+    /// Back-channel logout deliveries under way, each holding a permit.
+    pub(crate) backchannel_deliveries: Arc<tokio::sync::Semaphore>,
     /// The RFC 8414 / OIDC Discovery document, serialised once.
     pub(crate) metadata: bytes::Bytes,
     /// Signing keys, reloaded from the store now and then.
