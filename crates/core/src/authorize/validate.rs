@@ -608,6 +608,28 @@ mod tests {
     const OIDC: &str =
         "client_id=c1&redirect_uri=https%3A%2F%2Fa.example%2Fcb&scope=openid&state=s";
 
+    /// The response types that put an access token in the redirect.
+    const TOKEN_IN_REDIRECT: [&str; 4] = [
+        "token",
+        "id_token%20token",
+        "code%20token",
+        "code%20id_token%20token",
+    ];
+
+    /// An OIDC request of `response_type` (nonce and PKCE given) by `client` under `policy`.
+    fn run_response_type(
+        rt: &str,
+        client: &Application,
+        policy: &Policy<'_>,
+    ) -> Result<AuthorizationRequest, AuthorizeError> {
+        let query = format!(
+            "{OIDC}&response_type={rt}&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256"
+        );
+        let (params, repeated) =
+            Params::from_pairs_lenient(url::form_urlencoded::parse(query.as_bytes()).into_owned());
+        validate(&params, &repeated, Some(client), policy)
+    }
+
     #[test]
     fn a_dpop_bound_client_gets_no_access_token_in_a_redirect() {
         let policy = Policy {
@@ -616,21 +638,8 @@ mod tests {
         };
         let mut client = oidc_client(ClientType::Confidential);
         client.security.dpop_bound_access_tokens = true;
-        let run = |rt: &str| {
-            let query = format!(
-                "{OIDC}&response_type={rt}&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256"
-            );
-            let (params, repeated) = Params::from_pairs_lenient(
-                url::form_urlencoded::parse(query.as_bytes()).into_owned(),
-            );
-            validate(&params, &repeated, Some(&client), &policy)
-        };
-        for rt in [
-            "token",
-            "id_token%20token",
-            "code%20token",
-            "code%20id_token%20token",
-        ] {
+        let run = |rt: &str| run_response_type(rt, &client, &policy);
+        for rt in TOKEN_IN_REDIRECT {
             match run(rt) {
                 Err(AuthorizeError::Redirect { error, .. }) => {
                     assert_eq!(error.code, ErrorCode::UnauthorizedClient, "{rt}")
@@ -700,21 +709,8 @@ mod tests {
             ..policy()
         };
         let client = oidc_client(ClientType::Confidential);
-        let run = |rt: &str| {
-            let query = format!(
-                "{OIDC}&response_type={rt}&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256"
-            );
-            let (params, repeated) = Params::from_pairs_lenient(
-                url::form_urlencoded::parse(query.as_bytes()).into_owned(),
-            );
-            validate(&params, &repeated, Some(&client), &policy)
-        };
-        for rt in [
-            "token",
-            "id_token%20token",
-            "code%20token",
-            "code%20id_token%20token",
-        ] {
+        let run = |rt: &str| run_response_type(rt, &client, &policy);
+        for rt in TOKEN_IN_REDIRECT {
             match run(rt) {
                 Err(AuthorizeError::Redirect { error, mode, .. }) => {
                     assert_eq!(error.code, ErrorCode::UnsupportedResponseType, "{rt}");

@@ -157,11 +157,16 @@ async fn register(app: &App, client_id: &str, uri: &str, session_required: bool)
 
 /// The signed-in browser's code flow for `client_id`: its token response.
 async fn tokens_for(app: &App, client_id: &str, scope: &str) -> Value {
+    tokens_through(app, client_id, REDIRECT, scope).await
+}
+
+/// The signed-in browser's code flow for `client_id` at `redirect`: its token response.
+async fn tokens_through(app: &App, client_id: &str, redirect: &str, scope: &str) -> Value {
     let response = app
         .authorize(&[
             ("client_id", client_id),
             ("response_type", "code"),
-            ("redirect_uri", REDIRECT),
+            ("redirect_uri", redirect),
             ("scope", scope),
             ("state", "st"),
             ("nonce", "n-1"),
@@ -175,7 +180,7 @@ async fn tokens_for(app: &App, client_id: &str, scope: &str) -> Value {
             &[
                 ("grant_type", "authorization_code"),
                 ("code", &code),
-                ("redirect_uri", REDIRECT),
+                ("redirect_uri", redirect),
                 ("code_verifier", VERIFIER),
             ],
             Some((client_id, SECRET)),
@@ -242,7 +247,7 @@ async fn a_sign_out_tells_each_client_of_the_session_with_its_sid(db: Db) {
     let refreshed = json(refreshed).await;
     assert_eq!(id_token_claims(&app, &refreshed, "bcl").await["sid"], sid);
     // `rp`, signed in through the same session, has no back-channel URI: not told.
-    let rp_tokens = tokens_for_rp(&app).await;
+    let rp_tokens = tokens_through(&app, "rp", RP_REDIRECT, "openid").await;
     assert_eq!(id_token_claims(&app, &rp_tokens, "rp").await["sid"], sid);
 
     let page = logout(&app, tokens["id_token"].as_str().unwrap()).await;
@@ -274,33 +279,6 @@ async fn a_sign_out_tells_each_client_of_the_session_with_its_sid(db: Db) {
 }
 
 on_both_databases!(a_sign_out_tells_each_client_of_the_session_with_its_sid);
-
-/// `rp`'s code flow through the signed-in browser (it has no back-channel URI).
-async fn tokens_for_rp(app: &App) -> Value {
-    let response = app
-        .authorize(&[
-            ("client_id", "rp"),
-            ("response_type", "code"),
-            ("redirect_uri", RP_REDIRECT),
-            ("scope", "openid"),
-            ("code_challenge", CHALLENGE),
-            ("code_challenge_method", "S256"),
-        ])
-        .await;
-    let code = location_params(&location(&response))["code"].clone();
-    let tokens = app
-        .token(
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", RP_REDIRECT),
-                ("code_verifier", VERIFIER),
-            ],
-            Some(("rp", SECRET)),
-        )
-        .await;
-    json(tokens).await
-}
 
 #[tokio::test]
 async fn the_user_never_waits_for_the_client_which_is_asked_again_after_a_5xx() {

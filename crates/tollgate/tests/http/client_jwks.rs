@@ -113,17 +113,23 @@ async fn token_status(app: &App, key: Key, alg: Algorithm, kid: &str, jti: &str)
         .as_u16()
 }
 
-#[tokio::test]
-async fn keys_are_fetched_kept_and_fetched_again_for_a_new_kid() {
-    let (server, uri) = key_server().await;
-    server.serve(&["ec-1"]);
+/// A provider on a manual clock that may reach loopback, with `remote`'s keys at `uri`.
+async fn remote_client_app(uri: &str) -> (App, ManualClock) {
     let clock = ManualClock::new();
     let app = TestApp::new()
         .clock(clock.clone())
         .settings(|s| s.outbound_allowed_networks = vec!["127.0.0.1".into()])
         .start()
         .await;
-    remote_client(&app, &uri).await;
+    remote_client(&app, uri).await;
+    (app, clock)
+}
+
+#[tokio::test]
+async fn keys_are_fetched_kept_and_fetched_again_for_a_new_kid() {
+    let (server, uri) = key_server().await;
+    server.serve(&["ec-1"]);
+    let (app, clock) = remote_client_app(&uri).await;
 
     assert_eq!(
         token_status(&app, Key::Ec, Algorithm::ES256, "ec-1", "1").await,
@@ -200,13 +206,7 @@ async fn a_key_server_that_is_down_is_asked_again_a_minute_later_not_at_every_re
     let (server, uri) = key_server().await;
     server.serve(&["ec-1"]);
     server.fail(Some(503));
-    let clock = ManualClock::new();
-    let app = TestApp::new()
-        .clock(clock.clone())
-        .settings(|s| s.outbound_allowed_networks = vec!["127.0.0.1".into()])
-        .start()
-        .await;
-    remote_client(&app, &uri).await;
+    let (app, clock) = remote_client_app(&uri).await;
     for jti in ["1", "2", "3"] {
         assert_eq!(
             token_status(&app, Key::Ec, Algorithm::ES256, "ec-1", jti).await,
@@ -227,13 +227,7 @@ async fn a_key_server_that_is_down_is_asked_again_a_minute_later_not_at_every_re
 async fn a_set_its_server_says_is_gone_is_not_used_from_memory() {
     let (server, uri) = key_server().await;
     server.serve(&["ec-1"]);
-    let clock = ManualClock::new();
-    let app = TestApp::new()
-        .clock(clock.clone())
-        .settings(|s| s.outbound_allowed_networks = vec!["127.0.0.1".into()])
-        .start()
-        .await;
-    remote_client(&app, &uri).await;
+    let (app, clock) = remote_client_app(&uri).await;
     assert_eq!(
         token_status(&app, Key::Ec, Algorithm::ES256, "ec-1", "1").await,
         200
