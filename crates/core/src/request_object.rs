@@ -69,6 +69,9 @@ pub struct Expected<'a> {
     pub issuer: &'a str,
     /// Now, by the server's clock.
     pub now: UnixTime,
+    /// Signed, rather than unsecured (`alg` `none`, which proves nothing and
+    /// which only a setting lets in): it must say when it ends.
+    pub signed: bool,
     /// Under the FAPI 2.0 profile `aud`, `exp` and `nbf` are required, and
     /// `exp` at most an hour after `nbf` (as FAPI 2.0 Message Signing asks).
     pub fapi2: bool,
@@ -96,7 +99,9 @@ pub const FAPI2_MAX_LIFETIME_SECONDS: i64 = 3600;
 /// Checks the claims about the object: `iss` and `client_id` name the client
 /// (RFC 9101 §5), `aud` names this server (RFC 9101 §4), it has not expired and
 /// is already valid, and it carries no request object of its own. Absent
-/// `iss`, `aud`, `exp`, `nbf` are accepted, as OIDC Core §6.1 only recommends them.
+/// `iss`, `aud`, `nbf` are accepted, as OIDC Core §6.1 only recommends them; a
+/// signed object without `exp` lasts [`REPLAY_WINDOW_SECONDS`] from its `iat`,
+/// which it must then have, so no signed object is good for ever.
 pub fn check(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<(), OAuthError> {
     for name in ["iss", "client_id"] {
         match claims.get(name) {
@@ -120,10 +125,23 @@ pub fn check(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<(),
             "the request object's `aud` does not name this server's issuer",
         ));
     }
-    if let Some(exp) = time_claim(claims, "exp")?
-        && exp <= expected.now
-    {
-        return Err(invalid("the request object has expired"));
+    match (time_claim(claims, "exp")?, time_claim(claims, "iat")?) {
+        (Some(exp), _) if exp <= expected.now => {
+            return Err(invalid("the request object has expired"));
+        }
+        (Some(_), _) => {}
+        (None, _) if !expected.signed => {}
+        (None, Some(iat)) if iat.saturating_add(REPLAY_WINDOW_SECONDS) <= expected.now => {
+            return Err(invalid(
+                "the request object has no `exp` and was made (`iat`) over an hour ago",
+            ));
+        }
+        (None, Some(_)) => {}
+        (None, None) => {
+            return Err(invalid(
+                "a signed request object must say when it ends: `exp`",
+            ));
+        }
     }
     if let Some(nbf) = time_claim(claims, "nbf")?
         && nbf > expected.now.saturating_add(CLOCK_SKEW_SECONDS)
@@ -169,7 +187,8 @@ fn time_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<UnixTime
 
 /// What the store remembers of the object's `jti`, if it has one (its digest,
 /// scoped to the client, since each client picks its own ids), and until when
-/// it must not be seen again: its `exp`, or [`REPLAY_WINDOW_SECONDS`] from now.
+/// it must not be seen again: its `exp`, or [`REPLAY_WINDOW_SECONDS`] from its
+/// `iat` (or, for an unsecured object with neither, from now).
 pub fn replay_key(
     claims: &Map<String, Value>,
     client_id: &str,
@@ -182,7 +201,11 @@ pub fn replay_key(
         .as_str()
         .filter(|j| !j.is_empty())
         .ok_or_else(|| invalid("the request object's `jti` is not a string"))?;
-    let until = time_claim(claims, "exp")?.unwrap_or(now.saturating_add(REPLAY_WINDOW_SECONDS));
+    let until = match (time_claim(claims, "exp")?, time_claim(claims, "iat")?) {
+        (Some(exp), _) => exp,
+        (None, Some(iat)) => iat.saturating_add(REPLAY_WINDOW_SECONDS),
+        (None, None) => now.saturating_add(REPLAY_WINDOW_SECONDS),
+    };
     let digest = SecretHash::of(&format!("request object\n{client_id}\n{jti}"));
     Ok(Some((digest, until)))
 }
@@ -230,6 +253,7 @@ mod tests {
             client_id: "rp",
             issuer: "https://op.example/o",
             now: NOW,
+            signed: false,
             fapi2: false,
         }
     }
@@ -333,6 +357,28 @@ mod tests {
         }
         let long = json!({"aud": "https://op.example/o", "nbf": NOW - 10, "exp": NOW - 10 + 3601});
         assert!(check(&claims(long), &fapi).is_err());
+    }
+
+    #[test]
+    fn a_signed_object_ends_by_its_exp_or_an_hour_after_its_iat() {
+        let signed = Expected {
+            signed: true,
+            ..expected()
+        };
+        assert_eq!(check(&claims(json!({"exp": NOW + 60})), &signed), Ok(()));
+        assert_eq!(check(&claims(json!({"iat": NOW - 3599})), &signed), Ok(()));
+        for bad in [json!({}), json!({"iat": NOW - 3600}), json!({"jti": "j"})] {
+            assert_eq!(
+                code_of(check(&claims(bad.clone()), &signed)),
+                Some(ErrorCode::InvalidRequestObject),
+                "{bad}"
+            );
+        }
+        // Its jti is remembered for as long as it lasts.
+        let (_, until) = replay_key(&claims(json!({"jti": "j", "iat": NOW - 10})), "rp", NOW)
+            .unwrap()
+            .unwrap();
+        assert_eq!(until, NOW - 10 + REPLAY_WINDOW_SECONDS);
     }
 
     #[test]

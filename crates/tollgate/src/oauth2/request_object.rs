@@ -49,12 +49,13 @@ pub(crate) async fn read(
     client: &Application,
     jwt: &str,
 ) -> Result<Vec<(String, String)>, ObjectError> {
-    let claims = verified_claims(inner, client, jwt).await?;
+    let (claims, signed) = verified_claims(inner, client, jwt).await?;
     let now = inner.clock.now();
     let expected = Expected {
         client_id: &client.client_id,
         issuer: &inner.settings.issuer,
         now,
+        signed,
         fapi2: inner.settings.fapi2_security_profile,
     };
     request_object::check(&claims, &expected)?;
@@ -68,12 +69,13 @@ pub(crate) async fn read(
     Ok(request_object::parameters(&claims, &client.client_id))
 }
 
-/// The object's claims, if its algorithm is accepted and its signature holds.
+/// The object's claims, if its algorithm is accepted and its signature holds,
+/// and whether it was signed (an unsecured one only where the setting allows).
 async fn verified_claims(
     inner: &Inner,
     client: &Application,
     jwt: &str,
-) -> Result<serde_json::Map<String, serde_json::Value>, OAuthError> {
+) -> Result<(serde_json::Map<String, serde_json::Value>, bool), OAuthError> {
     let unreadable = |e: client_keys::ClientJwtError| {
         request_object::invalid(format!("the request object was not accepted: {e}"))
     };
@@ -87,9 +89,11 @@ async fn verified_claims(
         settings.unsigned_request_objects_allowed(),
     )?;
     if alg == "none" {
-        return client_keys::unsecured_claims(jwt).map_err(unreadable);
+        let claims = client_keys::unsecured_claims(jwt).map_err(unreadable)?;
+        return Ok((claims, false));
     }
-    client_jwks::verify(inner, client, jwt, algorithms)
+    let claims = client_jwks::verify(inner, client, jwt, algorithms)
         .await
-        .map_err(unreadable)
+        .map_err(unreadable)?;
+    Ok((claims, true))
 }

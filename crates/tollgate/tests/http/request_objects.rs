@@ -195,6 +195,15 @@ async fn a_request_object_that_does_not_hold_is_refused_on_a_page() {
             "iss",
         ),
         (
+            "signed, and good for ever",
+            rsa(&{
+                let mut forever = good("l", json!({}));
+                forever.as_object_mut().unwrap().remove("exp");
+                forever
+            }),
+            "`exp`",
+        ),
+        (
             "a client assertion the client signed",
             client_keys::sign_typed(
                 Key::Rsa,
